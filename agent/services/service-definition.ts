@@ -1,0 +1,42 @@
+import type { InputSpec, OutputType } from '../../src/protocol/index.js';
+
+/** How inputs become command-line arguments (SPEC §3 `argformat`). */
+export type ArgFormat = '--{key}={value}' | '--{key} {value}' | '-{key} {value}' | 'positional' | 'stdin-json';
+export const ARG_FORMATS: readonly ArgFormat[] = ['--{key}={value}', '--{key} {value}', '-{key} {value}', 'positional', 'stdin-json'];
+
+/** Where an output is read from once the program has exited. */
+export type OutputSource = { kind: 'stdout' } | { kind: 'file'; path: string };
+
+export interface LocalOutputSpec {
+  type: OutputType;
+  from: OutputSource;
+  mediaType?: string;
+  title?: string;
+  description?: string;
+}
+
+/** One valid properties file, as the agent keeps it: everything needed to run the program. */
+export interface ServiceDefinition {
+  /** Properties file name within the services folder, e.g. `echo.properties`. */
+  file: string;
+  /** `namespace:service`, or `service` when no namespace is set. */
+  id: string;
+  title?: string;
+  description?: string;
+  keywords: string[];
+  version: string;
+  /** Absolute path of the program; checked to exist and be executable when the file was read. */
+  executable: string;
+  /** `customargs`, already split into words (never given to a shell). */
+  customArgs: string[];
+  argFormat: ArgFormat;
+  /** Inputs in declaration order (the order `positional` uses). */
+  inputs: Record<string, InputSpec>;
+  outputs: Record<string, LocalOutputSpec>;
+  /** Regex source with one capture group (the percent), matched on each output line. */
+  progress?: string;
+  timeoutSeconds: number;
+  /** Runs of this process at once on this agent; undefined means the agent's slots. */
+  maxParallel?: number;
+  env: Record<string, string>;
+}

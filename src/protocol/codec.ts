@@ -1,0 +1,71 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import type { TObject } from '@sinclair/typebox';
+import { MAX_BODY_BYTES } from './constants.js';
+import {
+  agentMessageSchemas,
+  orchestratorMessageSchemas,
+  type AgentMessage,
+  type OrchestratorMessage,
+} from './messages.js';
+
+export type Decoded<M> = { ok: true; message: M } | { ok: false; error: string };
+
+const ajv = new Ajv({ allErrors: false, strict: true });
+addFormats.default(ajv);
+
+/** Turns ajv's first error into one sentence a person can act on. */
+export function describeAjvError(error: ErrorObject | undefined): string {
+  if (!error) return 'invalid';
+  const where = error.instancePath || '(body)';
+  if (error.keyword === 'additionalProperties') {
+    return `${where}: unknown property '${String(error.params['additionalProperty'])}'`;
+  }
+  return `${where} ${error.message ?? 'is invalid'}`;
+}
+
+function compileAll(schemas: readonly TObject[]): Map<string, ValidateFunction> {
+  const byType = new Map<string, ValidateFunction>();
+  for (const schema of schemas) {
+    const typeSchema = schema.properties['type'] as unknown as { const: string };
+    byType.set(typeSchema.const, ajv.compile(schema));
+  }
+  return byType;
+}
+
+function decoder<M>(schemas: readonly TObject[]) {
+  const byType = compileAll(schemas);
+  return (body: string): Decoded<M> => {
+    if (Buffer.byteLength(body) > MAX_BODY_BYTES) return { ok: false, error: `body exceeds ${MAX_BODY_BYTES} bytes` };
+    let value: unknown;
+    try {
+      value = JSON.parse(body);
+    } catch (err) {
+      return { ok: false, error: `body is not JSON: ${(err as Error).message}` };
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      return { ok: false, error: 'body must be a JSON object' };
+    }
+    const { type, v } = value as { type?: unknown; v?: unknown };
+    if (typeof type !== 'string') return { ok: false, error: "body has no string 'type'" };
+    if (v !== 1) return { ok: false, error: `unsupported protocol version ${JSON.stringify(v)} (expected 1)` };
+    const validate = byType.get(type);
+    if (!validate) return { ok: false, error: `unknown message type '${type}'` };
+    if (!validate(value)) return { ok: false, error: `${type}: ${describeAjvError(validate.errors?.[0])}` };
+    return { ok: true, message: value as M };
+  };
+}
+
+/** Parses and validates a body received by the orchestrator. */
+export const decodeAgentMessage = decoder<AgentMessage>(agentMessageSchemas);
+/** Parses and validates a body received by an agent. */
+export const decodeOrchestratorMessage = decoder<OrchestratorMessage>(orchestratorMessageSchemas);
+
+/** Serialises a message; refuses one that would break the body size limit. */
+export function encodeMessage(message: AgentMessage | OrchestratorMessage): string {
+  const body = JSON.stringify(message);
+  if (Buffer.byteLength(body) > MAX_BODY_BYTES) {
+    throw new RangeError(`${message.type} body of ${Buffer.byteLength(body)} bytes exceeds ${MAX_BODY_BYTES}`);
+  }
+  return body;
+}

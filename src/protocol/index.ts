@@ -1,0 +1,5 @@
+export * from './constants.js';
+export * from './process-spec.js';
+export * from './messages.js';
+export * from './codec.js';
+export * from './presence.js';

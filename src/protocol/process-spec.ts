@@ -1,0 +1,64 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+/** Names of processes, inputs and outputs: safe in URLs, file names and argument keys. */
+export const NAME_PATTERN = '^[A-Za-z0-9_.-]+$';
+export const PROCESS_ID_PATTERN = '^(?:[A-Za-z0-9_.-]+:)?[A-Za-z0-9_.-]+$';
+
+const Scalar = Type.Union([Type.String(), Type.Number(), Type.Boolean()]);
+
+export const InputSpecSchema = Type.Object(
+  {
+    type: Type.Union([Type.Literal('string'), Type.Literal('number'), Type.Literal('integer'), Type.Literal('boolean')]),
+    title: Type.Optional(Type.String({ maxLength: 200 })),
+    description: Type.Optional(Type.String({ maxLength: 4000 })),
+    enum: Type.Optional(Type.Array(Scalar, { minItems: 1, maxItems: 1000 })),
+    default: Type.Optional(Scalar),
+    minimum: Type.Optional(Type.Number()),
+    maximum: Type.Optional(Type.Number()),
+    minLength: Type.Optional(Type.Integer({ minimum: 0 })),
+    maxLength: Type.Optional(Type.Integer({ minimum: 0 })),
+    pattern: Type.Optional(Type.String({ maxLength: 1000 })),
+    required: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export type InputSpec = Static<typeof InputSpecSchema>;
+
+export const OutputTypeSchema = Type.Union([Type.Literal('string'), Type.Literal('json'), Type.Literal('file')]);
+export type OutputType = Static<typeof OutputTypeSchema>;
+
+/** An output as the orchestrator sees it; where the agent takes it from stays on the agent. */
+export const OutputSpecSchema = Type.Object(
+  {
+    type: OutputTypeSchema,
+    title: Type.Optional(Type.String({ maxLength: 200 })),
+    description: Type.Optional(Type.String({ maxLength: 4000 })),
+    mediaType: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+export type OutputSpec = Static<typeof OutputSpecSchema>;
+
+/** One published process, as an agent announces it in its catalog. */
+export const ProcessSpecSchema = Type.Object(
+  {
+    id: Type.String({ pattern: PROCESS_ID_PATTERN, maxLength: 200 }),
+    title: Type.Optional(Type.String({ maxLength: 200 })),
+    description: Type.Optional(Type.String({ maxLength: 4000 })),
+    keywords: Type.Array(Type.String({ maxLength: 100 }), { maxItems: 50 }),
+    version: Type.String({ maxLength: 50 }),
+    inputs: Type.Record(Type.String({ pattern: NAME_PATTERN }), InputSpecSchema),
+    outputs: Type.Record(Type.String({ pattern: NAME_PATTERN }), OutputSpecSchema),
+    maxParallel: Type.Integer({ minimum: 1 }),
+    file: Type.String({ maxLength: 255 }),
+  },
+  { additionalProperties: false },
+);
+export type ProcessSpec = Static<typeof ProcessSpecSchema>;
+
+/** A properties file the agent could not publish, and why. */
+export const InvalidFileSchema = Type.Object(
+  { file: Type.String({ maxLength: 255 }), reason: Type.String({ maxLength: 2000 }) },
+  { additionalProperties: false },
+);
+export type InvalidFile = Static<typeof InvalidFileSchema>;

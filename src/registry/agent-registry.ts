@@ -1,0 +1,109 @@
+import { EventEmitter } from 'node:events';
+import type { AgentLoad, InvalidFile, ProcessSpec } from '../protocol/index.js';
+
+export interface AgentEntry {
+  /** Full JID, `name@domain/resource`. */
+  jid: string;
+  load: AgentLoad;
+  processes: ProcessSpec[];
+  invalid: InvalidFile[];
+  /** Hash of the catalog held in `processes`; differs from `load.catalog` while a new one is on its way. */
+  catalogHash: string | null;
+  connectedSince: Date;
+  lastSeen: Date;
+}
+
+/** A process as offered by one or more agents. */
+export interface OfferedProcess {
+  spec: ProcessSpec;
+  /** Full JIDs of the agents offering this id with this description. */
+  agents: string[];
+  /** Agents offering the same id with another description (SPEC §6: newest version wins). */
+  conflicts: { jid: string; version: string }[];
+}
+
+export interface RegistryEvents {
+  changed: [];
+  'agent-online': [jid: string];
+  'agent-offline': [jid: string];
+}
+
+function compareVersions(a: string, b: string): number {
+  return a.localeCompare(b, 'en', { numeric: true });
+}
+
+/** Which agents are online, with their load and processes; fed from presence and catalog messages. */
+export class AgentRegistry extends EventEmitter<RegistryEvents> {
+  readonly #agents = new Map<string, AgentEntry>();
+
+  updatePresence(jid: string, load: AgentLoad, now = new Date()): void {
+    const entry = this.#agents.get(jid);
+    if (entry) {
+      entry.load = load;
+      entry.lastSeen = now;
+    } else {
+      this.#agents.set(jid, { jid, load, processes: [], invalid: [], catalogHash: null, connectedSince: now, lastSeen: now });
+      this.emit('agent-online', jid);
+    }
+    this.emit('changed');
+  }
+
+  /** Returns false when the agent is not online (a catalog without presence is ignored). */
+  setCatalog(jid: string, hash: string, processes: ProcessSpec[], invalid: InvalidFile[]): boolean {
+    const entry = this.#agents.get(jid);
+    if (!entry) return false;
+    entry.catalogHash = hash;
+    entry.processes = processes;
+    entry.invalid = invalid;
+    this.emit('changed');
+    return true;
+  }
+
+  remove(jid: string): void {
+    if (!this.#agents.delete(jid)) return;
+    this.emit('agent-offline', jid);
+    this.emit('changed');
+  }
+
+  agent(jid: string): AgentEntry | undefined {
+    return this.#agents.get(jid);
+  }
+
+  agents(): AgentEntry[] {
+    return [...this.#agents.values()].sort((a, b) => a.jid.localeCompare(b.jid));
+  }
+
+  /** Every process on offer, by id; where descriptions differ, the newest version wins. */
+  processes(): OfferedProcess[] {
+    const byId = new Map<string, { jid: string; spec: ProcessSpec }[]>();
+    for (const agent of this.#agents.values()) {
+      for (const spec of agent.processes) {
+        const offers = byId.get(spec.id) ?? [];
+        offers.push({ jid: agent.jid, spec });
+        byId.set(spec.id, offers);
+      }
+    }
+    return [...byId.values()].map(offered).sort((a, b) => a.spec.id.localeCompare(b.spec.id));
+  }
+
+  process(id: string): OfferedProcess | undefined {
+    return this.processes().find((p) => p.spec.id === id);
+  }
+}
+
+function sameDescription(a: ProcessSpec, b: ProcessSpec): boolean {
+  const { maxParallel: _a, file: _fa, ...restA } = a;
+  const { maxParallel: _b, file: _fb, ...restB } = b;
+  return JSON.stringify(restA) === JSON.stringify(restB);
+}
+
+function offered(offers: { jid: string; spec: ProcessSpec }[]): OfferedProcess {
+  const newest = offers.reduce((best, o) => (compareVersions(o.spec.version, best.spec.version) > 0 ? o : best));
+  const same = offers.filter((o) => sameDescription(o.spec, newest.spec));
+  const other = offers.filter((o) => !sameDescription(o.spec, newest.spec));
+  return {
+    spec: newest.spec,
+    agents: same.map((o) => o.jid),
+    conflicts: other.map((o) => ({ jid: o.jid, version: o.spec.version })),
+  };
+}

@@ -1,0 +1,155 @@
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import { ORCHESTRATOR_SUBDOMAIN } from '../protocol/index.js';
+import { freePort, isPortFree, waitForPort } from './free-port.js';
+
+const run = promisify(execFile);
+const TEMPLATE = fileURLToPath(new URL('../../../prosody/prosody.cfg.lua.template', import.meta.url));
+const PROSODY_BINARIES = ['/usr/bin/prosody', '/usr/local/bin/prosody'];
+
+export interface PrivateProsodyOptions {
+  /** Folder of its own for config, data, log and pid file. */
+  dir: string;
+  host: string;
+  domain: string;
+  logger: Logger;
+  logLevel?: 'debug' | 'info' | 'warn' | 'error';
+}
+
+interface Ports {
+  c2s: number;
+  component: number;
+}
+
+export function findProsody(): string {
+  const found = PROSODY_BINARIES.find((file) => existsSync(file));
+  if (!found) throw new Error('Prosody is not installed: install it with `apt-get install -y prosody` (Debian, Ubuntu)');
+  return found;
+}
+
+/** Keeps the ports of an earlier run when they are still free, so printed agent commands stay valid. */
+async function choosePorts(file: string, host: string): Promise<Ports> {
+  const previous = await readFile(file, 'utf8').then((text) => JSON.parse(text) as Ports, () => undefined);
+  if (previous && (await isPortFree(host, previous.c2s)) && (await isPortFree(host, previous.component))) return previous;
+  const ports = { c2s: await freePort(host), component: await freePort(host) };
+  await writeFile(file, JSON.stringify(ports));
+  return ports;
+}
+
+/** Ends a Prosody that an earlier, crashed run left behind (found through its pid file). */
+async function killLeftover(pidFile: string, configFile: string): Promise<void> {
+  const pid = Number(await readFile(pidFile, 'utf8').catch(() => ''));
+  if (!Number.isInteger(pid) || pid <= 0) return;
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  if (cmdline.includes(configFile)) process.kill(pid, 'SIGKILL');
+}
+
+/**
+ * A Prosody of Outpost's own: generated config, free loopback ports, a component secret made
+ * anew at each start, no mod_limits. Started for `outpost dev` and for the tests; never left running.
+ */
+export class PrivateProsody {
+  readonly componentDomain: string;
+  readonly componentSecret = randomBytes(24).toString('base64url');
+  #child: ChildProcess | undefined;
+  #exited: Promise<void> = Promise.resolve();
+  #ports: Ports = { c2s: 0, component: 0 };
+  readonly #configFile: string;
+  readonly #killOnExit = () => this.#child?.kill('SIGKILL');
+
+  constructor(readonly options: PrivateProsodyOptions) {
+    this.componentDomain = `${ORCHESTRATOR_SUBDOMAIN}.${options.domain}`;
+    this.#configFile = path.join(options.dir, 'prosody.cfg.lua');
+  }
+
+  get domain(): string {
+    return this.options.domain;
+  }
+  get host(): string {
+    return this.options.host;
+  }
+  get c2sPort(): number {
+    return this.#ports.c2s;
+  }
+  get componentPort(): number {
+    return this.#ports.component;
+  }
+  get clientService(): string {
+    return `xmpp://${this.host}:${this.c2sPort}`;
+  }
+  get componentService(): string {
+    return `xmpp://${this.host}:${this.componentPort}`;
+  }
+
+  async start(): Promise<void> {
+    if (this.#child) return;
+    const binary = findProsody();
+    const { dir, host, logger } = this.options;
+    await mkdir(path.join(dir, 'data'), { recursive: true, mode: 0o700 });
+    await mkdir(path.join(dir, 'certs'), { recursive: true });
+    await killLeftover(path.join(dir, 'prosody.pid'), this.#configFile);
+    this.#ports = await choosePorts(path.join(dir, 'ports.json'), host);
+    await this.#writeConfig();
+    const child = spawn(binary, ['--config', this.#configFile, '-F'], { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' } });
+    this.#child = child;
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
+    this.#exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    process.once('exit', this.#killOnExit);
+    try {
+      const dead = () => child.exitCode !== null || child.signalCode !== null;
+      await waitForPort(host, this.#ports.c2s, 10_000, dead);
+      await waitForPort(host, this.#ports.component, 10_000, dead);
+    } catch (err) {
+      await this.stop();
+      const log = await readFile(path.join(dir, 'prosody.log'), 'utf8').catch(() => '');
+      throw new Error(`Prosody did not start: ${(err as Error).message}\n${stderr}${log.slice(-2000)}`);
+    }
+    logger.info({ c2s: this.c2sPort, component: this.componentPort, domain: this.domain }, 'private prosody ready');
+  }
+
+  /** Creates (or resets the password of) an account, e.g. for an agent. */
+  async registerAccount(username: string, password: string): Promise<void> {
+    await run(path.join(path.dirname(findProsody()), 'prosodyctl'), ['--config', this.#configFile, 'register', username, this.domain, password], { timeout: 10_000 });
+  }
+
+  /** SIGTERM, then SIGKILL if Prosody has not exited within `graceMs`. Idempotent. */
+  async stop(graceMs = 3000): Promise<void> {
+    const child = this.#child;
+    if (!child) return;
+    process.removeListener('exit', this.#killOnExit);
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await this.#exited;
+      clearTimeout(timer);
+    }
+    this.#child = undefined;
+  }
+
+  async #writeConfig(): Promise<void> {
+    const values: Record<string, string> = {
+      dataDir: this.options.dir,
+      logLevel: this.options.logLevel ?? 'warn',
+      host: this.host,
+      c2sPort: String(this.#ports.c2s),
+      componentPort: String(this.#ports.component),
+      domain: this.domain,
+      componentDomain: this.componentDomain,
+      componentSecret: this.componentSecret,
+    };
+    const template = await readFile(TEMPLATE, 'utf8');
+    const config = template.replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
+      const value = values[key];
+      if (value === undefined) throw new Error(`prosody template uses unknown value '${key}'`);
+      return value.replace(/["\\]/g, '\\$&');
+    });
+    await writeFile(this.#configFile, config, { mode: 0o600 });
+  }
+}

@@ -1,0 +1,164 @@
+import { EventEmitter } from 'node:events';
+import { component, xml, type Component, type XmlElement } from '@xmpp/component';
+import type { Logger } from 'pino';
+import {
+  AGENT_NS,
+  attrsToLoad,
+  decodeAgentMessage,
+  encodeMessage,
+  type AgentLoad,
+  type AgentMessage,
+  type OrchestratorMessage,
+} from '../protocol/index.js';
+
+export interface ComponentLinkOptions {
+  /** `xmpp://host:port` of the XMPP server's component port (XEP-0114). */
+  service: string;
+  /** The component's JID, e.g. `orchestrator.example.org`. */
+  domain: string;
+  secret: string;
+  /** Whether a bare JID may talk to the orchestrator (allowlist or domain check). */
+  isAllowed: (bareJid: string) => boolean;
+  logger: Logger;
+}
+
+export interface ComponentLinkEvents {
+  online: [];
+  offline: [];
+  presence: [jid: string, load: AgentLoad];
+  unavailable: [jid: string];
+  message: [jid: string, message: AgentMessage];
+}
+
+const PING_NS = 'urn:xmpp:ping';
+const STANZAS_NS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
+const bare = (jid: string) => jid.split('/')[0] ?? jid;
+
+/**
+ * The orchestrator's XMPP link: a component connection (XEP-0114) that turns presence and JSON
+ * bodies from agents into typed events, and answers anything malformed with an error.
+ */
+export class ComponentLink extends EventEmitter<ComponentLinkEvents> {
+  readonly #xmpp: Component;
+  readonly #options: ComponentLinkOptions;
+  #online = false;
+
+  constructor(options: ComponentLinkOptions) {
+    super();
+    this.#options = options;
+    this.#xmpp = component({ service: options.service, domain: options.domain, password: options.secret });
+    this.#xmpp.on('error', (err: Error) => options.logger.warn({ err: err.message }, 'xmpp component error'));
+    this.#xmpp.on('online', () => {
+      this.#online = true;
+      options.logger.info({ jid: options.domain }, 'xmpp component online');
+      this.emit('online');
+    });
+    this.#xmpp.on('offline', () => this.#setOffline());
+    this.#xmpp.on('disconnect', () => this.#setOffline());
+    this.#xmpp.on('stanza', (stanza: XmlElement) => this.#onStanza(stanza));
+    // XEP-0199: agents ping the orchestrator to notice its restarts.
+    this.#xmpp.iqCallee.get(PING_NS, 'ping', () => ({}));
+  }
+
+  get online(): boolean {
+    return this.#online;
+  }
+
+  get jid(): string {
+    return this.#options.domain;
+  }
+
+  async start(): Promise<void> {
+    await this.#xmpp.start();
+  }
+
+  async stop(): Promise<void> {
+    this.#xmpp.reconnect.stop();
+    if (this.#xmpp.status !== 'offline') await this.#xmpp.stop().catch(() => undefined);
+    this.#setOffline();
+  }
+
+  async send(to: string, message: OrchestratorMessage): Promise<void> {
+    await this.#xmpp.send(xml('message', { to, from: this.jid }, xml('body', {}, encodeMessage(message))));
+  }
+
+  /** XEP-0199 ping; resolves false when the agent does not answer in time. */
+  async ping(to: string, timeoutMs: number): Promise<boolean> {
+    try {
+      await this.#xmpp.iqCaller.request(xml('iq', { type: 'get', to, from: this.jid }, xml('ping', { xmlns: PING_NS })), timeoutMs);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  #setOffline(): void {
+    if (!this.#online) return;
+    this.#online = false;
+    this.#options.logger.warn('xmpp component offline');
+    this.emit('offline');
+  }
+
+  #onStanza(stanza: XmlElement): void {
+    const from = stanza.attrs['from'];
+    if (!from || stanza.attrs['type'] === 'error') return;
+    if (!this.#options.isAllowed(bare(from))) {
+      this.#options.logger.warn({ from }, 'stanza from an agent that is not allowed');
+      if (stanza.is('message')) this.#replyError(stanza, 'not-allowed', 'cancel', 'not-allowed', `${bare(from)} is not an allowed agent`);
+      return;
+    }
+    if (stanza.is('presence')) this.#onPresence(from, stanza);
+    else if (stanza.is('message')) this.#onMessage(from, stanza);
+  }
+
+  #onPresence(from: string, stanza: XmlElement): void {
+    const type = stanza.attrs['type'];
+    if (type === 'unavailable') {
+      this.emit('unavailable', from);
+      return;
+    }
+    if (type !== undefined) return;
+    const element = stanza.getChild('agent', AGENT_NS);
+    if (!element) return;
+    const load = attrsToLoad(element.attrs);
+    if (typeof load === 'string') {
+      this.#options.logger.warn({ from, reason: load }, 'invalid agent presence');
+      this.#sendJsonError(from, 'invalid-message', `presence: ${load}`);
+      return;
+    }
+    this.emit('presence', from, load);
+  }
+
+  #onMessage(from: string, stanza: XmlElement): void {
+    const body = stanza.getChildText('body');
+    if (body === null) return;
+    const decoded = decodeAgentMessage(body);
+    if (!decoded.ok) {
+      this.#options.logger.warn({ from, reason: decoded.error }, 'invalid message from agent');
+      this.#replyError(stanza, 'invalid-message', 'modify', 'bad-request', decoded.error);
+      return;
+    }
+    if (decoded.message.type === 'error') {
+      this.#options.logger.warn({ from, code: decoded.message.code, reason: decoded.message.message }, 'agent reported an error');
+    }
+    this.emit('message', from, decoded.message);
+  }
+
+  /** An RFC 6120 message error that also carries the protocol's JSON `error` body. */
+  #replyError(stanza: XmlElement, code: 'invalid-message' | 'not-allowed', type: string, condition: string, text: string): void {
+    const to = stanza.attrs['from'];
+    if (!to) return;
+    const body = encodeMessage({ v: 1, type: 'error', code, message: text.slice(0, 2000) });
+    const reply = xml(
+      'message',
+      { to, from: this.jid, type: 'error', id: stanza.attrs['id'] },
+      xml('body', {}, body),
+      xml('error', { type }, xml(condition, { xmlns: STANZAS_NS }), xml('text', { xmlns: STANZAS_NS }, text.slice(0, 2000))),
+    );
+    this.#xmpp.send(reply).catch(() => undefined);
+  }
+
+  #sendJsonError(to: string, code: 'invalid-message', text: string): void {
+    this.send(to, { v: 1, type: 'error', code, message: text.slice(0, 2000) }).catch(() => undefined);
+  }
+}

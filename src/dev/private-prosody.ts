@@ -11,6 +11,7 @@ import { freePort, isPortFree, waitForPort } from './free-port.js';
 
 const run = promisify(execFile);
 const TEMPLATE = fileURLToPath(new URL('../../../prosody/prosody.cfg.lua.template', import.meta.url));
+const CONFIG_FILE = 'prosody.cfg.lua';
 const PROSODY_BINARIES = ['/usr/bin/prosody', '/usr/local/bin/prosody'];
 
 export interface PrivateProsodyOptions {
@@ -50,6 +51,12 @@ async function killLeftover(pidFile: string, configFile: string): Promise<void> 
   if (cmdline.includes(configFile)) process.kill(pid, 'SIGKILL');
 }
 
+/** Creates or resets an account of the private Prosody in `dir`, running or not (its storage is files). */
+export async function registerAccount(dir: string, username: string, domain: string, password: string): Promise<void> {
+  const prosodyctl = path.join(path.dirname(findProsody()), 'prosodyctl');
+  await run(prosodyctl, ['--config', path.join(dir, CONFIG_FILE), 'register', username, domain, password], { timeout: 10_000 });
+}
+
 /**
  * A Prosody of Outpost's own: generated config, free loopback ports, a component secret made
  * anew at each start, no mod_limits. Started for `outpost dev` and for the tests; never left running.
@@ -65,7 +72,7 @@ export class PrivateProsody {
 
   constructor(readonly options: PrivateProsodyOptions) {
     this.componentDomain = `${ORCHESTRATOR_SUBDOMAIN}.${options.domain}`;
-    this.#configFile = path.join(options.dir, 'prosody.cfg.lua');
+    this.#configFile = path.join(options.dir, CONFIG_FILE);
   }
 
   get domain(): string {
@@ -116,7 +123,7 @@ export class PrivateProsody {
 
   /** Creates (or resets the password of) an account, e.g. for an agent. */
   async registerAccount(username: string, password: string): Promise<void> {
-    await run(path.join(path.dirname(findProsody()), 'prosodyctl'), ['--config', this.#configFile, 'register', username, this.domain, password], { timeout: 10_000 });
+    await registerAccount(this.options.dir, username, this.domain, password);
   }
 
   /** SIGTERM, then SIGKILL if Prosody has not exited within `graceMs`. Idempotent. */

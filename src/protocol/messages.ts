@@ -95,6 +95,8 @@ export const CatalogRequestMessage = message('catalog-request', {});
 // both ways
 
 export const ErrorMessage = message('error', {
+  /** The job the error is about, when there is one (e.g. a `kill` for a job the agent does not run). */
+  job: Type.Optional(JobId),
   code: Type.Union([Type.Literal('invalid-message'), Type.Literal('unknown-job'), Type.Literal('not-allowed')]),
   message: Text(2000),
 });

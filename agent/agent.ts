@@ -1,0 +1,174 @@
+import os from 'node:os';
+import type { Logger } from 'pino';
+import type { AgentLoad, AgentMessage, OrchestratorMessage } from '../src/protocol/index.js';
+import type { AgentLink } from './xmpp/agent-link.js';
+import { catalogMessages } from './xmpp/catalog-messages.js';
+import { toProcessSpec, type Catalog } from './services/catalog.js';
+import type { Outbox } from './jobs/outbox.js';
+import { runJob, type JobRunnerOptions, type RunningJob } from './jobs/job-runner.js';
+
+export interface AgentOptions {
+  link: AgentLink;
+  outbox: Outbox;
+  catalog: () => Catalog;
+  slots: number;
+  runner: Omit<JobRunnerOptions, 'outbox' | 'send' | 'logger' | 'onFinished'>;
+  /** How often the orchestrator is pinged, to notice its restarts (XEP-0199). */
+  pingIntervalMs?: number;
+  logger: Logger;
+}
+
+type ExecuteMessage = Extract<OrchestratorMessage, { type: 'execute' }>;
+
+/**
+ * The agent's behaviour: announces itself and its catalog, runs what the orchestrator sends
+ * within its slots, relays kills, and keeps terminal events until they are acknowledged.
+ */
+export class Agent {
+  readonly #running = new Map<string, RunningJob>();
+  readonly #options: AgentOptions;
+  #pingTimer: NodeJS.Timeout | undefined;
+  #orchestratorReachable = true;
+  #draining = false;
+  #stopping: Promise<void> | undefined;
+  #stopUntil = Infinity;
+
+  constructor(options: AgentOptions) {
+    this.#options = options;
+    const { link, outbox } = options;
+    outbox.setSender((event) => this.#send(event));
+    link.on('online', () => this.announce());
+    link.on('message', (message) => this.#onMessage(message));
+  }
+
+  get running(): number {
+    return this.#running.size;
+  }
+
+  async start(): Promise<void> {
+    await this.#options.link.start();
+    const interval = this.#options.pingIntervalMs ?? 10_000;
+    this.#pingTimer = setInterval(() => void this.#checkOrchestrator(), interval);
+    this.#pingTimer.unref();
+  }
+
+  /** Presence, catalog, runs in flight and unacknowledged results: all the orchestrator needs to know us. */
+  async announce(): Promise<void> {
+    if (!this.#options.link.online) return;
+    const catalog = this.#options.catalog();
+    await this.#options.link.sendPresence(this.#load(catalog)).catch(() => undefined);
+    const processes = [...catalog.services.values()].map((s) => toProcessSpec(s, this.#options.slots));
+    for (const message of catalogMessages(catalog.hash, processes, catalog.invalid)) await this.#send(message);
+    const jobs = [...this.#running.values()].map(({ job, process, seq }) => ({ job, process, seq }));
+    await this.#send({ v: 1, type: 'jobs', jobs });
+    this.#options.outbox.resendAll();
+  }
+
+  /** Stop taking work; runs in flight go on. */
+  async drain(draining: boolean): Promise<void> {
+    this.#draining = draining;
+    if (this.#options.link.online) await this.#options.link.sendPresence(this.#load(this.#options.catalog())).catch(() => undefined);
+  }
+
+  /**
+   * Two-stage stop: take no more work, wait up to `graceMs` for runs, then kill what is left.
+   * Calling it again while stopping shortens the wait (e.g. a second Ctrl-C with `graceMs` 0).
+   */
+  async stop(graceMs = 10_000): Promise<void> {
+    this.#stopUntil = Math.min(this.#stopUntil, Date.now() + graceMs);
+    if (this.#stopping) return this.#stopping;
+    this.#draining = true;
+    clearInterval(this.#pingTimer);
+    this.#stopping = (async () => {
+      while (this.#running.size > 0 && Date.now() < this.#stopUntil) await new Promise((r) => setTimeout(r, 50));
+      for (const job of this.#running.values()) job.abort.abort();
+      while (this.#running.size > 0) await new Promise((r) => setTimeout(r, 20));
+      this.#options.outbox.close();
+      await this.#options.link.stop();
+    })();
+    return this.#stopping;
+  }
+
+  #load(catalog: Catalog): AgentLoad {
+    return {
+      slots: this.#options.slots,
+      running: this.#running.size,
+      load1: Math.round(os.loadavg()[0]! * 100) / 100,
+      cores: os.availableParallelism(),
+      memFree: os.freemem(),
+      catalog: catalog.hash,
+      draining: this.#draining,
+    };
+  }
+
+  async #send(message: AgentMessage): Promise<void> {
+    await this.#options.link.send(message);
+  }
+
+  async #checkOrchestrator(): Promise<void> {
+    const reachable = await this.#options.link.pingOrchestrator(5000);
+    if (reachable && !this.#orchestratorReachable) {
+      this.#options.logger.info('orchestrator is back; announcing again');
+      await this.announce();
+    }
+    this.#orchestratorReachable = reachable;
+  }
+
+  #onMessage(message: OrchestratorMessage): void {
+    switch (message.type) {
+      case 'execute':
+        return this.#execute(message);
+      case 'kill':
+        return this.#kill(message.job);
+      case 'ack':
+        void this.#options.outbox.ack(message.job, message.seq);
+        return;
+      case 'catalog-request':
+        void this.announce();
+        return;
+      case 'error':
+        this.#options.logger.warn({ code: message.code, job: message.job, reason: message.message }, 'orchestrator reported an error');
+        return;
+    }
+  }
+
+  #reject(job: string, reason: 'busy' | 'unknown-process' | 'draining', text: string): void {
+    this.#send({ v: 1, type: 'rejected', job, reason, message: text }).catch(() => undefined);
+  }
+
+  #execute(request: ExecuteMessage): void {
+    const { job } = request;
+    const finished = this.#options.outbox.get(job);
+    if (finished) return void this.#send(finished).catch(() => undefined);
+    const current = this.#running.get(job);
+    if (current) return void this.#send({ v: 1, type: 'accepted', job, seq: 1 }).catch(() => undefined);
+    if (this.#draining) return this.#reject(job, 'draining', 'the agent is draining and takes no new work');
+    const service = this.#options.catalog().services.get(request.process);
+    if (!service) return this.#reject(job, 'unknown-process', `process '${request.process}' is not offered by this agent`);
+    if (this.#running.size >= this.#options.slots) return this.#reject(job, 'busy', `all ${this.#options.slots} slots are in use`);
+    const limit = Math.min(service.maxParallel ?? this.#options.slots, this.#options.slots);
+    const sameProcess = [...this.#running.values()].filter((r) => r.process === request.process).length;
+    if (sameProcess >= limit) return this.#reject(job, 'busy', `process '${request.process}' already runs ${limit} time(s) here`);
+
+    const running: RunningJob = { job, process: request.process, seq: 0, abort: new AbortController() };
+    this.#running.set(job, running);
+    const { logger, outbox } = this.#options;
+    runJob(
+      { ...this.#options.runner, outbox, logger, send: (m) => this.#send(m), onFinished: () => this.#running.delete(job) },
+      service,
+      request,
+      running,
+    ).catch((err: Error) => {
+      logger.error({ job, err: err.message }, 'run could not be completed');
+      this.#running.delete(job);
+    });
+  }
+
+  #kill(job: string): void {
+    const running = this.#running.get(job);
+    if (running) return running.abort.abort();
+    const finished = this.#options.outbox.get(job);
+    if (finished) return void this.#send(finished).catch(() => undefined);
+    this.#send({ v: 1, type: 'error', job, code: 'unknown-job', message: `job '${job}' is not running on this agent` }).catch(() => undefined);
+  }
+}

@@ -1,0 +1,67 @@
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ORCHESTRATOR_SUBDOMAIN } from '../src/protocol/index.js';
+
+export interface AgentConfig {
+  server: string;
+  jid: string;
+  password: string;
+  services: string;
+  slots: number;
+  workDir: string;
+  orchestrator: string;
+  logLevel: string;
+  killGraceMs: number;
+}
+
+export const AGENT_USAGE = `usage: outpost-agent --server xmpp://HOST:PORT --jid NAME@DOMAIN --services DIR
+         [--password P | --password-file FILE | env OUTPOST_AGENT_PASSWORD]
+         [--slots N] [--work-dir DIR] [--orchestrator JID] [--log-level LEVEL] [--kill-grace SECONDS]`;
+
+const OPTIONS = {
+  server: { type: 'string' },
+  jid: { type: 'string' },
+  password: { type: 'string' },
+  'password-file': { type: 'string' },
+  services: { type: 'string' },
+  slots: { type: 'string' },
+  'work-dir': { type: 'string' },
+  orchestrator: { type: 'string' },
+  'log-level': { type: 'string' },
+  'kill-grace': { type: 'string' },
+  help: { type: 'boolean' },
+} as const;
+
+/** Flags, then OUTPOST_AGENT_* environment variables, then defaults; a bad value stops the agent with a message. */
+export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentConfig {
+  const { values } = parseArgs({ args: argv, options: OPTIONS, strict: true });
+  const pick = (flag: Exclude<keyof typeof OPTIONS, 'help'>) => values[flag] ?? env[`OUTPOST_AGENT_${flag.replace(/-/g, '_').toUpperCase()}`];
+  const server = pick('server');
+  if (!server || !/^xmpps?:\/\/[^/:]+:\d+$/.test(server)) throw new Error(`--server must look like xmpp://host:5222 (got ${JSON.stringify(server)})`);
+  const jid = pick('jid');
+  if (!jid || !/^[^@/]+@[^@/]+(\/.+)?$/.test(jid)) throw new Error(`--jid must look like name@domain (got ${JSON.stringify(jid)})`);
+  const passwordFile = pick('password-file');
+  const password = passwordFile ? readFileSync(passwordFile, 'utf8').trim() : pick('password');
+  if (!password) throw new Error('a password is required: --password, --password-file or OUTPOST_AGENT_PASSWORD');
+  const services = pick('services');
+  if (!services) throw new Error('--services DIR is required');
+  const slots = Number(pick('slots') ?? os.availableParallelism());
+  if (!Number.isInteger(slots) || slots < 1) throw new Error(`--slots must be a positive integer (got ${pick('slots')})`);
+  const killGrace = Number(pick('kill-grace') ?? 5);
+  if (!Number.isFinite(killGrace) || killGrace < 0) throw new Error(`--kill-grace must be a number of seconds (got ${pick('kill-grace')})`);
+  const domain = jid.split('@')[1]!.split('/')[0]!;
+  const name = jid.split('@')[0]!;
+  return {
+    server,
+    jid,
+    password,
+    services: path.resolve(services),
+    slots,
+    workDir: path.resolve(pick('work-dir') ?? path.join(os.tmpdir(), `outpost-agent-${name}`)),
+    orchestrator: pick('orchestrator') ?? `${ORCHESTRATOR_SUBDOMAIN}.${domain}`,
+    logLevel: pick('log-level') ?? 'info',
+    killGraceMs: killGrace * 1000,
+  };
+}

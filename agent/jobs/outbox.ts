@@ -1,0 +1,102 @@
+import { mkdir, readdir, readFile, rm, writeFile, rename } from 'node:fs/promises';
+import path from 'node:path';
+import type { TerminalEvent } from '../../src/protocol/index.js';
+
+const INITIAL_DELAY_MS = 1000;
+const MAX_DELAY_MS = 30_000;
+
+interface Pending {
+  event: TerminalEvent;
+  timer?: NodeJS.Timeout;
+  delay: number;
+}
+
+/**
+ * Terminal job events (completed, failed, killed) kept on disk until the orchestrator acks them,
+ * resent with exponential backoff, so that neither a lost stanza nor an agent restart loses a result.
+ */
+export class Outbox {
+  readonly #pending = new Map<string, Pending>();
+  #send: (event: TerminalEvent) => Promise<void> = async () => undefined;
+  #closed = false;
+
+  private constructor(readonly dir: string) {}
+
+  /** Opens the outbox folder and loads what an earlier run left unacknowledged. */
+  static async open(dir: string): Promise<Outbox> {
+    await mkdir(dir, { recursive: true });
+    const outbox = new Outbox(dir);
+    for (const file of await readdir(dir)) {
+      if (!file.endsWith('.json')) continue;
+      const text = await readFile(path.join(dir, file), 'utf8').catch(() => undefined);
+      if (!text) continue;
+      try {
+        const event = JSON.parse(text) as TerminalEvent;
+        outbox.#pending.set(event.job, { event, delay: INITIAL_DELAY_MS });
+      } catch {
+        await rm(path.join(dir, file), { force: true });
+      }
+    }
+    return outbox;
+  }
+
+  /** How events are sent; set once the link exists. */
+  setSender(send: (event: TerminalEvent) => Promise<void>): void {
+    this.#send = send;
+  }
+
+  has(job: string): boolean {
+    return this.#pending.has(job);
+  }
+
+  get(job: string): TerminalEvent | undefined {
+    return this.#pending.get(job)?.event;
+  }
+
+  events(): TerminalEvent[] {
+    return [...this.#pending.values()].map((p) => p.event);
+  }
+
+  /** Persists the event first (write, then rename, so a crash never leaves half a file), then sends it. */
+  async add(event: TerminalEvent): Promise<void> {
+    const file = path.join(this.dir, `${event.job}.json`);
+    await writeFile(`${file}.tmp`, JSON.stringify(event));
+    await rename(`${file}.tmp`, file);
+    const pending: Pending = { event, delay: INITIAL_DELAY_MS };
+    this.#pending.set(event.job, pending);
+    this.#attempt(pending);
+  }
+
+  async ack(job: string, seq: number): Promise<boolean> {
+    const pending = this.#pending.get(job);
+    if (!pending || seq < pending.event.seq) return false;
+    clearTimeout(pending.timer);
+    this.#pending.delete(job);
+    await rm(path.join(this.dir, `${job}.json`), { force: true });
+    return true;
+  }
+
+  /** Sends every pending event again now (after a reconnect), restarting the backoff. */
+  resendAll(): void {
+    for (const pending of this.#pending.values()) {
+      clearTimeout(pending.timer);
+      pending.delay = INITIAL_DELAY_MS;
+      this.#attempt(pending);
+    }
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const pending of this.#pending.values()) clearTimeout(pending.timer);
+  }
+
+  #attempt(pending: Pending): void {
+    if (this.#closed) return;
+    this.#send(pending.event).catch(() => undefined);
+    pending.timer = setTimeout(() => {
+      pending.delay = Math.min(pending.delay * 2, MAX_DELAY_MS);
+      this.#attempt(pending);
+    }, pending.delay);
+    pending.timer.unref();
+  }
+}

@@ -1,0 +1,69 @@
+import path from 'node:path';
+import { pino, type Logger } from 'pino';
+import { Agent } from './agent.js';
+import { AGENT_USAGE, loadAgentConfig, type AgentConfig } from './config.js';
+import { Outbox } from './jobs/outbox.js';
+import { runProcess } from './runner/run-process.js';
+import { watchServices } from './services/services-watcher.js';
+import { AgentLink } from './xmpp/agent-link.js';
+
+export interface RunningAgent {
+  agent: Agent;
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** Composition root of one agent: services watcher, outbox, XMPP link and runner. */
+export async function startAgent(config: AgentConfig, logger: Logger): Promise<RunningAgent> {
+  const outbox = await Outbox.open(path.join(config.workDir, 'outbox'));
+  let agent: Agent | undefined;
+  const watcher = await watchServices(
+    config.services,
+    (catalog) => {
+      for (const invalid of catalog.invalid) logger.warn({ file: invalid.file, reason: invalid.reason }, 'invalid service file');
+      logger.info({ processes: [...catalog.services.keys()], hash: catalog.hash }, 'services changed');
+      void agent?.announce();
+    },
+    { onError: (err) => logger.error({ err: err.message }, 'services folder') },
+  );
+  for (const invalid of watcher.current().invalid) logger.warn({ file: invalid.file, reason: invalid.reason }, 'invalid service file');
+  const link = new AgentLink({ service: config.server, jid: config.jid, password: config.password, orchestrator: config.orchestrator, logger });
+  agent = new Agent({
+    link,
+    outbox,
+    catalog: () => watcher.current(),
+    slots: config.slots,
+    runner: { workDir: config.workDir, run: runProcess, killGraceMs: config.killGraceMs },
+    logger,
+  });
+  await agent.start();
+  const running = agent;
+  return {
+    agent: running,
+    async stop(graceMs) {
+      await watcher.close();
+      await running.stop(graceMs);
+    },
+  };
+}
+
+/** `outpost-agent`: one agent until SIGINT/SIGTERM. */
+export async function main(): Promise<void> {
+  let config: AgentConfig;
+  try {
+    config = loadAgentConfig(process.argv.slice(2), process.env);
+  } catch (err) {
+    process.stderr.write(`outpost-agent: ${(err as Error).message}\n${AGENT_USAGE}\n`);
+    process.exit(2);
+  }
+  const logger = pino({ level: config.logLevel, base: { agent: config.jid } });
+  const running = await startAgent(config, logger);
+  let signals = 0;
+  // Two-stage shutdown: the first signal drains and waits for runs; a second one kills them now.
+  const shutdown = () => {
+    signals += 1;
+    logger.info({ signals }, signals === 1 ? 'stopping: waiting for runs to finish' : 'stopping now');
+    void running.stop(signals === 1 ? 30_000 : 0).then(() => process.exit(0));
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}

@@ -1,0 +1,82 @@
+import { readFile, realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { LocalOutputSpec } from '../services/service-definition.js';
+import { formatBytes } from './capture-buffers.js';
+import type { LocalOutputValue } from './run-types.js';
+
+export type CollectResult = { ok: true; outputs: Record<string, LocalOutputValue> } | { ok: false; message: string };
+
+class OutputError extends Error {}
+
+/**
+ * Reads a successful run's outputs from its stdout and work directory. Files must be regular
+ * files whose real path stays inside the work directory's real path.
+ */
+export async function collectOutputs(
+  specs: Record<string, LocalOutputSpec>,
+  stdout: Buffer,
+  workDir: string,
+  maxBytes: number,
+): Promise<CollectResult> {
+  const root = await realpath(workDir);
+  const outputs: Record<string, LocalOutputValue> = {};
+  try {
+    for (const [name, spec] of Object.entries(specs)) {
+      outputs[name] = await collectOne(name, spec, stdout, root, maxBytes);
+    }
+  } catch (error) {
+    if (error instanceof OutputError) return { ok: false, message: error.message };
+    throw error;
+  }
+  return { ok: true, outputs };
+}
+
+async function collectOne(name: string, spec: LocalOutputSpec, stdout: Buffer, root: string, maxBytes: number): Promise<LocalOutputValue> {
+  if (spec.from.kind === 'stdout') {
+    // Service files cannot declare this; stdout is text here, never a file.
+    if (spec.type === 'file') throw new OutputError(`output '${name}': a file output must name its file`);
+    return { kind: 'value', value: decode(name, spec.type, stdout) };
+  }
+  const relative = spec.from.path;
+  const { file, size } = await resolveInside(name, relative, root);
+  if (spec.type === 'file') return fileValue(file, spec.mediaType, size);
+  if (size > maxBytes) throw new OutputError(`output '${name}': file '${relative}' exceeds ${formatBytes(maxBytes)}`);
+  return { kind: 'value', value: decode(name, spec.type, await readFile(file)) };
+}
+
+function decode(name: string, type: 'string' | 'json', bytes: Buffer): unknown {
+  const text = bytes.toString('utf8');
+  if (type === 'string') return text.replace(/\r?\n$/, '');
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new OutputError(`output '${name}' is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+function fileValue(file: string, mediaType: string | undefined, size: number): LocalOutputValue {
+  return mediaType === undefined ? { kind: 'file', path: file, size } : { kind: 'file', path: file, mediaType, size };
+}
+
+/** The real path of a regular file named relative to the work directory, refusing any escape. */
+async function resolveInside(name: string, relative: string, root: string): Promise<{ file: string; size: number }> {
+  const escapes = new OutputError(`output '${name}': file '${relative}' escapes the work directory`);
+  const candidate = path.resolve(root, relative);
+  if (!isInside(root, candidate)) throw escapes;
+  let real: string;
+  try {
+    real = await realpath(candidate);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new OutputError(`output '${name}': file '${relative}' was not created`);
+    throw error;
+  }
+  if (!isInside(root, real)) throw escapes;
+  const info = await stat(real);
+  if (!info.isFile()) throw new OutputError(`output '${name}': file '${relative}' is not a regular file`);
+  return { file: real, size: info.size };
+}
+
+function isInside(root: string, candidate: string): boolean {
+  return candidate.startsWith(root + path.sep);
+}

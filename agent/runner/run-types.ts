@@ -1,0 +1,33 @@
+import type { FailureCode } from '../../src/protocol/index.js';
+import type { ServiceDefinition } from '../services/service-definition.js';
+
+export interface RunRequest {
+  jobId: string;
+  service: ServiceDefinition;
+  inputs: Record<string, unknown>;
+  /** Created (recursively) by the runner and left in place; the caller removes it. */
+  workDir: string;
+  /** Aborting kills the run; the outcome is then `killed`. */
+  signal: AbortSignal;
+  /** The earlier of this and `service.timeoutSeconds` ends the run with `timeout`. */
+  deadline?: Date;
+  /** Delay between SIGTERM and SIGKILL; default 5000. */
+  killGraceMs?: number;
+  /** Most stdout kept in memory for outputs read from stdout; default 16 MiB. */
+  maxStdoutBytes?: number;
+  onProgress: (progress: number, message?: string) => void;
+}
+
+export type LocalOutputValue =
+  | { kind: 'value'; value: unknown }
+  | { kind: 'file'; path: string; mediaType?: string; size: number };
+
+export type RunOutcome =
+  | { status: 'completed'; outputs: Record<string, LocalOutputValue> }
+  | { status: 'failed'; code: FailureCode; message: string; exitCode?: number; signal?: string; stderr?: string }
+  | { status: 'killed'; signal: string };
+
+export type Failure = Extract<RunOutcome, { status: 'failed' }>;
+
+export const DEFAULT_KILL_GRACE_MS = 5000;
+export const DEFAULT_MAX_STDOUT_BYTES = 16 * 1024 * 1024;

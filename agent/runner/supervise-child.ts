@@ -1,0 +1,149 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { CappedBuffer, TailBuffer } from './capture-buffers.js';
+import { LineSplitter } from './line-splitter.js';
+import { GroupTermination } from './process-group.js';
+
+export interface ChildSpec {
+  executable: string;
+  args: string[];
+  /** Written to the child's stdin, which is then closed; without it stdin is /dev/null. */
+  stdin?: string;
+  cwd: string;
+  env: Record<string, string>;
+}
+
+export interface SuperviseOptions {
+  timeoutMs: number;
+  signal: AbortSignal;
+  killGraceMs: number;
+  /** Most stdout bytes kept; undefined when stdout is read only for progress. */
+  maxStdoutBytes?: number;
+  /** Sees every whole stdout and stderr line; returns false to leave the line out of what is kept. */
+  onLine: (line: string) => boolean;
+}
+
+/** Why the runner ended the child itself. */
+export type StopReason = 'timeout' | 'abort' | 'stdout-limit';
+
+export type ChildResult =
+  | { kind: 'spawn-error'; error: NodeJS.ErrnoException }
+  | {
+      kind: 'exited';
+      exitCode: number | null;
+      signal: NodeJS.Signals | null;
+      stopReason?: StopReason;
+      /** The last signal the runner sent, if it sent any. */
+      stopSignal?: NodeJS.Signals;
+      stdout: Buffer;
+      stderr: string;
+    };
+
+/** How long pipes may stay open after the child exited (held by a grandchild that escaped the group). */
+export const PIPE_DRAIN_MS = 200;
+export const STDERR_TAIL_BYTES = 4096;
+/** setTimeout fires at once for longer delays. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Runs one child in its own process group, without a shell, and resolves once it has exited and
+ * its pipes are drained. A timeout, an abort or too much stdout ends the whole group.
+ */
+export function superviseChild(spec: ChildSpec, options: SuperviseOptions): Promise<ChildResult> {
+  return new Promise((resolve) => {
+    let child: ChildProcess;
+    try {
+      child = spawn(spec.executable, spec.args, {
+        shell: false,
+        detached: true,
+        cwd: spec.cwd,
+        env: spec.env,
+        stdio: [spec.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      });
+    } catch (error) {
+      resolve({ kind: 'spawn-error', error: error as NodeJS.ErrnoException });
+      return;
+    }
+    const pid = child.pid;
+    if (pid === undefined) {
+      child.once('error', (error) => resolve({ kind: 'spawn-error', error }));
+      return;
+    }
+
+    const termination = new GroupTermination(pid, options.killGraceMs);
+    let stopReason: StopReason | undefined;
+    let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    // Only the stdout limit can be reached after the exit; that needs no kill, just the failure.
+    const stop = (reason: StopReason) => {
+      if (stopReason) return;
+      stopReason = reason;
+      if (!exit) termination.start();
+    };
+    const timer = setTimeout(() => stop('timeout'), Math.min(options.timeoutMs, MAX_TIMER_MS));
+    const onAbort = () => stop('abort');
+    options.signal.addEventListener('abort', onAbort, { once: true });
+
+    const kept = options.maxStdoutBytes === undefined ? undefined : new CappedBuffer(options.maxStdoutBytes);
+    const stdoutLines = new LineSplitter((bytes, line) => {
+      const keep = line === undefined || options.onLine(line);
+      if (keep && kept && stopReason !== 'stdout-limit' && !kept.push(bytes)) stop('stdout-limit');
+    });
+    const tail = new TailBuffer(STDERR_TAIL_BYTES);
+    const stderrLines = new LineSplitter((bytes, line) => {
+      if (line === undefined || options.onLine(line)) tail.push(bytes);
+    });
+
+    const pipes: Array<[Readable, LineSplitter]> = [
+      [child.stdout as Readable, stdoutLines],
+      [child.stderr as Readable, stderrLines],
+    ];
+    let openPipes = pipes.length;
+    let drainTimer: NodeJS.Timeout | undefined;
+    let settled = false;
+    const settle = () => {
+      if (settled || !exit) return;
+      settled = true;
+      clearTimeout(drainTimer);
+      stdoutLines.end();
+      stderrLines.end();
+      resolve({
+        kind: 'exited',
+        exitCode: exit.code,
+        signal: exit.signal,
+        ...(stopReason && { stopReason }),
+        ...(termination.lastSignal && { stopSignal: termination.lastSignal }),
+        stdout: kept?.toBuffer() ?? Buffer.alloc(0),
+        stderr: tail.toString(),
+      });
+    };
+    for (const [stream, splitter] of pipes) {
+      stream.on('data', (chunk: Buffer) => splitter.push(chunk));
+      // A failing pipe ends like EOF; the exit status still decides the outcome.
+      stream.on('error', () => {});
+      stream.once('close', () => {
+        openPipes--;
+        if (exit && openPipes === 0) settle();
+      });
+    }
+    if (spec.stdin !== undefined && child.stdin) {
+      // The program may exit without reading its input; the resulting EPIPE is not a failure.
+      child.stdin.on('error', () => {});
+      child.stdin.end(spec.stdin);
+    }
+
+    child.once('exit', (code, signal) => {
+      exit = { code, signal };
+      clearTimeout(timer);
+      options.signal.removeEventListener('abort', onAbort);
+      termination.leaderExited();
+      if (openPipes === 0) {
+        settle();
+        return;
+      }
+      drainTimer = setTimeout(() => {
+        for (const [stream] of pipes) stream.destroy();
+        settle();
+      }, PIPE_DRAIN_MS);
+    });
+  });
+}

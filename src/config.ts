@@ -1,0 +1,117 @@
+import { parseArgs } from 'node:util';
+import path from 'node:path';
+import { Type, type Static } from '@sinclair/typebox';
+import { Ajv } from 'ajv';
+import { describeAjvError } from './protocol/index.js';
+
+const LogLevel = Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)));
+const Port = Type.Integer({ minimum: 0, maximum: 65535 });
+
+const OrchestratorConfigSchema = Type.Object(
+  {
+    host: Type.String({ minLength: 1 }),
+    httpPort: Port,
+    dataDir: Type.String({ minLength: 1 }),
+    logLevel: LogLevel,
+    /** Seconds a lost agent's running jobs wait for it to come back before failing with `agent-lost`. */
+    agentGrace: Type.Number({ minimum: 0 }),
+    /** Seconds between the orchestrator's pings of each agent (XEP-0199). */
+    pingInterval: Type.Number({ exclusiveMinimum: 0 }),
+    /** Comma-separated domains whose accounts may act as agents; default: the component's parent domain. */
+    agentDomains: Type.Optional(Type.String({ minLength: 1 })),
+    xmppServer: Type.String({ pattern: '^xmpps?://[^/:]+:\\d+$' }),
+    componentJid: Type.String({ minLength: 1 }),
+    componentSecret: Type.String({ minLength: 1 }),
+  },
+  { additionalProperties: false },
+);
+export type OrchestratorConfig = Omit<Static<typeof OrchestratorConfigSchema>, 'agentDomains'> & { agentDomains: string[] };
+
+const DevConfigSchema = Type.Object(
+  {
+    host: Type.String({ minLength: 1 }),
+    httpPort: Port,
+    dataDir: Type.String({ minLength: 1 }),
+    services: Type.String({ minLength: 1 }),
+    logLevel: LogLevel,
+    slots: Type.Integer({ minimum: 1, maximum: 1024 }),
+    agentGrace: Type.Number({ minimum: 0 }),
+    pingInterval: Type.Number({ exclusiveMinimum: 0 }),
+  },
+  { additionalProperties: false },
+);
+export type DevConfig = Static<typeof DevConfigSchema>;
+
+const ajv = new Ajv({ coerceTypes: true, useDefaults: true, strict: true });
+
+/** Flag name (kebab-case) → config key, with the environment variable that can also set it. */
+interface Setting {
+  key: string;
+  flag: string;
+  env: string;
+  default?: string;
+}
+
+const setting = (key: string, flag: string, defaultValue?: string): Setting => ({
+  key,
+  flag,
+  env: `OUTPOST_${flag.replace(/-/g, '_').toUpperCase()}`,
+  ...(defaultValue === undefined ? {} : { default: defaultValue }),
+});
+
+const COMMON: Setting[] = [
+  setting('host', 'host', '127.0.0.1'),
+  setting('httpPort', 'http-port', '8080'),
+  setting('dataDir', 'data-dir', './.outpost'),
+  setting('logLevel', 'log-level', 'info'),
+  setting('agentGrace', 'agent-grace', '30'),
+  setting('pingInterval', 'ping-interval', '15'),
+];
+
+const SERVE: Setting[] = [
+  ...COMMON,
+  setting('xmppServer', 'xmpp-server'),
+  setting('componentJid', 'component-jid'),
+  setting('componentSecret', 'component-secret'),
+  setting('agentDomains', 'agent-domains'),
+];
+
+const DEV: Setting[] = [...COMMON, setting('services', 'services', './services.d'), setting('slots', 'slots', '4')];
+
+export class ConfigError extends Error {}
+
+/** Flags, then OUTPOST_* environment variables, then defaults; validated as a whole. */
+function load<T>(settings: Setting[], schema: object, argv: string[], env: NodeJS.ProcessEnv): T {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ args: argv, options: Object.fromEntries(settings.map((s) => [s.flag, { type: 'string' as const }])), strict: true, allowPositionals: false }));
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+  const raw: Record<string, unknown> = {};
+  for (const s of settings) {
+    const value = values[s.flag] ?? env[s.env] ?? s.default;
+    if (value !== undefined) raw[s.key] = value;
+  }
+  const validate = ajv.compile<T>(schema);
+  if (!validate(raw)) {
+    const error = validate.errors?.[0];
+    const key = error?.instancePath.slice(1) || String(error?.params['missingProperty'] ?? '');
+    const s = settings.find((x) => x.key === key);
+    const name = s ? `--${s.flag} (or ${s.env})` : key;
+    throw new ConfigError(error?.keyword === 'required' ? `${name} is required` : `${name}: ${describeAjvError(error).replace(/^\/\w+ /, '')}`);
+  }
+  return raw as T;
+}
+
+export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): OrchestratorConfig {
+  const config = load<Static<typeof OrchestratorConfigSchema>>(SERVE, OrchestratorConfigSchema, argv, env);
+  const parent = config.componentJid.split('.').slice(1).join('.');
+  const agentDomains = config.agentDomains?.split(',').map((d) => d.trim()).filter(Boolean) ?? [parent];
+  return { ...config, dataDir: path.resolve(config.dataDir), agentDomains };
+}
+
+export function loadDevConfig(argv: string[], env: NodeJS.ProcessEnv): DevConfig {
+  const config = load<DevConfig>(DEV, DevConfigSchema, argv, env);
+  return { ...config, dataDir: path.resolve(config.dataDir), services: path.resolve(config.services) };
+}

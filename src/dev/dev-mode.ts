@@ -1,0 +1,130 @@
+import { randomBytes } from 'node:crypto';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Logger } from 'pino';
+import type { DevConfig, OrchestratorConfig } from '../config.js';
+import { ConfigError } from '../config.js';
+import { startAgent } from '../../agent/main.js';
+import type { AgentRegistry } from '../registry/agent-registry.js';
+import { PrivateProsody, registerAccount } from './private-prosody.js';
+
+/** The embedded Prosody's XMPP domain. */
+export const DEV_DOMAIN = 'outpost.localhost';
+const LOCAL_AGENT = 'local';
+
+interface Startable {
+  url: string;
+  registry: AgentRegistry;
+  stop(): Promise<void>;
+}
+
+/** Resolves once some agent's catalog has arrived (its presence comes first). */
+function firstCatalog(registry: AgentRegistry): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => {
+      if (!registry.agents().some((a) => a.catalogHash === a.load.catalog)) return;
+      registry.off('changed', check);
+      resolve();
+    };
+    registry.on('changed', check);
+  });
+}
+
+const prosodyDir = (dataDir: string) => path.join(dataDir, 'prosody');
+
+/**
+ * `outpost dev`: a private Prosody, the orchestrator and one agent on the services folder, in
+ * one process, until Ctrl-C. The agent runs in-process so shutdown order is ours: agent first
+ * (its runs finish or are killed), then the orchestrator, then Prosody.
+ */
+export async function runDev(config: DevConfig, logger: Logger, startOrchestrator: (c: OrchestratorConfig, l: Logger) => Promise<Startable>): Promise<void> {
+  const prosody = new PrivateProsody({ dir: prosodyDir(config.dataDir), host: config.host, domain: DEV_DOMAIN, logger });
+  await prosody.start();
+  const devFile = path.join(config.dataDir, 'dev.json');
+  let orchestrator: Startable | undefined;
+  let agent: Awaited<ReturnType<typeof startAgent>> | undefined;
+  const shutdown = async (graceMs: number) => {
+    await agent?.stop(graceMs);
+    await orchestrator?.stop();
+    await prosody.stop();
+    await rm(devFile, { force: true });
+  };
+  try {
+    const password = randomBytes(18).toString('base64url');
+    await prosody.registerAccount(LOCAL_AGENT, password);
+    orchestrator = await startOrchestrator(
+      {
+        host: config.host,
+        httpPort: config.httpPort,
+        dataDir: config.dataDir,
+        logLevel: config.logLevel,
+        agentGrace: config.agentGrace,
+        pingInterval: config.pingInterval,
+        agentDomains: [DEV_DOMAIN],
+        xmppServer: prosody.componentService,
+        componentJid: prosody.componentDomain,
+        componentSecret: prosody.componentSecret,
+      },
+      logger,
+    );
+    const announced = firstCatalog(orchestrator.registry);
+    agent = await startAgent(
+      {
+        server: prosody.clientService,
+        jid: `${LOCAL_AGENT}@${DEV_DOMAIN}/dev`,
+        password,
+        services: config.services,
+        slots: config.slots,
+        workDir: path.join(config.dataDir, 'agent'),
+        orchestrator: prosody.componentDomain,
+        logLevel: config.logLevel,
+        killGraceMs: 5000,
+      },
+      logger.child({ agent: LOCAL_AGENT }),
+    );
+    await announced;
+  } catch (err) {
+    await shutdown(0);
+    throw err;
+  }
+  const info = { url: orchestrator.url, xmpp: { host: prosody.host, port: prosody.c2sPort, domain: prosody.domain } };
+  await writeFile(devFile, JSON.stringify(info, null, 2), { mode: 0o600 });
+  process.stdout.write(
+    `\nOutpost is ready at ${orchestrator.url}\n` +
+      `  processes:   ${orchestrator.url}/processes\n` +
+      `  agents:      ${orchestrator.url}/admin/agents\n` +
+      `  services:    ${config.services} (drop a .properties file here to publish a program)\n` +
+      `  add an agent: outpost agent add NAME --data-dir ${config.dataDir}\n` +
+      `Press Ctrl-C to stop (twice to kill running jobs at once).\n\n`,
+  );
+  let signals = 0;
+  const onSignal = () => {
+    signals += 1;
+    if (signals === 1) process.stdout.write('Stopping: waiting for running jobs (Ctrl-C again to kill them)...\n');
+    void shutdown(signals === 1 ? 30_000 : 0).then(() => process.exit(0));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
+
+/** `outpost agent add NAME`: an account on the embedded Prosody and the command to run the agent elsewhere. */
+export async function addAgentCommand(name: string, argv: string[]): Promise<void> {
+  if (!/^[a-z0-9][a-z0-9._-]*$/i.test(name)) throw new ConfigError(`agent name '${name}' must be letters, digits, '.', '_' or '-'`);
+  const { values } = parseArgs({ args: argv, options: { 'data-dir': { type: 'string' }, host: { type: 'string' } }, strict: true });
+  const dataDir = path.resolve(values['data-dir'] ?? process.env['OUTPOST_DATA_DIR'] ?? './.outpost');
+  const ports = await readFile(path.join(prosodyDir(dataDir), 'ports.json'), 'utf8').then(
+    (text) => JSON.parse(text) as { c2s: number },
+    () => {
+      throw new ConfigError(`no embedded Prosody in ${dataDir}: run \`npm start\` (outpost dev) once first`);
+    },
+  );
+  const password = randomBytes(18).toString('base64url');
+  await registerAccount(prosodyDir(dataDir), name, DEV_DOMAIN, password);
+  const host = values.host ?? process.env['OUTPOST_HOST'] ?? '127.0.0.1';
+  process.stdout.write(
+    `Agent account ${name}@${DEV_DOMAIN} created. On the machine that runs the programs:\n\n` +
+      `  OUTPOST_AGENT_PASSWORD='${password}' npx outpost-agent --server xmpp://${host}:${ports.c2s} --jid ${name}@${DEV_DOMAIN} --services ./services.d\n\n` +
+      (host.startsWith('127.') ? `The embedded Prosody listens on ${host} only; start \`npm start -- --host ADDRESS\` to reach it from other machines.\n` : ''),
+  );
+}

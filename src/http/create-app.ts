@@ -1,0 +1,50 @@
+import { Router } from '@koa/router';
+import Koa from 'koa';
+import type { Logger } from 'pino';
+import type { JobService } from '../jobs/job-service.js';
+import type { AgentRegistry } from '../registry/agent-registry.js';
+import type { JobStore } from '../store/job-store.js';
+import { adminRoutes } from './admin-routes.js';
+import { errorMiddleware } from './error-middleware.js';
+import { executionRoutes } from './execution-routes.js';
+import { jobRoutes } from './job-routes.js';
+import { DEFAULT_MAX_BODY_BYTES, jsonBody } from './json-body.js';
+import { landingRoutes } from './landing-routes.js';
+import { publicBase } from './links.js';
+import { openApiRoutes } from './openapi.js';
+import { processRoutes } from './process-routes.js';
+import { jsonFormatOnly } from './query-params.js';
+
+export interface AppDeps {
+  registry: AgentRegistry;
+  jobs: JobStore;
+  jobService: JobService;
+  logger: Logger;
+  /** Public URL of the API when it is served behind a proxy; links use the request's origin otherwise. */
+  baseUrl?: string;
+  /** Largest accepted request body (default 1 MiB). */
+  maxBodyBytes?: number;
+  /** Whether the server can run jobs now (its XMPP link is up); answers `/readyz`. */
+  readiness: () => boolean;
+}
+
+/** The OGC API – Processes application; the caller decides where it listens. */
+export function createApp(deps: AppDeps): Koa {
+  const app = new Koa();
+  const router = new Router();
+  const body = jsonBody(deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
+
+  landingRoutes(router, deps.readiness);
+  openApiRoutes(router, deps.registry);
+  processRoutes(router, deps.registry);
+  executionRoutes(router, { registry: deps.registry, jobService: deps.jobService, jsonBody: body });
+  jobRoutes(router, deps);
+  adminRoutes(router, deps.registry);
+
+  app.use(errorMiddleware(deps.logger));
+  app.use(publicBase(deps.baseUrl));
+  app.use(jsonFormatOnly());
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  return app;
+}

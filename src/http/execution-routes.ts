@@ -1,0 +1,86 @@
+import type { Router } from '@koa/router';
+import type { Context, Middleware } from 'koa';
+import { OutpostError } from '../errors.js';
+import type { JobService } from '../jobs/job-service.js';
+import type { ProcessSpec } from '../protocol/index.js';
+import type { AgentRegistry } from '../registry/agent-registry.js';
+import type { JobRecord } from '../store/job-record.js';
+import { parseExecuteRequest } from './execute-request.js';
+import { requestOwner } from './job-access.js';
+import { absoluteUrl, jobPath } from './links.js';
+import { findProcess } from './process-description.js';
+import { jobFailure, sendResults } from './results-response.js';
+import { statusInfo } from './status-info.js';
+
+export interface ExecutionDeps {
+  registry: AgentRegistry;
+  jobService: JobService;
+  jsonBody: Middleware;
+}
+
+/** RFC 7240 preferences are comma-separated tokens, case-insensitive, each optionally with a value. */
+export function prefersAsync(header: string): boolean {
+  return header.split(',').some((preference) => preference.split(/[;=]/, 1)[0]!.trim().toLowerCase() === 'respond-async');
+}
+
+/** Waits for the job, giving up (without touching the job) when the client goes away. */
+async function finishedOrAbandoned(ctx: Context, jobService: JobService, jobId: string): Promise<JobRecord | undefined> {
+  const controller = new AbortController();
+  const abandon = () => controller.abort();
+  ctx.res.once('close', abandon);
+  try {
+    return await jobService.waitUntilFinished(jobId, controller.signal);
+  } catch (error) {
+    if (controller.signal.aborted) return undefined;
+    throw error;
+  } finally {
+    ctx.res.off('close', abandon);
+  }
+}
+
+function answerFinished(ctx: Context, job: JobRecord, spec: ProcessSpec): void {
+  switch (job.status) {
+    case 'successful':
+      return sendResults(ctx, job, spec);
+    case 'failed':
+      throw jobFailure(job);
+    default:
+      throw new OutpostError('job-dismissed', 410, `job '${job.id}' was dismissed before it finished`);
+  }
+}
+
+/**
+ * Execute (OGC 18-062r2 §7.11). Every process offers both modes, so the `Prefer` header decides
+ * (§7.11.2.3, /req/core/process-execute-auto-execution-mode): `respond-async` gives 201 with the
+ * job's status, anything else waits for the results. The process is looked up before the body
+ * is read, so an unknown one is reported as such whatever the body holds.
+ */
+export function executionRoutes(router: Router, deps: ExecutionDeps): void {
+  router.post(
+    '/processes/:processId/execution',
+    async (ctx, next) => {
+      ctx.state.process = findProcess(deps.registry, ctx.params['processId']!);
+      await next();
+    },
+    deps.jsonBody,
+    async (ctx) => {
+      const spec = ctx.state.process as ProcessSpec;
+      const { inputs, execution } = parseExecuteRequest(ctx.request.body, spec);
+      const job = deps.jobService.submit({ processId: spec.id, inputs, execution, owner: requestOwner(ctx) });
+      ctx.set('Location', absoluteUrl(ctx, jobPath(job.id)));
+
+      if (prefersAsync(ctx.get('Prefer'))) {
+        ctx.status = 201;
+        ctx.set('Preference-Applied', 'respond-async');
+        ctx.body = statusInfo(ctx, job);
+        return;
+      }
+      const finished = await finishedOrAbandoned(ctx, deps.jobService, job.id);
+      if (!finished) {
+        ctx.respond = false;
+        return;
+      }
+      answerFinished(ctx, finished, spec);
+    },
+  );
+}

@@ -1,0 +1,175 @@
+import type { Router } from '@koa/router';
+import type { Context } from 'koa';
+import { describeInputs } from '../jobs/input-schema.js';
+import type { ProcessSpec } from '../protocol/index.js';
+import type { AgentRegistry } from '../registry/agent-registry.js';
+import { API_DESCRIPTION, API_TITLE } from './landing-routes.js';
+import { absoluteUrl, OPENAPI_TYPE } from './links.js';
+import { EXECUTE_REQUEST_SCHEMA } from './execute-request.js';
+import { components, jsonContent, param, ref, response } from './openapi-components.js';
+import { outputSchema } from './process-description.js';
+
+type Operation = Record<string, unknown>;
+
+const ok = (description: string, schemaName: string) => ({ description, ...jsonContent(ref(schemaName)) });
+const get = (summary: string, operationId: string, responses: Operation, parameters: unknown[] = []) => ({
+  get: { summary, operationId, parameters: [param('f'), ...parameters], responses },
+});
+
+/** `results` is the document's schema; the raw body is any one output. */
+function resultsResponses(results: unknown) {
+  return {
+    200: {
+      description: 'results document (`response=document`), or the one output as the body (`response=raw`)',
+      content: { 'application/json': { schema: results }, '*/*': { schema: {} } },
+    },
+    204: {
+      description: '`response=raw` with every output sent by reference: one `Link` header (rel `enclosure`) per output',
+      headers: { Link: { schema: { type: 'string' } } },
+    },
+  };
+}
+
+function executeOperation(operationId: string, summary: string, body: unknown, parameters: unknown[], results: unknown = ref('results')) {
+  return {
+    post: {
+      summary,
+      description: 'Runs synchronously unless `Prefer: respond-async` is sent (OGC 18-062r2 §7.11).',
+      operationId,
+      parameters: [...parameters, param('prefer')],
+      requestBody: { required: false, ...jsonContent(body) },
+      responses: {
+        ...resultsResponses(results),
+        201: {
+          description: 'job created (`Prefer: respond-async`); `Location` names the job',
+          headers: { Location: { schema: { type: 'string' } }, 'Preference-Applied': { schema: { type: 'string' } } },
+          ...jsonContent(ref('statusInfo')),
+        },
+        400: response('BadRequest'),
+        404: response('NotFound'),
+        410: { description: 'the job was dismissed while the request waited', ...jsonContent(ref('exception')) },
+        413: response('PayloadTooLarge'),
+        415: response('UnsupportedMediaType'),
+        500: response('JobFailed'),
+        503: response('JobFailed'),
+      },
+    },
+  };
+}
+
+const paths: Record<string, Operation> = {
+  '/': get('landing page', 'getLandingPage', { 200: ok('links to the API', 'landingPage'), 500: response('ServerError') }),
+  '/conformance': get('conformance classes', 'getConformance', { 200: ok('conformance classes', 'confClasses') }),
+  '/api': get('this API definition', 'getApi', {
+    200: { description: 'OpenAPI 3.0 document', content: { [OPENAPI_TYPE]: { schema: { type: 'object' } } } },
+  }),
+  '/healthz': get('liveness probe', 'getHealth', { 200: ok('the server is running', 'probe') }),
+  '/readyz': get('readiness probe', 'getReadiness', {
+    200: ok('ready to run jobs', 'probe'),
+    503: ok('not ready (no link to the XMPP server)', 'probe'),
+  }),
+  '/processes': get(
+    'processes offered by the agents',
+    'getProcesses',
+    { 200: ok('process summaries, with a `next` link when more follow', 'processList'), 400: response('BadRequest') },
+    [param('limit'), param('offset')],
+  ),
+  '/processes/{processId}': get(
+    'process description',
+    'getProcessDescription',
+    { 200: ok('the process, its inputs and outputs', 'process'), 404: response('NotFound') },
+    [param('processId')],
+  ),
+  '/processes/{processId}/execution': executeOperation('execute', 'execute a process', ref('execute'), [param('processId')]),
+  '/jobs': get(
+    'jobs, newest first',
+    'getJobs',
+    { 200: ok('status of each job, with paging links', 'jobList'), 400: response('BadRequest') },
+    ['processID', 'status', 'type', 'datetime', 'minDuration', 'maxDuration', 'limit', 'offset'].map(param),
+  ),
+  '/jobs/{jobId}': {
+    ...get('job status', 'getStatus', { 200: ok('the status of the job', 'statusInfo'), 404: response('NotFound') }, [
+      param('jobId'),
+    ]),
+    delete: {
+      summary: 'dismiss a job: stops it if running, then removes it',
+      operationId: 'dismiss',
+      parameters: [param('jobId')],
+      responses: { 200: ok('the job, now dismissed', 'statusInfo'), 404: response('NotFound'), 500: response('ServerError') },
+    },
+  },
+  '/jobs/{jobId}/results': get(
+    'results of a job',
+    'getResult',
+    {
+      ...resultsResponses(ref('results')),
+      400: response('JobFailed'),
+      404: response('NotFound'),
+      500: response('JobFailed'),
+      503: response('JobFailed'),
+    },
+    [param('jobId')],
+  ),
+};
+
+/** The execute request of one process, with its own inputs and outputs spelled out. */
+function executeSchema(spec: ProcessSpec): Record<string, unknown> {
+  const inputs = Object.entries(describeInputs(spec.inputs));
+  const { properties } = EXECUTE_REQUEST_SCHEMA;
+  return {
+    ...EXECUTE_REQUEST_SCHEMA,
+    properties: {
+      ...properties,
+      inputs: {
+        type: 'object',
+        properties: Object.fromEntries(inputs.map(([id, input]) => [id, { ...input.schema, description: input.description }])),
+        required: inputs.filter(([, input]) => input.minOccurs > 0).map(([id]) => id),
+        additionalProperties: false,
+      },
+      outputs: {
+        type: 'object',
+        properties: Object.fromEntries(Object.keys(spec.outputs).map((id) => [id, properties.outputs.additionalProperties])),
+        additionalProperties: false,
+      },
+    },
+  };
+}
+
+/** The results document of one process: strings and JSON inline, files as links. */
+function resultsSchema(spec: ProcessSpec): Record<string, unknown> {
+  const outputs = Object.entries(spec.outputs).map(([id, output]) => [
+    id,
+    output.type === 'file' ? ref('link') : { ...outputSchema(output), description: output.description },
+  ]);
+  return { type: 'object', properties: Object.fromEntries(outputs) };
+}
+
+function processPaths(specs: ProcessSpec[]): Record<string, Operation> {
+  return Object.fromEntries(
+    specs.map((spec) => [
+      `/processes/${spec.id}/execution`,
+      executeOperation(`execute:${spec.id}`, `execute ${spec.title ?? spec.id}`, executeSchema(spec), [], resultsSchema(spec)),
+    ]),
+  );
+}
+
+export function openApiDocument(ctx: Context, registry: AgentRegistry): Record<string, unknown> {
+  const specs = registry.processes().map(({ spec }) => spec);
+  return {
+    openapi: '3.0.3',
+    info: { title: API_TITLE, version: '1.0.0', description: API_DESCRIPTION },
+    servers: [{ url: absoluteUrl(ctx, '') }],
+    // Concrete paths take precedence over templated ones (OpenAPI 3.0.3 §4.7.8), so each
+    // offered process documents its own inputs beside the generic execute operation.
+    paths: { ...paths, ...processPaths(specs) },
+    components,
+  };
+}
+
+/** OGC 18-062r2 §7.3 (oas30 class): the API definition at `/api`, following the processes on offer. */
+export function openApiRoutes(router: Router, registry: AgentRegistry): void {
+  router.get('/api', (ctx) => {
+    ctx.type = OPENAPI_TYPE;
+    ctx.body = JSON.stringify(openApiDocument(ctx, registry));
+  });
+}

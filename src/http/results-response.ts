@@ -1,0 +1,103 @@
+import type { Context } from 'koa';
+import type { OutputSpec, OutputValue, ProcessSpec } from '../protocol/index.js';
+import type { JobErrorCode, JobRecord } from '../store/job-record.js';
+import { ProblemError } from './error-middleware.js';
+import { resolveHref } from './links.js';
+
+type Reference = Extract<OutputValue, { href: string }>;
+type Selected = { id: string; value: OutputValue }[];
+
+const isReference = (value: OutputValue): value is Reference => 'href' in value;
+
+/**
+ * OGC 18-062r2 /req/core/job-results-failed asks for "a HTTP error code that corresponds to the
+ * reason of the failure". Inputs the agent refused are the client's error (400); no agent to run
+ * the job is a temporary condition of the service (503); a run that went wrong is a failure to
+ * carry out a valid request (500). Synchronous execution answers a failed job the same way.
+ */
+const FAILURE_STATUS: Record<JobErrorCode, number> = {
+  'invalid-inputs': 400,
+  'no-agent': 503,
+  'agent-lost': 503,
+  rejected: 503,
+  exit: 500,
+  signal: 500,
+  timeout: 500,
+  spawn: 500,
+  output: 500,
+  internal: 500,
+};
+
+/** The exception for a failed job, with its failure code as a machine-readable member. */
+export function jobFailure(job: JobRecord): ProblemError {
+  const error = job.error ?? { code: 'internal', message: 'the job failed without giving a reason' };
+  const failure = { code: error.code, exitCode: error.exitCode, signal: error.signal };
+  return new ProblemError(
+    error.code === 'invalid-inputs' ? 'invalid-input' : 'job-failed',
+    FAILURE_STATUS[error.code],
+    `job '${job.id}' failed (${error.code}): ${error.message}`,
+    { jobID: job.id, failure },
+  );
+}
+
+/** The outputs the client asked for, all of them when it named none (OGC 18-062r2 §7.11.2.4). */
+function selectedResults(job: JobRecord): Selected {
+  const results = job.results ?? {};
+  const ids = job.execution.outputs ? Object.keys(job.execution.outputs) : Object.keys(results);
+  return ids.flatMap((id) => (results[id] ? [{ id, value: results[id] }] : []));
+}
+
+function documentValue(ctx: Context, value: OutputValue): unknown {
+  return isReference(value) ? { href: resolveHref(ctx, value.href), type: value.mediaType } : value.value;
+}
+
+/** OGC 18-062r2 `results.yaml`: output id → inline value, or a link for references. */
+export function resultsDocument(ctx: Context, job: JobRecord): Record<string, unknown> {
+  return Object.fromEntries(selectedResults(job).map(({ id, value }) => [id, documentValue(ctx, value)]));
+}
+
+/** The media type is the output's declared one where the process is still offered, else read from the value. */
+function rawBody(value: unknown, output: OutputSpec | undefined): { type: string; body: string } {
+  if (typeof value === 'string' && (output?.type ?? 'string') === 'string') {
+    return { type: output?.mediaType ?? 'text/plain; charset=utf-8', body: value };
+  }
+  return { type: output?.mediaType ?? 'application/json', body: JSON.stringify(value) };
+}
+
+function linkHeader(ctx: Context, selected: { id: string; value: Reference }[]): string {
+  return selected
+    .map(({ id, value }) => {
+      const type = value.mediaType ? `; type="${value.mediaType}"` : '';
+      return `<${resolveHref(ctx, value.href)}>; rel="enclosure"; title="${id}"${type}`;
+    })
+    .join(', ');
+}
+
+/**
+ * A raw response (OGC 18-062r2 /req/core/process-execute-sync-raw-value-one and
+ * -sync-raw-ref): one value as the body, or 204 with a Link header per output when all are
+ * references. Returns false when the results fit neither, e.g. an agent reported more outputs
+ * than the request settled on; the caller then answers with the results document.
+ */
+function sendRaw(ctx: Context, selected: Selected, spec: ProcessSpec | undefined): boolean {
+  const references = selected.flatMap(({ id, value }) => (isReference(value) ? [{ id, value }] : []));
+  if (selected.length > 0 && references.length === selected.length) {
+    ctx.status = 204;
+    ctx.set('Link', linkHeader(ctx, references));
+    return true;
+  }
+  const [only] = selected;
+  if (selected.length !== 1 || !only || isReference(only.value)) return false;
+  const { type, body } = rawBody(only.value.value, spec?.outputs[only.id]);
+  ctx.status = 200;
+  ctx.type = type;
+  ctx.body = body;
+  return true;
+}
+
+/** Answers with a successful job's results as its execute request asked: document or raw. */
+export function sendResults(ctx: Context, job: JobRecord, spec: ProcessSpec | undefined): void {
+  if (job.execution.response === 'raw' && sendRaw(ctx, selectedResults(job), spec)) return;
+  ctx.status = 200;
+  ctx.body = resultsDocument(ctx, job);
+}

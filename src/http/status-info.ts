@@ -1,0 +1,45 @@
+import type { Context } from 'koa';
+import type { JobRecord, JobStatus } from '../store/job-record.js';
+import { absoluteUrl, jobPath, JSON_TYPE, REL, type Link } from './links.js';
+
+/** OGC 18-062r2 `statusInfo.yaml`; timestamps absent until they happen. */
+export interface StatusInfo {
+  jobID: string;
+  processID: string;
+  type: 'process';
+  status: JobStatus;
+  message?: string;
+  created: string;
+  started?: string;
+  finished?: string;
+  updated: string;
+  progress: number;
+  links: Link[];
+}
+
+function jobLinks(ctx: Context, job: JobRecord): Link[] {
+  const self = jobPath(job.id);
+  const links: Link[] = [{ href: absoluteUrl(ctx, self), rel: 'self', type: JSON_TYPE, title: 'job status' }];
+  // Results are linked only once there are some (OGC 18-062r2 /req/core/job-success).
+  if (job.status === 'successful') {
+    links.push({ href: absoluteUrl(ctx, `${self}/results`), rel: REL.results, type: JSON_TYPE, title: 'job results' });
+  }
+  return links;
+}
+
+export function statusInfo(ctx: Context, job: JobRecord): StatusInfo {
+  return {
+    jobID: job.id,
+    processID: job.processId,
+    type: 'process',
+    status: job.status,
+    // A failed job's message says why it failed, rather than repeating its last progress line.
+    message: job.error?.message ?? job.message ?? undefined,
+    created: job.created,
+    started: job.started ?? undefined,
+    finished: job.finished ?? undefined,
+    updated: job.updated,
+    progress: Math.round(job.progress),
+    links: jobLinks(ctx, job),
+  };
+}

@@ -1,0 +1,156 @@
+import type { Logger } from 'pino';
+import type { AgentMessage, OrchestratorMessage, TerminalEvent } from '../protocol/index.js';
+import type { JobStore, JobOutcome } from '../store/job-store.js';
+import type { JobRecord } from '../store/job-record.js';
+import type { Dispatcher } from './dispatcher.js';
+import type { JobUpdates } from './job-updates.js';
+import { isFinished, type JobManager } from './job-manager.js';
+
+export interface AgentEventsOptions {
+  store: JobStore;
+  dispatcher: Dispatcher;
+  updates: JobUpdates;
+  manager: JobManager;
+  send: (jid: string, message: OrchestratorMessage) => Promise<void>;
+  /** How long a lost agent's jobs wait for it to come back before failing with `agent-lost`. */
+  graceMs: number;
+  logger: Logger;
+}
+
+/** Applies agents' job events to the store, idempotently by job id and sequence number (SPEC §4). */
+export class AgentEvents {
+  readonly #graceTimers = new Map<string, NodeJS.Timeout>();
+  readonly #options: AgentEventsOptions;
+
+  constructor(options: AgentEventsOptions) {
+    this.#options = options;
+  }
+
+  handle(jid: string, message: AgentMessage): void {
+    switch (message.type) {
+      case 'accepted':
+        return this.#running(jid, message.job);
+      case 'progress':
+        return this.#progress(message.job, message.seq, message.progress, message.message ?? null);
+      case 'completed':
+      case 'failed':
+      case 'killed':
+        return this.#terminal(jid, message);
+      case 'rejected':
+        return this.#rejected(jid, message);
+      case 'jobs':
+        return this.#inFlight(jid, message.jobs);
+      case 'catalog':
+      case 'error':
+        return;
+    }
+  }
+
+  /** A lost agent's jobs get a grace period to be reported again (by `jobs` or a terminal event). */
+  agentLost(jid: string): void {
+    for (const jobId of this.#options.dispatcher.jobsOn(jid)) this.#startGrace(jobId, jid);
+  }
+
+  /** After a restart: queued jobs queue again; dispatched ones wait for their agent to report them. */
+  resume(jobs: JobRecord[]): void {
+    for (const job of jobs) {
+      if (job.agent === null) {
+        this.#options.dispatcher.enqueue(job.id);
+      } else {
+        this.#options.dispatcher.adopt(job.id, job.agent, job.processId);
+        this.#startGrace(job.id, job.agent);
+      }
+    }
+  }
+
+  stop(): void {
+    for (const timer of this.#graceTimers.values()) clearTimeout(timer);
+    this.#graceTimers.clear();
+  }
+
+  #startGrace(jobId: string, jid: string): void {
+    clearTimeout(this.#graceTimers.get(jobId));
+    const timer = setTimeout(() => this.#graceOver(jobId, jid), this.#options.graceMs);
+    timer.unref();
+    this.#graceTimers.set(jobId, timer);
+  }
+
+  #cancelGrace(jobId: string): void {
+    clearTimeout(this.#graceTimers.get(jobId));
+    this.#graceTimers.delete(jobId);
+  }
+
+  #graceOver(jobId: string, jid: string): void {
+    this.#graceTimers.delete(jobId);
+    const job = this.#options.store.get(jobId);
+    if (!job || isFinished(job)) return;
+    if (job.status === 'accepted') {
+      this.#options.logger.warn({ job: jobId, agent: jid }, 'agent lost before starting the job; requeued');
+      this.#options.store.update(jobId, { agent: null });
+      this.#options.dispatcher.requeue(jobId);
+      return;
+    }
+    this.#finish(jobId, 0, { status: 'failed', error: { code: 'agent-lost', message: `agent ${jid} was lost while running the job` } });
+  }
+
+  #running(jid: string, jobId: string): void {
+    const job = this.#options.store.get(jobId);
+    if (!job || isFinished(job)) {
+      // A run nobody wants any more (dismissed, or unknown after a restart) is stopped.
+      this.#options.send(jid, { v: 1, type: 'kill', job: jobId }).catch(() => undefined);
+      return;
+    }
+    this.#cancelGrace(jobId);
+    if (!this.#options.dispatcher.assignment(jobId)) this.#options.dispatcher.adopt(jobId, jid, job.processId);
+    const running = this.#options.store.markRunning(jobId, jid, new Date().toISOString());
+    if (running) this.#options.updates.publish(running);
+  }
+
+  #progress(jobId: string, seq: number, progress: number, message: string | null): void {
+    if (!this.#options.store.recordProgress(jobId, seq, progress, message)) return;
+    const job = this.#options.store.get(jobId);
+    if (job) this.#options.updates.publish(job);
+  }
+
+  #terminal(jid: string, event: TerminalEvent): void {
+    this.#cancelGrace(event.job);
+    this.#finish(event.job, event.seq, this.#outcome(event));
+    // Acknowledged even when it was a repeat, so the agent stops resending it.
+    this.#options.send(jid, { v: 1, type: 'ack', job: event.job, seq: event.seq }).catch(() => undefined);
+  }
+
+  #outcome(event: TerminalEvent): JobOutcome {
+    const kill = this.#options.manager.pendingKills.get(event.job);
+    if (kill) return { status: 'dismissed', dismissedBy: kill.by };
+    switch (event.type) {
+      case 'completed':
+        return { status: 'successful', results: event.outputs };
+      case 'failed': {
+        const { v: _v, type: _t, job: _j, seq: _s, ...error } = event;
+        return { status: 'failed', error };
+      }
+      case 'killed':
+        return { status: 'failed', error: { code: 'signal', message: 'the run was stopped on its agent (the agent shut down)', signal: event.signal } };
+    }
+  }
+
+  #finish(jobId: string, seq: number, outcome: JobOutcome): void {
+    this.#options.dispatcher.release(jobId);
+    const job = this.#options.store.finish(jobId, seq, outcome);
+    if (job) this.#options.updates.publish(job);
+  }
+
+  #rejected(jid: string, message: Extract<AgentMessage, { type: 'rejected' }>): void {
+    const job = this.#options.store.get(message.job);
+    if (!job || isFinished(job)) return this.#options.dispatcher.release(message.job);
+    this.#options.logger.info({ job: message.job, agent: jid, reason: message.reason }, 'agent refused a job');
+    if (message.reason === 'invalid-inputs') {
+      return this.#finish(message.job, 0, { status: 'failed', error: { code: 'rejected', message: message.message } });
+    }
+    this.#options.dispatcher.requeue(message.job, jid);
+  }
+
+  #inFlight(jid: string, jobs: { job: string; process: string }[]): void {
+    for (const { job: jobId } of jobs) this.#running(jid, jobId);
+  }
+}

@@ -1,0 +1,63 @@
+import type { InputSpec } from '../protocol/process-spec.js';
+
+/** The JSON Schema of one input value, as published in `inputs.<id>.schema`. */
+export interface InputJsonSchema {
+  type: InputSpec['type'];
+  enum?: NonNullable<InputSpec['enum']>;
+  default?: NonNullable<InputSpec['default']>;
+  minimum?: number;
+  maximum?: number;
+  minLength?: number;
+  maxLength?: number;
+  pattern?: string;
+}
+
+/** An input description of a process description (OGC 18-062r2 §7.10, `inputDescription`). */
+export interface InputDescription {
+  title: string;
+  description?: string;
+  schema: InputJsonSchema;
+  minOccurs: 0 | 1;
+  maxOccurs: 1;
+}
+
+/** An input without a default is required unless it says `required: false` (SPEC §3). */
+export function isRequired(spec: InputSpec): boolean {
+  return spec.required ?? spec.default === undefined;
+}
+
+/**
+ * Bounds are kept only where JSON Schema applies them (numeric bounds on numbers, length and
+ * pattern on strings), so the published schema means what it says and ajv's strict mode accepts it.
+ */
+export function inputJsonSchema(spec: InputSpec): InputJsonSchema {
+  const schema: InputJsonSchema = { type: spec.type };
+  if (spec.enum !== undefined) schema.enum = spec.enum;
+  if (spec.default !== undefined) schema.default = spec.default;
+  if (spec.type === 'number' || spec.type === 'integer') {
+    if (spec.minimum !== undefined) schema.minimum = spec.minimum;
+    if (spec.maximum !== undefined) schema.maximum = spec.maximum;
+  }
+  if (spec.type === 'string') {
+    if (spec.minLength !== undefined) schema.minLength = spec.minLength;
+    if (spec.maxLength !== undefined) schema.maxLength = spec.maxLength;
+    if (spec.pattern !== undefined) schema.pattern = spec.pattern;
+  }
+  return schema;
+}
+
+/** The `inputs` object of a process description, keyed by input id; untitled inputs show their id. */
+export function describeInputs(inputs: Record<string, InputSpec>): Record<string, InputDescription> {
+  return Object.fromEntries(
+    Object.entries(inputs).map(([id, spec]): [string, InputDescription] => [
+      id,
+      {
+        title: spec.title ?? id,
+        ...(spec.description === undefined ? {} : { description: spec.description }),
+        schema: inputJsonSchema(spec),
+        minOccurs: isRequired(spec) ? 1 : 0,
+        maxOccurs: 1,
+      },
+    ]),
+  );
+}

@@ -1,0 +1,21 @@
+import { EventEmitter } from 'node:events';
+import type { JobRecord } from '../store/job-record.js';
+
+/** Every change to a job, by job id: for synchronous execution, SSE streams and tests. */
+export class JobUpdates {
+  readonly #emitter = new EventEmitter();
+
+  constructor() {
+    this.#emitter.setMaxListeners(0);
+  }
+
+  publish(job: JobRecord): void {
+    this.#emitter.emit(job.id, job);
+  }
+
+  /** Calls `listener` for each change of the job; returns the unsubscribe function. */
+  subscribe(jobId: string, listener: (job: JobRecord) => void): () => void {
+    this.#emitter.on(jobId, listener);
+    return () => this.#emitter.off(jobId, listener);
+  }
+}

@@ -1,0 +1,122 @@
+import http from 'node:http';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { pino, type Logger } from 'pino';
+import { loadDevConfig, loadServeConfig, ConfigError, type OrchestratorConfig } from './config.js';
+import { createApp } from './http/create-app.js';
+import { AgentEvents } from './jobs/agent-events.js';
+import { Dispatcher } from './jobs/dispatcher.js';
+import { JobManager } from './jobs/job-manager.js';
+import { JobUpdates } from './jobs/job-updates.js';
+import { AgentRegistry } from './registry/agent-registry.js';
+import { feedRegistry } from './registry/registry-feed.js';
+import { AgentStore } from './store/agent-store.js';
+import { openDatabase } from './store/database.js';
+import { JobStore } from './store/job-store.js';
+import { watchAgentLiveness } from './xmpp/agent-liveness.js';
+import { ComponentLink } from './xmpp/component-link.js';
+import { addAgentCommand, runDev } from './dev/dev-mode.js';
+
+export interface RunningOrchestrator {
+  url: string;
+  registry: AgentRegistry;
+  jobs: JobManager;
+  store: JobStore;
+  link: ComponentLink;
+  /** Stops taking requests, closes the XMPP link and the database. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Composition root of the orchestrator: store, XMPP component, registry, jobs and HTTP. */
+export async function startOrchestrator(config: OrchestratorConfig, logger: Logger): Promise<RunningOrchestrator> {
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const db = openDatabase(path.join(config.dataDir, 'outpost.db'));
+  const store = new JobStore(db);
+  const agentStore = new AgentStore(db);
+  const registry = new AgentRegistry();
+  const updates = new JobUpdates();
+  const link = new ComponentLink({
+    service: config.xmppServer,
+    domain: config.componentJid,
+    secret: config.componentSecret,
+    isAllowed: (jid) => config.agentDomains.some((domain) => jid.endsWith(`@${domain}`)),
+    logger,
+  });
+  const send = link.send.bind(link);
+  const dispatcher = new Dispatcher({ registry, send, load: (id) => store.get(id), logger });
+  const manager = new JobManager({ registry, store, dispatcher, updates, send, logger });
+  const events = new AgentEvents({ store, dispatcher, updates, manager, send, graceMs: config.agentGrace * 1000, logger });
+
+  feedRegistry({ link, registry, logger, remember: (jid) => agentStore.remember(jid, new Date()) });
+  link.on('message', (jid, message) => events.handle(jid, message));
+  registry.on('changed', () => dispatcher.dispatchWaiting());
+  registry.on('agent-offline', (jid) => events.agentLost(jid));
+  // After a restart, agents we knew are asked to announce themselves and the jobs they run.
+  link.on('online', () => {
+    for (const { jid } of agentStore.known()) link.send(jid, { v: 1, type: 'catalog-request' }).catch(() => undefined);
+  });
+  events.resume(store.unfinished());
+  const stopLiveness = watchAgentLiveness({ link, registry, intervalMs: config.pingInterval * 1000, logger });
+
+  const app = createApp({ registry, jobs: store, jobService: manager, logger, readiness: () => link.online });
+  const server = http.createServer(app.callback());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.httpPort, config.host, () => resolve());
+  });
+  const { port } = server.address() as { port: number };
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  await link.start();
+  logger.info({ url }, 'orchestrator ready');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    registry,
+    jobs: manager,
+    store,
+    link,
+    stop: () =>
+      (stopping ??= (async () => {
+        stopLiveness();
+        events.stop();
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await link.stop();
+        db.close();
+      })()),
+  };
+}
+
+const USAGE = `usage: outpost dev [--host H] [--http-port P] [--data-dir D] [--services DIR] [--slots N]
+       outpost serve --xmpp-server xmpp://HOST:PORT --component-jid orchestrator.DOMAIN --component-secret S [--host H] [--http-port P] [--data-dir D]
+       outpost agent add NAME [--data-dir D]`;
+
+/** `outpost` command line. */
+export async function main(argv = process.argv.slice(2)): Promise<void> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'dev': {
+        const config = loadDevConfig(rest, process.env);
+        return await runDev(config, pino({ level: config.logLevel }), startOrchestrator);
+      }
+      case 'serve': {
+        const config = loadServeConfig(rest, process.env);
+        const orchestrator = await startOrchestrator(config, pino({ level: config.logLevel }));
+        process.stdout.write(`Outpost orchestrator listening on ${orchestrator.url}\n`);
+        for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void orchestrator.stop().then(() => process.exit(0)));
+        return;
+      }
+      case 'agent':
+        if (rest[0] === 'add' && rest[1]) return await addAgentCommand(rest[1], rest.slice(2));
+        throw new ConfigError('usage: outpost agent add NAME');
+      default:
+        throw new ConfigError(command ? `unknown command '${command}'` : 'a command is required');
+    }
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`outpost: ${err.message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+}

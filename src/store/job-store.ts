@@ -1,0 +1,258 @@
+import type { Statement } from 'better-sqlite3';
+import type { Database } from './database.js';
+import type { JobError, JobFilter, JobPage, JobRecord, JobStatus } from './job-record.js';
+
+export type JobOutcome =
+  | { status: 'successful'; results: NonNullable<JobRecord['results']> }
+  | { status: 'failed'; error: JobError }
+  | { status: 'dismissed'; dismissedBy: string | null };
+
+interface JobRow {
+  id: string;
+  process_id: string;
+  status: JobStatus;
+  owner: string;
+  agent: string | null;
+  inputs: string;
+  execution: string;
+  progress: number;
+  message: string | null;
+  created: string;
+  started: string | null;
+  finished: string | null;
+  updated: string;
+  results: string | null;
+  error: string | null;
+  last_seq: number;
+  dismissed_by: string | null;
+}
+
+type FinishParams = Pick<JobRow, 'id' | 'status' | 'results' | 'error' | 'dismissed_by'> & { seq: number; now: string };
+
+const COLUMNS: readonly (keyof JobRow)[] = [
+  'id', 'process_id', 'status', 'owner', 'agent', 'inputs', 'execution', 'progress', 'message',
+  'created', 'started', 'finished', 'updated', 'results', 'error', 'last_seq', 'dismissed_by',
+];
+
+const UNFINISHED = `status IN ('accepted', 'running')`;
+
+/** Whole milliseconds from start to finish, or to now while running (julianday keeps ms exactly). */
+const DURATION_MS = `round((julianday(coalesce(finished, @now)) - julianday(started)) * 86400000)`;
+
+function toRow(job: JobRecord): JobRow {
+  return {
+    id: job.id,
+    process_id: job.processId,
+    status: job.status,
+    owner: job.owner,
+    agent: job.agent,
+    inputs: JSON.stringify(job.inputs),
+    execution: JSON.stringify(job.execution),
+    progress: job.progress,
+    message: job.message,
+    created: job.created,
+    started: job.started,
+    finished: job.finished,
+    updated: job.updated,
+    results: job.results === null ? null : JSON.stringify(job.results),
+    error: job.error === null ? null : JSON.stringify(job.error),
+    last_seq: job.lastSeq,
+    dismissed_by: job.dismissedBy,
+  };
+}
+
+function fromRow(row: JobRow): JobRecord {
+  return {
+    id: row.id,
+    processId: row.process_id,
+    status: row.status,
+    owner: row.owner,
+    agent: row.agent,
+    inputs: JSON.parse(row.inputs) as JobRecord['inputs'],
+    execution: JSON.parse(row.execution) as JobRecord['execution'],
+    progress: row.progress,
+    message: row.message,
+    created: row.created,
+    started: row.started,
+    finished: row.finished,
+    updated: row.updated,
+    results: row.results === null ? null : (JSON.parse(row.results) as JobRecord['results']),
+    error: row.error === null ? null : (JSON.parse(row.error) as JobError),
+    lastSeq: row.last_seq,
+    dismissedBy: row.dismissed_by,
+  };
+}
+
+/** Stored timestamps compare as strings only in one exact form, so bounds are normalised to it. */
+function isoTimestamp(value: string): string {
+  return new Date(value).toISOString();
+}
+
+/** Jobs in SQLite. Timestamps are `Date#toISOString()` strings, so string order is time order. */
+export class JobStore {
+  private readonly insertJob: Statement<[JobRow]>;
+  private readonly selectJob: Statement<[string], JobRow>;
+  private readonly replaceJob: Statement<[JobRow]>;
+  private readonly runningJob: Statement<[{ id: string; agent: string; started: string; now: string }]>;
+  private readonly progressJob: Statement<
+    [{ id: string; seq: number; progress: number; message: string | null; now: string }]
+  >;
+  private readonly finishJob: Statement<[FinishParams]>;
+  private readonly deleteJob: Statement<[string]>;
+  private readonly selectUnfinished: Statement<[], JobRow>;
+  private readonly listQueries = new Map<string, Statement<[Record<string, unknown>], JobRow>>();
+
+  constructor(
+    private readonly db: Database,
+    private readonly clock: () => Date = () => new Date(),
+  ) {
+    this.insertJob = db.prepare(
+      `INSERT INTO jobs (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')})`,
+    );
+    this.selectJob = db.prepare('SELECT * FROM jobs WHERE id = ?');
+    this.replaceJob = db.prepare(
+      `UPDATE jobs SET ${COLUMNS.filter((c) => c !== 'id').map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`,
+    );
+    this.runningJob = db.prepare(
+      `UPDATE jobs SET status = 'running', agent = @agent, started = coalesce(started, @started), updated = @now
+       WHERE id = @id AND ${UNFINISHED}`,
+    );
+    this.progressJob = db.prepare(
+      `UPDATE jobs SET progress = @progress, message = coalesce(@message, message), last_seq = @seq, updated = @now
+       WHERE id = @id AND last_seq < @seq AND ${UNFINISHED}`,
+    );
+    this.finishJob = db.prepare(
+      `UPDATE jobs SET status = @status, results = @results, error = @error, dismissed_by = @dismissed_by,
+         progress = CASE WHEN @status = 'successful' THEN 100 ELSE progress END,
+         finished = @now, updated = @now, last_seq = max(last_seq, @seq)
+       WHERE id = @id AND ${UNFINISHED} AND (@seq = 0 OR last_seq < @seq)`,
+    );
+    this.deleteJob = db.prepare('DELETE FROM jobs WHERE id = ?');
+    this.selectUnfinished = db.prepare(`SELECT * FROM jobs WHERE ${UNFINISHED} ORDER BY created, id`);
+  }
+
+  create(job: JobRecord): void {
+    this.insertJob.run(toRow(job));
+  }
+
+  get(id: string): JobRecord | undefined {
+    const row = this.selectJob.get(id);
+    return row && fromRow(row);
+  }
+
+  /**
+   * Jobs matching every given filter, newest first (`created DESC, id DESC`).
+   * An empty `processIds` or `statuses` list restricts nothing, like an absent one.
+   */
+  list(filter: JobFilter): JobPage {
+    const clauses: string[] = [];
+    const params: Record<string, unknown> = { limit: filter.limit + 1, offset: filter.offset };
+    if (filter.processIds?.length) {
+      clauses.push('process_id IN (SELECT value FROM json_each(@processIds))');
+      params['processIds'] = JSON.stringify(filter.processIds);
+    }
+    if (filter.statuses?.length) {
+      clauses.push('status IN (SELECT value FROM json_each(@statuses))');
+      params['statuses'] = JSON.stringify(filter.statuses);
+    }
+    if (filter.owner !== undefined) {
+      clauses.push('owner = @owner');
+      params['owner'] = filter.owner;
+    }
+    if (filter.agent !== undefined) {
+      clauses.push('agent = @agent');
+      params['agent'] = filter.agent;
+    }
+    if (filter.createdFrom !== undefined) {
+      clauses.push('created >= @createdFrom');
+      params['createdFrom'] = isoTimestamp(filter.createdFrom);
+    }
+    if (filter.createdTo !== undefined) {
+      clauses.push('created <= @createdTo');
+      params['createdTo'] = isoTimestamp(filter.createdTo);
+    }
+    if (filter.minDuration !== undefined || filter.maxDuration !== undefined) {
+      clauses.push('started IS NOT NULL');
+      params['now'] = this.now();
+    }
+    if (filter.minDuration !== undefined) {
+      clauses.push(`${DURATION_MS} >= @minDurationMs`);
+      params['minDurationMs'] = filter.minDuration * 1000;
+    }
+    if (filter.maxDuration !== undefined) {
+      clauses.push(`${DURATION_MS} <= @maxDurationMs`);
+      params['maxDurationMs'] = filter.maxDuration * 1000;
+    }
+    const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
+    const rows = this.listQuery(`SELECT * FROM jobs ${where} ORDER BY created DESC, id DESC LIMIT @limit OFFSET @offset`)
+      .all(params);
+    const more = rows.length > filter.limit;
+    return { jobs: rows.slice(0, filter.limit).map(fromRow), more };
+  }
+
+  /** Changes the given fields; `updated` becomes now unless the patch sets it. */
+  update(id: string, patch: Partial<Omit<JobRecord, 'id'>>): JobRecord | undefined {
+    return this.db.transaction(() => {
+      const current = this.get(id);
+      if (!current) return undefined;
+      const given = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined));
+      const next: JobRecord = { ...current, updated: this.now(), ...given, id };
+      this.replaceJob.run(toRow(next));
+      return next;
+    })();
+  }
+
+  /** The job was handed to `agent`; a repeated report keeps the first start time. */
+  markRunning(id: string, agent: string, startedAt: string): JobRecord | undefined {
+    const { changes } = this.runningJob.run({ id, agent, started: startedAt, now: this.now() });
+    return changes ? this.get(id) : undefined;
+  }
+
+  /**
+   * Applies a progress event unless it is a repeat (`seq <= lastSeq`) or the job is finished.
+   * A null message keeps the previous one, since percent-only progress lines carry none.
+   */
+  recordProgress(id: string, seq: number, progress: number, message: string | null): boolean {
+    return this.progressJob.run({ id, seq, progress, message, now: this.now() }).changes > 0;
+  }
+
+  /**
+   * Finishes an unfinished job. An agent's terminal event applies once, by `seq`; the
+   * orchestrator's own decisions use seq 0 and apply to any unfinished job.
+   */
+  finish(id: string, seq: number, outcome: JobOutcome): JobRecord | undefined {
+    const { changes } = this.finishJob.run({
+      id,
+      seq,
+      now: this.now(),
+      status: outcome.status,
+      results: outcome.status === 'successful' ? JSON.stringify(outcome.results) : null,
+      error: outcome.status === 'failed' ? JSON.stringify(outcome.error) : null,
+      dismissed_by: outcome.status === 'dismissed' ? outcome.dismissedBy : null,
+    });
+    return changes ? this.get(id) : undefined;
+  }
+
+  remove(id: string): boolean {
+    return this.deleteJob.run(id).changes > 0;
+  }
+
+  /** Accepted and running jobs, oldest first: what a restarted orchestrator must pick up again. */
+  unfinished(): JobRecord[] {
+    return this.selectUnfinished.all().map(fromRow);
+  }
+
+  private now(): string {
+    return this.clock().toISOString();
+  }
+
+  /** Filter combinations are few, so each distinct query is prepared once and kept. */
+  private listQuery(sql: string): Statement<[Record<string, unknown>], JobRow> {
+    let statement = this.listQueries.get(sql);
+    if (!statement) {
+      statement = this.db.prepare<[Record<string, unknown>], JobRow>(sql);
+      this.listQueries.set(sql, statement);
+    }
+    return statement;
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * Schema migrations, applied in order; the database's `PRAGMA user_version` is the number of
+ * entries already applied. Never edit an applied entry: append a new one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE jobs (
+    id           TEXT PRIMARY KEY,
+    process_id   TEXT NOT NULL,
+    status       TEXT NOT NULL CHECK (status IN ('accepted', 'running', 'successful', 'failed', 'dismissed')),
+    owner        TEXT NOT NULL,
+    agent        TEXT,
+    inputs       TEXT NOT NULL CHECK (json_valid(inputs)),
+    execution    TEXT NOT NULL CHECK (json_valid(execution)),
+    progress     REAL NOT NULL DEFAULT 0,
+    message      TEXT,
+    created      TEXT NOT NULL,
+    started      TEXT,
+    finished     TEXT,
+    updated      TEXT NOT NULL,
+    results      TEXT CHECK (results IS NULL OR json_valid(results)),
+    error        TEXT CHECK (error IS NULL OR json_valid(error)),
+    last_seq     INTEGER NOT NULL DEFAULT 0,
+    dismissed_by TEXT
+  ) STRICT;
+  CREATE INDEX jobs_created ON jobs (created, id);
+  CREATE INDEX jobs_status ON jobs (status, created);
+  CREATE INDEX jobs_process ON jobs (process_id, created);
+  CREATE INDEX jobs_owner ON jobs (owner, created);
+  CREATE INDEX jobs_agent ON jobs (agent, created);
+
+  CREATE TABLE agents (
+    jid       TEXT PRIMARY KEY,
+    last_seen TEXT NOT NULL
+  ) STRICT;
+  `,
+];

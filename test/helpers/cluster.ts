@@ -1,0 +1,109 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { startOrchestrator, type RunningOrchestrator } from '../../src/main.js';
+import { startAgent, type RunningAgent } from '../../agent/main.js';
+import { startTestProsody, type TestProsody } from './prosody.js';
+import { testLogger } from './logger.js';
+
+export interface TestAgent extends RunningAgent {
+  jid: string;
+  servicesDir: string;
+  workDir: string;
+}
+
+export interface Cluster {
+  server: TestProsody;
+  orchestrator: RunningOrchestrator;
+  dataDir: string;
+  /** Starts a real agent (its own XMPP connection, real child processes) on a services folder. */
+  addAgent(name: string, servicesDir: string, options?: { slots?: number; killGraceMs?: number }): Promise<TestAgent>;
+  /** Stops the orchestrator only, keeping its data directory (to test restarts). */
+  restartOrchestrator(): Promise<RunningOrchestrator>;
+  stop(): Promise<void>;
+}
+
+export interface ClusterOptions {
+  agentGrace?: number;
+  pingInterval?: number;
+}
+
+/** A private Prosody, an orchestrator on a temp data directory, and agents on demand. */
+export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
+  const server = await startTestProsody();
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'outpost-data-'));
+  const agents: TestAgent[] = [];
+  const { prosody } = server;
+  const config = {
+    host: '127.0.0.1',
+    httpPort: 0,
+    dataDir,
+    logLevel: 'silent',
+    agentGrace: options.agentGrace ?? 30,
+    pingInterval: options.pingInterval ?? 15,
+    agentDomains: [prosody.domain],
+    xmppServer: prosody.componentService,
+    componentJid: prosody.componentDomain,
+    componentSecret: prosody.componentSecret,
+  };
+  const cluster: Cluster = {
+    server,
+    dataDir,
+    orchestrator: await startOrchestrator(config, testLogger),
+    async addAgent(name, servicesDir, agentOptions = {}) {
+      const { jid, password } = await server.addAccount(name);
+      const workDir = await mkdtemp(path.join(os.tmpdir(), `outpost-agent-${name}-`));
+      const online = new Promise<void>((resolve) => {
+        const check = () => {
+          const entry = cluster.orchestrator.registry.agents().find((a) => a.jid.startsWith(`${jid}/`));
+          if (entry && entry.catalogHash === entry.load.catalog) {
+            cluster.orchestrator.registry.off('changed', check);
+            resolve();
+          }
+        };
+        cluster.orchestrator.registry.on('changed', check);
+      });
+      const running = await startAgent(
+        {
+          server: prosody.clientService,
+          jid: `${jid}/agent`,
+          password,
+          services: servicesDir,
+          slots: agentOptions.slots ?? 2,
+          workDir,
+          orchestrator: prosody.componentDomain,
+          logLevel: 'silent',
+          killGraceMs: agentOptions.killGraceMs ?? 1000,
+        },
+        testLogger,
+      );
+      await online;
+      const agent = { ...running, jid: `${jid}/agent`, servicesDir, workDir };
+      agents.push(agent);
+      return agent;
+    },
+    async restartOrchestrator() {
+      await cluster.orchestrator.stop();
+      cluster.orchestrator = await startOrchestrator(config, testLogger);
+      return cluster.orchestrator;
+    },
+    async stop() {
+      await Promise.all(agents.map((a) => a.stop(0)));
+      await cluster.orchestrator.stop();
+      await server.stop();
+      await Promise.all([dataDir, ...agents.map((a) => a.workDir)].map((dir) => rm(dir, { recursive: true, force: true })));
+    },
+  };
+  return cluster;
+}
+
+/** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 2000, what = 'condition'): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error(`${what} not reached within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -1,0 +1,149 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { createApp, type AppDeps } from '../../src/http/create-app.js';
+import type { JobService, SubmitRequest } from '../../src/jobs/job-service.js';
+import type { ProcessSpec } from '../../src/protocol/index.js';
+import { AgentRegistry } from '../../src/registry/agent-registry.js';
+import type { JobRecord } from '../../src/store/job-record.js';
+import { JobStore, type JobOutcome } from '../../src/store/job-store.js';
+import { openTempDatabase, type TempDatabase } from './temp-database.js';
+
+export const T0 = Date.parse('2024-05-01T12:00:00.000Z');
+export const at = (seconds: number) => new Date(T0 + seconds * 1000).toISOString();
+
+export function spec(id: string, fields: Partial<ProcessSpec> = {}): ProcessSpec {
+  return {
+    id,
+    keywords: [],
+    version: '1.0.0',
+    inputs: {},
+    outputs: { result: { type: 'string' } },
+    maxParallel: 1,
+    file: `${id}.properties`,
+    ...fields,
+  };
+}
+
+export function jobRecord(id: string, fields: Partial<JobRecord> = {}): JobRecord {
+  return {
+    id,
+    processId: 'echo',
+    status: 'accepted',
+    owner: 'anonymous',
+    agent: null,
+    inputs: {},
+    execution: { response: 'document' },
+    progress: 0,
+    message: null,
+    created: at(0),
+    started: null,
+    finished: null,
+    updated: at(0),
+    results: null,
+    error: null,
+    lastSeq: 0,
+    dismissedBy: null,
+    ...fields,
+  };
+}
+
+/**
+ * Just enough of a job service for HTTP tests: jobs go to the real store, and finish with
+ * whatever `outcome` says once someone waits for them (or never, when it returns undefined).
+ */
+export class TestJobService implements JobService {
+  readonly submitted: SubmitRequest[] = [];
+  readonly dismissed: string[] = [];
+  /** Jobs whose waiter gave up. */
+  readonly abandoned: string[] = [];
+  outcome: (job: JobRecord) => JobOutcome | undefined = () => ({ status: 'successful', results: {} });
+  submitError: Error | undefined;
+  private count = 0;
+
+  constructor(private readonly jobs: JobStore) {}
+
+  submit(request: SubmitRequest): JobRecord {
+    if (this.submitError) throw this.submitError;
+    this.submitted.push(request);
+    const now = new Date().toISOString();
+    const job = jobRecord(`job-${++this.count}`, { ...request, created: now, updated: now });
+    this.jobs.create(job);
+    return job;
+  }
+
+  async waitUntilFinished(jobId: string, signal: AbortSignal): Promise<JobRecord> {
+    const outcome = this.outcome(this.jobs.get(jobId)!);
+    if (outcome) return this.jobs.finish(jobId, 0, outcome)!;
+    return new Promise((_, reject) =>
+      signal.addEventListener('abort', () => {
+        this.abandoned.push(jobId);
+        reject(signal.reason);
+      }),
+    );
+  }
+
+  async dismiss(jobId: string): Promise<JobRecord> {
+    this.dismissed.push(jobId);
+    const job = this.jobs.finish(jobId, 0, { status: 'dismissed', dismissedBy: 'anonymous' }) ?? this.jobs.get(jobId)!;
+    this.jobs.remove(jobId);
+    return { ...job, status: 'dismissed' };
+  }
+}
+
+export interface Harness {
+  url: string;
+  registry: AgentRegistry;
+  jobs: JobStore;
+  jobService: TestJobService;
+  /** Lines the app logged, parsed. */
+  logs: Record<string, unknown>[];
+  ready: boolean;
+  close(): Promise<void>;
+}
+
+const LOAD = { slots: 2, running: 0, load1: 0, cores: 2, memFree: 1e9, catalog: 'h1', draining: false };
+
+/** The app on a real HTTP server on a free port, with one agent offering `processes`. */
+export async function startHarness(processes: ProcessSpec[], options: Partial<AppDeps> = {}): Promise<Harness> {
+  const temp: TempDatabase = await openTempDatabase();
+  const registry = new AgentRegistry();
+  registry.updatePresence('worker@example.org/a', LOAD);
+  registry.setCatalog('worker@example.org/a', 'h1', processes, []);
+  const jobs = new JobStore(temp.db);
+  const jobService = new TestJobService(jobs);
+  const logs: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logs.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+      done();
+    },
+  });
+  const harness = { registry, jobs, jobService, logs, ready: true } as Harness;
+  const app = createApp({
+    registry,
+    jobs,
+    jobService,
+    logger: pino({ level: 'info' }, sink),
+    readiness: () => harness.ready,
+    ...options,
+  });
+  const server = http.createServer(app.callback());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  harness.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  harness.close = async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    await temp.dispose();
+  };
+  return harness;
+}
+
+/** Asserts an OGC exception body and returns it. */
+export async function problemOf(response: Response): Promise<{ type: string; title: string; status: number; detail: string } & Record<string, unknown>> {
+  const body = (await response.json()) as { type: string; title: string; status: number; detail: string };
+  if (body.status !== response.status) throw new Error(`body status ${body.status} differs from ${response.status}`);
+  if (JSON.stringify(body).includes('    at ')) throw new Error('response carries a stack trace');
+  return body;
+}

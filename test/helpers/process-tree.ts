@@ -1,0 +1,63 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** State letter and parent pid from /proc, or undefined once the process is fully gone. */
+function procStat(pid: number): { state: string; ppid: number } | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const [state = '', ppid = '0'] = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return { state, ppid: Number(ppid) };
+}
+
+/**
+ * Whether a process has died. An orphan's zombie counts as gone: this machine's init reaps
+ * orphans only every few seconds, and until then `kill(pid, 0)` still succeeds.
+ */
+export function isGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return true;
+    throw error;
+  }
+  return procStat(pid)?.state === 'Z';
+}
+
+export async function waitUntilGone(pid: number, withinMs: number): Promise<boolean> {
+  const until = Date.now() + withinMs;
+  while (!isGone(pid)) {
+    if (Date.now() > until) return false;
+    await sleep(10);
+  }
+  return true;
+}
+
+/** Waits for a fixture to write its pid (a number and a newline) to a file. */
+export async function readPidFile(file: string, withinMs = 5000): Promise<number> {
+  const until = Date.now() + withinMs;
+  for (;;) {
+    const text = await readFile(file, 'utf8').catch(() => '');
+    if (/^\d+\n$/.test(text)) return Number(text);
+    if (Date.now() > until) throw new Error(`no pid in ${file}`);
+    await sleep(10);
+  }
+}
+
+/** Live or zombie children of a process. */
+function childrenOf(parent: number): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number)
+    .filter((pid) => procStat(pid)?.ppid === parent);
+}
+
+/** Starts watching this process's children; the function returned lists those added since. */
+export function trackChildren(): () => number[] {
+  const before = new Set(childrenOf(process.pid));
+  return () => childrenOf(process.pid).filter((pid) => !before.has(pid));
+}

@@ -1,0 +1,39 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { stringify } from 'dot-properties';
+
+/** Gives each test of the enclosing suite a fresh temporary folder, removed after the test. */
+export function useTempDir(): () => string {
+  let dir = '';
+  beforeEach(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'outpost-'));
+  });
+  afterEach(async () => {
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+  return () => dir;
+}
+
+/** Writes a small `/bin/sh` script with execute permission; returns its absolute path. */
+export async function writeScript(dir: string, name: string, body = 'exit 0'): Promise<string> {
+  const file = path.join(dir, name);
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  await fs.writeFile(file, `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+  return file;
+}
+
+/** Writes a properties file, escaping keys and values the way the format requires. */
+export async function writeProperties(dir: string, file: string, properties: Record<string, string>): Promise<void> {
+  await fs.writeFile(path.join(dir, file), stringify(properties, { lineWidth: null }));
+}
+
+/** The message of the error `action` throws, to compare with texts that embed it. */
+export function errorMessage(action: () => unknown): string {
+  try {
+    action();
+  } catch (err) {
+    return (err as Error).message;
+  }
+  throw new Error('expected the action to throw');
+}

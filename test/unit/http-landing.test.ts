@@ -1,0 +1,136 @@
+import { expect } from 'chai';
+import { ERROR_TYPES } from '../../src/errors.js';
+import { problemOf, spec, startHarness, type Harness } from '../helpers/http-harness.js';
+
+interface Link {
+  href: string;
+  rel: string;
+  type?: string;
+}
+
+const CONF = 'http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf';
+
+const echo = spec('echo', {
+  title: 'Echo',
+  inputs: {
+    message: { type: 'string', description: 'what to echo', maxLength: 100 },
+    pause: { type: 'number', minimum: 0, default: 0 },
+  },
+  outputs: { message: { type: 'string' }, report: { type: 'file', mediaType: 'text/csv' } },
+});
+
+describe('HTTP landing page, conformance, API definition and probes', () => {
+  let h: Harness;
+
+  beforeEach(async () => {
+    h = await startHarness([echo]);
+  });
+  afterEach(() => h.close());
+
+  it('links the landing page to everything with the right relations and types', async () => {
+    const response = await fetch(`${h.url}/`);
+    expect(response.status).to.equal(200);
+    expect(response.headers.get('content-type')).to.match(/^application\/json/);
+    const body = (await response.json()) as { title: string; links: Link[] };
+    expect(body.title).to.equal('Outpost');
+    const byRel = Object.fromEntries(body.links.map((l) => [l.rel, l]));
+    expect(byRel['self']).to.include({ href: `${h.url}/`, type: 'application/json' });
+    expect(byRel['service-desc']).to.include({ href: `${h.url}/api`, type: 'application/vnd.oai.openapi+json;version=3.0' });
+    expect(byRel['service-doc']).to.include({ href: `${h.url}/api.html`, type: 'text/html' });
+    expect(byRel['http://www.opengis.net/def/rel/ogc/1.0/conformance']?.href).to.equal(`${h.url}/conformance`);
+    expect(byRel['http://www.opengis.net/def/rel/ogc/1.0/processes']?.href).to.equal(`${h.url}/processes`);
+    expect(byRel['http://www.opengis.net/def/rel/ogc/1.0/job-list']?.href).to.equal(`${h.url}/jobs`);
+  });
+
+  it('builds links from the configured base URL when there is one', async () => {
+    await h.close();
+    h = await startHarness([echo], { baseUrl: 'https://example.org/outpost/' });
+    const body = (await (await fetch(`${h.url}/?f=json`)).json()) as { links: Link[] };
+    expect(body.links.find((l) => l.rel === 'self')?.href).to.equal('https://example.org/outpost/?f=json');
+    expect(body.links.find((l) => l.rel === 'service-desc')?.href).to.equal('https://example.org/outpost/api');
+  });
+
+  it('refuses formats other than JSON', async () => {
+    const response = await fetch(`${h.url}/processes?f=xml`);
+    expect(response.status).to.equal(400);
+    const problem = await problemOf(response);
+    expect(problem.type).to.equal(ERROR_TYPES['invalid-parameter']);
+    expect(problem.detail).to.equal("query parameter 'f' must be 'json', got 'xml'");
+  });
+
+  it('declares the conformance classes', async () => {
+    const body = (await (await fetch(`${h.url}/conformance`)).json()) as { conformsTo: string[] };
+    expect(body.conformsTo).to.have.members(
+      ['core', 'ogc-process-description', 'json', 'oas30', 'job-list', 'dismiss'].map((c) => `${CONF}/${c}`),
+    );
+  });
+
+  it('answers the probes', async () => {
+    const health = await fetch(`${h.url}/healthz`);
+    expect(health.status).to.equal(200);
+    expect(await health.json()).to.deep.equal({ status: 'ok' });
+    expect((await fetch(`${h.url}/readyz`)).status).to.equal(200);
+    h.ready = false;
+    const notReady = await fetch(`${h.url}/readyz`);
+    expect(notReady.status).to.equal(503);
+    expect(await notReady.json()).to.deep.equal({ status: 'unavailable' });
+  });
+
+  it('serves an OpenAPI 3.0 definition covering the routes and each offered process', async () => {
+    const response = await fetch(`${h.url}/api`);
+    expect(response.status).to.equal(200);
+    expect(response.headers.get('content-type')).to.equal('application/vnd.oai.openapi+json;version=3.0');
+    const api = (await response.json()) as {
+      openapi: string;
+      servers: { url: string }[];
+      paths: Record<string, Record<string, any>>;
+      components: { schemas: Record<string, unknown> };
+    };
+    expect(api.openapi).to.equal('3.0.3');
+    expect(api.servers[0]?.url).to.equal(h.url);
+    expect(Object.keys(api.paths)).to.include.members([
+      '/',
+      '/conformance',
+      '/api',
+      '/processes',
+      '/processes/{processId}',
+      '/processes/{processId}/execution',
+      '/jobs',
+      '/jobs/{jobId}',
+      '/jobs/{jobId}/results',
+      '/processes/echo/execution',
+    ]);
+    expect(api.paths['/jobs/{jobId}']).to.have.keys('get', 'delete');
+    expect(api.components.schemas).to.include.keys('statusInfo', 'jobList', 'exception', 'processList', 'execute', 'results');
+
+    const execute = api.paths['/processes/echo/execution']!['post'];
+    const inputs = execute.requestBody.content['application/json'].schema.properties.inputs;
+    expect(inputs.properties.message).to.deep.equal({ type: 'string', maxLength: 100, description: 'what to echo' });
+    expect(inputs.properties.pause).to.deep.equal({ type: 'number', minimum: 0, default: 0 });
+    expect(inputs.required).to.deep.equal(['message']);
+    const results = execute.responses['200'].content['application/json'].schema;
+    expect(results.properties.message).to.deep.equal({ type: 'string' });
+    expect(results.properties.report).to.deep.equal({ $ref: '#/components/schemas/link' });
+  });
+
+  it('resolves every $ref of the API definition', async () => {
+    const api = (await (await fetch(`${h.url}/api`)).json()) as Record<string, any>;
+    const refs = JSON.stringify(api).match(/"\$ref":"[^"]+"/g) ?? [];
+    for (const ref of new Set(refs)) {
+      const [, section, name] = /#\/components\/(\w+)\/([\w]+)/.exec(ref)!;
+      expect(api['components'][section!], ref).to.have.property(name!);
+    }
+  });
+
+  it('answers unknown routes and methods with OGC exceptions', async () => {
+    const missing = await fetch(`${h.url}/nowhere`);
+    expect(missing.status).to.equal(404);
+    const problem = await problemOf(missing);
+    expect(problem).to.include({ type: ERROR_TYPES['not-found'], title: 'Not found', detail: 'there is no resource at /nowhere' });
+
+    const wrongMethod = await fetch(`${h.url}/processes`, { method: 'DELETE' });
+    expect(wrongMethod.status).to.equal(405);
+    expect(wrongMethod.headers.get('allow')).to.include('GET');
+    expect((await problemOf(wrongMethod)).detail).to.match(/^method DELETE is not allowed on \/processes; allowed: .*GET/);
+  });
+});

@@ -1,0 +1,112 @@
+import { expect } from 'chai';
+import { describeInputs, inputJsonSchema } from '../../src/jobs/input-schema.js';
+import { compileInputValidator } from '../../src/jobs/input-validator.js';
+import type { InputSpec } from '../../src/protocol/process-spec.js';
+
+const inputs: Record<string, InputSpec> = {
+  echo: { type: 'string', title: 'Text', description: 'Echoed back', minLength: 2, maxLength: 5 },
+  pause: { type: 'number', default: 0, minimum: 0, maximum: 60 },
+  mode: { type: 'string', enum: ['fast', 'slow'], required: false },
+  name: { type: 'string', pattern: '^[a-z]+$', required: false },
+  count: { type: 'integer', required: true, default: 1 },
+  loud: { type: 'boolean', default: false },
+};
+
+describe('input schema', () => {
+  it('keeps only the keywords that apply to the type', () => {
+    expect(inputJsonSchema({ type: 'integer', minimum: 1, maximum: 9, minLength: 2, pattern: 'x', default: 3 })).to.deep.equal({
+      type: 'integer',
+      default: 3,
+      minimum: 1,
+      maximum: 9,
+    });
+    expect(
+      inputJsonSchema({ type: 'string', enum: ['a', 'bb'], minimum: 1, minLength: 1, maxLength: 2, pattern: '^.+$', title: 'T' }),
+    ).to.deep.equal({ type: 'string', enum: ['a', 'bb'], minLength: 1, maxLength: 2, pattern: '^.+$' });
+  });
+
+  it('describes inputs as an object keyed by id (OGC 18-062r2 §7.10)', () => {
+    expect(describeInputs(inputs)).to.deep.equal({
+      echo: {
+        title: 'Text',
+        description: 'Echoed back',
+        schema: { type: 'string', minLength: 2, maxLength: 5 },
+        minOccurs: 1,
+        maxOccurs: 1,
+      },
+      pause: { title: 'pause', schema: { type: 'number', default: 0, minimum: 0, maximum: 60 }, minOccurs: 0, maxOccurs: 1 },
+      mode: { title: 'mode', schema: { type: 'string', enum: ['fast', 'slow'] }, minOccurs: 0, maxOccurs: 1 },
+      name: { title: 'name', schema: { type: 'string', pattern: '^[a-z]+$' }, minOccurs: 0, maxOccurs: 1 },
+      count: { title: 'count', schema: { type: 'integer', default: 1 }, minOccurs: 1, maxOccurs: 1 },
+      loud: { title: 'loud', schema: { type: 'boolean', default: false }, minOccurs: 0, maxOccurs: 1 },
+    });
+  });
+});
+
+describe('compileInputValidator', () => {
+  const validate = compileInputValidator(inputs);
+  const failure = (values: unknown) => {
+    const result = validate(values);
+    if (result.ok) throw new Error(`expected ${JSON.stringify(values)} to be refused`);
+    return result;
+  };
+
+  it('passes valid inputs unchanged, without filling defaults', () => {
+    const values = { echo: 'hi', count: 2 };
+    expect(validate(values)).to.deep.equal({ ok: true, values: { echo: 'hi', count: 2 } });
+    const all = { echo: 'hello', pause: 1.5, mode: 'slow', name: 'abc', count: -4, loud: true };
+    expect(validate(all)).to.deep.equal({ ok: true, values: all });
+  });
+
+  it('unwraps qualified values', () => {
+    expect(validate({ echo: { value: 'hi', mediaType: 'text/plain' }, count: { value: 3 } })).to.deep.equal({
+      ok: true,
+      values: { echo: 'hi', count: 3 },
+    });
+    expect(failure({ echo: { value: 5 }, count: 1 })).to.deep.equal({ ok: false, message: "input 'echo' must be string", input: 'echo' });
+    expect(failure({ echo: { value: 'hi', other: 1 }, count: 1 })).to.deep.equal({
+      ok: false,
+      message: "input 'echo' must be string",
+      input: 'echo',
+    });
+  });
+
+  it('refuses anything but an object', () => {
+    for (const values of [null, [], 'x', 3, undefined]) {
+      expect(failure(values)).to.deep.equal({ ok: false, message: 'inputs must be a JSON object' });
+    }
+  });
+
+  it('names unknown inputs before missing ones', () => {
+    expect(failure({ foo: 1 })).to.deep.equal({ ok: false, message: "unknown input 'foo'", input: 'foo' });
+    expect(failure({ count: 1 })).to.deep.equal({ ok: false, message: "missing required input 'echo'", input: 'echo' });
+    expect(failure({ echo: 'hi' })).to.deep.equal({ ok: false, message: "missing required input 'count'", input: 'count' });
+  });
+
+  it('says what is wrong with a value', () => {
+    const cases: [Record<string, unknown>, string, string][] = [
+      [{ pause: '5' }, 'pause', "input 'pause' must be number"],
+      [{ pause: 61 }, 'pause', "input 'pause' must be <= 60"],
+      [{ pause: -1 }, 'pause', "input 'pause' must be >= 0"],
+      [{ count: 1.5 }, 'count', "input 'count' must be integer"],
+      [{ loud: 'yes' }, 'loud', "input 'loud' must be boolean"],
+      [{ mode: 'medium' }, 'mode', "input 'mode' must be one of: fast, slow"],
+      [{ name: 'Abc' }, 'name', `input 'name' must match pattern "^[a-z]+$"`],
+      [{ echo: 'h' }, 'echo', "input 'echo' must be at least 2 characters long"],
+      [{ echo: 'hello!' }, 'echo', "input 'echo' must be at most 5 characters long"],
+      [{ echo: ['hi'] }, 'echo', "input 'echo' must be string"],
+    ];
+    for (const [values, input, message] of cases) {
+      expect(failure({ echo: 'hi', count: 1, ...values })).to.deep.equal({ ok: false, message, input });
+    }
+  });
+
+  it('compiles once per inputs object', () => {
+    expect(compileInputValidator(inputs)).to.equal(validate);
+    expect(compileInputValidator({ ...inputs })).to.not.equal(validate);
+  });
+
+  it('refuses a declaration that cannot be compiled', () => {
+    expect(() => compileInputValidator({ name: { type: 'string', pattern: '(' } })).to.throw(/Invalid regular expression/);
+  });
+});

@@ -38,13 +38,28 @@ export async function watchServices(
   let debounce: NodeJS.Timeout | undefined;
   let closing: Promise<void> | undefined;
 
+  /**
+   * A change is published only once a second read, `debounceMs` later, agrees with the first:
+   * an editor or `cat >` truncates a file before writing it, and that empty moment must not
+   * withdraw the process. Undefined means the folder was still changing.
+   */
+  async function settledCatalog(): Promise<Catalog | undefined> {
+    const first = await loadCatalog(dir);
+    if (sameCatalog(catalog, first)) return first;
+    await new Promise((resolve) => setTimeout(resolve, debounceMs));
+    const second = await loadCatalog(dir);
+    if (sameCatalog(first, second)) return second;
+    again = true;
+    return undefined;
+  }
+
   async function scanUntilSettled(): Promise<void> {
     do {
       again = false;
       try {
-        const next = await loadCatalog(dir);
+        const next = await settledCatalog();
         lastError = undefined;
-        if (closed || sameCatalog(catalog, next)) continue;
+        if (closed || !next || sameCatalog(catalog, next)) continue;
         catalog = next;
         onChange(next);
       } catch (err) {

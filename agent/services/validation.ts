@@ -34,13 +34,13 @@ export function parseJsonObject(key: string, text: string, shape = 'a JSON objec
 }
 
 const NAME = new RegExp(NAME_PATTERN);
-const NAME_CHARS = NAME_PATTERN.slice(1, -1);
+const NAME_RULE = 'must match [A-Za-z0-9_.-]+ (at most 100 characters)';
 // Names end up in URLs, file names and object keys, where these three mean something else.
 const RESERVED_NAMES = ['.', '..', '__proto__'];
 
 /** Checks a process, namespace, input or output name; `subject` says which, e.g. `'service'`. */
 export function checkName(subject: string, name: string): string {
-  if (!NAME.test(name)) fail(`${subject} must match ${NAME_CHARS}`);
+  if (!NAME.test(name)) fail(`${subject} ${NAME_RULE}`);
   if (RESERVED_NAMES.includes(name)) fail(`${subject} must not be '${name}'`);
   return name;
 }

@@ -1,5 +1,5 @@
 import { Type, type Static, type TObject } from '@sinclair/typebox';
-import { InvalidFileSchema, ProcessSpecSchema } from './process-spec.js';
+import { InvalidFileSchema, NamedRecord, ProcessSpecSchema } from './process-spec.js';
 
 const JobId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' });
 const Seq = Type.Integer({ minimum: 1 });
@@ -48,7 +48,7 @@ export type OutputValue = Static<typeof OutputValueSchema>;
 export const CompletedMessage = message('completed', {
   job: JobId,
   seq: Seq,
-  outputs: Type.Record(Type.String({ maxLength: 200 }), OutputValueSchema),
+  outputs: NamedRecord(OutputValueSchema),
 });
 export const FailureCodeSchema = Type.Union([
   Type.Literal('exit'),
@@ -82,7 +82,7 @@ export const JobsMessage = message('jobs', {
 export const ExecuteMessage = message('execute', {
   job: JobId,
   process: Text(200),
-  inputs: Type.Record(Type.String({ maxLength: 200 }), Type.Unknown()),
+  inputs: NamedRecord(Type.Unknown()),
   /** Absolute time (ISO 8601) after which the run is killed and fails with `timeout`. */
   deadline: Type.Optional(Type.String({ format: 'date-time' })),
   /** Where file outputs are uploaded over HTTP, with a bearer token valid for this job only. */

@@ -1,8 +1,16 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
 /** Names of processes, inputs and outputs: safe in URLs, file names and argument keys. */
-export const NAME_PATTERN = '^[A-Za-z0-9_.-]+$';
+export const NAME_PATTERN = '^[A-Za-z0-9_.-]{1,100}$';
 export const PROCESS_ID_PATTERN = '^(?:[A-Za-z0-9_.-]+:)?[A-Za-z0-9_.-]+$';
+
+/**
+ * An object keyed by names. TypeBox leaves keys outside the pattern unchecked unless told, and
+ * unchecked keys would carry unchecked values, so they are refused.
+ */
+export function NamedRecord<V extends TSchema>(value: V) {
+  return Type.Record(Type.String({ pattern: NAME_PATTERN }), value, { additionalProperties: false });
+}
 
 const Scalar = Type.Union([Type.String(), Type.Number(), Type.Boolean()]);
 
@@ -47,8 +55,8 @@ export const ProcessSpecSchema = Type.Object(
     description: Type.Optional(Type.String({ maxLength: 4000 })),
     keywords: Type.Array(Type.String({ maxLength: 100 }), { maxItems: 50 }),
     version: Type.String({ maxLength: 50 }),
-    inputs: Type.Record(Type.String({ pattern: NAME_PATTERN }), InputSpecSchema),
-    outputs: Type.Record(Type.String({ pattern: NAME_PATTERN }), OutputSpecSchema),
+    inputs: NamedRecord(InputSpecSchema),
+    outputs: NamedRecord(OutputSpecSchema),
     maxParallel: Type.Integer({ minimum: 1 }),
     file: Type.String({ maxLength: 255 }),
   },

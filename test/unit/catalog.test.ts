@@ -29,7 +29,7 @@ describe('loadCatalog', () => {
     expect(catalog.services.get('first')?.file).to.equal('z.properties');
     expect(catalog.invalid).to.deep.equal([
       { file: 'a.properties', reason: "'timeout' must be a positive number of seconds" },
-      { file: 'b.properties', reason: "'service' must match [A-Za-z0-9_.-]+" },
+      { file: 'b.properties', reason: "'service' must match [A-Za-z0-9_.-]+ (at most 100 characters)" },
     ]);
   });
 

@@ -162,10 +162,10 @@ describe('readServiceFile', () => {
     it('a missing, empty or badly named service or namespace', async () => {
       await expectInvalid({ executable: tool }, "missing required key 'service'");
       await rejects({ service: '' }, "'service' must not be empty");
-      await rejects({ service: 'a b' }, "'service' must match [A-Za-z0-9_.-]+");
+      await rejects({ service: 'a b' }, "'service' must match [A-Za-z0-9_.-]+ (at most 100 characters)");
       await rejects({ service: '..' }, "'service' must not be '..'");
-      await rejects({ namespace: 'x:y' }, "'namespace' must match [A-Za-z0-9_.-]+");
-      await rejects({ namespace: 'n'.repeat(150), service: 's'.repeat(60) }, `process id '${'n'.repeat(150)}:${'s'.repeat(60)}' must be at most 200 characters`);
+      await rejects({ namespace: 'x:y' }, "'namespace' must match [A-Za-z0-9_.-]+ (at most 100 characters)");
+      await rejects({ namespace: 'n'.repeat(100), service: 's'.repeat(100) }, `process id '${'n'.repeat(100)}:${'s'.repeat(100)}' must be at most 200 characters`);
     });
 
     it('a missing, absent or non-executable executable', async () => {
@@ -198,7 +198,7 @@ describe('readServiceFile', () => {
       await rejects({ inputs: '{bad' }, `'inputs' is not valid JSON: ${errorMessage(() => JSON.parse('{bad'))}`);
       await rejects({ inputs: '[]' }, "'inputs' must be a JSON object");
       await rejects({ inputs: '{"a": {"type": "number", "maximum": 1e400}}' }, "'inputs' contains a number too large to represent");
-      await rejects(inputs({ 'a b': { type: 'string' } }), "input name 'a b' must match [A-Za-z0-9_.-]+");
+      await rejects(inputs({ 'a b': { type: 'string' } }), "input name 'a b' must match [A-Za-z0-9_.-]+ (at most 100 characters)");
       await rejects({ inputs: '{"__proto__": {"type": "string"}}' }, "input name '__proto__' must not be '__proto__'");
       await rejects(inputs({ 1: { type: 'string' } }), "input name '1' must not be all digits (its declaration order would be lost)");
       await rejects(inputs({ size: 5 }), "input 'size' must be a JSON object");

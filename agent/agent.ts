@@ -37,7 +37,7 @@ export class Agent {
     this.#options = options;
     const { link, outbox } = options;
     outbox.setSender((event) => this.#send(event));
-    link.on('online', () => this.announce());
+    link.on('online', () => void this.announce());
     link.on('message', (message) => this.#onMessage(message));
   }
 
@@ -55,13 +55,18 @@ export class Agent {
   /** Presence, catalog, runs in flight and unacknowledged results: all the orchestrator needs to know us. */
   async announce(): Promise<void> {
     if (!this.#options.link.online) return;
-    const catalog = this.#options.catalog();
-    await this.#options.link.sendPresence(this.#load(catalog)).catch(() => undefined);
-    const processes = [...catalog.services.values()].map((s) => toProcessSpec(s, this.#options.slots));
-    for (const message of catalogMessages(catalog.hash, processes, catalog.invalid)) await this.#send(message);
-    const jobs = [...this.#running.values()].map(({ job, process, seq }) => ({ job, process, seq }));
-    await this.#send({ v: 1, type: 'jobs', jobs });
-    this.#options.outbox.resendAll();
+    try {
+      const catalog = this.#options.catalog();
+      await this.#options.link.sendPresence(this.#load(catalog));
+      const processes = [...catalog.services.values()].map((s) => toProcessSpec(s, this.#options.slots));
+      for (const message of catalogMessages(catalog.hash, processes, catalog.invalid)) await this.#send(message);
+      const jobs = [...this.#running.values()].map(({ job, process, seq }) => ({ job, process, seq }));
+      await this.#send({ v: 1, type: 'jobs', jobs });
+      this.#options.outbox.resendAll();
+    } catch (err) {
+      // The link reconnects by itself and announces again when it is back.
+      this.#options.logger.warn({ err: (err as Error).message }, 'announcing to the orchestrator failed');
+    }
   }
 
   /** Stop taking work; runs in flight go on. */
@@ -77,9 +82,9 @@ export class Agent {
   async stop(graceMs = 10_000): Promise<void> {
     this.#stopUntil = Math.min(this.#stopUntil, Date.now() + graceMs);
     if (this.#stopping) return this.#stopping;
-    this.#draining = true;
     clearInterval(this.#pingTimer);
     this.#stopping = (async () => {
+      await this.drain(true);
       while (this.#running.size > 0 && Date.now() < this.#stopUntil) await new Promise((r) => setTimeout(r, 50));
       for (const job of this.#running.values()) job.abort.abort();
       while (this.#running.size > 0) await new Promise((r) => setTimeout(r, 20));

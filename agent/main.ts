@@ -3,6 +3,7 @@ import { pino, type Logger } from 'pino';
 import { Agent } from './agent.js';
 import { AGENT_USAGE, loadAgentConfig, type AgentConfig } from './config.js';
 import { Outbox } from './jobs/outbox.js';
+import { reapLeftoverRuns } from './jobs/leftover-runs.js';
 import { runProcess } from './runner/run-process.js';
 import { watchServices } from './services/services-watcher.js';
 import { AgentLink } from './xmpp/agent-link.js';
@@ -14,6 +15,7 @@ export interface RunningAgent {
 
 /** Composition root of one agent: services watcher, outbox, XMPP link and runner. */
 export async function startAgent(config: AgentConfig, logger: Logger): Promise<RunningAgent> {
+  await reapLeftoverRuns(config.workDir, logger);
   const outbox = await Outbox.open(path.join(config.workDir, 'outbox'));
   let agent: Agent | undefined;
   const watcher = await watchServices(

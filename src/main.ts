@@ -43,7 +43,7 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
     logger,
   });
   const send = link.send.bind(link);
-  const dispatcher = new Dispatcher({ registry, send, load: (id) => store.get(id), logger });
+  const dispatcher = new Dispatcher({ registry, send, load: (id) => store.get(id), assigned: (id, agent) => store.update(id, { agent }), logger });
   const manager = new JobManager({ registry, store, dispatcher, updates, send, logger });
   const events = new AgentEvents({ store, dispatcher, updates, manager, send, graceMs: config.agentGrace * 1000, logger });
 
@@ -55,7 +55,6 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
   link.on('online', () => {
     for (const { jid } of agentStore.known()) link.send(jid, { v: 1, type: 'catalog-request' }).catch(() => undefined);
   });
-  events.resume(store.unfinished());
   const stopLiveness = watchAgentLiveness({ link, registry, intervalMs: config.pingInterval * 1000, logger });
 
   const app = createApp({ registry, jobs: store, jobService: manager, logger, readiness: () => link.online });
@@ -67,6 +66,8 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
   const { port } = server.address() as { port: number };
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   await link.start();
+  // Grace periods for jobs of the previous run start only now that agents can reach us.
+  events.resume(store.unfinished());
   logger.info({ url }, 'orchestrator ready');
 
   let stopping: Promise<void> | undefined;

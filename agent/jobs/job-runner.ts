@@ -1,10 +1,10 @@
 import { rm } from 'node:fs/promises';
-import path from 'node:path';
 import type { Logger } from 'pino';
 import type { AgentMessage, OrchestratorMessage, TerminalEvent } from '../../src/protocol/index.js';
 import type { ServiceDefinition } from '../services/service-definition.js';
 import type { LocalOutputValue, RunOutcome, runProcess } from '../runner/run-process.js';
 import type { Outbox } from './outbox.js';
+import { forgetRun, jobDir, recordRun } from './leftover-runs.js';
 
 type ExecuteMessage = Extract<OrchestratorMessage, { type: 'execute' }>;
 type OutputsMessage = Extract<AgentMessage, { type: 'completed' }>['outputs'];
@@ -30,8 +30,9 @@ export interface JobRunnerOptions {
 export async function runJob(options: JobRunnerOptions, service: ServiceDefinition, request: ExecuteMessage, running: RunningJob): Promise<void> {
   const { logger, send } = options;
   const next = () => ++running.seq;
-  const workDir = path.join(options.workDir, 'jobs', request.job);
+  const workDir = jobDir(options.workDir, request.job);
   send({ v: 1, type: 'accepted', job: request.job, seq: next() }).catch(() => undefined);
+  let recorded: Promise<void> = Promise.resolve();
   const outcome = await options.run({
     jobId: request.job,
     service,
@@ -40,6 +41,7 @@ export async function runJob(options: JobRunnerOptions, service: ServiceDefiniti
     signal: running.abort.signal,
     ...(request.deadline === undefined ? {} : { deadline: new Date(request.deadline) }),
     ...(options.killGraceMs === undefined ? {} : { killGraceMs: options.killGraceMs }),
+    onSpawn: (pid) => (recorded = recordRun(options.workDir, request.job, pid).catch(() => undefined)),
     onProgress: (progress, message) => {
       send({ v: 1, type: 'progress', job: request.job, seq: next(), progress, ...(message ? { message: message.slice(0, 1000) } : {}) }).catch(() => undefined);
     },
@@ -48,6 +50,8 @@ export async function runJob(options: JobRunnerOptions, service: ServiceDefiniti
   logger.info({ job: request.job, process: request.process, outcome: event.type }, 'run finished');
   await options.outbox.add(event);
   await rm(workDir, { recursive: true, force: true });
+  await recorded;
+  await forgetRun(options.workDir, request.job);
   options.onFinished();
 }
 

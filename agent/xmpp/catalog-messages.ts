@@ -2,15 +2,23 @@ import { MAX_BODY_BYTES, type AgentMessage, type InvalidFile, type ProcessSpec }
 
 type CatalogMessage = Extract<AgentMessage, { type: 'catalog' }>;
 
-/** Room left in a body for the envelope and the invalid-file list. */
+/** Room for process descriptions in one body, leaving space for the envelope and invalid files. */
 const PART_BUDGET = MAX_BODY_BYTES - 8 * 1024;
 
-/** Splits a catalog into as few `catalog` bodies as keep each under the body limit. */
+/**
+ * Splits a catalog into as few `catalog` bodies as keep each under the body limit. A process
+ * whose description alone would break the limit is listed as invalid instead.
+ */
 export function catalogMessages(hash: string, processes: ProcessSpec[], invalid: InvalidFile[]): CatalogMessage[] {
+  const refused = [...invalid];
   const groups: ProcessSpec[][] = [[]];
-  let size = Buffer.byteLength(JSON.stringify(invalid));
+  let size = 0;
   for (const process of processes) {
     const bytes = Buffer.byteLength(JSON.stringify(process)) + 1;
+    if (bytes > PART_BUDGET) {
+      refused.push({ file: process.file, reason: `the description of '${process.id}' takes ${bytes} bytes; at most ${PART_BUDGET} fit in a message` });
+      continue;
+    }
     const current = groups[groups.length - 1]!;
     if (current.length > 0 && size + bytes > PART_BUDGET) {
       groups.push([process]);
@@ -20,13 +28,19 @@ export function catalogMessages(hash: string, processes: ProcessSpec[], invalid:
       size += bytes;
     }
   }
-  return groups.map((group, i) => ({
-    v: 1,
-    type: 'catalog',
-    hash,
-    part: i + 1,
-    parts: groups.length,
-    processes: group,
-    invalid: i === 0 ? invalid : [],
-  }));
+  const messages = groups.map((group, i): CatalogMessage => ({ v: 1, type: 'catalog', hash, part: i + 1, parts: groups.length, processes: group, invalid: [] }));
+  // Reasons are short, but a folder of thousands of broken files must not break the limit either.
+  messages[0]!.invalid = fitting(refused, MAX_BODY_BYTES - 1024 - Buffer.byteLength(JSON.stringify(messages[0])));
+  return messages;
+}
+
+function fitting(invalid: InvalidFile[], budget: number): InvalidFile[] {
+  const kept: InvalidFile[] = [];
+  let size = 0;
+  for (const file of invalid) {
+    size += Buffer.byteLength(JSON.stringify(file)) + 1;
+    if (size > budget) break;
+    kept.push(file);
+  }
+  return kept;
 }

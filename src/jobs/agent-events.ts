@@ -17,6 +17,9 @@ export interface AgentEventsOptions {
   logger: Logger;
 }
 
+/** How long a job its agent does not list after reconnecting waits for a late terminal event. */
+const UNLISTED_GRACE_MS = 3000;
+
 /** Applies agents' job events to the store, idempotently by job id and sequence number (SPEC §4). */
 export class AgentEvents {
   readonly #graceTimers = new Map<string, NodeJS.Timeout>();
@@ -31,7 +34,7 @@ export class AgentEvents {
       case 'accepted':
         return this.#running(jid, message.job);
       case 'progress':
-        return this.#progress(message.job, message.seq, message.progress, message.message ?? null);
+        return this.#progress(jid, message.job, message.seq, message.progress, message.message ?? null);
       case 'completed':
       case 'failed':
       case 'killed':
@@ -40,8 +43,9 @@ export class AgentEvents {
         return this.#rejected(jid, message);
       case 'jobs':
         return this.#inFlight(jid, message.jobs);
-      case 'catalog':
       case 'error':
+        return this.#agentError(jid, message);
+      case 'catalog':
         return;
     }
   }
@@ -68,9 +72,9 @@ export class AgentEvents {
     this.#graceTimers.clear();
   }
 
-  #startGrace(jobId: string, jid: string): void {
+  #startGrace(jobId: string, jid: string, ms = this.#options.graceMs): void {
     clearTimeout(this.#graceTimers.get(jobId));
-    const timer = setTimeout(() => this.#graceOver(jobId, jid), this.#options.graceMs);
+    const timer = setTimeout(() => this.#graceOver(jobId, jid), ms);
     timer.unref();
     this.#graceTimers.set(jobId, timer);
   }
@@ -86,16 +90,23 @@ export class AgentEvents {
     if (!job || isFinished(job)) return;
     if (job.status === 'accepted') {
       this.#options.logger.warn({ job: jobId, agent: jid }, 'agent lost before starting the job; requeued');
-      this.#options.store.update(jobId, { agent: null });
       this.#options.dispatcher.requeue(jobId);
       return;
     }
     this.#finish(jobId, 0, { status: 'failed', error: { code: 'agent-lost', message: `agent ${jid} was lost while running the job` } });
   }
 
+  /** Whether `jid` may report on the job: the agent it was handed to, or any agent if it was handed to none. */
+  #fromAssignee(jid: string, jobId: string): boolean {
+    const assignment = this.#options.dispatcher.assignment(jobId);
+    if (!assignment || assignment.agent === jid) return true;
+    this.#options.logger.warn({ job: jobId, from: jid, assigned: assignment.agent }, 'event from an agent the job was not handed to');
+    return false;
+  }
+
   #running(jid: string, jobId: string): void {
     const job = this.#options.store.get(jobId);
-    if (!job || isFinished(job)) {
+    if (!job || isFinished(job) || !this.#fromAssignee(jid, jobId)) {
       // A run nobody wants any more (dismissed, or unknown after a restart) is stopped.
       this.#options.send(jid, { v: 1, type: 'kill', job: jobId }).catch(() => undefined);
       return;
@@ -106,22 +117,30 @@ export class AgentEvents {
     if (running) this.#options.updates.publish(running);
   }
 
-  #progress(jobId: string, seq: number, progress: number, message: string | null): void {
+  #progress(jid: string, jobId: string, seq: number, progress: number, message: string | null): void {
+    if (!this.#fromAssignee(jid, jobId)) return;
     if (!this.#options.store.recordProgress(jobId, seq, progress, message)) return;
     const job = this.#options.store.get(jobId);
     if (job) this.#options.updates.publish(job);
   }
 
   #terminal(jid: string, event: TerminalEvent): void {
-    this.#cancelGrace(event.job);
-    this.#finish(event.job, event.seq, this.#outcome(event));
+    if (this.#fromAssignee(jid, event.job)) {
+      this.#cancelGrace(event.job);
+      this.#finish(event.job, event.seq, this.#outcome(event));
+    }
     // Acknowledged even when it was a repeat, so the agent stops resending it.
     this.#options.send(jid, { v: 1, type: 'ack', job: event.job, seq: event.seq }).catch(() => undefined);
   }
 
+  #outcomeOfKill(jobId: string): JobOutcome | undefined {
+    const kill = this.#options.manager.pendingKills.get(jobId);
+    return kill ? { status: 'dismissed', dismissedBy: kill.by } : undefined;
+  }
+
   #outcome(event: TerminalEvent): JobOutcome {
-    const kill = this.#options.manager.pendingKills.get(event.job);
-    if (kill) return { status: 'dismissed', dismissedBy: kill.by };
+    const killed = this.#outcomeOfKill(event.job);
+    if (killed) return killed;
     switch (event.type) {
       case 'completed':
         return { status: 'successful', results: event.outputs };
@@ -142,6 +161,7 @@ export class AgentEvents {
 
   #rejected(jid: string, message: Extract<AgentMessage, { type: 'rejected' }>): void {
     const job = this.#options.store.get(message.job);
+    if (!this.#fromAssignee(jid, message.job)) return;
     if (!job || isFinished(job)) return this.#options.dispatcher.release(message.job);
     this.#options.logger.info({ job: message.job, agent: jid, reason: message.reason }, 'agent refused a job');
     if (message.reason === 'invalid-inputs') {
@@ -150,7 +170,23 @@ export class AgentEvents {
     this.#options.dispatcher.requeue(message.job, jid);
   }
 
+  /** An agent that does not run a job we asked it to kill: nothing is left to stop. */
+  #agentError(jid: string, message: Extract<AgentMessage, { type: 'error' }>): void {
+    if (message.code !== 'unknown-job' || !message.job || !this.#options.manager.pendingKills.has(message.job)) return;
+    if (this.#options.dispatcher.assignment(message.job)?.agent !== jid) return;
+    this.#finish(message.job, 0, this.#outcomeOfKill(message.job)!);
+  }
+
+  /**
+   * The runs an agent reports after (re)connecting. A job handed to it that it does not list is
+   * not running there; its terminal event, if any, follows at once from the agent's outbox, so
+   * it gets a short grace instead of the long one.
+   */
   #inFlight(jid: string, jobs: { job: string; process: string }[]): void {
-    for (const { job: jobId } of jobs) this.#running(jid, jobId);
+    const listed = new Set(jobs.map((j) => j.job));
+    for (const jobId of listed) this.#running(jid, jobId);
+    for (const jobId of this.#options.dispatcher.jobsOn(jid)) {
+      if (!listed.has(jobId)) this.#startGrace(jobId, jid, Math.min(this.#options.graceMs, UNLISTED_GRACE_MS));
+    }
   }
 }

@@ -9,6 +9,8 @@ export interface DispatcherOptions {
   send: (jid: string, message: OrchestratorMessage) => Promise<void>;
   /** Looks a job up again when its turn comes (it may have been dismissed meanwhile). */
   load: (jobId: string) => JobRecord | undefined;
+  /** Records which agent a job was handed to, so that a restart knows whom to ask about it. */
+  assigned: (jobId: string, agent: string | null) => void;
   logger: Logger;
 }
 
@@ -69,7 +71,7 @@ export class Dispatcher {
    * better than our counts, so it gets no job for a moment.
    */
   requeue(jobId: string, refusedBy?: string): void {
-    this.#assigned.delete(jobId);
+    if (this.#assigned.delete(jobId)) this.#options.assigned(jobId, null);
     if (!this.#queue.includes(jobId)) this.#queue.unshift(jobId);
     if (refusedBy) {
       this.#restingUntil.set(refusedBy, Date.now() + REST_MS);
@@ -90,6 +92,7 @@ export class Dispatcher {
       if (!agent) continue;
       this.#removeFromQueue(jobId);
       this.#assigned.set(jobId, { agent, process: job.processId });
+      this.#options.assigned(jobId, agent);
       this.#options.logger.debug({ job: jobId, agent }, 'dispatching');
       this.#options.send(agent, { v: 1, type: 'execute', job: jobId, process: job.processId, inputs: job.inputs }).catch((err: Error) => {
         this.#options.logger.warn({ job: jobId, agent, err: err.message }, 'execute could not be sent; requeued');

@@ -51,9 +51,9 @@ export function feedRegistry({ link, registry, logger, remember, catalogWaitMs =
     if (message.type !== 'catalog') return;
     const assembled = assemble(partial, jid, message);
     if (!assembled) return;
+    // Without a valid presence first (which was answered with an error), the catalog is dropped.
     if (!registry.setCatalog(jid, message.hash, assembled.processes, assembled.invalid)) {
-      logger.warn({ jid }, 'catalog from an agent without presence; asking it to announce again');
-      link.send(jid, { v: 1, type: 'catalog-request' }).catch(() => undefined);
+      logger.warn({ jid }, 'catalog from an agent without a valid presence; dropped');
       return;
     }
     logger.info({ jid, processes: assembled.processes.length, invalid: assembled.invalid.length }, 'agent catalog');

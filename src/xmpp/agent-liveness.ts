@@ -17,21 +17,38 @@ export interface LivenessOptions {
  */
 export function watchAgentLiveness({ link, registry, intervalMs, misses = 2, logger }: LivenessOptions): () => void {
   const missed = new Map<string, number>();
+  // Agents taken offline for silence but never reported gone: if one answers again, it is asked to announce.
+  const silent = new Set<string>();
+  const forget = (jid: string) => silent.delete(jid);
   registry.on('agent-offline', (jid) => missed.delete(jid));
+  link.on('unavailable', forget);
+  link.on('presence', forget);
+  const timeout = Math.min(intervalMs, 10_000);
+
+  const check = async (jid: string) => {
+    const answered = await link.ping(jid, timeout);
+    if (silent.has(jid)) {
+      if (answered && silent.delete(jid)) await link.send(jid, { v: 1, type: 'catalog-request' }).catch(() => undefined);
+      return;
+    }
+    if (answered) return void missed.delete(jid);
+    const count = (missed.get(jid) ?? 0) + 1;
+    missed.set(jid, count);
+    if (count >= misses && registry.agent(jid)) {
+      logger.warn({ jid, missed: count }, 'agent stopped answering pings; taken offline');
+      registry.remove(jid);
+      silent.add(jid);
+    }
+  };
+
   const timer = setInterval(() => {
     if (!link.online) return;
-    for (const agent of registry.agents()) {
-      void link.ping(agent.jid, Math.min(intervalMs, 10_000)).then((answered) => {
-        if (answered) return void missed.delete(agent.jid);
-        const count = (missed.get(agent.jid) ?? 0) + 1;
-        missed.set(agent.jid, count);
-        if (count >= misses && registry.agent(agent.jid)) {
-          logger.warn({ jid: agent.jid, missed: count }, 'agent stopped answering pings; taken offline');
-          registry.remove(agent.jid);
-        }
-      });
-    }
+    for (const jid of [...registry.agents().map((a) => a.jid), ...silent]) void check(jid);
   }, intervalMs);
   timer.unref();
-  return () => clearInterval(timer);
+  return () => {
+    clearInterval(timer);
+    link.off('unavailable', forget);
+    link.off('presence', forget);
+  };
 }

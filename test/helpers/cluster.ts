@@ -18,8 +18,8 @@ export interface Cluster {
   dataDir: string;
   /** Starts a real agent (its own XMPP connection, real child processes) on a services folder. */
   addAgent(name: string, servicesDir: string, options?: { slots?: number; killGraceMs?: number }): Promise<TestAgent>;
-  /** Stops the orchestrator only, keeping its data directory (to test restarts). */
-  restartOrchestrator(): Promise<RunningOrchestrator>;
+  /** Stops the orchestrator only, keeping its data directory, and starts it again after `downMs`. */
+  restartOrchestrator(downMs?: number): Promise<RunningOrchestrator>;
   stop(): Promise<void>;
 }
 
@@ -82,8 +82,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       agents.push(agent);
       return agent;
     },
-    async restartOrchestrator() {
+    async restartOrchestrator(downMs = 0) {
       await cluster.orchestrator.stop();
+      await new Promise((resolve) => setTimeout(resolve, downMs));
       cluster.orchestrator = await startOrchestrator(config, testLogger);
       return cluster.orchestrator;
     },

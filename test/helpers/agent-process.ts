@@ -1,0 +1,41 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { repoRoot } from './paths.js';
+
+export interface AgentProcess {
+  child: ChildProcess;
+  output(): string;
+  /** SIGKILL, as a crash would; resolves once the process is gone. */
+  crash(): Promise<void>;
+}
+
+/** An agent in a process of its own, started the way a remote machine starts it. */
+export function spawnAgent(options: { server: string; jid: string; password: string; services: string; workDir: string; slots?: number }): AgentProcess {
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(repoRoot, 'bin', 'outpost-agent.js'),
+      '--server', options.server,
+      '--jid', options.jid,
+      '--services', options.services,
+      '--work-dir', options.workDir,
+      '--slots', String(options.slots ?? 2),
+      '--log-level', 'warn',
+    ],
+    { env: { PATH: process.env['PATH'], OUTPOST_AGENT_PASSWORD: options.password }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return {
+    child,
+    output: () => output,
+    async crash() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}

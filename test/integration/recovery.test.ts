@@ -1,0 +1,135 @@
+import { expect } from 'chai';
+import { mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { repoRoot } from '../helpers/paths.js';
+import { eventually, startCluster, type Cluster } from '../helpers/cluster.js';
+import type { JobRecord } from '../../src/store/job-record.js';
+import { spawnAgent, type AgentProcess } from '../helpers/agent-process.js';
+
+const examples = path.join(repoRoot, 'services.d');
+
+describe('recovery: restarts and lost agents lose no job', function () {
+  this.timeout(30_000);
+  let cluster: Cluster;
+  let servicesDir: string;
+
+  beforeEach(async function () {
+    cluster = await startCluster({ agentGrace: 1 });
+    servicesDir = await mkdtemp(path.join(os.tmpdir(), 'outpost-services-'));
+    const text = await readFile(path.join(examples, 'slow.properties'), 'utf8');
+    await writeFile(path.join(servicesDir, 'slow.properties'), text.replace(/^executable = bin\//m, `executable = ${examples}/bin/`));
+  });
+  afterEach(async function () {
+    await cluster.stop();
+    await rm(servicesDir, { recursive: true, force: true });
+  });
+
+  const submit = (steps: number, interval: number) =>
+    cluster.orchestrator.jobs.submit({ processId: 'slow', inputs: { steps, interval }, execution: { response: 'document' }, owner: 'anonymous' });
+  const job = (id: string) => cluster.orchestrator.store.get(id);
+  const until = (id: string, status: JobRecord['status'], timeoutMs = 10_000) =>
+    eventually(() => (job(id)?.status === status ? job(id) : undefined), timeoutMs, `job ${status}`);
+
+  it('finishes a job that was running while the orchestrator restarted', async function () {
+    await cluster.addAgent('steady', servicesDir);
+    const { id } = submit(8, 0.1);
+    await until(id, 'running');
+    await cluster.restartOrchestrator(100);
+    const done = await until(id, 'successful');
+    expect(done.results).to.deep.equal({ result: { value: { steps: 8 } } });
+  });
+
+  it('delivers a result that was produced while the orchestrator was down', async function () {
+    await cluster.addAgent('patient', servicesDir);
+    const { id } = submit(2, 0.1);
+    await until(id, 'running');
+    // The run ends (~0.2 s) while the orchestrator is away; the agent keeps the result until acknowledged.
+    await cluster.restartOrchestrator(1500);
+    const done = await until(id, 'successful');
+    expect(done.results).to.deep.equal({ result: { value: { steps: 2 } } });
+  });
+
+  it('fails the running job of an agent that shuts down, saying why', async function () {
+    const agent = await cluster.addAgent('mortal', servicesDir);
+    const { id } = submit(100, 0.1);
+    await until(id, 'running');
+    await agent.stop(0);
+    const failed = await until(id, 'failed', 5000);
+    expect(failed.error).to.deep.include({ code: 'signal', message: 'the run was stopped on its agent (the agent shut down)' });
+  });
+
+  it('runs a queued job once an agent offering the process comes', async function () {
+    const first = await cluster.addAgent('early', servicesDir, { slots: 1 });
+    const running = submit(100, 0.05);
+    await until(running.id, 'running');
+    const queued = submit(1, 0);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(job(queued.id)?.status).to.equal('accepted');
+    await cluster.addAgent('late', servicesDir, { slots: 1 });
+    const done = await until(queued.id, 'successful');
+    expect(done.agent).to.match(/^late@/);
+    await first.stop(0);
+  });
+});
+
+describe('recovery: an agent that crashes', function () {
+  this.timeout(30_000);
+  let cluster: Cluster;
+  let servicesDir: string;
+  let workDir: string;
+  const agents: AgentProcess[] = [];
+
+  before(async function () {
+    cluster = await startCluster({ agentGrace: 1 });
+    servicesDir = await mkdtemp(path.join(os.tmpdir(), 'outpost-services-'));
+    workDir = await mkdtemp(path.join(os.tmpdir(), 'outpost-work-'));
+    // A run that writes nothing: it would not even notice its agent's pipes closing.
+    await writeFile(path.join(servicesDir, 'nap.properties'), 'service = nap\nexecutable = /bin/sleep\nargformat = positional\ninputs = {"seconds": {"type": "integer"}}\n');
+  });
+  after(async function () {
+    await Promise.all(agents.map((a) => a.crash()));
+    await cluster.stop();
+    await rm(servicesDir, { recursive: true, force: true });
+    await rm(workDir, { recursive: true, force: true });
+  });
+
+  /** Pids of processes whose working directory is inside the agent's work directory. */
+  async function runsIn(dir: string): Promise<number[]> {
+    const pids: number[] = [];
+    for (const entry of await readdir('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      const cwd = await readlink(`/proc/${entry}/cwd`).catch(() => '');
+      if (cwd.startsWith(`${dir}/`)) pids.push(Number(entry));
+    }
+    return pids;
+  }
+
+  it('fails its job with agent-lost after the grace, and its next start kills the orphaned run', async function () {
+    const { jid, password } = await cluster.server.addAccount('crashy');
+    const start = () => {
+      const agent = spawnAgent({ server: cluster.server.prosody.clientService, jid: `${jid}/agent`, password, services: servicesDir, workDir });
+      agents.push(agent);
+      return agent;
+    };
+    const first = start();
+    await eventually(() => cluster.orchestrator.registry.process('nap'), 10_000, 'nap offered');
+    const { id } = cluster.orchestrator.jobs.submit({ processId: 'nap', inputs: { seconds: 60 }, execution: { response: 'document' }, owner: 'anonymous' });
+    await eventually(() => (cluster.orchestrator.store.get(id)?.status === 'running' ? true : undefined), 5000, 'running');
+    expect(await runsIn(workDir)).to.not.be.empty;
+
+    await first.crash();
+    const failed = await eventually(() => {
+      const job = cluster.orchestrator.store.get(id);
+      return job?.status === 'failed' ? job : undefined;
+    }, 5000, 'agent-lost');
+    expect(failed.error).to.deep.equal({ code: 'agent-lost', message: `agent ${jid}/agent was lost while running the job` });
+    // Its process group outlived the crash...
+    expect(await runsIn(workDir)).to.not.be.empty;
+
+    start();
+    await eventually(() => cluster.orchestrator.registry.process('nap'), 10_000, 'nap offered again');
+    // ...until the agent started again on the same work directory.
+    await eventually(async () => ((await runsIn(workDir)).length === 0 ? true : undefined), 2000, 'orphan killed');
+  });
+});

@@ -51,6 +51,9 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
   link.on('message', (jid, message) => events.handle(jid, message));
   registry.on('changed', () => dispatcher.dispatchWaiting());
   registry.on('agent-offline', (jid) => events.agentLost(jid));
+  // Without the link, who is online is unknown; agents announce again when it is back.
+  link.on('offline', () => registry.clear());
+  link.on('bounce', (jid) => registry.remove(jid));
   // After a restart, agents we knew are asked to announce themselves and the jobs they run.
   link.on('online', () => {
     for (const { jid } of agentStore.known()) link.send(jid, { v: 1, type: 'catalog-request' }).catch(() => undefined);
@@ -80,10 +83,10 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
     stop: () =>
       (stopping ??= (async () => {
         stopLiveness();
-        events.stop();
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await link.stop();
+        events.stop();
         db.close();
       })()),
   };

@@ -95,7 +95,7 @@ export async function runDev(config: DevConfig, logger: Logger, startOrchestrato
       `  processes:   ${orchestrator.url}/processes\n` +
       `  agents:      ${orchestrator.url}/admin/agents\n` +
       `  services:    ${config.services} (drop a .properties file here to publish a program)\n` +
-      `  add an agent: outpost agent add NAME --data-dir ${config.dataDir}\n` +
+      `  add an agent: node bin/outpost.js agent add NAME --data-dir ${config.dataDir}\n` +
       `Press Ctrl-C to stop (twice to kill running jobs at once).\n\n`,
   );
   let signals = 0;
@@ -123,8 +123,8 @@ export async function addAgentCommand(name: string, argv: string[]): Promise<voi
   await registerAccount(prosodyDir(dataDir), name, DEV_DOMAIN, password);
   const host = values.host ?? process.env['OUTPOST_HOST'] ?? '127.0.0.1';
   process.stdout.write(
-    `Agent account ${name}@${DEV_DOMAIN} created. On the machine that runs the programs:\n\n` +
-      `  OUTPOST_AGENT_PASSWORD='${password}' npx outpost-agent --server xmpp://${host}:${ports.c2s} --jid ${name}@${DEV_DOMAIN} --services ./services.d\n\n` +
+    `Agent account ${name}@${DEV_DOMAIN} created. On the machine that runs the programs, in a copy of Outpost (npm ci):\n\n` +
+      `  OUTPOST_AGENT_PASSWORD='${password}' node bin/outpost-agent.js --server xmpp://${host}:${ports.c2s} --jid ${name}@${DEV_DOMAIN} --services ./services.d\n\n` +
       (host.startsWith('127.') ? `The embedded Prosody listens on ${host} only; start \`npm start -- --host ADDRESS\` to reach it from other machines.\n` : ''),
   );
 }

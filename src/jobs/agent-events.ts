@@ -23,6 +23,7 @@ const UNLISTED_GRACE_MS = 3000;
 /** Applies agents' job events to the store, idempotently by job id and sequence number (SPEC §4). */
 export class AgentEvents {
   readonly #graceTimers = new Map<string, NodeJS.Timeout>();
+  #stopped = false;
   readonly #options: AgentEventsOptions;
 
   constructor(options: AgentEventsOptions) {
@@ -68,11 +69,13 @@ export class AgentEvents {
   }
 
   stop(): void {
+    this.#stopped = true;
     for (const timer of this.#graceTimers.values()) clearTimeout(timer);
     this.#graceTimers.clear();
   }
 
   #startGrace(jobId: string, jid: string, ms = this.#options.graceMs): void {
+    if (this.#stopped) return;
     clearTimeout(this.#graceTimers.get(jobId));
     const timer = setTimeout(() => this.#graceOver(jobId, jid), ms);
     timer.unref();

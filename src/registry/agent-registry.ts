@@ -65,6 +65,11 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
     this.emit('changed');
   }
 
+  /** Forgets every agent, e.g. when the link to the XMPP server is lost and presence is unknown. */
+  clear(): void {
+    for (const jid of [...this.#agents.keys()]) this.remove(jid);
+  }
+
   agent(jid: string): AgentEntry | undefined {
     return this.#agents.get(jid);
   }

@@ -28,6 +28,8 @@ export interface ComponentLinkEvents {
   presence: [jid: string, load: AgentLoad];
   unavailable: [jid: string];
   message: [jid: string, message: AgentMessage];
+  /** The server returned a message we sent to this JID: the agent is not reachable there. */
+  bounce: [jid: string];
 }
 
 const PING_NS = 'urn:xmpp:ping';
@@ -101,7 +103,11 @@ export class ComponentLink extends EventEmitter<ComponentLinkEvents> {
 
   #onStanza(stanza: XmlElement): void {
     const from = stanza.attrs['from'];
-    if (!from || stanza.attrs['type'] === 'error') return;
+    if (!from) return;
+    if (stanza.attrs['type'] === 'error') {
+      if (stanza.is('message')) this.emit('bounce', from);
+      return;
+    }
     if (!this.#options.isAllowed(bare(from))) {
       this.#options.logger.warn({ from }, 'stanza from an agent that is not allowed');
       if (stanza.is('message')) this.#replyError(stanza, 'not-allowed', 'cancel', 'not-allowed', `${bare(from)} is not an allowed agent`);

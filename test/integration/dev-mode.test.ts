@@ -2,11 +2,16 @@ import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import os from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../helpers/paths.js';
 import { eventually } from '../helpers/cluster.js';
+import { spawnAgent, type AgentProcess } from '../helpers/agent-process.js';
+
+const run = promisify(execFile);
 
 /** Pids of processes whose command line mentions `text`. */
 async function processesMentioning(text: string): Promise<number[]> {
@@ -23,16 +28,20 @@ describe('outpost dev (what npm start runs)', function () {
   this.timeout(30_000);
   let dataDir: string;
   let child: ChildProcess | undefined;
+  let second: AgentProcess | undefined;
 
   beforeEach(async function () {
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'outpost-dev-'));
   });
   afterEach(async function () {
     if (child && child.exitCode === null) child.kill('SIGKILL');
+    await second?.crash();
+    // A dev process killed mid-test leaves its Prosody; the next start would reap it, this test does now.
+    for (const pid of await processesMentioning(dataDir)) process.kill(pid, 'SIGKILL');
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('reaches ready with dev.json, serves the example processes, and leaves nothing behind on Ctrl-C', async function () {
+  it('reaches ready with dev.json, serves the examples, adds a second agent, and leaves nothing behind on Ctrl-C', async function () {
     child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'outpost.js'), 'dev', '--http-port', '0', '--data-dir', dataDir, '--log-level', 'warn'], {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -56,6 +65,20 @@ describe('outpost dev (what npm start runs)', function () {
       body: JSON.stringify({ inputs: { echo: 'from a fresh start' } }),
     });
     expect(await echoed.text()).to.equal('from a fresh start');
+
+    // `outpost agent add` prints the command that starts a second agent elsewhere; run exactly that.
+    const printed = await run(process.execPath, [path.join(repoRoot, 'bin', 'outpost.js'), 'agent', 'add', 'second', '--data-dir', dataDir]);
+    const command = /OUTPOST_AGENT_PASSWORD='([^']+)' node bin\/outpost-agent\.js --server (\S+) --jid (\S+) --services/.exec(printed.stdout);
+    expect(command, printed.stdout).to.not.equal(null);
+    const services = path.join(dataDir, 'second-services');
+    await mkdir(services);
+    await writeFile(path.join(services, 'hello.properties'), 'service = hello\nexecutable = /bin/echo\n');
+    second = spawnAgent({ server: command![2]!, jid: command![3]!, password: command![1]!, services, workDir: path.join(dataDir, 'second-work') });
+    await eventually(async () => {
+      const ids = ((await (await fetch(`${info.url}/processes`)).json()) as { processes: { id: string }[] }).processes.map((p) => p.id);
+      return ids.includes('hello') ? true : undefined;
+    }, 10_000, 'the second agent\'s process');
+    await second.crash();
     // Besides the dev process itself, the private Prosody (its config lives in the data dir).
     expect((await processesMentioning(dataDir)).filter((pid) => pid !== child!.pid)).to.have.length(1);
 

@@ -59,6 +59,24 @@ describe('recovery: restarts and lost agents lose no job', function () {
     expect(failed.error).to.deep.include({ code: 'signal', message: 'the run was stopped on its agent (the agent shut down)' });
   });
 
+  it('comes back by itself after the XMPP server restarts', async function () {
+    await cluster.addAgent('reconnecting', servicesDir);
+    const { prosody } = cluster.server;
+    await prosody.stop();
+    await eventually(() => (cluster.orchestrator.link.online ? undefined : true), 2000, 'component offline');
+    await prosody.start();
+    await eventually(() => (cluster.orchestrator.link.online ? true : undefined), 5000, 'component online again');
+    const { id } = await eventually(() => {
+      try {
+        return submit(1, 0);
+      } catch {
+        return undefined;
+      }
+    }, 5000, 'slow offered again');
+    const done = await until(id, 'successful');
+    expect(done.results).to.deep.equal({ result: { value: { steps: 1 } } });
+  });
+
   it('runs a queued job once an agent offering the process comes', async function () {
     const first = await cluster.addAgent('early', servicesDir, { slots: 1 });
     const running = submit(100, 0.05);

@@ -5,6 +5,7 @@ import type { JobService } from '../jobs/job-service.js';
 import type { AgentRegistry } from '../registry/agent-registry.js';
 import type { JobStore } from '../store/job-store.js';
 import { adminRoutes } from './admin-routes.js';
+import { apiDocsRoutes } from './api-docs-routes.js';
 import { errorMiddleware } from './error-middleware.js';
 import { executionRoutes } from './execution-routes.js';
 import { jobRoutes } from './job-routes.js';
@@ -36,6 +37,7 @@ export function createApp(deps: AppDeps): Koa {
 
   landingRoutes(router, deps.readiness);
   openApiRoutes(router, deps.registry);
+  apiDocsRoutes(router);
   processRoutes(router, deps.registry);
   executionRoutes(router, { registry: deps.registry, jobService: deps.jobService, jsonBody: body });
   jobRoutes(router, deps);

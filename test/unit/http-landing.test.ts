@@ -122,6 +122,22 @@ describe('HTTP landing page, conformance, API definition and probes', () => {
     }
   });
 
+  it('serves Swagger UI over /api from the installed package, and only its own assets', async () => {
+    const page = await fetch(`${h.url}/api.html`);
+    expect(page.headers.get('content-type')).to.equal('text/html; charset=utf-8');
+    const html = await page.text();
+    for (const asset of ['swagger-ui.css', 'swagger-ui-bundle.js', 'init.js']) {
+      expect(html).to.include(`/api.html/assets/${asset}`);
+      const response = await fetch(`${h.url}/api.html/assets/${asset}`);
+      expect(response.status, asset).to.equal(200);
+      expect((await response.text()).length, asset).to.be.greaterThan(10);
+    }
+    expect(await (await fetch(`${h.url}/api.html/assets/init.js`)).text()).to.include("url: '/api'");
+    const outside = await fetch(`${h.url}/api.html/assets/package.json`);
+    expect(outside.status).to.equal(404);
+    expect(((await outside.json()) as { detail: string }).detail).to.equal("no such asset 'package.json'");
+  });
+
   it('answers unknown routes and methods with OGC exceptions', async () => {
     const missing = await fetch(`${h.url}/nowhere`);
     expect(missing.status).to.equal(404);

@@ -1,0 +1,152 @@
+import { FairQueue } from './fair-queue.js';
+import { pickAgent, type AgentCapacity } from './pick-agent.js';
+
+export interface SchedulerJob {
+  id: string;
+  owner: string;
+  processId: string;
+}
+
+/** An agent as placement sees it: capacity and what it offers, with each process's `max_parallel`. */
+export interface AgentSnapshot {
+  jid: string;
+  slots: number;
+  load1: number;
+  cores: number;
+  draining: boolean;
+  offers: ReadonlyMap<string, number>;
+}
+
+export interface Placement {
+  jobId: string;
+  agent: string;
+}
+
+interface Assignment extends SchedulerJob {
+  agent: string;
+}
+
+/** How long an agent that refused a job is left out of placement. */
+export const REST_MS = 1000;
+
+/**
+ * Placement of jobs on agents (SPEC §6), as pure state: a fair queue of waiting jobs and the jobs
+ * handed to each agent. Time and agents are passed in; nothing here does I/O.
+ */
+export class Scheduler {
+  readonly #queue = new FairQueue<SchedulerJob>();
+  readonly #assigned = new Map<string, Assignment>();
+  readonly #restingUntil = new Map<string, number>();
+  /** Counts of assigned jobs by agent, by agent and process, and by owner: placement reads them for every queued job. */
+  readonly #counts = new Map<string, number>();
+
+  /** @param runningLimit jobs an owner may have running at once (Infinity for no limit). */
+  constructor(private readonly runningLimit: (owner: string) => number = () => Infinity) {}
+
+  assignment(jobId: string): Assignment | undefined {
+    return this.#assigned.get(jobId);
+  }
+
+  jobsOn(agent: string): string[] {
+    return [...this.#assigned.values()].filter((a) => a.agent === agent).map((a) => a.id);
+  }
+
+  /** Jobs handed to an agent and not yet finished. */
+  runningOn(agent: string): number {
+    return this.#counts.get(`agent\n${agent}`) ?? 0;
+  }
+
+  isQueued(jobId: string): boolean {
+    return this.#queue.has(jobId);
+  }
+
+  waiting(owner: string): number {
+    return this.#queue.waiting(owner);
+  }
+
+  running(owner: string): number {
+    return this.#counts.get(`owner\n${owner}`) ?? 0;
+  }
+
+  enqueue(job: SchedulerJob): void {
+    if (!this.#queue.has(job.id) && !this.#assigned.has(job.id)) this.#queue.push(job);
+  }
+
+  /** Records a job already running on an agent (learned from the agent, e.g. after a restart). */
+  adopt(job: SchedulerJob, agent: string): void {
+    this.#queue.remove(job.id);
+    this.#unassign(job.id);
+    this.#assign({ ...job, agent });
+  }
+
+  /** Forgets a job, queued or assigned; returns whether it held a slot. */
+  release(jobId: string): boolean {
+    this.#queue.remove(jobId);
+    return this.#unassign(jobId) !== undefined;
+  }
+
+  /**
+   * Puts an assigned job back at the head of its owner's queue. An agent that refused it knows
+   * better than our counts, so it is left out of placement for `REST_MS`.
+   */
+  requeue(jobId: string, now: number, refusedBy?: string): void {
+    const assignment = this.#unassign(jobId);
+    if (!assignment) return;
+    const { agent: _agent, ...job } = assignment;
+    this.#queue.unshift(job);
+    if (refusedBy) this.#restingUntil.set(refusedBy, now + REST_MS);
+  }
+
+  /** Places as many waiting jobs as fit, fairly across owners, least loaded agent first. */
+  place(agents: readonly AgentSnapshot[], now: number): Placement[] {
+    const placements: Placement[] = [];
+    const available = agents.filter((a) => (this.#restingUntil.get(a.jid) ?? 0) <= now);
+    this.#queue.drain((job) => {
+      if (this.running(job.owner) >= this.runningLimit(job.owner)) return false;
+      const agent = pickAgent(available.flatMap((a) => this.#capacity(a, job.processId)));
+      if (!agent) return false;
+      this.#assign({ ...job, agent });
+      placements.push({ jobId: job.id, agent });
+      return true;
+    });
+    return placements;
+  }
+
+  #capacity(agent: AgentSnapshot, processId: string): AgentCapacity[] {
+    const maxParallel = agent.offers.get(processId);
+    if (maxParallel === undefined) return [];
+    return [
+      {
+        jid: agent.jid,
+        slots: agent.slots,
+        running: this.#counts.get(`agent\n${agent.jid}`) ?? 0,
+        runningOfProcess: this.#counts.get(`process\n${agent.jid}\n${processId}`) ?? 0,
+        maxParallel,
+        load1: agent.load1,
+        cores: agent.cores,
+        draining: agent.draining,
+      },
+    ];
+  }
+
+  #keys(a: Assignment): string[] {
+    return [`agent\n${a.agent}`, `process\n${a.agent}\n${a.processId}`, `owner\n${a.owner}`];
+  }
+
+  #assign(assignment: Assignment): void {
+    this.#assigned.set(assignment.id, assignment);
+    for (const key of this.#keys(assignment)) this.#counts.set(key, (this.#counts.get(key) ?? 0) + 1);
+  }
+
+  #unassign(jobId: string): Assignment | undefined {
+    const assignment = this.#assigned.get(jobId);
+    if (!assignment) return undefined;
+    this.#assigned.delete(jobId);
+    for (const key of this.#keys(assignment)) {
+      const count = (this.#counts.get(key) ?? 1) - 1;
+      if (count === 0) this.#counts.delete(key);
+      else this.#counts.set(key, count);
+    }
+    return assignment;
+  }
+}

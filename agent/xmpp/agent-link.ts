@@ -4,6 +4,9 @@ import type { Element } from '@xmpp/xml';
 import type { Logger } from 'pino';
 import {
   AGENT_NS,
+  PING_NS,
+  STANZAS_NS,
+  answered,
   decodeOrchestratorMessage,
   encodeMessage,
   loadToAttrs,
@@ -31,8 +34,6 @@ export interface AgentLinkEvents {
   message: [message: OrchestratorMessage];
 }
 
-const PING_NS = 'urn:xmpp:ping';
-const STANZAS_NS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
 
 function splitJid(jid: string): { username: string; domain: string; resource: string } {
   const match = /^([^@/]+)@([^/]+)(?:\/(.+))?$/.exec(jid);
@@ -99,12 +100,7 @@ export class AgentLink extends EventEmitter<AgentLinkEvents> {
   /** XEP-0199 ping of the orchestrator; false when it does not answer in time (e.g. it restarts). */
   async pingOrchestrator(timeoutMs: number): Promise<boolean> {
     if (!this.#online) return false;
-    try {
-      await this.#xmpp.iqCaller.request(xml('iq', { type: 'get', to: this.#options.orchestrator }, xml('ping', { xmlns: PING_NS })), timeoutMs);
-      return true;
-    } catch {
-      return false;
-    }
+    return answered(this.#xmpp.iqCaller.request(xml('iq', { type: 'get', to: this.#options.orchestrator }, xml('ping', { xmlns: PING_NS })), timeoutMs));
   }
 
   #setOffline(): void {

@@ -3,3 +3,4 @@ export * from './process-spec.js';
 export * from './messages.js';
 export * from './codec.js';
 export * from './presence.js';
+export * from './xmpp-names.js';

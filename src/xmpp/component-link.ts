@@ -3,6 +3,9 @@ import { component, xml, type Component, type XmlElement } from '@xmpp/component
 import type { Logger } from 'pino';
 import {
   AGENT_NS,
+  PING_NS,
+  STANZAS_NS,
+  answered,
   attrsToLoad,
   decodeAgentMessage,
   encodeMessage,
@@ -32,8 +35,6 @@ export interface ComponentLinkEvents {
   bounce: [jid: string];
 }
 
-const PING_NS = 'urn:xmpp:ping';
-const STANZAS_NS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
 const bare = (jid: string) => jid.split('/')[0] ?? jid;
 
 /**
@@ -86,12 +87,7 @@ export class ComponentLink extends EventEmitter<ComponentLinkEvents> {
 
   /** XEP-0199 ping; resolves false when the agent does not answer in time. */
   async ping(to: string, timeoutMs: number): Promise<boolean> {
-    try {
-      await this.#xmpp.iqCaller.request(xml('iq', { type: 'get', to, from: this.jid }, xml('ping', { xmlns: PING_NS })), timeoutMs);
-      return true;
-    } catch {
-      return false;
-    }
+    return answered(this.#xmpp.iqCaller.request(xml('iq', { type: 'get', to, from: this.jid }, xml('ping', { xmlns: PING_NS })), timeoutMs));
   }
 
   #setOffline(): void {

@@ -146,7 +146,11 @@ export class Agent {
     const finished = this.#options.outbox.get(job);
     if (finished) return void this.#send(finished).catch(() => undefined);
     const current = this.#running.get(job);
-    if (current) return void this.#send({ v: 1, type: 'accepted', job, seq: 1 }).catch(() => undefined);
+    if (current) {
+      // A new dispatch of the job made a new upload token; the old one no longer works.
+      current.upload = request.upload;
+      return void this.#send({ v: 1, type: 'accepted', job, seq: 1 }).catch(() => undefined);
+    }
     if (this.#draining) return this.#reject(job, 'draining', 'the agent is draining and takes no new work');
     const service = this.#options.catalog().services.get(request.process);
     if (!service) return this.#reject(job, 'unknown-process', `process '${request.process}' is not offered by this agent`);
@@ -155,7 +159,7 @@ export class Agent {
     const sameProcess = [...this.#running.values()].filter((r) => r.process === request.process).length;
     if (sameProcess >= limit) return this.#reject(job, 'busy', `process '${request.process}' already runs ${limit} time(s) here`);
 
-    const running: RunningJob = { job, process: request.process, seq: 0, abort: new AbortController() };
+    const running: RunningJob = { job, process: request.process, seq: 0, abort: new AbortController(), upload: request.upload };
     this.#running.set(job, running);
     const { logger, outbox } = this.#options;
     runJob(

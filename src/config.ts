@@ -3,9 +3,14 @@ import path from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { Ajv } from 'ajv';
 import { describeAjvError } from './protocol/index.js';
+import { DEFAULT_MAX_UPLOAD_BYTES } from './store/result-files.js';
 
 const LogLevel = Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)));
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
+/** The URL agents on other machines (and clients behind a proxy) reach the orchestrator at. */
+const PublicUrl = Type.Optional(Type.String({ minLength: 1 }));
+/** Largest output file an agent may upload, in bytes. */
+const MaxUploadBytes = Type.Integer({ minimum: 1 });
 
 const OrchestratorConfigSchema = Type.Object(
   {
@@ -17,6 +22,8 @@ const OrchestratorConfigSchema = Type.Object(
     agentGrace: Type.Number({ minimum: 0 }),
     /** Seconds between the orchestrator's pings of each agent (XEP-0199). */
     pingInterval: Type.Number({ exclusiveMinimum: 0 }),
+    publicUrl: PublicUrl,
+    maxUploadBytes: MaxUploadBytes,
     /** Comma-separated domains whose accounts may act as agents; default: the component's parent domain. */
     agentDomains: Type.Optional(Type.String({ minLength: 1 })),
     xmppServer: Type.String({ pattern: '^xmpps?://[^/:]+:\\d+$' }),
@@ -25,7 +32,11 @@ const OrchestratorConfigSchema = Type.Object(
   },
   { additionalProperties: false },
 );
-export type OrchestratorConfig = Omit<Static<typeof OrchestratorConfigSchema>, 'agentDomains'> & { agentDomains: string[] };
+export type OrchestratorConfig = Omit<Static<typeof OrchestratorConfigSchema>, 'agentDomains' | 'maxUploadBytes'> & {
+  agentDomains: string[];
+  /** Default DEFAULT_MAX_UPLOAD_BYTES. */
+  maxUploadBytes?: number;
+};
 
 const DevConfigSchema = Type.Object(
   {
@@ -37,6 +48,8 @@ const DevConfigSchema = Type.Object(
     slots: Type.Integer({ minimum: 1, maximum: 1024 }),
     agentGrace: Type.Number({ minimum: 0 }),
     pingInterval: Type.Number({ exclusiveMinimum: 0 }),
+    publicUrl: PublicUrl,
+    maxUploadBytes: MaxUploadBytes,
   },
   { additionalProperties: false },
 );
@@ -66,6 +79,8 @@ const COMMON: Setting[] = [
   setting('logLevel', 'log-level', 'info'),
   setting('agentGrace', 'agent-grace', '30'),
   setting('pingInterval', 'ping-interval', '15'),
+  setting('publicUrl', 'public-url'),
+  setting('maxUploadBytes', 'max-upload-bytes', String(DEFAULT_MAX_UPLOAD_BYTES)),
 ];
 
 const SERVE: Setting[] = [
@@ -104,14 +119,23 @@ function load<T>(settings: Setting[], schema: object, argv: string[], env: NodeJ
   return raw as T;
 }
 
+/** Paths are appended to the public URL, so it has no query, fragment or trailing slash. */
+function publicUrl(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/.test(value)) {
+    throw new ConfigError(`--public-url (or OUTPOST_PUBLIC_URL): must be an http:// or https:// URL without query or fragment, e.g. https://outpost.example.org; got '${value}'`);
+  }
+  return value.replace(/\/+$/, '');
+}
+
 export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): OrchestratorConfig {
   const config = load<Static<typeof OrchestratorConfigSchema>>(SERVE, OrchestratorConfigSchema, argv, env);
   const parent = config.componentJid.split('.').slice(1).join('.');
   const agentDomains = config.agentDomains?.split(',').map((d) => d.trim()).filter(Boolean) ?? [parent];
-  return { ...config, dataDir: path.resolve(config.dataDir), agentDomains };
+  return { ...config, dataDir: path.resolve(config.dataDir), publicUrl: publicUrl(config.publicUrl), agentDomains };
 }
 
 export function loadDevConfig(argv: string[], env: NodeJS.ProcessEnv): DevConfig {
   const config = load<DevConfig>(DEV, DevConfigSchema, argv, env);
-  return { ...config, dataDir: path.resolve(config.dataDir), services: path.resolve(config.services) };
+  return { ...config, dataDir: path.resolve(config.dataDir), publicUrl: publicUrl(config.publicUrl), services: path.resolve(config.services) };
 }

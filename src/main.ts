@@ -13,6 +13,8 @@ import { feedRegistry } from './registry/registry-feed.js';
 import { AgentStore } from './store/agent-store.js';
 import { openDatabase } from './store/database.js';
 import { JobStore } from './store/job-store.js';
+import { ResultFiles } from './store/result-files.js';
+import { UploadTokens } from './store/upload-tokens.js';
 import { watchAgentLiveness } from './xmpp/agent-liveness.js';
 import { ComponentLink } from './xmpp/component-link.js';
 import { addAgentCommand, runDev } from './dev/dev-mode.js';
@@ -22,6 +24,8 @@ export interface RunningOrchestrator {
   registry: AgentRegistry;
   jobs: JobManager;
   store: JobStore;
+  /** Every change of a job, as the event streams see them. */
+  updates: JobUpdates;
   link: ComponentLink;
   /** Stops taking requests, closes the XMPP link and the database. Idempotent. */
   stop(): Promise<void>;
@@ -43,9 +47,14 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
     logger,
   });
   const send = link.send.bind(link);
-  const dispatcher = new Dispatcher({ registry, send, load: (id) => store.get(id), assigned: (id, agent) => store.update(id, { agent }), logger });
-  const manager = new JobManager({ registry, store, dispatcher, updates, send, logger });
-  const events = new AgentEvents({ store, dispatcher, updates, manager, send, graceMs: config.agentGrace * 1000, logger });
+  const results = new ResultFiles(path.join(config.dataDir, 'results'));
+  const removeFiles = (jobId: string) => results.remove(jobId);
+  const uploadTokens = new UploadTokens(db);
+  // Jobs are dispatched once the XMPP link is up; by then the server listens and `publicUrl` is set.
+  const uploadFor = (jobId: string) => ({ url: `${publicUrl}/uploads/${jobId}`, token: uploadTokens.issue(jobId) });
+  const dispatcher = new Dispatcher({ registry, send, load: (id) => store.get(id), assigned: (id, agent) => store.update(id, { agent }), uploadFor, logger });
+  const manager = new JobManager({ registry, store, dispatcher, updates, send, removeFiles, logger });
+  const events = new AgentEvents({ store, dispatcher, updates, manager, send, graceMs: config.agentGrace * 1000, removeFiles, logger });
 
   feedRegistry({ link, registry, logger, remember: (jid) => agentStore.remember(jid, new Date()) });
   link.on('message', (jid, message) => events.handle(jid, message));
@@ -60,7 +69,18 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
   });
   const stopLiveness = watchAgentLiveness({ link, registry, intervalMs: config.pingInterval * 1000, logger });
 
-  const app = createApp({ registry, jobs: store, jobService: manager, logger, readiness: () => link.online });
+  const app = createApp({
+    registry,
+    jobs: store,
+    jobService: manager,
+    updates,
+    logger,
+    baseUrl: config.publicUrl,
+    results,
+    uploadTokens,
+    maxUploadBytes: config.maxUploadBytes,
+    readiness: () => link.online,
+  });
   const server = http.createServer(app.callback());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -68,6 +88,7 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
   });
   const { port } = server.address() as { port: number };
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  const publicUrl = config.publicUrl ?? url;
   await link.start();
   // Grace periods for jobs of the previous run start only now that agents can reach us.
   events.resume(store.unfinished());
@@ -79,6 +100,7 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
     registry,
     jobs: manager,
     store,
+    updates,
     link,
     stop: () =>
       (stopping ??= (async () => {
@@ -92,8 +114,9 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
   };
 }
 
-const USAGE = `usage: outpost dev [--host H] [--http-port P] [--data-dir D] [--services DIR] [--slots N]
+const USAGE = `usage: outpost dev [--host H] [--http-port P] [--data-dir D] [--services DIR] [--slots N] [--public-url URL] [--max-upload-bytes N]
        outpost serve --xmpp-server xmpp://HOST:PORT --component-jid orchestrator.DOMAIN --component-secret S [--host H] [--http-port P] [--data-dir D]
+                     [--public-url URL] [--max-upload-bytes N]
        outpost agent add NAME [--data-dir D]`;
 
 /** `outpost` command line. */

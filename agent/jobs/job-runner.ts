@@ -2,18 +2,20 @@ import { rm } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { AgentMessage, OrchestratorMessage, TerminalEvent } from '../../src/protocol/index.js';
 import type { ServiceDefinition } from '../services/service-definition.js';
-import type { LocalOutputValue, RunOutcome, runProcess } from '../runner/run-process.js';
+import type { RunOutcome, runProcess } from '../runner/run-process.js';
 import type { Outbox } from './outbox.js';
 import { forgetRun, jobDir, recordRun } from './leftover-runs.js';
+import { DeliveryError, deliverOutputs, type DeliveryOptions, type UploadTarget } from './upload-outputs.js';
 
 type ExecuteMessage = Extract<OrchestratorMessage, { type: 'execute' }>;
-type OutputsMessage = Extract<AgentMessage, { type: 'completed' }>['outputs'];
 
 export interface RunningJob {
   job: string;
   process: string;
   seq: number;
   abort: AbortController;
+  /** From the job's latest `execute`. */
+  upload: UploadTarget | undefined;
 }
 
 export interface JobRunnerOptions {
@@ -46,7 +48,8 @@ export async function runJob(options: JobRunnerOptions, service: ServiceDefiniti
       send({ v: 1, type: 'progress', job: request.job, seq: next(), progress, ...(message ? { message: message.slice(0, 1000) } : {}) }).catch(() => undefined);
     },
   });
-  const event = terminalEvent(request.job, next(), outcome);
+  const delivery = { upload: running.upload, signal: running.abort.signal, logger: logger.child({ job: request.job }) };
+  const event = await terminalEvent(request.job, service, next(), outcome, delivery);
   logger.info({ job: request.job, process: request.process, outcome: event.type }, 'run finished');
   await options.outbox.add(event);
   await rm(workDir, { recursive: true, force: true });
@@ -55,10 +58,17 @@ export async function runJob(options: JobRunnerOptions, service: ServiceDefiniti
   options.onFinished();
 }
 
-function terminalEvent(job: string, seq: number, outcome: RunOutcome): TerminalEvent {
+async function terminalEvent(job: string, service: ServiceDefinition, seq: number, outcome: RunOutcome, delivery: DeliveryOptions): Promise<TerminalEvent> {
   switch (outcome.status) {
     case 'completed':
-      return inlineOutputs(job, seq, outcome.outputs);
+      try {
+        return { v: 1, type: 'completed', job, seq, outputs: await deliverOutputs(outcome.outputs, service.outputs, delivery) };
+      } catch (error) {
+        // A kill while the outputs were on their way ends the job like a kill of the program.
+        if (delivery.signal.aborted) return { v: 1, type: 'killed', job, seq };
+        const code = error instanceof DeliveryError ? 'output' : 'internal';
+        return { v: 1, type: 'failed', job, seq, code, message: String((error as Error).message).slice(0, 2000) };
+      }
     case 'killed':
       return { v: 1, type: 'killed', job, seq, signal: outcome.signal };
     case 'failed': {
@@ -66,20 +76,4 @@ function terminalEvent(job: string, seq: number, outcome: RunOutcome): TerminalE
       return { v: 1, type: 'failed', job, seq, ...failure, message: failure.message.slice(0, 2000), ...(stderr ? { stderr: stderr.slice(-8192) } : {}) };
     }
   }
-}
-
-/** Values travel inside the body; anything that would break the body limit fails the job clearly. */
-function inlineOutputs(job: string, seq: number, outputs: Record<string, LocalOutputValue>): TerminalEvent {
-  const inline: OutputsMessage = {};
-  for (const [name, output] of Object.entries(outputs)) {
-    if (output.kind === 'file') {
-      return { v: 1, type: 'failed', job, seq, code: 'output', message: `output '${name}' is a file; file outputs need an upload URL from the orchestrator` };
-    }
-    inline[name] = { value: output.value };
-  }
-  const size = Buffer.byteLength(JSON.stringify(inline));
-  if (size > 60 * 1024) {
-    return { v: 1, type: 'failed', job, seq, code: 'output', message: `outputs of ${size} bytes are too large to send inline (limit 61440)` };
-  }
-  return { v: 1, type: 'completed', job, seq, outputs: inline };
 }

@@ -61,6 +61,8 @@ export async function runDev(config: DevConfig, logger: Logger, startOrchestrato
         logLevel: config.logLevel,
         agentGrace: config.agentGrace,
         pingInterval: config.pingInterval,
+        publicUrl: config.publicUrl,
+        maxUploadBytes: config.maxUploadBytes,
         agentDomains: [DEV_DOMAIN],
         xmppServer: prosody.componentService,
         componentJid: prosody.componentDomain,

@@ -1,7 +1,10 @@
 import type { Router } from '@koa/router';
 import { OutpostError } from '../errors.js';
+import type { JobService } from '../jobs/job-service.js';
 import type { AgentEntry, AgentRegistry } from '../registry/agent-registry.js';
+import { requestAdmin } from './job-access.js';
 import { selfLink } from './links.js';
+import { statusInfo } from './status-info.js';
 
 function agentView(agent: AgentEntry) {
   const { catalog, ...load } = agent.load;
@@ -16,8 +19,11 @@ function agentView(agent: AgentEntry) {
   };
 }
 
-/** The admin view of agents: who is online, their load, what they offer and which files they could not publish. */
-export function adminRoutes(router: Router, registry: AgentRegistry): void {
+/**
+ * The admin view of agents (who is online, their load, what they offer and which files they could
+ * not publish) and the kill of any job.
+ */
+export function adminRoutes(router: Router, registry: AgentRegistry, jobService: JobService): void {
   router.get('/admin/agents', (ctx) => {
     const conflicts = registry
       .processes()
@@ -30,5 +36,11 @@ export function adminRoutes(router: Router, registry: AgentRegistry): void {
     const agent = registry.agent(ctx.params['jid'] ?? '');
     if (!agent) throw new OutpostError('not-found', 404, `agent '${ctx.params['jid']}' is not online`);
     ctx.body = { ...agentView(agent), links: [selfLink(ctx, 'agent')] };
+  });
+
+  // SPEC §5: stops the run and keeps the record as dismissed, with who killed it.
+  router.post('/admin/jobs/:jobId/kill', async (ctx) => {
+    const job = await jobService.kill(ctx.params['jobId']!, requestAdmin(ctx));
+    ctx.body = { job: statusInfo(ctx, job), dismissedBy: job.dismissedBy };
   });
 }

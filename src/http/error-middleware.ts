@@ -123,3 +123,13 @@ export function errorMiddleware(logger: Logger): Middleware {
     }
   };
 }
+
+/**
+ * Koa's `error` event: errors of a response already under way, i.e. of a streamed body. A client
+ * that closes an event stream ends it early; that is how such streams normally end, not a fault.
+ */
+export function responseErrorLogger(logger: Logger): (error: NodeJS.ErrnoException) => void {
+  return (error) => {
+    if (error.code !== 'ERR_STREAM_PREMATURE_CLOSE') logger.error({ err: error }, 'response failed');
+  };
+}

@@ -11,6 +11,14 @@ export function requestOwner(_ctx: Context): string {
   return ANONYMOUS;
 }
 
+/** Recorded as who killed a job through the admin API while requests carry no identity. */
+const ADMIN = 'admin';
+
+/** Which administrator is making an admin request. */
+export function requestAdmin(_ctx: Context): string {
+  return ADMIN;
+}
+
 /**
  * The one place that decides whose jobs a request may see: the owner to restrict to, or
  * undefined for all jobs. Every job is visible until requests are authenticated (SPEC §5).

@@ -117,6 +117,7 @@ const exploded = { style: 'form', explode: true };
 const parameters: Record<string, Schema> = {
   processId: { name: 'processId', in: 'path', required: true, description: 'id of a process', schema: string },
   jobId: { name: 'jobId', in: 'path', required: true, description: 'id of a job', schema: string },
+  outputId: { name: 'outputId', in: 'path', required: true, description: 'id of an output of the job’s process', schema: string },
   f: query('f', 'response format; only JSON is served', { type: 'string', enum: ['json'] }),
   limit: query('limit', 'most items in the response', { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT }),
   offset: query('offset', 'items to skip; follow the `next` link rather than computing it', { type: 'integer', minimum: 0, default: 0 }),

@@ -6,6 +6,7 @@ import type { AgentRegistry } from '../registry/agent-registry.js';
 import { API_DESCRIPTION, API_TITLE } from './landing-routes.js';
 import { absoluteUrl, OPENAPI_TYPE } from './links.js';
 import { EXECUTE_REQUEST_SCHEMA } from './execute-request.js';
+import { EVENT_STREAM_TYPE } from './job-events-routes.js';
 import { components, jsonContent, param, ref, response } from './openapi-components.js';
 import { outputSchema } from './process-description.js';
 
@@ -98,6 +99,18 @@ const paths: Record<string, Operation> = {
       responses: { 200: ok('the job, now dismissed', 'statusInfo'), 404: response('NotFound'), 500: response('ServerError') },
     },
   },
+  '/jobs/{jobId}/events': {
+    get: {
+      summary: 'status and progress of a job as Server-Sent Events',
+      description: 'One `status` event with the statusInfo as it is, then one per change; the stream ends after a finished status.',
+      operationId: 'getStatusEvents',
+      parameters: [param('jobId')],
+      responses: {
+        200: { description: '`status` events, each with a statusInfo as data', content: { [EVENT_STREAM_TYPE]: { schema: { type: 'string' } } } },
+        404: response('NotFound'),
+      },
+    },
+  },
   '/jobs/{jobId}/results': get(
     'results of a job',
     'getResult',
@@ -109,6 +122,21 @@ const paths: Record<string, Operation> = {
       503: response('JobFailed'),
     },
     [param('jobId')],
+  ),
+  '/jobs/{jobId}/results/{outputId}': get(
+    'one output of a job',
+    'getResultOutput',
+    {
+      200: {
+        description: 'an uploaded file as an attachment, with its media type and length; a value as its raw body',
+        content: { '*/*': { schema: { type: 'string', format: 'binary' } } },
+      },
+      400: response('JobFailed'),
+      404: response('NotFound'),
+      500: response('JobFailed'),
+      503: response('JobFailed'),
+    },
+    [param('jobId'), param('outputId')],
   ),
 };
 

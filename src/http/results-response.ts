@@ -1,13 +1,14 @@
 import type { Context } from 'koa';
 import type { OutputSpec, OutputValue, ProcessSpec } from '../protocol/index.js';
 import type { JobErrorCode, JobRecord } from '../store/job-record.js';
+import { OutpostError } from '../errors.js';
 import { ProblemError } from './error-middleware.js';
 import { resolveHref } from './links.js';
 
-type Reference = Extract<OutputValue, { href: string }>;
+export type Reference = Extract<OutputValue, { href: string }>;
 type Selected = { id: string; value: OutputValue }[];
 
-const isReference = (value: OutputValue): value is Reference => 'href' in value;
+export const isReference = (value: OutputValue): value is Reference => 'href' in value;
 
 /**
  * OGC 18-062r2 /req/core/job-results-failed asks for "a HTTP error code that corresponds to the
@@ -40,6 +41,21 @@ export function jobFailure(job: JobRecord): ProblemError {
   );
 }
 
+/** The job if it has results; otherwise the exception that says why not. */
+export function successfulJob(job: JobRecord): JobRecord {
+  switch (job.status) {
+    case 'successful':
+      return job;
+    case 'failed':
+      throw jobFailure(job);
+    case 'dismissed':
+      throw new OutpostError('no-such-job', 404, `job '${job.id}' was dismissed; it has no results`);
+    default:
+      // OGC 18-062r2 /req/core/job-results-exception/results-not-ready
+      throw new OutpostError('result-not-ready', 404, `job '${job.id}' is ${job.status}; its results are not ready yet`);
+  }
+}
+
 /** The outputs the client asked for, all of them when it named none (OGC 18-062r2 §7.11.2.4). */
 function selectedResults(job: JobRecord): Selected {
   const results = job.results ?? {};
@@ -57,7 +73,7 @@ export function resultsDocument(ctx: Context, job: JobRecord): Record<string, un
 }
 
 /** The media type is the output's declared one where the process is still offered, else read from the value. */
-function rawBody(value: unknown, output: OutputSpec | undefined): { type: string; body: string } {
+export function rawBody(value: unknown, output: OutputSpec | undefined): { type: string; body: string } {
   if (typeof value === 'string' && (output?.type ?? 'string') === 'string') {
     return { type: output?.mediaType ?? 'text/plain; charset=utf-8', body: value };
   }
@@ -74,19 +90,33 @@ function linkHeader(ctx: Context, selected: { id: string; value: Reference }[]):
 }
 
 /**
+ * A string or JSON output that was too large for the agent's message arrives as a file. A raw
+ * request asked for that value, not a link, so it is sent to where the value is (303 See Other).
+ */
+function storedValue(job: JobRecord, spec: ProcessSpec | undefined, id: string): boolean {
+  const type = spec?.outputs[id]?.type;
+  return (type === 'string' || type === 'json') && job.execution.outputs?.[id]?.transmissionMode !== 'reference';
+}
+
+/**
  * A raw response (OGC 18-062r2 /req/core/process-execute-sync-raw-value-one and
- * -sync-raw-ref): one value as the body, or 204 with a Link header per output when all are
- * references. Returns false when the results fit neither, e.g. an agent reported more outputs
+ * -sync-raw-ref): one value as the body (or a redirect to it, when stored as a file), or 204
+ * with a Link header per output when all are references. Returns false when the results fit neither, e.g. an agent reported more outputs
  * than the request settled on; the caller then answers with the results document.
  */
-function sendRaw(ctx: Context, selected: Selected, spec: ProcessSpec | undefined): boolean {
+function sendRaw(ctx: Context, job: JobRecord, selected: Selected, spec: ProcessSpec | undefined): boolean {
+  const [only] = selected;
+  if (selected.length === 1 && only && isReference(only.value) && storedValue(job, spec, only.id)) {
+    ctx.status = 303;
+    ctx.redirect(resolveHref(ctx, only.value.href));
+    return true;
+  }
   const references = selected.flatMap(({ id, value }) => (isReference(value) ? [{ id, value }] : []));
   if (selected.length > 0 && references.length === selected.length) {
     ctx.status = 204;
     ctx.set('Link', linkHeader(ctx, references));
     return true;
   }
-  const [only] = selected;
   if (selected.length !== 1 || !only || isReference(only.value)) return false;
   const { type, body } = rawBody(only.value.value, spec?.outputs[only.id]);
   ctx.status = 200;
@@ -97,7 +127,7 @@ function sendRaw(ctx: Context, selected: Selected, spec: ProcessSpec | undefined
 
 /** Answers with a successful job's results as its execute request asked: document or raw. */
 export function sendResults(ctx: Context, job: JobRecord, spec: ProcessSpec | undefined): void {
-  if (job.execution.response === 'raw' && sendRaw(ctx, selectedResults(job), spec)) return;
+  if (job.execution.response === 'raw' && sendRaw(ctx, job, selectedResults(job), spec)) return;
   ctx.status = 200;
   ctx.body = resultsDocument(ctx, job);
 }

@@ -27,14 +27,19 @@ function jobLinks(ctx: Context, job: JobRecord): Link[] {
   return links;
 }
 
+/** Why a finished job ended, rather than its last progress line: a failure's cause, or who dismissed it. */
+function statusMessage(job: JobRecord): string | undefined {
+  if (job.status === 'dismissed' && job.dismissedBy !== null) return `dismissed by ${job.dismissedBy}`;
+  return job.error?.message ?? job.message ?? undefined;
+}
+
 export function statusInfo(ctx: Context, job: JobRecord): StatusInfo {
   return {
     jobID: job.id,
     processID: job.processId,
     type: 'process',
     status: job.status,
-    // A failed job's message says why it failed, rather than repeating its last progress line.
-    message: job.error?.message ?? job.message ?? undefined,
+    message: statusMessage(job),
     created: job.created,
     started: job.started ?? undefined,
     finished: job.finished ?? undefined,

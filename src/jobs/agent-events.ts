@@ -14,6 +14,8 @@ export interface AgentEventsOptions {
   send: (jid: string, message: OrchestratorMessage) => Promise<void>;
   /** How long a lost agent's jobs wait for it to come back before failing with `agent-lost`. */
   graceMs: number;
+  /** Deletes the output files stored for a job. */
+  removeFiles: (jobId: string) => Promise<void>;
   logger: Logger;
 }
 
@@ -60,9 +62,9 @@ export class AgentEvents {
   resume(jobs: JobRecord[]): void {
     for (const job of jobs) {
       if (job.agent === null) {
-        this.#options.dispatcher.enqueue(job.id);
+        this.#options.dispatcher.enqueue(job);
       } else {
-        this.#options.dispatcher.adopt(job.id, job.agent, job.processId);
+        this.#options.dispatcher.adopt(job, job.agent);
         this.#startGrace(job.id, job.agent);
       }
     }
@@ -115,7 +117,7 @@ export class AgentEvents {
       return;
     }
     this.#cancelGrace(jobId);
-    if (!this.#options.dispatcher.assignment(jobId)) this.#options.dispatcher.adopt(jobId, jid, job.processId);
+    if (!this.#options.dispatcher.assignment(jobId)) this.#options.dispatcher.adopt(job, jid);
     const running = this.#options.store.markRunning(jobId, jid, new Date().toISOString());
     if (running) this.#options.updates.publish(running);
   }
@@ -159,7 +161,12 @@ export class AgentEvents {
   #finish(jobId: string, seq: number, outcome: JobOutcome): void {
     this.#options.dispatcher.release(jobId);
     const job = this.#options.store.finish(jobId, seq, outcome);
-    if (job) this.#options.updates.publish(job);
+    if (!job) return;
+    this.#options.updates.publish(job);
+    // Files uploaded before a run failed (or was killed) belong to no result.
+    if (job.status !== 'successful') {
+      this.#options.removeFiles(jobId).catch((err: Error) => this.#options.logger.warn({ job: jobId, err: err.message }, 'files of an ended job could not be removed'));
+    }
   }
 
   #rejected(jid: string, message: Extract<AgentMessage, { type: 'rejected' }>): void {

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { AgentRegistry } from '../registry/agent-registry.js';
 import type { JobRecord } from '../store/job-record.js';
-import { pickAgent, type AgentCapacity } from '../scheduler/pick-agent.js';
+import { REST_MS, Scheduler, type AgentSnapshot } from '../scheduler/scheduler.js';
 import type { OrchestratorMessage } from '../protocol/index.js';
 
 export interface DispatcherOptions {
@@ -11,123 +11,103 @@ export interface DispatcherOptions {
   load: (jobId: string) => JobRecord | undefined;
   /** Records which agent a job was handed to, so that a restart knows whom to ask about it. */
   assigned: (jobId: string, agent: string | null) => void;
+  /** Where the job's agent uploads output files, with a token made for this dispatch. */
+  uploadFor: (jobId: string) => { url: string; token: string };
+  /** Jobs an owner may have running at once. */
+  runningLimit?: (owner: string) => number;
   logger: Logger;
 }
 
-/** How long an agent that refused a job is left out of placement. */
-const REST_MS = 1000;
-
-interface Assignment {
-  agent: string;
-  process: string;
-}
-
 /**
- * Places jobs on agents: a FIFO queue of waiting jobs and the jobs handed to each agent.
- * A job stays assigned from `execute` until its terminal event, so capacity counts are our own,
- * not the agent's last presence.
+ * The I/O side of placement: keeps the pure `Scheduler` fed with jobs and agents, and sends
+ * `execute` for each placement. A job stays assigned from `execute` until its terminal event,
+ * so capacity counts are our own, not the agent's last presence.
  */
 export class Dispatcher {
-  readonly #queue: string[] = [];
-  readonly #assigned = new Map<string, Assignment>();
-  readonly #restingUntil = new Map<string, number>();
+  readonly #scheduler: Scheduler;
   readonly #options: DispatcherOptions;
 
   constructor(options: DispatcherOptions) {
     this.#options = options;
+    this.#scheduler = new Scheduler(options.runningLimit);
   }
 
-  assignment(jobId: string): Assignment | undefined {
-    return this.#assigned.get(jobId);
+  assignment(jobId: string): { agent: string; processId: string } | undefined {
+    return this.#scheduler.assignment(jobId);
   }
 
   jobsOn(agent: string): string[] {
-    return [...this.#assigned].filter(([, a]) => a.agent === agent).map(([job]) => job);
+    return this.#scheduler.jobsOn(agent);
   }
 
   isQueued(jobId: string): boolean {
-    return this.#queue.includes(jobId);
+    return this.#scheduler.isQueued(jobId);
   }
 
-  enqueue(jobId: string): void {
-    if (!this.#queue.includes(jobId) && !this.#assigned.has(jobId)) this.#queue.push(jobId);
+  waiting(owner: string): number {
+    return this.#scheduler.waiting(owner);
+  }
+
+  enqueue(job: JobRecord): void {
+    this.#scheduler.enqueue({ id: job.id, owner: job.owner, processId: job.processId });
     this.dispatchWaiting();
   }
 
   /** Records a job already running on an agent (learned from the agent after a restart). */
-  adopt(jobId: string, agent: string, process: string): void {
-    this.#removeFromQueue(jobId);
-    this.#assigned.set(jobId, { agent, process });
+  adopt(job: JobRecord, agent: string): void {
+    this.#scheduler.adopt({ id: job.id, owner: job.owner, processId: job.processId }, agent);
   }
 
   /** Forgets a job (finished, dismissed or removed) and gives its slot to waiting jobs. */
   release(jobId: string): void {
-    this.#removeFromQueue(jobId);
-    if (this.#assigned.delete(jobId)) this.dispatchWaiting();
+    if (this.#scheduler.release(jobId)) this.dispatchWaiting();
   }
 
-  /**
-   * Puts a job back at the head of the queue. An agent that refused it (busy, draining) knows
-   * better than our counts, so it gets no job for a moment.
-   */
+  /** Puts a job back at the head of its owner's queue, e.g. after `rejected: busy`. */
   requeue(jobId: string, refusedBy?: string): void {
-    if (this.#assigned.delete(jobId)) this.#options.assigned(jobId, null);
-    if (!this.#queue.includes(jobId)) this.#queue.unshift(jobId);
-    if (refusedBy) {
-      this.#restingUntil.set(refusedBy, Date.now() + REST_MS);
-      setTimeout(() => this.dispatchWaiting(), REST_MS).unref();
-    }
+    if (!this.#scheduler.assignment(jobId)) return;
+    this.#scheduler.requeue(jobId, Date.now(), refusedBy);
+    this.#options.assigned(jobId, null);
+    if (refusedBy) setTimeout(() => this.dispatchWaiting(), REST_MS).unref();
     this.dispatchWaiting();
   }
 
-  /** Hands queued jobs to agents with room, in queue order; jobs with no room stay queued. */
+  /** Hands waiting jobs to agents with room; jobs with no room stay queued. */
   dispatchWaiting(): void {
-    for (const jobId of [...this.#queue]) {
+    for (const { jobId, agent } of this.#scheduler.place(this.#snapshots(), Date.now())) {
       const job = this.#options.load(jobId);
       if (!job || job.status !== 'accepted') {
-        this.#removeFromQueue(jobId);
+        this.#scheduler.release(jobId);
         continue;
       }
-      const agent = pickAgent(this.#candidates(job.processId));
-      if (!agent) continue;
-      this.#removeFromQueue(jobId);
-      this.#assigned.set(jobId, { agent, process: job.processId });
       this.#options.assigned(jobId, agent);
       this.#options.logger.debug({ job: jobId, agent }, 'dispatching');
-      this.#options.send(agent, { v: 1, type: 'execute', job: jobId, process: job.processId, inputs: job.inputs }).catch((err: Error) => {
+      const upload = this.#options.uploadFor(jobId);
+      this.#options.send(agent, { v: 1, type: 'execute', job: jobId, process: job.processId, inputs: job.inputs, upload }).catch((err: Error) => {
         this.#options.logger.warn({ job: jobId, agent, err: err.message }, 'execute could not be sent; requeued');
         this.requeue(jobId);
       });
     }
   }
 
-  #removeFromQueue(jobId: string): void {
-    const at = this.#queue.indexOf(jobId);
-    if (at >= 0) this.#queue.splice(at, 1);
-  }
-
-  #candidates(processId: string): AgentCapacity[] {
-    const offered = this.#options.registry.process(processId);
-    if (!offered) return [];
-    const assignments = [...this.#assigned.values()];
-    return offered.agents.flatMap((jid) => {
-      const agent = this.#options.registry.agent(jid);
-      if ((this.#restingUntil.get(jid) ?? 0) > Date.now()) return [];
-      const spec = agent?.processes.find((p) => p.id === processId);
-      if (!agent || !spec) return [];
-      const mine = assignments.filter((a) => a.agent === jid);
-      return [
-        {
-          jid,
-          slots: agent.load.slots,
-          running: mine.length,
-          runningOfProcess: mine.filter((a) => a.process === processId).length,
-          maxParallel: spec.maxParallel,
-          load1: agent.load.load1,
-          cores: agent.load.cores,
-          draining: agent.load.draining,
-        },
-      ];
-    });
+  /** Agents as placement sees them; an agent offers a process only with its winning description (SPEC §6). */
+  #snapshots(): AgentSnapshot[] {
+    const offers = new Map<string, Map<string, number>>();
+    for (const offered of this.#options.registry.processes()) {
+      for (const jid of offered.agents) {
+        const spec = this.#options.registry.agent(jid)?.processes.find((p) => p.id === offered.spec.id);
+        if (!spec) continue;
+        if (!offers.has(jid)) offers.set(jid, new Map());
+        offers.get(jid)!.set(spec.id, spec.maxParallel);
+      }
+    }
+    return this.#options.registry.agents().map((agent) => ({
+      jid: agent.jid,
+      slots: agent.load.slots,
+      load1: agent.load.load1,
+      cores: agent.load.cores,
+      draining: agent.load.draining,
+      offers: offers.get(agent.jid) ?? new Map(),
+    }));
   }
 }

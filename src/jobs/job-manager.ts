@@ -18,6 +18,8 @@ export interface JobManagerOptions {
   send: (jid: string, message: OrchestratorMessage) => Promise<void>;
   /** How long a dismissal waits for the agent to confirm the kill before giving up on it. */
   killTimeoutMs?: number;
+  /** Deletes the output files stored for a job. */
+  removeFiles: (jobId: string) => Promise<void>;
   logger: Logger;
 }
 
@@ -61,7 +63,7 @@ export class JobManager implements JobService {
     };
     store.create(job);
     updates.publish(job);
-    dispatcher.enqueue(job.id);
+    dispatcher.enqueue(job);
     return store.get(job.id) ?? job;
   }
 
@@ -88,18 +90,25 @@ export class JobManager implements JobService {
   async dismiss(jobId: string): Promise<JobRecord> {
     const job = await this.stop(jobId, null);
     this.#options.store.remove(jobId);
+    await this.#options.removeFiles(jobId);
     return job;
   }
 
+  /** POST /admin/jobs/{id}/kill: stops the run but keeps the job, dismissed by `by` (SPEC §5, admin API). */
+  async kill(jobId: string, by: string): Promise<JobRecord> {
+    const job = this.#find(jobId);
+    if (isFinished(job)) throw new OutpostError('job-finished', 409, `job '${jobId}' already finished (${job.status}); there is nothing to kill`);
+    return this.stop(jobId, by);
+  }
+
   /**
-   * Ends a job as dismissed: a queued job leaves the queue, a running one is killed on its agent
-   * (waiting for the agent's confirmation up to the kill timeout). Finished jobs are returned as
-   * they are, marked dismissed.
+   * Ends a job as dismissed: a queued job leaves the queue without any agent being asked, a
+   * dispatched one is killed on its agent (waiting for the agent's confirmation up to the kill
+   * timeout). Finished jobs are returned as they are, marked dismissed.
    */
   async stop(jobId: string, by: string | null): Promise<JobRecord> {
     const { store, dispatcher, updates, send, logger } = this.#options;
-    const job = store.get(jobId);
-    if (!job) throw new OutpostError('no-such-job', 404, `job '${jobId}' does not exist`);
+    const job = this.#find(jobId);
     if (isFinished(job)) return { ...job, status: 'dismissed', dismissedBy: by };
     const assignment = dispatcher.assignment(jobId);
     if (assignment) {
@@ -115,9 +124,14 @@ export class JobManager implements JobService {
       logger.warn({ job: jobId, agent: assignment.agent }, 'agent did not confirm the kill in time');
     }
     dispatcher.release(jobId);
-    const dismissed = store.finish(jobId, 0, { status: 'dismissed', dismissedBy: by }) ?? store.get(jobId);
-    if (!dismissed) throw new OutpostError('no-such-job', 404, `job '${jobId}' does not exist`);
+    const dismissed = store.finish(jobId, 0, { status: 'dismissed', dismissedBy: by }) ?? this.#find(jobId);
     updates.publish(dismissed);
     return dismissed;
+  }
+
+  #find(jobId: string): JobRecord {
+    const job = this.#options.store.get(jobId);
+    if (!job) throw new OutpostError('no-such-job', 404, `job '${jobId}' does not exist`);
+    return job;
   }
 }

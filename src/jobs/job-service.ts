@@ -15,4 +15,9 @@ export interface JobService {
   waitUntilFinished(jobId: string, signal: AbortSignal): Promise<JobRecord>;
   /** Stops the run if any (really kills it on the agent), then removes the job and its files. */
   dismiss(jobId: string): Promise<JobRecord>;
+  /**
+   * Stops the run if any and keeps the job as dismissed by `by`; a queued job just leaves the
+   * queue. A finished job cannot be killed (`job-finished`).
+   */
+  kill(jobId: string, by: string): Promise<JobRecord>;
 }

@@ -18,4 +18,9 @@ export class JobUpdates {
     this.#emitter.on(jobId, listener);
     return () => this.#emitter.off(jobId, listener);
   }
+
+  /** How many listeners follow the job: lets tests prove that closed streams unsubscribe. */
+  listenerCount(jobId: string): number {
+    return this.#emitter.listenerCount(jobId);
+  }
 }

@@ -34,4 +34,6 @@ export const MIGRATIONS: readonly string[] = [
     last_seen TEXT NOT NULL
   ) STRICT;
   `,
+  // SHA-256 of the job's upload token; the token itself is known only to the agent running the job.
+  `ALTER TABLE jobs ADD COLUMN upload_token_hash BLOB;`,
 ];

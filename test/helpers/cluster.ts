@@ -26,6 +26,7 @@ export interface Cluster {
 export interface ClusterOptions {
   agentGrace?: number;
   pingInterval?: number;
+  maxUploadBytes?: number;
 }
 
 /** A private Prosody, an orchestrator on a temp data directory, and agents on demand. */
@@ -41,6 +42,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     logLevel: 'silent',
     agentGrace: options.agentGrace ?? 30,
     pingInterval: options.pingInterval ?? 15,
+    maxUploadBytes: options.maxUploadBytes,
     agentDomains: [prosody.domain],
     xmppServer: prosody.componentService,
     componentJid: prosody.componentDomain,

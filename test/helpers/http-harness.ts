@@ -1,13 +1,17 @@
 import http from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { createApp, type AppDeps } from '../../src/http/create-app.js';
 import type { JobService, SubmitRequest } from '../../src/jobs/job-service.js';
+import { JobUpdates } from '../../src/jobs/job-updates.js';
 import type { ProcessSpec } from '../../src/protocol/index.js';
 import { AgentRegistry } from '../../src/registry/agent-registry.js';
 import type { JobRecord } from '../../src/store/job-record.js';
 import { JobStore, type JobOutcome } from '../../src/store/job-store.js';
+import { ResultFiles } from '../../src/store/result-files.js';
+import { UploadTokens } from '../../src/store/upload-tokens.js';
 import { openTempDatabase, type TempDatabase } from './temp-database.js';
 
 export const T0 = Date.parse('2024-05-01T12:00:00.000Z');
@@ -56,6 +60,8 @@ export function jobRecord(id: string, fields: Partial<JobRecord> = {}): JobRecor
 export class TestJobService implements JobService {
   readonly submitted: SubmitRequest[] = [];
   readonly dismissed: string[] = [];
+  /** Kills asked for, as [job id, by whom]. */
+  readonly killed: [string, string][] = [];
   /** Jobs whose waiter gave up. */
   readonly abandoned: string[] = [];
   outcome: (job: JobRecord) => JobOutcome | undefined = () => ({ status: 'successful', results: {} });
@@ -90,6 +96,11 @@ export class TestJobService implements JobService {
     this.jobs.remove(jobId);
     return { ...job, status: 'dismissed' };
   }
+
+  async kill(jobId: string, by: string): Promise<JobRecord> {
+    this.killed.push([jobId, by]);
+    return this.jobs.finish(jobId, 0, { status: 'dismissed', dismissedBy: by })!;
+  }
 }
 
 export interface Harness {
@@ -97,6 +108,9 @@ export interface Harness {
   registry: AgentRegistry;
   jobs: JobStore;
   jobService: TestJobService;
+  updates: JobUpdates;
+  results: ResultFiles;
+  uploadTokens: UploadTokens;
   /** Lines the app logged, parsed. */
   logs: Record<string, unknown>[];
   ready: boolean;
@@ -113,6 +127,9 @@ export async function startHarness(processes: ProcessSpec[], options: Partial<Ap
   registry.setCatalog('worker@example.org/a', 'h1', processes, []);
   const jobs = new JobStore(temp.db);
   const jobService = new TestJobService(jobs);
+  const updates = new JobUpdates();
+  const results = new ResultFiles(path.join(temp.dir, 'results'));
+  const uploadTokens = new UploadTokens(temp.db);
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -120,11 +137,14 @@ export async function startHarness(processes: ProcessSpec[], options: Partial<Ap
       done();
     },
   });
-  const harness = { registry, jobs, jobService, logs, ready: true } as Harness;
+  const harness = { registry, jobs, jobService, updates, results, uploadTokens, logs, ready: true } as Harness;
   const app = createApp({
     registry,
     jobs,
     jobService,
+    updates,
+    results,
+    uploadTokens,
     logger: pino({ level: 'info' }, sink),
     readiness: () => harness.ready,
     ...options,

@@ -134,6 +134,9 @@ describe('recovery: an agent that crashes', function () {
     await eventually(() => cluster.orchestrator.registry.process('nap'), 10_000, 'nap offered');
     const { id } = cluster.orchestrator.jobs.submit({ processId: 'nap', inputs: { seconds: 60 }, execution: { response: 'document' }, owner: 'anonymous' });
     await eventually(() => (cluster.orchestrator.store.get(id)?.status === 'running' ? true : undefined), 5000, 'running');
+    // The agent reports the job running before it spawns the program and records its group.
+    const recorded = path.join(workDir, 'pids', id);
+    await eventually(async () => ((await readFile(recorded, 'utf8').catch(() => '')) !== '' ? true : undefined), 2000, 'run recorded');
     expect(await runsIn(workDir)).to.not.be.empty;
 
     await first.crash();

@@ -229,4 +229,16 @@ describe('HTTP jobs', () => {
       expect(h.jobService.dismissed).to.deep.equal([]);
     });
   });
+
+  describe('admin kill', () => {
+    it('kills through the job service in the name of admin and keeps the job', async () => {
+      const response = await fetch(`${h.url}/admin/jobs/j3/kill`, { method: 'POST' });
+      expect(response.status).to.equal(200);
+      const body = (await response.json()) as { job: Record<string, unknown>; dismissedBy: string };
+      expect(body.dismissedBy).to.equal('admin');
+      expect(body.job).to.deep.include({ jobID: 'j3', status: 'dismissed', message: 'dismissed by admin' });
+      expect(h.jobService.killed).to.deep.equal([['j3', 'admin']]);
+      expect(await (await fetch(`${h.url}/jobs/j3`)).json()).to.deep.include({ status: 'dismissed', message: 'dismissed by admin' });
+    });
+  });
 });

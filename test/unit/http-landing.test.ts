@@ -98,6 +98,8 @@ describe('HTTP landing page, conformance, API definition and probes', () => {
       '/jobs',
       '/jobs/{jobId}',
       '/jobs/{jobId}/results',
+      '/jobs/{jobId}/results/{outputId}',
+      '/jobs/{jobId}/events',
       '/processes/echo/execution',
     ]);
     expect(api.paths['/jobs/{jobId}']).to.have.keys('get', 'delete');

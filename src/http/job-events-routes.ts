@@ -1,0 +1,57 @@
+import { PassThrough } from 'node:stream';
+import type { Router } from '@koa/router';
+import type { JobUpdates } from '../jobs/job-updates.js';
+import { FINISHED_STATUSES, type JobRecord } from '../store/job-record.js';
+import type { JobStore } from '../store/job-store.js';
+import { findVisibleJob } from './job-access.js';
+import { statusInfo } from './status-info.js';
+
+export interface JobEventsDeps {
+  jobs: JobStore;
+  updates: JobUpdates;
+  /** Interval of the keep-alive comments on event streams (default 15 s). */
+  heartbeatMs?: number;
+}
+
+export const EVENT_STREAM_TYPE = 'text/event-stream';
+const HEARTBEAT_MS = 15_000;
+
+/**
+ * `GET /jobs/{id}/events` (SPEC §5, beyond the standard): the job's statusInfo as Server-Sent
+ * Events, first as it is now, then at each change, ending after the one that reports a finished
+ * status.
+ */
+export function jobEventsRoutes(router: Router, deps: JobEventsDeps): void {
+  router.get('/jobs/:jobId/events', (ctx) => {
+    const job = findVisibleJob(ctx, deps.jobs, ctx.params['jobId']!);
+    const stream = new PassThrough();
+    let sent = 0;
+    const send = (update: JobRecord) => {
+      if (stream.writableEnded) return;
+      stream.write(`event: status\nid: ${++sent}\ndata: ${JSON.stringify(statusInfo(ctx, update))}\n\n`);
+      if (FINISHED_STATUSES.includes(update.status)) {
+        stream.end();
+        stop();
+      }
+    };
+    // Subscribed in the same tick as the read above, so no change can fall in between.
+    const unsubscribe = deps.updates.subscribe(job.id, send);
+    // Comments keep proxies and clients from closing a stream that is quiet during a long step.
+    const heartbeat = setInterval(() => stream.write(': keep-alive\n\n'), deps.heartbeatMs ?? HEARTBEAT_MS);
+    const stop = () => {
+      clearInterval(heartbeat);
+      unsubscribe();
+    };
+    // Koa destroys the body stream when the client goes away, which closes it.
+    stream.once('close', stop);
+
+    ctx.req.socket.setTimeout(0);
+    ctx.req.socket.setNoDelay(true);
+    ctx.type = EVENT_STREAM_TYPE;
+    ctx.set('Cache-Control', 'no-cache');
+    // Reverse proxies such as nginx would otherwise hold events back until their buffer fills.
+    ctx.set('X-Accel-Buffering', 'no');
+    ctx.body = stream;
+    send(job);
+  });
+}

@@ -1,0 +1,105 @@
+import type { Router } from '@koa/router';
+import type { Context } from 'koa';
+import { OutpostError } from '../errors.js';
+import type { OutputSpec } from '../protocol/index.js';
+import type { AgentRegistry } from '../registry/agent-registry.js';
+import { FINISHED_STATUSES, type JobRecord } from '../store/job-record.js';
+import type { JobStore } from '../store/job-store.js';
+import { FileTooLargeError, isStorableOutputId, type ResultFiles } from '../store/result-files.js';
+import type { UploadTokens } from '../store/upload-tokens.js';
+import { noSuchJob } from './job-access.js';
+import { absoluteUrl, resultPath } from './links.js';
+
+export interface UploadDeps {
+  registry: AgentRegistry;
+  jobs: JobStore;
+  results: ResultFiles;
+  uploadTokens: UploadTokens;
+  maxUploadBytes: number;
+}
+
+const isFinished = (job: JobRecord) => FINISHED_STATUSES.includes(job.status);
+
+function bearerToken(ctx: Context): string {
+  const token = /^Bearer +(\S+) *$/i.exec(ctx.get('Authorization'))?.[1];
+  if (token) return token;
+  throw new OutpostError('unauthorized', 401, "an upload needs the header 'Authorization: Bearer <upload token>' given to the job's agent", {
+    headers: { 'WWW-Authenticate': 'Bearer realm="outpost-uploads"' },
+  });
+}
+
+function jobTakingUploads(deps: UploadDeps, jobId: string, token: string): JobRecord {
+  const job = deps.jobs.get(jobId);
+  if (!job) throw noSuchJob(jobId);
+  if (!deps.uploadTokens.matches(jobId, token)) throw new OutpostError('forbidden', 403, `the upload token is not valid for job '${jobId}'`);
+  if (isFinished(job)) throw new OutpostError('job-finished', 409, `job '${jobId}' is ${job.status}; it takes no more uploads`);
+  return job;
+}
+
+/** The outputs as the agent running the job describes them (it may run an older version), else as offered. */
+function declaredOutputs(registry: AgentRegistry, job: JobRecord): Record<string, OutputSpec> {
+  const own = job.agent === null ? undefined : registry.agent(job.agent)?.processes.find((p) => p.id === job.processId);
+  const outputs = (own ?? registry.process(job.processId)?.spec)?.outputs;
+  if (outputs) return outputs;
+  throw new OutpostError('unavailable', 503, `process '${job.processId}' is not offered right now, so its outputs are unknown; retry later`, {
+    headers: { 'Retry-After': '5' },
+  });
+}
+
+function checkOutput(registry: AgentRegistry, job: JobRecord, outputId: string): void {
+  if (!isStorableOutputId(outputId)) {
+    throw new OutpostError('bad-request', 400, `'${outputId}' is not an output id: it must match [A-Za-z0-9_.-]{1,100} and not be '.' or '..'`);
+  }
+  const outputs = declaredOutputs(registry, job);
+  if (!Object.hasOwn(outputs, outputId)) {
+    throw new OutpostError('not-found', 404, `process '${job.processId}' has no output '${outputId}'; its outputs are: ${Object.keys(outputs).join(', ')}`);
+  }
+}
+
+function tooLarge(maxBytes: number): OutpostError {
+  // The rest of the body is not read, so the connection cannot serve another request.
+  return new OutpostError('payload-too-large', 413, `the file is larger than the upload limit of ${maxBytes} bytes`, { headers: { Connection: 'close' } });
+}
+
+/**
+ * A job that ended while its file was on its way takes nothing more; what arrived is dropped with
+ * the job's other files, unless the job succeeded (its agent uploads before reporting success).
+ */
+async function ended(deps: UploadDeps, jobId: string): Promise<OutpostError> {
+  if (deps.jobs.get(jobId)?.status !== 'successful') await deps.results.remove(jobId);
+  return new OutpostError('job-finished', 409, `job '${jobId}' ended during the upload; the file was discarded`);
+}
+
+/**
+ * `PUT /uploads/{jobId}/{outputId}`: the agent running a job stores one of its outputs as a file
+ * (docs/protocol.md §5.8). The body is streamed to disk, never held in memory.
+ */
+export function uploadRoutes(router: Router, deps: UploadDeps): void {
+  router.put('/uploads/:jobId/:outputId', async (ctx) => {
+    const jobId = ctx.params['jobId']!;
+    const outputId = ctx.params['outputId']!;
+    const job = jobTakingUploads(deps, jobId, bearerToken(ctx));
+    checkOutput(deps.registry, job, outputId);
+    if ((ctx.request.length ?? 0) > deps.maxUploadBytes) throw tooLarge(deps.maxUploadBytes);
+
+    let stored;
+    try {
+      stored = await deps.results.write(job.id, outputId, ctx.req, deps.maxUploadBytes);
+    } catch (error) {
+      if (error instanceof FileTooLargeError) throw tooLarge(deps.maxUploadBytes);
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') throw await ended(deps, job.id);
+      if (code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE') {
+        throw new OutpostError('bad-request', 400, 'the upload ended before the whole body had arrived');
+      }
+      throw error;
+    }
+    const current = deps.jobs.get(job.id);
+    if (!current || isFinished(current)) throw await ended(deps, job.id);
+
+    const href = resultPath(job.id, outputId);
+    ctx.status = 201;
+    ctx.set('Location', absoluteUrl(ctx, href));
+    ctx.body = { href, ...stored };
+  });
+}

@@ -1,0 +1,49 @@
+import { expect } from 'chai';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { repoRoot } from '../helpers/paths.js';
+import { eventually, startCluster, type Cluster } from '../helpers/cluster.js';
+
+const examples = path.join(repoRoot, 'services.d');
+
+describe('balancing across several real agents', function () {
+  this.timeout(30_000);
+  let cluster: Cluster;
+  let servicesDir: string;
+
+  before(async function () {
+    cluster = await startCluster();
+    servicesDir = await mkdtemp(path.join(os.tmpdir(), 'outpost-services-'));
+    const text = await readFile(path.join(examples, 'slow.properties'), 'utf8');
+    await writeFile(path.join(servicesDir, 'slow.properties'), text.replace(/^executable = bin\//m, `executable = ${examples}/bin/`));
+    for (const name of ['north', 'east', 'west']) await cluster.addAgent(name, servicesDir, { slots: 2 });
+  });
+  after(async function () {
+    await cluster.stop();
+    await rm(servicesDir, { recursive: true, force: true });
+  });
+
+  it('runs 12 jobs on 3 agents × 2 slots: at most 6 at once, spread 2/2/2, the rest queued, all finished', async function () {
+    const { jobs, store } = cluster.orchestrator;
+    const ids = Array.from({ length: 12 }, () => jobs.submit({ processId: 'slow', inputs: { steps: 3, interval: 0.1 }, execution: { response: 'document' }, owner: 'anonymous' }).id);
+    let most = 0;
+    const spreads = new Set<string>();
+    await eventually(() => {
+      const all = ids.map((id) => store.get(id)!);
+      // A job counts as taking a slot from dispatch (agent recorded) until it finishes.
+      const busy = all.filter((j) => j.agent !== null && (j.status === 'accepted' || j.status === 'running'));
+      most = Math.max(most, busy.length);
+      if (busy.length === 6) {
+        const perAgent = new Map<string, number>();
+        for (const j of busy) perAgent.set(j.agent!, (perAgent.get(j.agent!) ?? 0) + 1);
+        spreads.add([...perAgent.values()].sort().join('/'));
+      }
+      return all.every((j) => j.status === 'successful') ? true : undefined;
+    }, 20_000, 'all 12 jobs successful');
+    expect(most).to.equal(6);
+    expect([...spreads]).to.deep.equal(['2/2/2']);
+    const agentsUsed = new Set(ids.map((id) => store.get(id)!.agent!.split('@')[0]));
+    expect([...agentsUsed].sort()).to.deep.equal(['east', 'north', 'west']);
+  });
+});

@@ -12,7 +12,7 @@ export interface AgentOptions {
   outbox: Outbox;
   catalog: () => Catalog;
   slots: number;
-  runner: Omit<JobRunnerOptions, 'outbox' | 'send' | 'logger' | 'onFinished'>;
+  runner: Omit<JobRunnerOptions, 'outbox' | 'send' | 'logger' | 'onSlotFree' | 'onFinished'>;
   /** How often the orchestrator is pinged, to notice its restarts (XEP-0199). */
   pingIntervalMs?: number;
   logger: Logger;
@@ -26,6 +26,8 @@ type ExecuteMessage = Extract<OrchestratorMessage, { type: 'execute' }>;
  */
 export class Agent {
   readonly #running = new Map<string, RunningJob>();
+  /** Runs that are over but whose terminal event is not yet safe on disk; stopping waits for them. */
+  readonly #finishing = new Set<string>();
   readonly #options: AgentOptions;
   #pingTimer: NodeJS.Timeout | undefined;
   #orchestratorReachable = true;
@@ -87,7 +89,7 @@ export class Agent {
       await this.drain(true);
       while (this.#running.size > 0 && Date.now() < this.#stopUntil) await new Promise((r) => setTimeout(r, 50));
       for (const job of this.#running.values()) job.abort.abort();
-      while (this.#running.size > 0) await new Promise((r) => setTimeout(r, 20));
+      while (this.#running.size > 0 || this.#finishing.size > 0) await new Promise((r) => setTimeout(r, 20));
       this.#options.outbox.close();
       await this.#options.link.stop();
     })();
@@ -145,6 +147,8 @@ export class Agent {
     const { job } = request;
     const finished = this.#options.outbox.get(job);
     if (finished) return void this.#send(finished).catch(() => undefined);
+    // Its terminal event is on its way to the outbox and will be sent from there.
+    if (this.#finishing.has(job)) return;
     const current = this.#running.get(job);
     if (current) {
       // A new dispatch of the job made a new upload token; the old one no longer works.
@@ -163,14 +167,20 @@ export class Agent {
     this.#running.set(job, running);
     const { logger, outbox } = this.#options;
     runJob(
-      { ...this.#options.runner, outbox, logger, send: (m) => this.#send(m), onFinished: () => this.#running.delete(job) },
+      { ...this.#options.runner, outbox, logger, send: (m) => this.#send(m), onSlotFree: () => this.#slotFree(job), onFinished: () => this.#finishing.delete(job) },
       service,
       request,
       running,
     ).catch((err: Error) => {
       logger.error({ job, err: err.message }, 'run could not be completed');
       this.#running.delete(job);
+      this.#finishing.delete(job);
     });
+  }
+
+  #slotFree(job: string): void {
+    this.#running.delete(job);
+    this.#finishing.add(job);
   }
 
   #kill(job: string): void {
@@ -178,6 +188,7 @@ export class Agent {
     if (running) return running.abort.abort();
     const finished = this.#options.outbox.get(job);
     if (finished) return void this.#send(finished).catch(() => undefined);
+    if (this.#finishing.has(job)) return;
     this.#send({ v: 1, type: 'error', job, code: 'unknown-job', message: `job '${job}' is not running on this agent` }).catch(() => undefined);
   }
 }

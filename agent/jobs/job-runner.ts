@@ -25,6 +25,9 @@ export interface JobRunnerOptions {
   run: typeof runProcess;
   killGraceMs?: number;
   logger: Logger;
+  /** The run is over: its slot is free (called before the terminal event goes out, so the orchestrator can reuse it at once). */
+  onSlotFree: () => void;
+  /** The terminal event is safe in the outbox and the work directory is gone. */
   onFinished: () => void;
 }
 
@@ -51,6 +54,7 @@ export async function runJob(options: JobRunnerOptions, service: ServiceDefiniti
   const delivery = { upload: running.upload, signal: running.abort.signal, logger: logger.child({ job: request.job }) };
   const event = await terminalEvent(request.job, service, next(), outcome, delivery);
   logger.info({ job: request.job, process: request.process, outcome: event.type }, 'run finished');
+  options.onSlotFree();
   await options.outbox.add(event);
   await rm(workDir, { recursive: true, force: true });
   await recorded;

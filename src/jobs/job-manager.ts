@@ -111,6 +111,10 @@ export class JobManager implements JobService {
     const job = this.#find(jobId);
     if (isFinished(job)) return { ...job, status: 'dismissed', dismissedBy: by };
     const assignment = dispatcher.assignment(jobId);
+    // A second stop of the same job (DELETE while an admin kill is under way) waits for the first.
+    if (assignment && this.pendingKills.has(jobId)) {
+      return this.waitUntilFinished(jobId, AbortSignal.timeout(this.#options.killTimeoutMs ?? 15_000)).catch(() => this.#find(jobId));
+    }
     if (assignment) {
       this.pendingKills.set(jobId, { by });
       const confirmed = new AbortController();

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { Ajv } from 'ajv';
+import { DEFAULT_LIMITS } from './jobs/owner-limits.js';
 import { describeAjvError } from './protocol/index.js';
 import { DEFAULT_MAX_UPLOAD_BYTES } from './store/result-files.js';
 
@@ -11,6 +12,13 @@ const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 const PublicUrl = Type.Optional(Type.String({ minLength: 1 }));
 /** Largest output file an agent may upload, in bytes. */
 const MaxUploadBytes = Type.Integer({ minimum: 1 });
+/** Who may do what without a token, and how much each user may run and queue (SPEC §5, §6). */
+const AccessAndLimits = {
+  anonymousRead: Type.Boolean(),
+  anonymousExecute: Type.Boolean(),
+  maxRunning: Type.Integer({ minimum: 1 }),
+  maxWaiting: Type.Integer({ minimum: 0 }),
+};
 
 const OrchestratorConfigSchema = Type.Object(
   {
@@ -24,6 +32,7 @@ const OrchestratorConfigSchema = Type.Object(
     pingInterval: Type.Number({ exclusiveMinimum: 0 }),
     publicUrl: PublicUrl,
     maxUploadBytes: MaxUploadBytes,
+    ...AccessAndLimits,
     /** Comma-separated domains whose accounts may act as agents; default: the component's parent domain. */
     agentDomains: Type.Optional(Type.String({ minLength: 1 })),
     xmppServer: Type.String({ pattern: '^xmpps?://[^/:]+:\\d+$' }),
@@ -50,6 +59,7 @@ const DevConfigSchema = Type.Object(
     pingInterval: Type.Number({ exclusiveMinimum: 0 }),
     publicUrl: PublicUrl,
     maxUploadBytes: MaxUploadBytes,
+    ...AccessAndLimits,
   },
   { additionalProperties: false },
 );
@@ -81,6 +91,10 @@ const COMMON: Setting[] = [
   setting('pingInterval', 'ping-interval', '15'),
   setting('publicUrl', 'public-url'),
   setting('maxUploadBytes', 'max-upload-bytes', String(DEFAULT_MAX_UPLOAD_BYTES)),
+  setting('anonymousRead', 'anonymous-read', 'true'),
+  setting('anonymousExecute', 'anonymous-execute', 'false'),
+  setting('maxRunning', 'max-running', String(DEFAULT_LIMITS.maxRunning)),
+  setting('maxWaiting', 'max-waiting', String(DEFAULT_LIMITS.maxWaiting)),
 ];
 
 const SERVE: Setting[] = [

@@ -14,6 +14,7 @@ export const ERROR_TYPES = {
   'job-failed': 'urn:outpost:error:job-failed',
   'job-dismissed': 'urn:outpost:error:job-dismissed',
   'job-finished': 'urn:outpost:error:job-finished',
+  conflict: 'urn:outpost:error:conflict',
   unauthorized: 'urn:outpost:error:unauthorized',
   forbidden: 'urn:outpost:error:forbidden',
   'too-many-requests': 'urn:outpost:error:too-many-requests',

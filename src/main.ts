@@ -8,6 +8,8 @@ import { AgentEvents } from './jobs/agent-events.js';
 import { Dispatcher } from './jobs/dispatcher.js';
 import { JobManager } from './jobs/job-manager.js';
 import { JobUpdates } from './jobs/job-updates.js';
+import { createMetrics } from './jobs/job-metrics.js';
+import { ownerLimits } from './jobs/owner-limits.js';
 import { AgentRegistry } from './registry/agent-registry.js';
 import { feedRegistry } from './registry/registry-feed.js';
 import { AgentStore } from './store/agent-store.js';
@@ -15,9 +17,11 @@ import { openDatabase } from './store/database.js';
 import { JobStore } from './store/job-store.js';
 import { ResultFiles } from './store/result-files.js';
 import { UploadTokens } from './store/upload-tokens.js';
+import { UserStore } from './store/user-store.js';
 import { watchAgentLiveness } from './xmpp/agent-liveness.js';
 import { ComponentLink } from './xmpp/component-link.js';
 import { addAgentCommand, runDev } from './dev/dev-mode.js';
+import { tokenCommand } from './auth/token-command.js';
 
 export interface RunningOrchestrator {
   url: string;
@@ -26,6 +30,7 @@ export interface RunningOrchestrator {
   store: JobStore;
   /** Every change of a job, as the event streams see them. */
   updates: JobUpdates;
+  users: UserStore;
   link: ComponentLink;
   /** Stops taking requests, closes the XMPP link and the database. Idempotent. */
   stop(): Promise<void>;
@@ -37,6 +42,9 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
   const db = openDatabase(path.join(config.dataDir, 'outpost.db'));
   const store = new JobStore(db);
   const agentStore = new AgentStore(db);
+  const users = new UserStore(db);
+  const defaultLimits = { maxRunning: config.maxRunning, maxWaiting: config.maxWaiting };
+  const limits = ownerLimits(users, defaultLimits);
   const registry = new AgentRegistry();
   const updates = new JobUpdates();
   const link = new ComponentLink({
@@ -52,8 +60,16 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
   const uploadTokens = new UploadTokens(db);
   // Jobs are dispatched once the XMPP link is up; by then the server listens and `publicUrl` is set.
   const uploadFor = (jobId: string) => ({ url: `${publicUrl}/uploads/${jobId}`, token: uploadTokens.issue(jobId) });
-  const dispatcher = new Dispatcher({ registry, send, load: (id) => store.get(id), assigned: (id, agent) => store.update(id, { agent }), uploadFor, logger });
-  const manager = new JobManager({ registry, store, dispatcher, updates, send, removeFiles, logger });
+  const dispatcher = new Dispatcher({
+    registry,
+    send,
+    load: (id) => store.get(id),
+    assigned: (id, agent) => store.update(id, { agent }),
+    uploadFor,
+    runningLimit: (owner) => limits(owner).maxRunning,
+    logger,
+  });
+  const manager = new JobManager({ registry, store, dispatcher, updates, send, removeFiles, limits, logger });
   const events = new AgentEvents({ store, dispatcher, updates, manager, send, graceMs: config.agentGrace * 1000, removeFiles, logger });
 
   feedRegistry({ link, registry, logger, remember: (jid) => agentStore.remember(jid, new Date()) });
@@ -80,6 +96,11 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
     uploadTokens,
     maxUploadBytes: config.maxUploadBytes,
     readiness: () => link.online,
+    users,
+    access: { anonymousRead: config.anonymousRead, anonymousExecute: config.anonymousExecute },
+    defaultLimits,
+    limitsChanged: () => dispatcher.dispatchWaiting(),
+    metrics: createMetrics(updates, registry, () => dispatcher.queued()),
   });
   const server = http.createServer(app.callback());
   await new Promise<void>((resolve, reject) => {
@@ -101,6 +122,7 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
     jobs: manager,
     store,
     updates,
+    users,
     link,
     stop: () =>
       (stopping ??= (async () => {
@@ -115,9 +137,12 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
 }
 
 const USAGE = `usage: outpost dev [--host H] [--http-port P] [--data-dir D] [--services DIR] [--slots N] [--public-url URL] [--max-upload-bytes N]
+                   [--anonymous-read true|false] [--anonymous-execute true|false] [--max-running N] [--max-waiting N]
        outpost serve --xmpp-server xmpp://HOST:PORT --component-jid orchestrator.DOMAIN --component-secret S [--host H] [--http-port P] [--data-dir D]
-                     [--public-url URL] [--max-upload-bytes N]
-       outpost agent add NAME [--data-dir D]`;
+                     [--public-url URL] [--max-upload-bytes N] [--anonymous-read true|false] [--anonymous-execute true|false]
+                     [--max-running N] [--max-waiting N]
+       outpost agent add NAME [--data-dir D]
+       outpost token create --user NAME [--admin] [--label L] [--data-dir D]`;
 
 /** `outpost` command line. */
 export async function main(argv = process.argv.slice(2)): Promise<void> {
@@ -138,6 +163,9 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
       case 'agent':
         if (rest[0] === 'add' && rest[1]) return await addAgentCommand(rest[1], rest.slice(2));
         throw new ConfigError('usage: outpost agent add NAME');
+      case 'token':
+        if (rest[0] === 'create') return tokenCommand(rest.slice(1), process.env);
+        throw new ConfigError('usage: outpost token create --user NAME [--admin] [--label L] [--data-dir D]');
       default:
         throw new ConfigError(command ? `unknown command '${command}'` : 'a command is required');
     }

@@ -65,6 +65,8 @@ export class AgentLink extends EventEmitter<AgentLinkEvents> {
     });
     this.#xmpp.on('offline', () => this.#setOffline());
     this.#xmpp.on('disconnect', () => this.#setOffline());
+    // Small stanzas in quick succession must not wait for delayed ACKs (Nagle's algorithm).
+    this.#xmpp.on('connect', () => (this.#xmpp as unknown as { socket?: { setNoDelay?: (on: boolean) => void } }).socket?.setNoDelay?.(true));
     this.#xmpp.on('stanza', (stanza: Element) => this.#onStanza(stanza));
   }
 

@@ -6,7 +6,9 @@ import type { Logger } from 'pino';
 import type { DevConfig, OrchestratorConfig } from '../config.js';
 import { ConfigError } from '../config.js';
 import { startAgent } from '../../agent/main.js';
+import { issueUserToken } from '../auth/token-command.js';
 import type { AgentRegistry } from '../registry/agent-registry.js';
+import type { Role, UserStore } from '../store/user-store.js';
 import { PrivateProsody, registerAccount } from './private-prosody.js';
 
 /** The embedded Prosody's XMPP domain. */
@@ -16,7 +18,21 @@ const LOCAL_AGENT = 'local';
 interface Startable {
   url: string;
   registry: AgentRegistry;
+  users: UserStore;
   stop(): Promise<void>;
+}
+
+const DEV_TOKEN_LABEL = 'dev';
+
+/**
+ * A fresh token for the dev user of a role, named after it (`admin`, `user`) and created if
+ * needed; the tokens of earlier dev runs stop working.
+ */
+function devToken(users: UserStore, role: Role): string {
+  for (const token of users.tokens(role)) {
+    if (token.label === DEV_TOKEN_LABEL && token.revoked === null) users.revokeToken(token.id);
+  }
+  return issueUserToken(users, role, role, DEV_TOKEN_LABEL).token;
 }
 
 /** Resolves once some agent's catalog has arrived (its presence comes first). */
@@ -44,6 +60,7 @@ export async function runDev(config: DevConfig, logger: Logger, startOrchestrato
   const devFile = path.join(config.dataDir, 'dev.json');
   let orchestrator: Startable | undefined;
   let agent: Awaited<ReturnType<typeof startAgent>> | undefined;
+  let tokens: { adminToken: string; userToken: string };
   const shutdown = async (graceMs: number) => {
     await agent?.stop(graceMs);
     await orchestrator?.stop();
@@ -63,6 +80,10 @@ export async function runDev(config: DevConfig, logger: Logger, startOrchestrato
         pingInterval: config.pingInterval,
         publicUrl: config.publicUrl,
         maxUploadBytes: config.maxUploadBytes,
+        anonymousRead: config.anonymousRead,
+        anonymousExecute: config.anonymousExecute,
+        maxRunning: config.maxRunning,
+        maxWaiting: config.maxWaiting,
         agentDomains: [DEV_DOMAIN],
         xmppServer: prosody.componentService,
         componentJid: prosody.componentDomain,
@@ -70,6 +91,7 @@ export async function runDev(config: DevConfig, logger: Logger, startOrchestrato
       },
       logger,
     );
+    tokens = { adminToken: devToken(orchestrator.users, 'admin'), userToken: devToken(orchestrator.users, 'user') };
     const announced = firstCatalog(orchestrator.registry);
     agent = await startAgent(
       {
@@ -90,12 +112,17 @@ export async function runDev(config: DevConfig, logger: Logger, startOrchestrato
     await shutdown(0);
     throw err;
   }
-  const info = { url: orchestrator.url, xmpp: { host: prosody.host, port: prosody.c2sPort, domain: prosody.domain } };
+  const { adminToken, userToken } = tokens;
+  const info = { url: orchestrator.url, adminToken, userToken, xmpp: { host: prosody.host, port: prosody.c2sPort, domain: prosody.domain } };
   await writeFile(devFile, JSON.stringify(info, null, 2), { mode: 0o600 });
   process.stdout.write(
     `\nOutpost is ready at ${orchestrator.url}\n` +
       `  processes:   ${orchestrator.url}/processes\n` +
-      `  agents:      ${orchestrator.url}/admin/agents\n` +
+      `  agents:      ${orchestrator.url}/admin/agents (with the admin token)\n` +
+      `  admin page:  ${orchestrator.url}/admin/ui/ (paste the admin token into it)\n` +
+      `  admin token: ${adminToken}\n` +
+      `  user token:  ${userToken}\n` +
+      `  (both are in ${devFile}; send them as 'Authorization: Bearer TOKEN')\n` +
       `  services:    ${config.services} (drop a .properties file here to publish a program)\n` +
       `  add an agent: node bin/outpost.js agent add NAME --data-dir ${config.dataDir}\n` +
       `Press Ctrl-C to stop (twice to kill running jobs at once).\n\n`,

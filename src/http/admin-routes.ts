@@ -2,45 +2,88 @@ import type { Router } from '@koa/router';
 import { OutpostError } from '../errors.js';
 import type { JobService } from '../jobs/job-service.js';
 import type { AgentEntry, AgentRegistry } from '../registry/agent-registry.js';
+import type { JobStore } from '../store/job-store.js';
 import { requestAdmin } from './job-access.js';
-import { selfLink } from './links.js';
+import { link, selfLink } from './links.js';
 import { statusInfo } from './status-info.js';
 
-function agentView(agent: AgentEntry) {
-  const { catalog, ...load } = agent.load;
-  return {
-    jid: agent.jid,
-    connectedSince: agent.connectedSince.toISOString(),
-    lastSeen: agent.lastSeen.toISOString(),
-    load,
-    catalog: { hash: catalog, received: agent.catalogHash === catalog },
-    processes: agent.processes.map(({ id, title, version, maxParallel, file }) => ({ id, title, version, maxParallel, file })),
-    invalid: agent.invalid,
+export interface AdminRouteDeps {
+  registry: AgentRegistry;
+  jobs: JobStore;
+  jobService: JobService;
+}
+
+const agentPath = (jid: string) => `/admin/agents/${encodeURIComponent(jid)}`;
+
+/** How agents are shown; made per request, since it counts the jobs each agent holds. */
+function agentViews({ registry, jobs }: AdminRouteDeps) {
+  const assigned = jobs.assignedPerAgent();
+  return (agent: AgentEntry) => {
+    const { catalog, ...load } = agent.load;
+    return {
+      jid: agent.jid,
+      connectedSince: agent.connectedSince.toISOString(),
+      lastSeen: agent.lastSeen.toISOString(),
+      load,
+      // Presence is not sent per job, so `load.running` is the agent's count at its last presence.
+      assigned: assigned.get(agent.jid) ?? 0,
+      drained: registry.isDrained(agent.jid),
+      catalog: { hash: catalog, received: agent.catalogHash === catalog },
+      processes: agent.processes.map(({ id, title, version, maxParallel, file }) => ({ id, title, version, maxParallel, file })),
+      invalid: agent.invalid,
+    };
   };
+}
+
+/** The agent named by a full JID, or by a bare JID the first of its account's connections. */
+function onlineAgent(registry: AgentRegistry, jid: string): AgentEntry {
+  const [agent] = registry.agentsNamed(jid);
+  if (!agent) throw new OutpostError('not-found', 404, `agent '${jid}' is not online`);
+  return agent;
 }
 
 /**
  * The admin view of agents (who is online, their load, what they offer and which files they could
- * not publish) and the kill of any job.
+ * not publish), draining them, the processes on offer, and the kill of any job.
  */
-export function adminRoutes(router: Router, registry: AgentRegistry, jobService: JobService): void {
+export function adminRoutes(router: Router, deps: AdminRouteDeps): void {
+  const { registry } = deps;
+
   router.get('/admin/agents', (ctx) => {
     const conflicts = registry
       .processes()
       .filter((p) => p.conflicts.length > 0)
       .map((p) => ({ process: p.spec.id, version: p.spec.version, offeredBy: p.agents, differing: p.conflicts }));
-    ctx.body = { agents: registry.agents().map(agentView), conflicts, links: [selfLink(ctx, 'agents')] };
+    ctx.body = { agents: registry.agents().map(agentViews(deps)), conflicts, links: [selfLink(ctx, 'agents')] };
   });
 
   router.get('/admin/agents/:jid', (ctx) => {
-    const agent = registry.agent(ctx.params['jid'] ?? '');
-    if (!agent) throw new OutpostError('not-found', 404, `agent '${ctx.params['jid']}' is not online`);
-    ctx.body = { ...agentView(agent), links: [selfLink(ctx, 'agent')] };
+    ctx.body = { ...agentViews(deps)(onlineAgent(registry, ctx.params['jid']!)), links: [selfLink(ctx, 'agent')] };
+  });
+
+  // Drained by bare JID: every connection of the account, also after it reconnects (SPEC §6).
+  for (const [action, drained] of [['drain', true], ['undrain', false]] as const) {
+    router.post(`/admin/agents/:jid/${action}`, (ctx) => {
+      const agent = onlineAgent(registry, ctx.params['jid']!);
+      registry.setDrained(agent.jid, drained);
+      ctx.body = { ...agentViews(deps)(agent), links: [link(ctx, agentPath(agent.jid), 'self', 'agent')] };
+    });
+  }
+
+  router.get('/admin/processes', (ctx) => {
+    const processes = registry.processes().map(({ spec, agents, conflicts }) => ({
+      id: spec.id,
+      title: spec.title,
+      version: spec.version,
+      agents,
+      conflicts,
+    }));
+    ctx.body = { processes, links: [selfLink(ctx, 'processes on offer')] };
   });
 
   // SPEC §5: stops the run and keeps the record as dismissed, with who killed it.
   router.post('/admin/jobs/:jobId/kill', async (ctx) => {
-    const job = await jobService.kill(ctx.params['jobId']!, requestAdmin(ctx));
+    const job = await deps.jobService.kill(ctx.params['jobId']!, requestAdmin(ctx));
     ctx.body = { job: statusInfo(ctx, job), dismissedBy: job.dismissedBy };
   });
 }

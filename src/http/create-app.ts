@@ -1,14 +1,21 @@
 import { Router } from '@koa/router';
 import Koa from 'koa';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { JobService } from '../jobs/job-service.js';
 import type { JobUpdates } from '../jobs/job-updates.js';
+import { DEFAULT_LIMITS, type Limits } from '../jobs/owner-limits.js';
 import type { AgentRegistry } from '../registry/agent-registry.js';
 import type { JobStore } from '../store/job-store.js';
 import { DEFAULT_MAX_UPLOAD_BYTES, type ResultFiles } from '../store/result-files.js';
 import type { UploadTokens } from '../store/upload-tokens.js';
+import type { UserStore } from '../store/user-store.js';
+import { adminJobsRoutes } from './admin-jobs-routes.js';
 import { adminRoutes } from './admin-routes.js';
+import { adminUiRoutes } from './admin-ui-routes.js';
+import { adminUsersRoutes } from './admin-users-routes.js';
 import { apiDocsRoutes } from './api-docs-routes.js';
+import { authentication, DEFAULT_ACCESS, type AccessPolicy } from './auth.js';
 import { errorMiddleware, responseErrorLogger } from './error-middleware.js';
 import { executionRoutes } from './execution-routes.js';
 import { jobEventsRoutes } from './job-events-routes.js';
@@ -16,6 +23,7 @@ import { jobRoutes } from './job-routes.js';
 import { DEFAULT_MAX_BODY_BYTES, jsonBody } from './json-body.js';
 import { landingRoutes } from './landing-routes.js';
 import { publicBase } from './links.js';
+import { metricsRoutes } from './metrics-routes.js';
 import { openApiRoutes } from './openapi.js';
 import { outputRoutes } from './output-routes.js';
 import { processRoutes } from './process-routes.js';
@@ -42,6 +50,16 @@ export interface AppDeps {
   maxUploadBytes?: number;
   /** Whether the server can run jobs now (its XMPP link is up); answers `/readyz`. */
   readiness: () => boolean;
+  /** Users and their bearer tokens, by which requests are authenticated. */
+  users: UserStore;
+  /** Which requests may come without a token (default: reading yes, executing no). */
+  access?: AccessPolicy;
+  /** Limits of users without overrides (default DEFAULT_LIMITS), shown by the admin API. */
+  defaultLimits?: Limits;
+  /** Called after an admin changed a user's limits. */
+  limitsChanged?: () => void;
+  /** Prometheus metrics served at `/metrics`. */
+  metrics: Registry;
 }
 
 /** The OGC API – Processes application; the caller decides where it listens. */
@@ -51,6 +69,7 @@ export function createApp(deps: AppDeps): Koa {
   const body = jsonBody(deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
 
   landingRoutes(router, deps.readiness);
+  metricsRoutes(router, deps.metrics);
   openApiRoutes(router, deps.registry);
   apiDocsRoutes(router);
   processRoutes(router, deps.registry);
@@ -59,11 +78,20 @@ export function createApp(deps: AppDeps): Koa {
   outputRoutes(router, deps);
   uploadRoutes(router, { ...deps, maxUploadBytes: deps.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES });
   jobEventsRoutes(router, deps);
-  adminRoutes(router, deps.registry, deps.jobService);
+  adminRoutes(router, deps);
+  adminJobsRoutes(router, deps);
+  adminUiRoutes(router);
+  adminUsersRoutes(router, {
+    users: deps.users,
+    jsonBody: body,
+    defaultLimits: deps.defaultLimits ?? DEFAULT_LIMITS,
+    limitsChanged: deps.limitsChanged ?? (() => undefined),
+  });
 
   app.on('error', responseErrorLogger(deps.logger));
   app.use(errorMiddleware(deps.logger));
   app.use(publicBase(deps.baseUrl));
+  app.use(authentication(deps.users, deps.access ?? DEFAULT_ACCESS));
   app.use(jsonFormatOnly());
   app.use(router.routes());
   app.use(router.allowedMethods());

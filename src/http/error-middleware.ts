@@ -15,6 +15,7 @@ const TITLES: Record<ErrorCode, string> = {
   'job-failed': 'Job failed',
   'job-dismissed': 'Job dismissed',
   'job-finished': 'Job finished',
+  conflict: 'Conflict',
   unauthorized: 'Unauthorized',
   forbidden: 'Forbidden',
   'too-many-requests': 'Too many requests',

@@ -2,29 +2,26 @@ import type { Context } from 'koa';
 import { OutpostError } from '../errors.js';
 import type { JobRecord } from '../store/job-record.js';
 import type { JobStore } from '../store/job-store.js';
-
-/** Owner recorded on jobs while requests carry no identity. */
-export const ANONYMOUS = 'anonymous';
+import { ANONYMOUS } from '../store/user-store.js';
+import { requestUser } from './auth.js';
 
 /** Who is making the request; the owner of the jobs it creates. */
-export function requestOwner(_ctx: Context): string {
-  return ANONYMOUS;
+export function requestOwner(ctx: Context): string {
+  return requestUser(ctx)?.name ?? ANONYMOUS;
 }
 
-/** Recorded as who killed a job through the admin API while requests carry no identity. */
-const ADMIN = 'admin';
-
-/** Which administrator is making an admin request. */
-export function requestAdmin(_ctx: Context): string {
-  return ADMIN;
+/** Which administrator is making an admin request; only admins get past authentication into `/admin`. */
+export function requestAdmin(ctx: Context): string {
+  return requestOwner(ctx);
 }
 
 /**
- * The one place that decides whose jobs a request may see: the owner to restrict to, or
- * undefined for all jobs. Every job is visible until requests are authenticated (SPEC §5).
+ * The one place that decides whose jobs a request may see: only its caller's own (SPEC §5), also
+ * for admins, whose view of everyone's jobs is the admin API. Requests without a token (allowed
+ * by `anonymousExecute`) share the jobs of `anonymous`.
  */
-export function visibleOwner(_ctx: Context): string | undefined {
-  return undefined;
+export function visibleOwner(ctx: Context): string {
+  return requestOwner(ctx);
 }
 
 export function noSuchJob(jobId: string): OutpostError {
@@ -34,7 +31,6 @@ export function noSuchJob(jobId: string): OutpostError {
 /** The job if it exists and the request may see it; someone else's job looks exactly like a missing one. */
 export function findVisibleJob(ctx: Context, jobs: JobStore, jobId: string): JobRecord {
   const job = jobs.get(jobId);
-  const owner = visibleOwner(ctx);
-  if (!job || (owner !== undefined && job.owner !== owner)) throw noSuchJob(jobId);
+  if (!job || job.owner !== visibleOwner(ctx)) throw noSuchJob(jobId);
   return job;
 }

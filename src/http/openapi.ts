@@ -181,6 +181,8 @@ function processPaths(specs: ProcessSpec[]): Record<string, Operation> {
   );
 }
 
+const BEARER = { type: 'http', scheme: 'bearer', description: 'a token from `outpost token create` or the admin API' };
+
 export function openApiDocument(ctx: Context, registry: AgentRegistry): Record<string, unknown> {
   const specs = registry.processes().map(({ spec }) => spec);
   return {
@@ -190,7 +192,9 @@ export function openApiDocument(ctx: Context, registry: AgentRegistry): Record<s
     // Concrete paths take precedence over templated ones (OpenAPI 3.0.3 §4.7.8), so each
     // offered process documents its own inputs beside the generic execute operation.
     paths: { ...paths, ...processPaths(specs) },
-    components,
+    // Optional at the top: what needs a token depends on the server's access settings (SPEC §5).
+    security: [{ bearer: [] }, {}],
+    components: { ...components, securitySchemes: { bearer: BEARER } },
   };
 }
 

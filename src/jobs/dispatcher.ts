@@ -48,6 +48,10 @@ export class Dispatcher {
     return this.#scheduler.waiting(owner);
   }
 
+  queued(): number {
+    return this.#scheduler.queued();
+  }
+
   enqueue(job: JobRecord): void {
     this.#scheduler.enqueue({ id: job.id, owner: job.owner, processId: job.processId });
     this.dispatchWaiting();
@@ -106,7 +110,7 @@ export class Dispatcher {
       slots: agent.load.slots,
       load1: agent.load.load1,
       cores: agent.load.cores,
-      draining: agent.load.draining,
+      draining: agent.load.draining || this.#options.registry.isDrained(agent.jid),
       offers: offers.get(agent.jid) ?? new Map(),
     }));
   }

@@ -9,6 +9,7 @@ import type { Dispatcher } from './dispatcher.js';
 import type { JobService, SubmitRequest } from './job-service.js';
 import type { JobUpdates } from './job-updates.js';
 import { compileInputValidator } from './input-validator.js';
+import type { LimitsOf } from './owner-limits.js';
 
 export interface JobManagerOptions {
   registry: AgentRegistry;
@@ -20,8 +21,13 @@ export interface JobManagerOptions {
   killTimeoutMs?: number;
   /** Deletes the output files stored for a job. */
   removeFiles: (jobId: string) => Promise<void>;
+  /** The limits of each job owner; `maxWaiting` is enforced here, `maxRunning` by the dispatcher. */
+  limits: LimitsOf;
   logger: Logger;
 }
+
+/** Seconds a client told that it has too many jobs waiting is asked to wait before trying again. */
+const RETRY_AFTER_SECONDS = 5;
 
 export const isFinished = (job: JobRecord) => FINISHED_STATUSES.includes(job.status);
 
@@ -62,9 +68,25 @@ export class JobManager implements JobService {
       dismissedBy: null,
     };
     store.create(job);
-    updates.publish(job);
     dispatcher.enqueue(job);
+    this.#refuseBeyondWaitingLimit(job);
+    updates.publish(job);
     return store.get(job.id) ?? job;
+  }
+
+  /**
+   * A job that could not start at once counts against its owner's waiting limit; beyond it, the
+   * job is withdrawn as if it had never been submitted (SPEC §6: 429 with Retry-After).
+   */
+  #refuseBeyondWaitingLimit(job: JobRecord): void {
+    const { dispatcher, store, limits } = this.#options;
+    const { maxWaiting } = limits(job.owner);
+    if (!dispatcher.isQueued(job.id) || dispatcher.waiting(job.owner) <= maxWaiting) return;
+    dispatcher.release(job.id);
+    store.remove(job.id);
+    const waiting = dispatcher.waiting(job.owner);
+    const detail = `user '${job.owner}' already has ${waiting} job${waiting === 1 ? '' : 's'} waiting (limit ${maxWaiting})`;
+    throw new OutpostError('too-many-requests', 429, detail, { headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } });
   }
 
   waitUntilFinished(jobId: string, signal: AbortSignal): Promise<JobRecord> {

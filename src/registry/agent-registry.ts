@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { AgentLoad, InvalidFile, ProcessSpec } from '../protocol/index.js';
+import { bareJid, type AgentLoad, type InvalidFile, type ProcessSpec } from '../protocol/index.js';
 
 export interface AgentEntry {
   /** Full JID, `name@domain/resource`. */
@@ -35,6 +35,11 @@ function compareVersions(a: string, b: string): number {
 /** Which agents are online, with their load and processes; fed from presence and catalog messages. */
 export class AgentRegistry extends EventEmitter<RegistryEvents> {
   readonly #agents = new Map<string, AgentEntry>();
+  /**
+   * Accounts an admin drained, by bare JID so that they stay drained when the agent reconnects.
+   * Kept in memory only: an orchestrator restart undrains every agent.
+   */
+  readonly #drained = new Set<string>();
 
   updatePresence(jid: string, load: AgentLoad, now = new Date()): void {
     const entry = this.#agents.get(jid);
@@ -72,6 +77,27 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
 
   agent(jid: string): AgentEntry | undefined {
     return this.#agents.get(jid);
+  }
+
+  /** The online agents named by a full JID, or every connection of an account named by its bare JID. */
+  agentsNamed(jid: string): AgentEntry[] {
+    if (!jid.includes('/')) return this.agents().filter((agent) => bareJid(agent.jid) === jid);
+    const agent = this.#agents.get(jid);
+    return agent ? [agent] : [];
+  }
+
+  /** An admin stops (or resumes) giving new jobs to the agent's account; its running jobs go on. */
+  setDrained(jid: string, drained: boolean): void {
+    const account = bareJid(jid);
+    if (drained === this.#drained.has(account)) return;
+    if (drained) this.#drained.add(account);
+    else this.#drained.delete(account);
+    this.emit('changed');
+  }
+
+  /** Whether an admin drained the agent's account (the agent's own draining is in its load). */
+  isDrained(jid: string): boolean {
+    return this.#drained.has(bareJid(jid));
   }
 
   agents(): AgentEntry[] {

@@ -64,6 +64,11 @@ export class Scheduler {
     return this.#queue.waiting(owner);
   }
 
+  /** Jobs waiting, of all owners. */
+  queued(): number {
+    return this.#queue.size;
+  }
+
   running(owner: string): number {
     return this.#counts.get(`owner\n${owner}`) ?? 0;
   }
@@ -100,11 +105,23 @@ export class Scheduler {
   /** Places as many waiting jobs as fit, fairly across owners, least loaded agent first. */
   place(agents: readonly AgentSnapshot[], now: number): Placement[] {
     const placements: Placement[] = [];
-    const available = agents.filter((a) => (this.#restingUntil.get(a.jid) ?? 0) <= now);
+    const available = agents.filter((a) => (this.#restingUntil.get(a.jid) ?? 0) <= now && !a.draining);
+    let freeSlots = available.reduce((sum, a) => sum + Math.max(0, a.slots - (this.#counts.get(`agent\n${a.jid}`) ?? 0)), 0);
+    if (freeSlots === 0 || this.#queue.size === 0) return placements;
+    // Asked once per owner and pass: the drain offers every queued job, and a limit may cost a lookup.
+    const limits = new Map<string, number>();
+    const limitOf = (owner: string) => limits.get(owner) ?? limits.set(owner, this.runningLimit(owner)).get(owner)!;
+    // Room only shrinks during a pass: a process found without room is not looked at again.
+    const noRoom = new Set<string>();
     this.#queue.drain((job) => {
-      if (this.running(job.owner) >= this.runningLimit(job.owner)) return false;
+      if (freeSlots === 0 || noRoom.has(job.processId)) return false;
+      if (this.running(job.owner) >= limitOf(job.owner)) return false;
       const agent = pickAgent(available.flatMap((a) => this.#capacity(a, job.processId)));
-      if (!agent) return false;
+      if (!agent) {
+        noRoom.add(job.processId);
+        return false;
+      }
+      freeSlots -= 1;
       this.#assign({ ...job, agent });
       placements.push({ jobId: job.id, agent });
       return true;

@@ -49,6 +49,7 @@ export interface JobFilter {
   processIds?: string[];
   statuses?: JobStatus[];
   owner?: string;
+  /** Full JID of the agent, or a bare JID for every resource of its account. */
   agent?: string;
   /** Interval on `created`, open ends as undefined (OGC `datetime` parameter). */
   createdFrom?: string;

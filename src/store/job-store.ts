@@ -100,6 +100,7 @@ export class JobStore {
   private readonly finishJob: Statement<[FinishParams]>;
   private readonly deleteJob: Statement<[string]>;
   private readonly selectUnfinished: Statement<[], JobRow>;
+  private readonly countAssigned: Statement<[], { agent: string; jobs: number }>;
   private readonly listQueries = new Map<string, Statement<[Record<string, unknown>], JobRow>>();
 
   constructor(
@@ -129,6 +130,7 @@ export class JobStore {
     );
     this.deleteJob = db.prepare('DELETE FROM jobs WHERE id = ?');
     this.selectUnfinished = db.prepare(`SELECT * FROM jobs WHERE ${UNFINISHED} ORDER BY created, id`);
+    this.countAssigned = db.prepare(`SELECT agent, count(*) AS jobs FROM jobs WHERE ${UNFINISHED} AND agent IS NOT NULL GROUP BY agent`);
   }
 
   create(job: JobRecord): void {
@@ -160,7 +162,8 @@ export class JobStore {
       params['owner'] = filter.owner;
     }
     if (filter.agent !== undefined) {
-      clauses.push('agent = @agent');
+      // A bare JID stands for every resource of the account.
+      clauses.push(filter.agent.includes('/') ? 'agent = @agent' : `(agent = @agent OR substr(agent, 1, length(@agent) + 1) = @agent || '/')`);
       params['agent'] = filter.agent;
     }
     if (filter.createdFrom !== undefined) {
@@ -240,6 +243,11 @@ export class JobStore {
   /** Accepted and running jobs, oldest first: what a restarted orchestrator must pick up again. */
   unfinished(): JobRecord[] {
     return this.selectUnfinished.all().map(fromRow);
+  }
+
+  /** Unfinished jobs handed to each agent (full JID): the slots they hold, whatever the agent last reported. */
+  assignedPerAgent(): Map<string, number> {
+    return new Map(this.countAssigned.all().map((row) => [row.agent, row.jobs]));
   }
 
   private now(): string {

@@ -36,4 +36,24 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // SHA-256 of the job's upload token; the token itself is known only to the agent running the job.
   `ALTER TABLE jobs ADD COLUMN upload_token_hash BLOB;`,
+  // Bearer tokens are kept as their SHA-256 only; limits left NULL follow the configured defaults.
+  `
+  CREATE TABLE users (
+    name        TEXT PRIMARY KEY,
+    role        TEXT NOT NULL CHECK (role IN ('user', 'admin')),
+    created     TEXT NOT NULL,
+    max_running INTEGER CHECK (max_running IS NULL OR max_running >= 1),
+    max_waiting INTEGER CHECK (max_waiting IS NULL OR max_waiting >= 0)
+  ) STRICT;
+
+  CREATE TABLE tokens (
+    id        TEXT PRIMARY KEY,
+    user_name TEXT NOT NULL REFERENCES users (name),
+    hash      BLOB NOT NULL UNIQUE,
+    label     TEXT,
+    created   TEXT NOT NULL,
+    revoked   TEXT
+  ) STRICT;
+  CREATE INDEX tokens_user ON tokens (user_name, created);
+  `,
 ];

@@ -7,6 +7,7 @@ import {
   STANZAS_NS,
   answered,
   attrsToLoad,
+  bareJid,
   decodeAgentMessage,
   encodeMessage,
   type AgentLoad,
@@ -35,8 +36,6 @@ export interface ComponentLinkEvents {
   bounce: [jid: string];
 }
 
-const bare = (jid: string) => jid.split('/')[0] ?? jid;
-
 /**
  * The orchestrator's XMPP link: a component connection (XEP-0114) that turns presence and JSON
  * bodies from agents into typed events, and answers anything malformed with an error.
@@ -58,6 +57,8 @@ export class ComponentLink extends EventEmitter<ComponentLinkEvents> {
     });
     this.#xmpp.on('offline', () => this.#setOffline());
     this.#xmpp.on('disconnect', () => this.#setOffline());
+    // Small stanzas in quick succession must not wait for delayed ACKs (Nagle's algorithm).
+    this.#xmpp.on('connect', () => (this.#xmpp as unknown as { socket?: { setNoDelay?: (on: boolean) => void } }).socket?.setNoDelay?.(true));
     this.#xmpp.on('stanza', (stanza: XmlElement) => this.#onStanza(stanza));
     // XEP-0199: agents ping the orchestrator to notice its restarts.
     this.#xmpp.iqCallee.get(PING_NS, 'ping', () => ({}));
@@ -104,9 +105,9 @@ export class ComponentLink extends EventEmitter<ComponentLinkEvents> {
       if (stanza.is('message')) this.emit('bounce', from);
       return;
     }
-    if (!this.#options.isAllowed(bare(from))) {
+    if (!this.#options.isAllowed(bareJid(from))) {
       this.#options.logger.warn({ from }, 'stanza from an agent that is not allowed');
-      if (stanza.is('message')) this.#replyError(stanza, 'not-allowed', 'cancel', 'not-allowed', `${bare(from)} is not an allowed agent`);
+      if (stanza.is('message')) this.#replyError(stanza, 'not-allowed', 'cancel', 'not-allowed', `${bareJid(from)} is not an allowed agent`);
       return;
     }
     if (stanza.is('presence')) this.#onPresence(from, stanza);

@@ -1,8 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { DEFAULT_LIMITS } from '../../src/jobs/owner-limits.js';
 import { startOrchestrator, type RunningOrchestrator } from '../../src/main.js';
 import { startAgent, type RunningAgent } from '../../agent/main.js';
+import { testCallers, type TestCallers } from './api.js';
 import { startTestProsody, type TestProsody } from './prosody.js';
 import { testLogger } from './logger.js';
 
@@ -12,7 +14,8 @@ export interface TestAgent extends RunningAgent {
   workDir: string;
 }
 
-export interface Cluster {
+/** The API is called as TEST_USER (`api`) or TEST_ADMIN (`adminApi`). */
+export interface Cluster extends TestCallers {
   server: TestProsody;
   orchestrator: RunningOrchestrator;
   dataDir: string;
@@ -43,15 +46,20 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     agentGrace: options.agentGrace ?? 30,
     pingInterval: options.pingInterval ?? 15,
     maxUploadBytes: options.maxUploadBytes,
+    anonymousRead: true,
+    anonymousExecute: false,
+    ...DEFAULT_LIMITS,
     agentDomains: [prosody.domain],
     xmppServer: prosody.componentService,
     componentJid: prosody.componentDomain,
     componentSecret: prosody.componentSecret,
   };
+  const orchestrator = await startOrchestrator(config, testLogger);
   const cluster: Cluster = {
     server,
     dataDir,
-    orchestrator: await startOrchestrator(config, testLogger),
+    orchestrator,
+    ...testCallers(orchestrator.users),
     async addAgent(name, servicesDir, agentOptions = {}) {
       const { jid, password } = await server.addAccount(name);
       const workDir = await mkdtemp(path.join(os.tmpdir(), `outpost-agent-${name}-`));

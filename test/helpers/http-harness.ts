@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { createApp, type AppDeps } from '../../src/http/create-app.js';
 import type { JobService, SubmitRequest } from '../../src/jobs/job-service.js';
+import { createMetrics } from '../../src/jobs/job-metrics.js';
 import { JobUpdates } from '../../src/jobs/job-updates.js';
 import type { ProcessSpec } from '../../src/protocol/index.js';
 import { AgentRegistry } from '../../src/registry/agent-registry.js';
@@ -12,6 +13,8 @@ import type { JobRecord } from '../../src/store/job-record.js';
 import { JobStore, type JobOutcome } from '../../src/store/job-store.js';
 import { ResultFiles } from '../../src/store/result-files.js';
 import { UploadTokens } from '../../src/store/upload-tokens.js';
+import { UserStore } from '../../src/store/user-store.js';
+import { TEST_USER, testCallers, type TestCallers } from './api.js';
 import { openTempDatabase, type TempDatabase } from './temp-database.js';
 
 export const T0 = Date.parse('2024-05-01T12:00:00.000Z');
@@ -35,7 +38,7 @@ export function jobRecord(id: string, fields: Partial<JobRecord> = {}): JobRecor
     id,
     processId: 'echo',
     status: 'accepted',
-    owner: 'anonymous',
+    owner: TEST_USER,
     agent: null,
     inputs: {},
     execution: { response: 'document' },
@@ -103,8 +106,9 @@ export class TestJobService implements JobService {
   }
 }
 
-export interface Harness {
+export interface Harness extends TestCallers {
   url: string;
+  users: UserStore;
   registry: AgentRegistry;
   jobs: JobStore;
   jobService: TestJobService;
@@ -120,7 +124,7 @@ export interface Harness {
 const LOAD = { slots: 2, running: 0, load1: 0, cores: 2, memFree: 1e9, catalog: 'h1', draining: false };
 
 /** The app on a real HTTP server on a free port, with one agent offering `processes`. */
-export async function startHarness(processes: ProcessSpec[], options: Partial<AppDeps> = {}): Promise<Harness> {
+export async function startHarness(processes: ProcessSpec[], options: Partial<Omit<AppDeps, 'users'>> = {}): Promise<Harness> {
   const temp: TempDatabase = await openTempDatabase();
   const registry = new AgentRegistry();
   registry.updatePresence('worker@example.org/a', LOAD);
@@ -130,6 +134,7 @@ export async function startHarness(processes: ProcessSpec[], options: Partial<Ap
   const updates = new JobUpdates();
   const results = new ResultFiles(path.join(temp.dir, 'results'));
   const uploadTokens = new UploadTokens(temp.db);
+  const users = new UserStore(temp.db);
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -137,7 +142,7 @@ export async function startHarness(processes: ProcessSpec[], options: Partial<Ap
       done();
     },
   });
-  const harness = { registry, jobs, jobService, updates, results, uploadTokens, logs, ready: true } as Harness;
+  const harness = { registry, jobs, jobService, updates, results, uploadTokens, users, ...testCallers(users), logs, ready: true } as Harness;
   const app = createApp({
     registry,
     jobs,
@@ -145,8 +150,10 @@ export async function startHarness(processes: ProcessSpec[], options: Partial<Ap
     updates,
     results,
     uploadTokens,
+    users,
     logger: pino({ level: 'info' }, sink),
     readiness: () => harness.ready,
+    metrics: createMetrics(updates, registry, () => 0),
     ...options,
   });
   const server = http.createServer(app.callback());

@@ -51,9 +51,9 @@ describe('fabric: malformed stanzas and bodies from an agent', function () {
 
   async function expectNothingChanged(): Promise<void> {
     expect(cluster.orchestrator.registry.agents().map((a) => a.jid)).to.deep.equal(['good@outpost.test/agent']);
-    const list = (await (await fetch(`${cluster.orchestrator.url}/processes`)).json()) as { processes: { id: string }[] };
+    const list = (await (await cluster.api(`${cluster.orchestrator.url}/processes`)).json()) as { processes: { id: string }[] };
     expect(list.processes.map((p) => p.id)).to.deep.equal(['noop']);
-    const jobs = (await (await fetch(`${cluster.orchestrator.url}/jobs`)).json()) as { jobs: unknown[] };
+    const jobs = (await (await cluster.api(`${cluster.orchestrator.url}/jobs`)).json()) as { jobs: unknown[] };
     expect(jobs.jobs).to.deep.equal([]);
   }
 

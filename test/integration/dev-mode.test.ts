@@ -52,16 +52,20 @@ describe('outpost dev (what npm start runs)', function () {
     const devFile = path.join(dataDir, 'dev.json');
     await eventually(() => (existsSync(devFile) ? true : undefined), 15_000, `dev.json (output so far: ${output})`);
     expect((await stat(devFile)).mode & 0o777).to.equal(0o600);
-    const info = JSON.parse(await readFile(devFile, 'utf8')) as { url: string; xmpp: { host: string; port: number; domain: string } };
+    const info = JSON.parse(await readFile(devFile, 'utf8')) as { url: string; adminToken: string; userToken: string; xmpp: { host: string; port: number; domain: string } };
     expect(info.url).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(info.xmpp).to.include({ host: '127.0.0.1', domain: 'outpost.localhost' });
     expect(output).to.include(`Outpost is ready at ${info.url}`);
+    expect(output).to.include(`admin token: ${info.adminToken}\n`).and.include(`user token:  ${info.userToken}\n`);
+    const asAdmin = await fetch(`${info.url}/admin/users/admin`, { headers: { Authorization: `Bearer ${info.adminToken}` } });
+    expect(await asAdmin.json()).to.include({ name: 'admin', role: 'admin' });
+    expect((await fetch(`${info.url}/admin/users`, { headers: { Authorization: `Bearer ${info.userToken}` } })).status).to.equal(403);
 
     const list = (await (await fetch(`${info.url}/processes`)).json()) as { processes: { id: string }[] };
     expect(list.processes.map((p) => p.id)).to.include.members(['echo', 'noop', 'slow', 'fail']);
     const echoed = await fetch(`${info.url}/processes/echo/execution`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', Authorization: `Bearer ${info.userToken}` },
       body: JSON.stringify({ inputs: { echo: 'from a fresh start' } }),
     });
     expect(await echoed.text()).to.equal('from a fresh start');

@@ -42,12 +42,12 @@ describe('OGC API – Processes: execution through a real agent', function () {
 
   const url = (route: string) => `${cluster.orchestrator.url}${route}`;
   const execute = (process: string, body: unknown, headers: Record<string, string> = {}) =>
-    fetch(url(`/processes/${process}/execution`), { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    cluster.api(url(`/processes/${process}/execution`), { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
   const json = async <T>(response: Response) => (await response.json()) as T;
   const jobCount = () => cluster.orchestrator.store.list({ limit: 1000, offset: 0 }).jobs.length;
   const waitForStatus = (jobId: string, status: string, timeoutMs = 5000) =>
     eventually(async () => {
-      const info = await json<StatusInfo>(await fetch(url(`/jobs/${jobId}`)));
+      const info = await json<StatusInfo>(await cluster.api(url(`/jobs/${jobId}`)));
       return info.status === status ? info : undefined;
     }, timeoutMs, `job ${jobId} ${status}`);
 
@@ -69,11 +69,11 @@ describe('OGC API – Processes: execution through a real agent', function () {
     const info = await json<StatusInfo>(created);
     expect(created.headers.get('location')).to.equal(url(`/jobs/${info.jobID}`));
     expect(info).to.include({ processID: 'echo', status: 'accepted' });
-    const notReady = await fetch(url(`/jobs/${info.jobID}/results`));
+    const notReady = await cluster.api(url(`/jobs/${info.jobID}/results`));
     expect(notReady.status).to.equal(404);
     expect((await json<Exception>(notReady)).type).to.equal('http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0/result-not-ready');
     await waitForStatus(info.jobID, 'successful');
-    const results = await fetch(url(`/jobs/${info.jobID}/results`));
+    const results = await cluster.api(url(`/jobs/${info.jobID}/results`));
     expect(await results.text()).to.equal('later');
   });
 
@@ -88,13 +88,13 @@ describe('OGC API – Processes: execution through a real agent', function () {
   it('reports progress while running and 100 at the end', async function () {
     const created = await json<StatusInfo>(await execute('slow', { inputs: { steps: 4, interval: 0.15 } }, { Prefer: 'respond-async' }));
     const midway = await eventually(async () => {
-      const info = await json<StatusInfo>(await fetch(url(`/jobs/${created.jobID}`)));
+      const info = await json<StatusInfo>(await cluster.api(url(`/jobs/${created.jobID}`)));
       return info.status === 'running' && (info.progress ?? 0) > 0 ? info : undefined;
     }, 3000, 'progress');
     expect(midway.message).to.match(/^step \d of 4$/);
     const done = await waitForStatus(created.jobID, 'successful');
     expect(done.progress).to.equal(100);
-    expect(await json(await fetch(url(`/jobs/${created.jobID}/results`)))).to.deep.equal({ steps: 4 });
+    expect(await json(await cluster.api(url(`/jobs/${created.jobID}/results`)))).to.deep.equal({ steps: 4 });
   });
 
   it('answers a failing program with its exit code and the last line of stderr', async function () {
@@ -109,10 +109,10 @@ describe('OGC API – Processes: execution through a real agent', function () {
   it('dismisses a running job: the run is stopped and the job is gone', async function () {
     const created = await json<StatusInfo>(await execute('slow', { inputs: { steps: 100, interval: 0.2 } }, { Prefer: 'respond-async' }));
     await waitForStatus(created.jobID, 'running');
-    const dismissed = await fetch(url(`/jobs/${created.jobID}`), { method: 'DELETE' });
+    const dismissed = await cluster.api(url(`/jobs/${created.jobID}`), { method: 'DELETE' });
     expect(dismissed.status).to.equal(200);
     expect((await json<StatusInfo>(dismissed)).status).to.equal('dismissed');
-    expect((await fetch(url(`/jobs/${created.jobID}`))).status).to.equal(404);
+    expect((await cluster.api(url(`/jobs/${created.jobID}`))).status).to.equal(404);
   });
 
   describe('bad requests get the right 4xx and change nothing', function () {
@@ -139,7 +139,7 @@ describe('OGC API – Processes: execution through a real agent', function () {
 
     it('refuses invalid JSON and an oversized body', async function () {
       const before = jobCount();
-      const invalid = await fetch(url('/processes/echo/execution'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"inputs": {' });
+      const invalid = await cluster.api(url('/processes/echo/execution'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"inputs": {' });
       expect(invalid.status).to.equal(400);
       expect((await json<Exception>(invalid)).detail).to.match(/JSON/);
       const huge = await execute('echo', { inputs: { echo: 'x'.repeat(2 * 1024 * 1024) } });
@@ -153,15 +153,15 @@ describe('OGC API – Processes: execution through a real agent', function () {
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push((await json<StatusInfo>(await execute('echo', { inputs: { echo: `n${i}` } }, { Prefer: 'respond-async' }))).jobID);
     for (const id of ids) await waitForStatus(id, 'successful');
-    const failed = await json<{ jobs: StatusInfo[] }>(await fetch(url('/jobs?processID=fail&status=failed')));
+    const failed = await json<{ jobs: StatusInfo[] }>(await cluster.api(url('/jobs?processID=fail&status=failed')));
     expect(failed.jobs.map((j) => j.processID)).to.deep.equal(['fail']);
-    const page = await json<{ jobs: StatusInfo[]; links: { rel: string; href: string }[] }>(await fetch(url('/jobs?processID=echo&limit=2')));
+    const page = await json<{ jobs: StatusInfo[]; links: { rel: string; href: string }[] }>(await cluster.api(url('/jobs?processID=echo&limit=2')));
     expect(page.jobs.map((j) => j.jobID)).to.deep.equal([ids[2], ids[1]]);
     const next = page.links.find((l) => l.rel === 'next');
     expect(next).to.not.equal(undefined);
-    const second = await json<{ jobs: StatusInfo[] }>(await fetch(next!.href));
+    const second = await json<{ jobs: StatusInfo[] }>(await cluster.api(next!.href));
     expect(second.jobs.map((j) => j.jobID)).to.include(ids[0]);
-    const bad = await fetch(url('/jobs?limit=0'));
+    const bad = await cluster.api(url('/jobs?limit=0'));
     expect(bad.status).to.equal(400);
   });
 
@@ -169,9 +169,9 @@ describe('OGC API – Processes: execution through a real agent', function () {
     const created = await json<StatusInfo>(await execute('echo', { inputs: { echo: 'survives' } }, { Prefer: 'respond-async' }));
     await waitForStatus(created.jobID, 'successful');
     await cluster.restartOrchestrator();
-    const info = await json<StatusInfo>(await fetch(url(`/jobs/${created.jobID}`)));
+    const info = await json<StatusInfo>(await cluster.api(url(`/jobs/${created.jobID}`)));
     expect(info.status).to.equal('successful');
-    expect(await (await fetch(url(`/jobs/${created.jobID}/results`))).text()).to.equal('survives');
+    expect(await (await cluster.api(url(`/jobs/${created.jobID}/results`))).text()).to.equal('survives');
     // The agent is asked to announce itself again, and serves new jobs.
     await eventually(() => cluster.orchestrator.registry.process('echo'), 5000, 'echo offered again');
     expect(await (await execute('echo', { inputs: { echo: 'after restart' } })).text()).to.equal('after restart');

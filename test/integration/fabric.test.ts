@@ -37,7 +37,7 @@ describe('fabric: agents publish services.d through a private Prosody', function
   });
 
   const get = async <T>(route: string): Promise<T> => {
-    const response = await fetch(`${cluster.orchestrator.url}${route}`);
+    const response = await cluster.adminApi(`${cluster.orchestrator.url}${route}`);
     expect(response.status, route).to.equal(200);
     return (await response.json()) as T;
   };

@@ -70,7 +70,7 @@ describe('file outputs: uploaded by the agent over HTTP, served by the orchestra
   const url = (route: string) => `${cluster.orchestrator.url}${route}`;
   const json = async <T>(response: Response) => (await response.json()) as T;
   const submit = async (process: string, body: unknown = {}) => {
-    const response = await fetch(url(`/processes/${process}/execution`), {
+    const response = await cluster.api(url(`/processes/${process}/execution`), {
       method: 'POST',
       headers: { 'content-type': 'application/json', Prefer: 'respond-async' },
       body: JSON.stringify(body),
@@ -80,7 +80,7 @@ describe('file outputs: uploaded by the agent over HTTP, served by the orchestra
   };
   const finished = (jobId: string, timeoutMs = 30_000) =>
     eventually(async () => {
-      const info = await json<StatusInfo>(await fetch(url(`/jobs/${jobId}`)));
+      const info = await json<StatusInfo>(await cluster.api(url(`/jobs/${jobId}`)));
       return ['successful', 'failed', 'dismissed'].includes(info.status) ? info : undefined;
     }, timeoutMs, `job ${jobId} finished`);
   const storedFolder = (jobId: string) => path.join(cluster.dataDir, 'results', jobId);
@@ -90,12 +90,12 @@ describe('file outputs: uploaded by the agent over HTTP, served by the orchestra
     const jobId = await submit('bigfile');
     expect((await finished(jobId)).status).to.equal('successful');
 
-    const document = await json<Record<string, Reference>>(await fetch(url(`/jobs/${jobId}/results`)));
+    const document = await json<Record<string, Reference>>(await cluster.api(url(`/jobs/${jobId}/results`)));
     expect(document).to.deep.equal({ data: { href: url(`/jobs/${jobId}/results/data`), type: 'application/octet-stream' } });
     const reported = cluster.orchestrator.store.get(jobId)!.results!['data'] as { size: number; sha256: string };
     expect(reported.size).to.equal(BIG);
 
-    const download = await fetch(document['data']!.href);
+    const download = await cluster.api(document['data']!.href);
     expect(download.status).to.equal(200);
     expect(download.headers.get('content-length')).to.equal(String(BIG));
     expect(download.headers.get('content-type')).to.equal('application/octet-stream');
@@ -105,7 +105,7 @@ describe('file outputs: uploaded by the agent over HTTP, served by the orchestra
   });
 
   it('answers a raw request for one file output with 204 and a Link to it', async function () {
-    const response = await fetch(url('/processes/image/execution'), {
+    const response = await cluster.api(url('/processes/image/execution'), {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ response: 'raw' }),
@@ -113,7 +113,7 @@ describe('file outputs: uploaded by the agent over HTTP, served by the orchestra
     expect(response.status).to.equal(204);
     const jobUrl = response.headers.get('location')!;
     expect(response.headers.get('link')).to.equal(`<${jobUrl}/results/image>; rel="enclosure"; title="image"; type="image/tiff"`);
-    const image = await fetch(`${jobUrl}/results/image`);
+    const image = await cluster.api(`${jobUrl}/results/image`);
     expect(image.headers.get('content-type')).to.equal('image/tiff');
     expect(await image.text()).to.equal('tif-bytes');
   });
@@ -122,15 +122,15 @@ describe('file outputs: uploaded by the agent over HTTP, served by the orchestra
     const text = 'x'.repeat(100_000);
     const asDocument = await submit('bigtext', { response: 'document' });
     expect((await finished(asDocument)).status).to.equal('successful');
-    const document = await json<Record<string, Reference>>(await fetch(url(`/jobs/${asDocument}/results`)));
+    const document = await json<Record<string, Reference>>(await cluster.api(url(`/jobs/${asDocument}/results`)));
     expect(document).to.deep.equal({ result: { href: url(`/jobs/${asDocument}/results/result`), type: 'text/plain; charset=utf-8' } });
-    expect(await (await fetch(document['result']!.href)).text()).to.equal(text);
+    expect(await (await cluster.api(document['result']!.href)).text()).to.equal(text);
 
-    const raw = await fetch(url('/processes/bigtext/execution'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}', redirect: 'manual' });
+    const raw = await cluster.api(url('/processes/bigtext/execution'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}', redirect: 'manual' });
     expect(raw.status).to.equal(303);
     const location = raw.headers.get('location')!;
     expect(location).to.match(new RegExp(`^${url('/jobs/')}[0-9a-f-]{36}/results/result$`));
-    expect(await (await fetch(location)).text()).to.equal(text);
+    expect(await (await cluster.api(location)).text()).to.equal(text);
   });
 
   it('fails a job with code output when a file is over the upload limit, and drops the files it did upload', async function () {
@@ -146,7 +146,7 @@ describe('file outputs: uploaded by the agent over HTTP, served by the orchestra
   });
 
   it('refuses an output path that leaves the work directory when the properties file is read', async function () {
-    const { agents } = await json<{ agents: { jid: string; invalid: { file: string; reason: string }[] }[] }>(await fetch(url('/admin/agents')));
+    const { agents } = await json<{ agents: { jid: string; invalid: { file: string; reason: string }[] }[] }>(await cluster.adminApi(url('/admin/agents')));
     const invalid = agents.find((a) => a.jid === agent.jid)!.invalid;
     expect(invalid).to.deep.include({ file: 'escape.properties', reason: "output 'data': path must stay inside the work directory" });
     expect(cluster.orchestrator.registry.process('escape')).to.equal(undefined);
@@ -154,7 +154,7 @@ describe('file outputs: uploaded by the agent over HTTP, served by the orchestra
 
   it('refuses uploads without the job’s token', async function () {
     const jobId = await submit('waiter');
-    await eventually(async () => ((await json<StatusInfo>(await fetch(url(`/jobs/${jobId}`)))).status === 'running' ? true : undefined), 5000, 'running');
+    await eventually(async () => ((await json<StatusInfo>(await cluster.api(url(`/jobs/${jobId}`)))).status === 'running' ? true : undefined), 5000, 'running');
     const put = (headers: Record<string, string>) => fetch(url(`/uploads/${jobId}/data`), { method: 'PUT', headers, body: 'forged' });
 
     const missing = await put({});
@@ -164,15 +164,15 @@ describe('file outputs: uploaded by the agent over HTTP, served by the orchestra
     expect(wrong.status).to.equal(403);
     expect((await json<{ detail: string }>(wrong)).detail).to.equal(`the upload token is not valid for job '${jobId}'`);
     expect(existsSync(storedFolder(jobId))).to.equal(false);
-    expect((await fetch(url(`/jobs/${jobId}`), { method: 'DELETE' })).status).to.equal(200);
+    expect((await cluster.api(url(`/jobs/${jobId}`), { method: 'DELETE' })).status).to.equal(200);
   });
 
   it('removes the stored files when the job is dismissed', async function () {
     const jobId = await submit('image');
     expect((await finished(jobId)).status).to.equal('successful');
     expect(await readdir(storedFolder(jobId))).to.deep.equal(['image']);
-    expect((await fetch(url(`/jobs/${jobId}`), { method: 'DELETE' })).status).to.equal(200);
+    expect((await cluster.api(url(`/jobs/${jobId}`), { method: 'DELETE' })).status).to.equal(200);
     expect(existsSync(storedFolder(jobId))).to.equal(false);
-    expect((await fetch(url(`/jobs/${jobId}/results/image`))).status).to.equal(404);
+    expect((await cluster.api(url(`/jobs/${jobId}/results/image`))).status).to.equal(404);
   });
 });

@@ -53,7 +53,7 @@ describe('run control: following and killing runs on a real agent', function () 
   const url = (route: string) => `${cluster.orchestrator.url}${route}`;
   const json = async <T>(response: Response) => (await response.json()) as T;
   const submit = async (process: string, inputs: Record<string, unknown> = {}) => {
-    const response = await fetch(url(`/processes/${process}/execution`), {
+    const response = await cluster.api(url(`/processes/${process}/execution`), {
       method: 'POST',
       headers: { 'content-type': 'application/json', Prefer: 'respond-async' },
       body: JSON.stringify({ inputs }),
@@ -64,7 +64,7 @@ describe('run control: following and killing runs on a real agent', function () 
   const record = (jobId: string) => cluster.orchestrator.store.get(jobId);
   const untilStatus = (jobId: string, status: JobRecord['status']) =>
     eventually(() => (record(jobId)?.status === status ? record(jobId) : undefined), 5000, `job ${jobId} ${status}`);
-  const kill = (jobId: string) => fetch(url(`/admin/jobs/${jobId}/kill`), { method: 'POST' });
+  const kill = (jobId: string) => cluster.adminApi(url(`/admin/jobs/${jobId}/kill`), { method: 'POST' });
   /** The program's pid and its background sleep's pid, once both are written. */
   const treePids = async (jobId: string) => {
     const workDir = path.join(agent.workDir, 'jobs', jobId);
@@ -84,7 +84,7 @@ describe('run control: following and killing runs on a real agent', function () 
 
   it('streams each progress step in order, then the success, then ends', async function () {
     const jobId = await submit('slow', { steps: 10, interval: 0.3 });
-    const response = await fetch(url(`/jobs/${jobId}/events`));
+    const response = await cluster.api(url(`/jobs/${jobId}/events`));
     expect(response.status).to.equal(200);
     expect(response.headers.get('content-type')).to.equal('text/event-stream; charset=utf-8');
     const events = await new EventStreamReader(response).rest(15_000);
@@ -106,18 +106,18 @@ describe('run control: following and killing runs on a real agent', function () 
     const jobId = await submit('tree');
     const pids = await treePids(jobId);
     const asked = Date.now();
-    const response = await fetch(url(`/jobs/${jobId}`), { method: 'DELETE' });
+    const response = await cluster.api(url(`/jobs/${jobId}`), { method: 'DELETE' });
     expect(response.status).to.equal(200);
     expect(await json(response)).to.deep.include({ jobID: jobId, status: 'dismissed' });
     await expectTreeGone(pids, asked + 1000);
-    expect((await fetch(url(`/jobs/${jobId}`))).status).to.equal(404);
+    expect((await cluster.api(url(`/jobs/${jobId}`))).status).to.equal(404);
   });
 
   it('kills the program and its child within a second of an admin kill, and keeps the job as dismissed by admin', async function () {
     const jobId = await submit('tree');
     const pids = await treePids(jobId);
     await untilStatus(jobId, 'running');
-    const stream = new EventStreamReader(await fetch(url(`/jobs/${jobId}/events`)));
+    const stream = new EventStreamReader(await cluster.api(url(`/jobs/${jobId}/events`)));
     expect(JSON.parse((await stream.next())!.data)).to.deep.include({ status: 'running' });
     const asked = Date.now();
     const response = await kill(jobId);
@@ -127,7 +127,7 @@ describe('run control: following and killing runs on a real agent', function () 
     expect(body.job).to.deep.include({ jobID: jobId, status: 'dismissed', message: 'dismissed by admin' });
     await expectTreeGone(pids, asked + 1000);
 
-    expect(await json(await fetch(url(`/jobs/${jobId}`)))).to.deep.include({ status: 'dismissed', message: 'dismissed by admin' });
+    expect(await json(await cluster.api(url(`/jobs/${jobId}`)))).to.deep.include({ status: 'dismissed', message: 'dismissed by admin' });
     expect(record(jobId)).to.deep.include({ status: 'dismissed', dismissedBy: 'admin' });
     const last = await stream.rest();
     expect(last.map((e) => JSON.parse(e.data) as StatusInfo).map((s) => [s.status, s.message])).to.deep.equal([['dismissed', 'dismissed by admin']]);
@@ -183,11 +183,11 @@ describe('run control: following and killing runs on a real agent', function () 
 
     it('is dismissed by DELETE without an agent, and the running job goes on', async function () {
       const jobId = await queue();
-      const response = await fetch(url(`/jobs/${jobId}`), { method: 'DELETE' });
+      const response = await cluster.api(url(`/jobs/${jobId}`), { method: 'DELETE' });
       expect(response.status).to.equal(200);
       expect(await json(response)).to.deep.include({ jobID: jobId, status: 'dismissed' });
       expect(changes.map((job) => [job.status, job.agent, job.dismissedBy])).to.deep.equal([['dismissed', null, null]]);
-      expect((await fetch(url(`/jobs/${jobId}`))).status).to.equal(404);
+      expect((await cluster.api(url(`/jobs/${jobId}`))).status).to.equal(404);
       expect(record(busy)).to.deep.include({ status: 'running' });
     });
   });

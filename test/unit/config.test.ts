@@ -29,3 +29,29 @@ describe('config: upload settings', () => {
     });
   }
 });
+
+describe('config: access and per-user limits', () => {
+  it('lets anyone read but only token holders execute, 16 running and 1000 waiting per user by default', () => {
+    const config = loadServeConfig(SERVE, {});
+    expect([config.anonymousRead, config.anonymousExecute, config.maxRunning, config.maxWaiting]).to.deep.equal([true, false, 16, 1000]);
+  });
+
+  it('takes them from flags before the environment', () => {
+    const env = { OUTPOST_ANONYMOUS_READ: 'false', OUTPOST_ANONYMOUS_EXECUTE: 'true', OUTPOST_MAX_RUNNING: '3', OUTPOST_MAX_WAITING: '0' };
+    const dev = loadDevConfig([], env);
+    expect([dev.anonymousRead, dev.anonymousExecute, dev.maxRunning, dev.maxWaiting]).to.deep.equal([false, true, 3, 0]);
+    const serve = loadServeConfig([...SERVE, '--anonymous-read', 'true', '--anonymous-execute=false', '--max-running', '8', '--max-waiting', '5'], env);
+    expect([serve.anonymousRead, serve.anonymousExecute, serve.maxRunning, serve.maxWaiting]).to.deep.equal([true, false, 8, 5]);
+  });
+
+  for (const [flag, value, message] of [
+    ['--anonymous-read', 'yes', '--anonymous-read (or OUTPOST_ANONYMOUS_READ): must be boolean'],
+    ['--anonymous-execute', '1', '--anonymous-execute (or OUTPOST_ANONYMOUS_EXECUTE): must be boolean'],
+    ['--max-running', '0', '--max-running (or OUTPOST_MAX_RUNNING): must be >= 1'],
+    ['--max-waiting', '-1', '--max-waiting (or OUTPOST_MAX_WAITING): must be >= 0'],
+  ] as const) {
+    it(`refuses ${flag} ${value}`, () => {
+      expect(errorMessage(() => loadServeConfig([...SERVE, `${flag}=${value}`], {}))).to.equal(message);
+    });
+  }
+});

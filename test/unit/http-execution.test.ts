@@ -4,6 +4,7 @@ import { ERROR_TYPES, OutpostError } from '../../src/errors.js';
 import { prefersAsync } from '../../src/http/execution-routes.js';
 import type { OutputValue } from '../../src/protocol/index.js';
 import { problemOf, spec, startHarness, type Harness } from '../helpers/http-harness.js';
+import { TEST_USER } from '../helpers/api.js';
 
 const echo = spec('echo', {
   inputs: { message: { type: 'string' } },
@@ -23,7 +24,7 @@ const RESULTS: Record<string, Record<string, OutputValue>> = {
 };
 
 function post(h: Harness, processId: string, body: unknown, headers: Record<string, string> = {}) {
-  return fetch(`${h.url}/processes/${processId}/execution`, {
+  return h.api(`${h.url}/processes/${processId}/execution`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
@@ -52,7 +53,7 @@ describe('HTTP execution', () => {
         const body = (await response.json()) as Record<string, unknown>;
         expect(body).to.include({ jobID: 'job-1', processID: 'echo', type: 'process', status: 'accepted', progress: 0 });
         expect(h.jobService.submitted).to.deep.equal([
-          { processId: 'echo', inputs: { message: 'hi' }, execution: { response: 'raw' }, owner: 'anonymous' },
+          { processId: 'echo', inputs: { message: 'hi' }, execution: { response: 'raw' }, owner: TEST_USER },
         ]);
       });
     }
@@ -145,7 +146,10 @@ describe('HTTP execution', () => {
 
     it('stops waiting when the client goes away, leaving the job alone', async () => {
       h.jobService.outcome = () => undefined;
-      const request = http.request(`${h.url}/processes/echo/execution`, { method: 'POST', headers: { 'Content-Type': 'application/json' } });
+      const request = http.request(`${h.url}/processes/echo/execution`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${h.userToken}` },
+      });
       request.on('error', () => {});
       request.end(JSON.stringify({ inputs: { message: 'x' } }));
       while (!h.jobs.get('job-1')) await new Promise((resolve) => setTimeout(resolve, 5));
@@ -197,7 +201,7 @@ describe('HTTP execution', () => {
     });
 
     it('takes a request without a body as an empty execute request', async () => {
-      const response = await fetch(`${h.url}/processes/echo/execution`, { method: 'POST', headers: { Prefer: 'respond-async' } });
+      const response = await h.api(`${h.url}/processes/echo/execution`, { method: 'POST', headers: { Prefer: 'respond-async' } });
       expect(response.status).to.equal(201);
       expect(h.jobService.submitted[0]!.inputs).to.deep.equal({});
     });

@@ -21,7 +21,7 @@ describe('HTTP job events (Server-Sent Events)', () => {
   });
 
   async function open(jobId: string): Promise<{ response: Response; reader: EventStreamReader }> {
-    const response = await fetch(`${h.url}/jobs/${jobId}/events`);
+    const response = await h.api(`${h.url}/jobs/${jobId}/events`);
     const reader = new EventStreamReader(response);
     readers.push(reader);
     return { response, reader };
@@ -88,7 +88,7 @@ describe('HTTP job events (Server-Sent Events)', () => {
   });
 
   it('answers an unknown job with no-such-job', async () => {
-    const response = await fetch(`${h.url}/jobs/nope/events`);
+    const response = await h.api(`${h.url}/jobs/nope/events`);
     expect(response.status).to.equal(404);
     expect(await problemOf(response)).to.include({ type: ERROR_TYPES['no-such-job'], detail: "job 'nope' does not exist" });
     expect(h.updates.listenerCount('nope')).to.equal(0);

@@ -52,7 +52,7 @@ describe('HTTP jobs', () => {
   afterEach(() => h.close());
 
   async function list(query: string): Promise<JobList> {
-    const response = await fetch(`${h.url}/jobs${query}`);
+    const response = await h.api(`${h.url}/jobs${query}`);
     expect(response.status, await response.clone().text()).to.equal(200);
     return (await response.json()) as JobList;
   }
@@ -93,7 +93,7 @@ describe('HTTP jobs', () => {
       const next = first.links[1]!.href;
       expect(next).to.equal(`${h.url}/jobs?processID=echo%2Cconvert&limit=2&offset=2`);
 
-      const second = (await (await fetch(next)).json()) as JobList;
+      const second = (await (await h.api(next)).json()) as JobList;
       expect(ids(second)).to.deep.equal(['j2', 'j1']);
       expect(second.links.map((l) => l.rel)).to.deep.equal(['self', 'prev']);
       expect(second.links[1]!.href).to.equal(`${h.url}/jobs?processID=echo%2Cconvert&limit=2&offset=0`);
@@ -114,7 +114,7 @@ describe('HTTP jobs', () => {
       ['limit=0', "query parameter 'limit' must be an integer from 1 to 1000, got '0'"],
     ] as const) {
       it(`refuses ${query}`, async () => {
-        const response = await fetch(`${h.url}/jobs?${query}`);
+        const response = await h.api(`${h.url}/jobs?${query}`);
         expect(response.status).to.equal(400);
         const problem = await problemOf(response);
         expect(problem.type).to.equal(ERROR_TYPES['invalid-parameter']);
@@ -126,7 +126,7 @@ describe('HTTP jobs', () => {
 
   describe('status', () => {
     it('describes a finished job with a link to its results', async () => {
-      const body = await (await fetch(`${h.url}/jobs/j1`)).json();
+      const body = await (await h.api(`${h.url}/jobs/j1`)).json();
       expect(body).to.deep.equal({
         jobID: 'j1',
         processID: 'echo',
@@ -146,16 +146,16 @@ describe('HTTP jobs', () => {
     });
 
     it('leaves out what has not happened yet, and says why a job failed', async () => {
-      const running = (await (await fetch(`${h.url}/jobs/j3`)).json()) as Record<string, unknown>;
+      const running = (await (await h.api(`${h.url}/jobs/j3`)).json()) as Record<string, unknown>;
       expect(running).to.not.have.any.keys('finished', 'message');
       expect(running).to.include({ status: 'running', progress: 42, started: at(200) });
       expect((running['links'] as Link[]).map((l) => l.rel)).to.deep.equal(['self']);
-      const failed = (await (await fetch(`${h.url}/jobs/j2`)).json()) as Record<string, unknown>;
+      const failed = (await (await h.api(`${h.url}/jobs/j2`)).json()) as Record<string, unknown>;
       expect(failed['message']).to.equal('ran longer than 2 seconds');
     });
 
     it('answers an unknown job with no-such-job', async () => {
-      const response = await fetch(`${h.url}/jobs/nope`);
+      const response = await h.api(`${h.url}/jobs/nope`);
       expect(response.status).to.equal(404);
       expect(await problemOf(response)).to.deep.equal({ type: NO_SUCH_JOB, title: 'No such job', status: 404, detail: "job 'nope' does not exist" });
     });
@@ -163,7 +163,7 @@ describe('HTTP jobs', () => {
 
   describe('results', () => {
     it('answers the requested outputs of a successful job', async () => {
-      const response = await fetch(`${h.url}/jobs/j1/results`);
+      const response = await h.api(`${h.url}/jobs/j1/results`);
       expect(response.status).to.equal(200);
       expect(await response.json()).to.deep.equal({ message: 'hi' });
     });
@@ -172,14 +172,14 @@ describe('HTTP jobs', () => {
       h.jobs.create(
         jobRecord('raw', { status: 'successful', execution: { response: 'raw' }, results: { message: { value: 'plain' } } }),
       );
-      const response = await fetch(`${h.url}/jobs/raw/results`);
+      const response = await h.api(`${h.url}/jobs/raw/results`);
       expect(response.headers.get('content-type')).to.equal('text/plain; charset=utf-8');
       expect(await response.text()).to.equal('plain');
     });
 
     for (const id of ['j3', 'j4']) {
       it(`answers result-not-ready for an unfinished job (${id})`, async () => {
-        const response = await fetch(`${h.url}/jobs/${id}/results`);
+        const response = await h.api(`${h.url}/jobs/${id}/results`);
         expect(response.status).to.equal(404);
         const status = id === 'j3' ? 'running' : 'accepted';
         expect(await problemOf(response)).to.deep.equal({
@@ -192,7 +192,7 @@ describe('HTTP jobs', () => {
     }
 
     it("answers a failed job's results with its failure", async () => {
-      const response = await fetch(`${h.url}/jobs/j2/results`);
+      const response = await h.api(`${h.url}/jobs/j2/results`);
       expect(response.status).to.equal(500);
       expect(await problemOf(response)).to.deep.include({
         type: ERROR_TYPES['job-failed'],
@@ -203,11 +203,11 @@ describe('HTTP jobs', () => {
 
     it('answers a job without agents to run it with 503', async () => {
       h.jobs.create(jobRecord('lost', { status: 'failed', error: { code: 'agent-lost', message: 'agent went away' } }));
-      expect((await fetch(`${h.url}/jobs/lost/results`)).status).to.equal(503);
+      expect((await h.api(`${h.url}/jobs/lost/results`)).status).to.equal(503);
     });
 
     it('answers a dismissed job with no-such-job', async () => {
-      const response = await fetch(`${h.url}/jobs/j5/results`);
+      const response = await h.api(`${h.url}/jobs/j5/results`);
       expect(response.status).to.equal(404);
       expect(await problemOf(response)).to.include({ type: NO_SUCH_JOB, detail: "job 'j5' was dismissed; it has no results" });
     });
@@ -215,15 +215,15 @@ describe('HTTP jobs', () => {
 
   describe('dismiss', () => {
     it('dismisses through the job service and answers the dismissed status', async () => {
-      const response = await fetch(`${h.url}/jobs/j3`, { method: 'DELETE' });
+      const response = await h.api(`${h.url}/jobs/j3`, { method: 'DELETE' });
       expect(response.status).to.equal(200);
       expect(await response.json()).to.deep.include({ jobID: 'j3', status: 'dismissed' });
       expect(h.jobService.dismissed).to.deep.equal(['j3']);
-      expect((await fetch(`${h.url}/jobs/j3`)).status).to.equal(404);
+      expect((await h.api(`${h.url}/jobs/j3`)).status).to.equal(404);
     });
 
     it('answers an unknown job with no-such-job without calling the job service', async () => {
-      const response = await fetch(`${h.url}/jobs/nope`, { method: 'DELETE' });
+      const response = await h.api(`${h.url}/jobs/nope`, { method: 'DELETE' });
       expect(response.status).to.equal(404);
       expect(await problemOf(response)).to.include({ type: NO_SUCH_JOB, detail: "job 'nope' does not exist" });
       expect(h.jobService.dismissed).to.deep.equal([]);
@@ -232,13 +232,13 @@ describe('HTTP jobs', () => {
 
   describe('admin kill', () => {
     it('kills through the job service in the name of admin and keeps the job', async () => {
-      const response = await fetch(`${h.url}/admin/jobs/j3/kill`, { method: 'POST' });
+      const response = await h.adminApi(`${h.url}/admin/jobs/j3/kill`, { method: 'POST' });
       expect(response.status).to.equal(200);
       const body = (await response.json()) as { job: Record<string, unknown>; dismissedBy: string };
       expect(body.dismissedBy).to.equal('admin');
       expect(body.job).to.deep.include({ jobID: 'j3', status: 'dismissed', message: 'dismissed by admin' });
       expect(h.jobService.killed).to.deep.equal([['j3', 'admin']]);
-      expect(await (await fetch(`${h.url}/jobs/j3`)).json()).to.deep.include({ status: 'dismissed', message: 'dismissed by admin' });
+      expect(await (await h.api(`${h.url}/jobs/j3`)).json()).to.deep.include({ status: 'dismissed', message: 'dismissed by admin' });
     });
   });
 });

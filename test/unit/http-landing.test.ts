@@ -84,7 +84,8 @@ describe('HTTP landing page, conformance, API definition and probes', () => {
       openapi: string;
       servers: { url: string }[];
       paths: Record<string, Record<string, any>>;
-      components: { schemas: Record<string, unknown> };
+      security: Record<string, string[]>[];
+      components: { schemas: Record<string, unknown>; securitySchemes: Record<string, unknown> };
     };
     expect(api.openapi).to.equal('3.0.3');
     expect(api.servers[0]?.url).to.equal(h.url);
@@ -104,6 +105,8 @@ describe('HTTP landing page, conformance, API definition and probes', () => {
     ]);
     expect(api.paths['/jobs/{jobId}']).to.have.keys('get', 'delete');
     expect(api.components.schemas).to.include.keys('statusInfo', 'jobList', 'exception', 'processList', 'execute', 'results');
+    expect(api.security).to.deep.equal([{ bearer: [] }, {}]);
+    expect(api.components.securitySchemes['bearer']).to.include({ type: 'http', scheme: 'bearer' });
 
     const execute = api.paths['/processes/echo/execution']!['post'];
     const inputs = execute.requestBody.content['application/json'].schema.properties.inputs;

@@ -152,7 +152,7 @@ describe('HTTP uploads of output files', () => {
     });
 
     it('streams a stored file as an attachment with its media type and length', async () => {
-      const response = await fetch(`${h.url}/jobs/j1/results/image`);
+      const response = await h.api(`${h.url}/jobs/j1/results/image`);
       expect(response.status).to.equal(200);
       expect(response.headers.get('content-type')).to.equal('image/png');
       expect(response.headers.get('content-length')).to.equal('9');
@@ -162,13 +162,13 @@ describe('HTTP uploads of output files', () => {
     });
 
     it('answers a value output with the value itself', async () => {
-      const response = await fetch(`${h.url}/jobs/j1/results/log`);
+      const response = await h.api(`${h.url}/jobs/j1/results/log`);
       expect(response.headers.get('content-type')).to.equal('text/plain; charset=utf-8');
       expect(await response.text()).to.equal('converted');
     });
 
     it('lists the file in the results document as an absolute link', async () => {
-      const document = await (await fetch(`${h.url}/jobs/j1/results`)).json();
+      const document = await (await h.api(`${h.url}/jobs/j1/results`)).json();
       expect(document).to.deep.equal({ image: { href: `${h.url}/jobs/j1/results/image`, type: 'image/png' }, log: 'converted' });
     });
 
@@ -177,7 +177,7 @@ describe('HTTP uploads of output files', () => {
       ['an unfinished job', '/jobs/gone/results/image', 'result-not-ready', "job 'gone' is running; its results are not ready yet"],
     ] as const) {
       it(`answers 404 for ${what}`, async () => {
-        const response = await fetch(`${h.url}${target}`);
+        const response = await h.api(`${h.url}${target}`);
         expect(response.status).to.equal(404);
         const problem = await problemOf(response);
         expect([problem.type, problem.detail]).to.deep.equal([ERROR_TYPES[type], detail]);
@@ -186,7 +186,7 @@ describe('HTTP uploads of output files', () => {
 
     it('answers 404 when the stored file is gone', async () => {
       await h.results.remove('j1');
-      const response = await fetch(`${h.url}/jobs/j1/results/image`);
+      const response = await h.api(`${h.url}/jobs/j1/results/image`);
       expect(response.status).to.equal(404);
       expect((await problemOf(response)).detail).to.equal("the file of output 'image' of job 'j1' is no longer stored");
     });

@@ -104,6 +104,21 @@ describe('JobStore', () => {
     it('filters by agent', () => {
       expect(list({ agent: 'w2' })).to.deep.equal(['c', 'b']);
     });
+    it('filters by a bare JID across the resources of its account, and by a full JID exactly', () => {
+      store.create(job('f', { agent: 'w3@example.org/a', created: at(50) }));
+      store.create(job('g', { agent: 'w3@example.org/b', created: at(60) }));
+      store.create(job('h', { agent: 'w3@example.org/a/x', created: at(70) }));
+      store.create(job('i', { agent: 'w3@example.orgy/a', created: at(80) }));
+      expect(list({ agent: 'w3@example.org' })).to.deep.equal(['h', 'g', 'f']);
+      expect(list({ agent: 'w3@example.org/a' })).to.deep.equal(['f']);
+    });
+    it('counts the unfinished jobs handed to each agent', () => {
+      store.create(job('f', { status: 'accepted', agent: 'w1' }));
+      expect([...store.assignedPerAgent()].sort()).to.deep.equal([
+        ['w1', 2],
+        ['w2', 1],
+      ]);
+    });
     it('filters by an inclusive created interval with either end open', () => {
       expect(list({ createdFrom: at(20), createdTo: at(30) })).to.deep.equal(['c', 'b']);
       expect(list({ createdFrom: at(30) })).to.deep.equal(['e', 'd', 'c']);

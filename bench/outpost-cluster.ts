@@ -1,0 +1,111 @@
+import { randomBytes } from 'node:crypto';
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { PrivateProsody } from '../src/dev/private-prosody.js';
+import { smallEnv, startProcess, type StartedProcess } from './child-process.js';
+import type { CleanupStack } from './cleanup.js';
+import { childPidsMatching } from './process-cpu.js';
+import { CONFIG_ENV, OrchestratorClient, type BenchOrchestratorConfig } from './orchestrator-ipc.js';
+import { distBench, repoRoot } from './paths.js';
+
+export const BENCH_PROCESS = 'noop';
+const DOMAIN = 'bench.outpost';
+
+export interface ClusterOptions {
+  agents: number;
+  slotsPerAgent: number;
+  cpuProfileDir: string | undefined;
+}
+
+export interface OutpostCluster {
+  orchestrator: OrchestratorClient;
+  agents: StartedProcess[];
+  /** Process trees whose CPU use is reported, by part. */
+  cpuParts: Record<string, (number | 'self')[]>;
+}
+
+const profileArgs = (dir: string | undefined, name: string) => (dir ? ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', `${name}.cpuprofile`] : []);
+
+/**
+ * A private Prosody, the orchestrator and the agents, each in a process of its own as on a real
+ * deployment; agents offer only the `noop` service. Everything is stopped through `stack`.
+ */
+export async function startOutpostCluster(options: ClusterOptions, stack: CleanupStack): Promise<OutpostCluster> {
+  const root = await mkdtemp(path.join(os.tmpdir(), 'outpost-bench-'));
+  stack.add('temp dir', () => rm(root, { recursive: true, force: true }));
+  const services = path.join(root, 'services');
+  await mkdir(services);
+  await copyFile(path.join(repoRoot, 'services.d', `${BENCH_PROCESS}.properties`), path.join(services, `${BENCH_PROCESS}.properties`));
+
+  const prosodyDir = path.join(root, 'prosody');
+  const prosody = new PrivateProsody({ dir: prosodyDir, host: '127.0.0.1', domain: DOMAIN, logger: pino({ level: 'warn' }, pino.destination(2)) });
+  stack.add('prosody', () => prosody.stop());
+  await prosody.start();
+
+  const config: BenchOrchestratorConfig = {
+    host: '127.0.0.1',
+    httpPort: 0,
+    dataDir: path.join(root, 'orchestrator'),
+    logLevel: 'warn',
+    agentGrace: 30,
+    pingInterval: 15,
+    // The load generator is one anonymous client; per-user limits would cap what is measured.
+    anonymousRead: true,
+    anonymousExecute: true,
+    maxRunning: Number.MAX_SAFE_INTEGER,
+    maxWaiting: Number.MAX_SAFE_INTEGER,
+    agentDomains: [DOMAIN],
+    xmppServer: prosody.componentService,
+    componentJid: prosody.componentDomain,
+    componentSecret: prosody.componentSecret,
+  };
+  const orchestratorProcess = startProcess(
+    'orchestrator',
+    process.execPath,
+    [...profileArgs(options.cpuProfileDir, 'orchestrator'), path.join(distBench, 'orchestrator-process.js')],
+    { env: smallEnv({ [CONFIG_ENV]: JSON.stringify(config) }), ipc: true },
+  );
+  stack.add('orchestrator', () => orchestratorProcess.stop());
+  const orchestrator = await OrchestratorClient.attach(orchestratorProcess, 20_000);
+
+  const agents: StartedProcess[] = [];
+  for (let i = 1; i <= options.agents; i++) {
+    const name = `bench-agent-${i}`;
+    const password = randomBytes(12).toString('base64url');
+    await prosody.registerAccount(name, password);
+    const workDir = path.join(root, name);
+    await mkdir(workDir);
+    const agent = startProcess(
+      name,
+      process.execPath,
+      [
+        ...profileArgs(options.cpuProfileDir, name),
+        path.join(repoRoot, 'bin', 'outpost-agent.js'),
+        ...['--server', prosody.clientService, '--jid', `${name}@${DOMAIN}/agent`, '--services', services],
+        ...['--work-dir', workDir, '--slots', String(options.slotsPerAgent), '--log-level', 'warn'],
+      ],
+      { env: smallEnv({ OUTPOST_AGENT_PASSWORD: password }) },
+    );
+    stack.add(name, () => agent.stop(10_000));
+    agents.push(agent);
+  }
+  try {
+    await orchestrator.request({ type: 'await-agents', processId: BENCH_PROCESS, count: options.agents, timeoutMs: 30_000 });
+  } catch (error) {
+    const said = agents.map((agent) => `${agent.name}: ${agent.output() || '(nothing)'}`).join('\n');
+    throw new Error(`${(error as Error).message}\n${said}`);
+  }
+  const pid = (started: StartedProcess) => started.child.pid ?? 0;
+  return {
+    orchestrator,
+    agents,
+    cpuParts: {
+      orchestrator: [pid(orchestratorProcess)],
+      agents: agents.map(pid),
+      prosody: childPidsMatching(prosodyDir),
+      loadGenerator: ['self'],
+    },
+  };
+}

@@ -1,0 +1,96 @@
+import { performance } from 'node:perf_hooks';
+import { closedLoop } from './closed-loop.js';
+import { expectStatus, HttpClient } from './http-client.js';
+import { BENCH_PROCESS, type OutpostCluster } from './outpost-cluster.js';
+import type { BenchParams } from './params.js';
+import { CpuMeter, cpuReport } from './process-cpu.js';
+import { perSecond, summarize } from './stats.js';
+
+const EXECUTE = `/processes/${BENCH_PROCESS}/execution`;
+const seconds = (ms: number) => Math.round(ms) / 1000;
+
+async function executeSync(client: HttpClient): Promise<void> {
+  const answer = expectStatus(await client.request('POST', EXECUTE, { inputs: {} }), 200, 'sync execution');
+  if (!answer.body.includes('PROGRESS 50')) throw new Error(`sync execution: unexpected result ${answer.body.slice(0, 200)}`);
+}
+
+async function executeAsync(client: HttpClient): Promise<string> {
+  const answer = expectStatus(await client.request('POST', EXECUTE, { inputs: {} }, { prefer: 'respond-async' }), 201, 'async execution');
+  const id = String(answer.headers.location ?? '').split('/').pop();
+  if (!id) throw new Error('async execution: 201 without a Location');
+  return id;
+}
+
+/** Untimed jobs, so that sockets, statements and JIT are warm before anything is measured. */
+export async function warmUp(cluster: OutpostCluster, params: BenchParams): Promise<void> {
+  if (params.warmup === 0) return;
+  const client = new HttpClient(cluster.orchestrator.url, params.concurrency);
+  try {
+    const result = await closedLoop({ count: params.warmup, concurrency: params.concurrency, timeLimitMs: params.phaseSeconds * 1000, operation: () => executeSync(client) });
+    if (result.errors > 0) throw new Error(`warm-up failed ${result.errors} times: ${result.firstError}`);
+  } finally {
+    client.close();
+  }
+}
+
+/** `syncJobs` sync executions by `concurrency` clients, each waiting for its result before the next. */
+export async function syncScenario(cluster: OutpostCluster, params: BenchParams) {
+  const client = new HttpClient(cluster.orchestrator.url, params.concurrency);
+  try {
+    const since = new Date().toISOString();
+    const cpu = new CpuMeter(cluster.cpuParts);
+    cpu.start();
+    const run = await closedLoop({ count: params.syncJobs, concurrency: params.concurrency, timeLimitMs: params.phaseSeconds * 1000, operation: () => executeSync(client) });
+    return {
+      jobs: run.completed,
+      errors: run.errors,
+      firstError: run.firstError,
+      stoppedByTimeLimit: run.timedOut,
+      elapsedSeconds: seconds(run.elapsedMs),
+      jobsPerSecond: perSecond(run.completed, run.elapsedMs),
+      latencyMs: summarize(run.latenciesMs),
+      cpu: cpuReport(cpu.stop(), run.completed, run.elapsedMs),
+      orchestratorView: await cluster.orchestrator.request({ type: 'job-timings', since }),
+    };
+  } finally {
+    client.close();
+  }
+}
+
+/** `asyncJobs` submitted by `concurrency` clients, then awaited: jobs per second from first submit to last finish. */
+export async function asyncScenario(cluster: OutpostCluster, params: BenchParams) {
+  const client = new HttpClient(cluster.orchestrator.url, params.concurrency);
+  try {
+    const since = new Date().toISOString();
+    const ids: string[] = [];
+    const cpu = new CpuMeter(cluster.cpuParts);
+    cpu.start();
+    const started = performance.now();
+    const submit = await closedLoop({
+      count: params.asyncJobs,
+      concurrency: params.concurrency,
+      timeLimitMs: params.phaseSeconds * 1000,
+      operation: async () => void ids.push(await executeAsync(client)),
+    });
+    // Submitting and waiting share one phase budget, so the phase stays bounded like the others.
+    const remainingMs = Math.max(1000, Math.round(params.phaseSeconds * 1000 - (performance.now() - started)));
+    const waited = await cluster.orchestrator.request({ type: 'await-jobs', ids, timeoutMs: remainingMs });
+    const elapsedMs = performance.now() - started;
+    const cpuUsed = cpu.stop();
+    return {
+      submitted: submit.completed,
+      submitErrors: submit.errors,
+      firstError: submit.firstError,
+      submitPerSecond: perSecond(submit.completed, submit.elapsedMs),
+      submitLatencyMs: summarize(submit.latenciesMs),
+      finished: waited.finished,
+      unfinished: waited.unfinished,
+      elapsedSeconds: seconds(elapsedMs),
+      jobsPerSecond: perSecond(waited.finished, elapsedMs),
+      cpu: cpuReport(cpuUsed, waited.finished, elapsedMs),
+      orchestratorView: await cluster.orchestrator.request({ type: 'job-timings', since }),
+    };
+  } finally {
+    client.close();
+  }
+}

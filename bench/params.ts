@@ -1,0 +1,68 @@
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+
+export interface BenchParams {
+  /** Sync executions measured (after the warm-up). */
+  syncJobs: number;
+  /** Async jobs submitted, then awaited. */
+  asyncJobs: number;
+  /** Requests (or peer tasks) in flight at once. */
+  concurrency: number;
+  /** Untimed jobs run first on each system, so connections, caches and pools are warm. */
+  warmup: number;
+  /** Each measured phase stops after this many seconds even if not all jobs were issued. */
+  phaseSeconds: number;
+  agents: number;
+  slotsPerAgent: number;
+  /** Celery prefork pool size. */
+  peerWorkers: number;
+  peer: 'celery' | 'none';
+  /** When set, the orchestrator and agents write V8 CPU profiles here. */
+  cpuProfileDir: string | undefined;
+}
+
+const FLAGS = {
+  'sync-jobs': { env: 'BENCH_SYNC_JOBS', default: '2000' },
+  'async-jobs': { env: 'BENCH_ASYNC_JOBS', default: '2000' },
+  concurrency: { env: 'BENCH_CONCURRENCY', default: '8' },
+  warmup: { env: 'BENCH_WARMUP', default: '200' },
+  'phase-seconds': { env: 'BENCH_PHASE_SECONDS', default: '30' },
+  agents: { env: 'BENCH_AGENTS', default: '2' },
+  slots: { env: 'BENCH_SLOTS', default: String(os.availableParallelism()) },
+  'peer-workers': { env: 'BENCH_PEER_WORKERS', default: '2' },
+  peer: { env: 'BENCH_PEER', default: 'celery' },
+  'cpu-prof': { env: 'BENCH_CPU_PROF', default: '' },
+} as const;
+
+export const USAGE = `usage: npm run bench -- [flags]   (each flag also as the environment variable shown;
+--slots is per agent and defaults to the number of cores)
+${Object.entries(FLAGS)
+  .map(([flag, { env, default: value }]) => `  --${flag.padEnd(14)} ${env.padEnd(20)} default ${value || '(off)'}`)
+  .join('\n')}`;
+
+function count(name: string, raw: string, min: number, max: number): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`--${name} must be an integer from ${min} to ${max} (got '${raw}')`);
+  return value;
+}
+
+/** Flags, then BENCH_* environment variables, then defaults small enough for a run of a few minutes. */
+export function loadParams(argv: string[], env: NodeJS.ProcessEnv): BenchParams {
+  const options = Object.fromEntries(Object.keys(FLAGS).map((flag) => [flag, { type: 'string' as const }]));
+  const { values } = parseArgs({ args: argv, options, strict: true });
+  const pick = (flag: keyof typeof FLAGS): string => (values[flag] as string | undefined) ?? env[FLAGS[flag].env] ?? FLAGS[flag].default;
+  const peer = pick('peer');
+  if (peer !== 'celery' && peer !== 'none') throw new Error(`--peer must be 'celery' or 'none' (got '${peer}')`);
+  return {
+    syncJobs: count('sync-jobs', pick('sync-jobs'), 1, 1_000_000),
+    asyncJobs: count('async-jobs', pick('async-jobs'), 1, 100_000),
+    concurrency: count('concurrency', pick('concurrency'), 1, 1000),
+    warmup: count('warmup', pick('warmup'), 0, 100_000),
+    phaseSeconds: count('phase-seconds', pick('phase-seconds'), 1, 600),
+    agents: count('agents', pick('agents'), 1, 64),
+    slotsPerAgent: count('slots', pick('slots'), 1, 1024),
+    peerWorkers: count('peer-workers', pick('peer-workers'), 1, 64),
+    peer,
+    cpuProfileDir: pick('cpu-prof') || undefined,
+  };
+}

@@ -1,0 +1,97 @@
+import { celeryPeer, type PeerReport } from './celery-peer.js';
+import { CleanupStack, stopOnSignals } from './cleanup.js';
+import { machineFacts } from './machine.js';
+import { startOutpostCluster } from './outpost-cluster.js';
+import { asyncScenario, syncScenario, warmUp } from './outpost-scenarios.js';
+import { loadParams, USAGE, type BenchParams } from './params.js';
+import { ratio } from './stats.js';
+
+/*
+ * `npm run bench`: Outpost's own figures, then the peer's (Celery + RabbitMQ) with the same
+ * counts and concurrency, one after the other so they never share the cores, and their ratios.
+ * One JSON document goes to stdout; notes go to stderr.
+ */
+
+const note = (text: string) => process.stderr.write(`bench: ${text}\n`);
+/** A failed part becomes `{error}` in the report, and the run's exit code says something failed. */
+const failed = (error: unknown) => {
+  process.exitCode = 1;
+  note(`failed: ${(error as Error).message}`);
+  return { error: (error as Error).message };
+};
+
+type Figures = { jobsPerSecond?: number; latencyMs?: { p50: number; p99: number } | null };
+
+/** Outpost's scenarios on one cluster; a scenario that fails is reported as such and the others still run. */
+async function outpostFigures(params: BenchParams, stack: CleanupStack) {
+  return stack.scoped('outpost', async (scope) => {
+    note(`starting Prosody, the orchestrator and ${params.agents} agent(s) with ${params.slotsPerAgent} slot(s) each`);
+    const cluster = await startOutpostCluster(params, scope);
+    note(`warming up with ${params.warmup} jobs`);
+    await warmUp(cluster, params);
+    note(`outpost.sync: ${params.syncJobs} jobs, ${params.concurrency} at a time`);
+    const sync = await syncScenario(cluster, params).catch(failed);
+    if (!('error' in sync)) note(`  ${sync.jobsPerSecond} jobs/s, p50 ${sync.latencyMs?.p50} ms, ${sync.errors} errors`);
+    note(`outpost.async: ${params.asyncJobs} jobs submitted, then awaited`);
+    const async = await asyncScenario(cluster, params).catch(failed);
+    if (!('error' in async)) note(`  ${async.jobsPerSecond} jobs/s end to end, ${async.unfinished} unfinished`);
+    return { sync, async };
+  });
+}
+
+async function peerFigures(params: BenchParams, stack: CleanupStack): Promise<PeerReport | { available: true; error: string }> {
+  if (params.peer === 'none') return { available: false, reason: 'skipped (--peer none)' };
+  note(`peer.celery: private RabbitMQ, Celery prefork ${params.peerWorkers}, same jobs`);
+  try {
+    const report = await stack.scoped('peer', (scope) => celeryPeer(params, scope));
+    if (!report.available) note(`peer not available: ${report.reason}`);
+    return report;
+  } catch (error) {
+    return { available: true, ...failed(error) };
+  }
+}
+
+function ratios(outpost: { sync?: Figures; async?: Figures }, peer: { sync?: Figures; async?: Figures }) {
+  return {
+    meaning: 'Outpost divided by the peer, same run: throughput above 1 and latency below 1 favour Outpost',
+    syncThroughput: ratio(outpost.sync?.jobsPerSecond, peer.sync?.jobsPerSecond),
+    syncLatencyP50: ratio(outpost.sync?.latencyMs?.p50, peer.sync?.latencyMs?.p50),
+    syncLatencyP99: ratio(outpost.sync?.latencyMs?.p99, peer.sync?.latencyMs?.p99),
+    asyncThroughput: ratio(outpost.async?.jobsPerSecond, peer.async?.jobsPerSecond),
+  };
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help')) return void process.stdout.write(`${USAGE}\n`);
+  let params: BenchParams;
+  try {
+    params = loadParams(argv, process.env);
+  } catch (error) {
+    process.stderr.write(`bench: ${(error as Error).message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  const stack = new CleanupStack();
+  stopOnSignals(stack);
+  const report: Record<string, unknown> = {
+    machine: machineFacts(),
+    parameters: {
+      ...params,
+      totalSlots: params.agents * params.slotsPerAgent,
+      job: '/bin/echo PROGRESS 50, one progress update (Outpost service noop; Celery task bench.noop)',
+      layout: 'Prosody, orchestrator, each agent and the HTTP load generator run as separate processes on this machine',
+    },
+  };
+  try {
+    const outpost = await outpostFigures(params, stack).catch(failed);
+    const peer = await peerFigures(params, stack);
+    report['outpost'] = outpost;
+    report['peer'] = { celery: peer };
+    report['ratios'] = ratios(outpost as { sync?: Figures; async?: Figures }, peer as { sync?: Figures; async?: Figures });
+  } finally {
+    await stack.run();
+  }
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+}
+
+await main();

@@ -1,0 +1,110 @@
+import type { Router } from '@koa/router';
+import type { Middleware } from 'koa';
+import { OutpostError } from '../errors.js';
+import type { Limits } from '../jobs/owner-limits.js';
+import { ROLES, userNameProblem, type LimitOverrides, type Role, type UserRecord, type UserStore } from '../store/user-store.js';
+import { checkBody } from './admin-bodies.js';
+import { absoluteUrl, selfLink } from './links.js';
+
+export interface AdminUsersDeps {
+  users: UserStore;
+  jsonBody: Middleware;
+  /** The limits of users without overrides. */
+  defaultLimits: Limits;
+  /** Called after a user's limits changed: a raised running limit lets waiting jobs start. */
+  limitsChanged: () => void;
+}
+
+const NEW_USER = {
+  type: 'object',
+  properties: { name: { type: 'string' }, role: { enum: ROLES } },
+  required: ['name'],
+  additionalProperties: false,
+} as const;
+
+const NEW_TOKEN = {
+  type: 'object',
+  properties: { label: { type: 'string', maxLength: 200 } },
+  additionalProperties: false,
+} as const;
+
+const LIMITS = {
+  type: 'object',
+  properties: {
+    maxRunning: { type: ['integer', 'null'], minimum: 1 },
+    maxWaiting: { type: ['integer', 'null'], minimum: 0 },
+  },
+  required: ['maxRunning', 'maxWaiting'],
+  additionalProperties: false,
+} as const;
+
+const userPath = (name: string) => `/admin/users/${encodeURIComponent(name)}`;
+
+function existingUser(users: UserStore, name: string): UserRecord {
+  const user = users.get(name);
+  if (!user) throw new OutpostError('not-found', 404, `user '${name}' does not exist`);
+  return user;
+}
+
+function limitsView(user: UserRecord, defaults: Limits) {
+  const { maxRunning, maxWaiting } = user.limits;
+  return { maxRunning, maxWaiting, effective: { maxRunning: maxRunning ?? defaults.maxRunning, maxWaiting: maxWaiting ?? defaults.maxWaiting } };
+}
+
+/**
+ * Users, their tokens and their limits (SPEC §5, admin API). A token is shown once, in the answer
+ * that creates it; listings show ids and labels only.
+ */
+export function adminUsersRoutes(router: Router, deps: AdminUsersDeps): void {
+  const { users } = deps;
+
+  router.get('/admin/users', (ctx) => {
+    ctx.body = { users: users.list(), links: [selfLink(ctx, 'users')] };
+  });
+
+  router.post('/admin/users', deps.jsonBody, (ctx) => {
+    const body = checkBody<{ name: string; role?: Role }>(NEW_USER, ctx.request.body);
+    const problem = userNameProblem(body.name);
+    if (problem) throw new OutpostError('bad-request', 400, problem);
+    const user = users.create(body.name, body.role ?? 'user');
+    if (!user) throw new OutpostError('conflict', 409, `user '${body.name}' already exists`);
+    ctx.status = 201;
+    ctx.set('Location', absoluteUrl(ctx, userPath(user.name)));
+    ctx.body = user;
+  });
+
+  router.get('/admin/users/:name', (ctx) => {
+    ctx.body = existingUser(users, ctx.params['name']!);
+  });
+
+  router.post('/admin/users/:name/tokens', deps.jsonBody, (ctx) => {
+    const user = existingUser(users, ctx.params['name']!);
+    const body = checkBody<{ label?: string }>(NEW_TOKEN, ctx.request.body);
+    ctx.status = 201;
+    // The only time the token is ever shown; no cache may keep it.
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = users.issueToken(user.name, body.label ?? null);
+  });
+
+  router.get('/admin/users/:name/tokens', (ctx) => {
+    ctx.body = { tokens: users.tokens(existingUser(users, ctx.params['name']!).name) };
+  });
+
+  router.delete('/admin/tokens/:id', (ctx) => {
+    const token = users.revokeToken(ctx.params['id']!);
+    if (!token) throw new OutpostError('not-found', 404, `token '${ctx.params['id']}' does not exist`);
+    ctx.body = token;
+  });
+
+  router.get('/admin/users/:name/limits', (ctx) => {
+    ctx.body = limitsView(existingUser(users, ctx.params['name']!), deps.defaultLimits);
+  });
+
+  router.put('/admin/users/:name/limits', deps.jsonBody, (ctx) => {
+    const name = existingUser(users, ctx.params['name']!).name;
+    const limits = checkBody<LimitOverrides>(LIMITS, ctx.request.body);
+    const user = users.setLimits(name, limits)!;
+    deps.limitsChanged();
+    ctx.body = limitsView(user, deps.defaultLimits);
+  });
+}

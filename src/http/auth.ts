@@ -1,0 +1,92 @@
+import type { Context, Middleware } from 'koa';
+import { OutpostError } from '../errors.js';
+import type { Role, UserStore } from '../store/user-store.js';
+
+/** The caller of a request with a valid token; requests without one have none. */
+export interface RequestUser {
+  name: string;
+  role: Role;
+}
+
+/** Which requests may be made without a token (SPEC §5). */
+export interface AccessPolicy {
+  /** The landing page, conformance, the API definition and documentation, and processes. */
+  anonymousRead: boolean;
+  /** Executing processes and the jobs API; such jobs are owned by `anonymous`. */
+  anonymousExecute: boolean;
+}
+
+export const DEFAULT_ACCESS: AccessPolicy = { anonymousRead: true, anonymousExecute: false };
+
+/**
+ * - `open`: probes and metrics; uploads, which carry a per-job token of their own; the admin web
+ *   page, which holds no data and asks the admin API with a token the admin types in.
+ * - `admin`: an admin token, always.
+ * - `execute`: executing and `/jobs*`; a token unless anonymous execution is on.
+ * - `read`: everything else (the landing page, `/conformance`, `/api*`, `/processes*`, unknown paths).
+ */
+export type RouteClass = 'open' | 'read' | 'execute' | 'admin';
+
+const OPEN = new Set(['/healthz', '/readyz', '/metrics']);
+
+/** The router matches paths case-insensitively and with a trailing slash, so the classes do as well. */
+export function routeClass(path: string): RouteClass {
+  const p = path.toLowerCase().replace(/\/+$/, '') || '/';
+  const under = (prefix: string) => p === prefix || p.startsWith(`${prefix}/`);
+  if (OPEN.has(p) || under('/uploads') || under('/admin/ui')) return 'open';
+  if (under('/admin')) return 'admin';
+  if (under('/jobs') || /^\/processes\/[^/]+\/execution$/.test(p)) return 'execute';
+  return 'read';
+}
+
+const REALM = 'Bearer realm="outpost"';
+const SEND_TOKEN = "send the header 'Authorization: Bearer <token>'";
+
+function unauthorized(detail: string, invalidToken = false): OutpostError {
+  return new OutpostError('unauthorized', 401, detail, {
+    headers: { 'WWW-Authenticate': invalidToken ? `${REALM}, error="invalid_token"` : REALM },
+  });
+}
+
+const NEEDS_TOKEN: Record<Exclude<RouteClass, 'open'>, string> = {
+  read: `this server answers only requests with a token; ${SEND_TOKEN}`,
+  execute: `executing processes and the jobs API need a token; ${SEND_TOKEN}`,
+  admin: `the admin API needs an admin token; ${SEND_TOKEN}`,
+};
+
+/** The caller named by the Authorization header, undefined without one. */
+function caller(ctx: Context, users: UserStore): RequestUser | undefined {
+  const header = ctx.get('Authorization');
+  if (header === '') return undefined;
+  const token = /^Bearer +(\S+) *$/i.exec(header)?.[1];
+  if (!token) throw unauthorized("the Authorization header must be 'Bearer <token>'", true);
+  const result = users.authenticate(token);
+  if (!result.ok) throw unauthorized(result.reason === 'revoked' ? 'token has been revoked' : 'token is not valid', true);
+  return result.user;
+}
+
+/**
+ * Authenticates bearer tokens (looked up on every request, so a revoked token fails at once) and
+ * applies SPEC §5: sets `ctx.state.user` for a valid token, refuses a bad one with 401, and refuses
+ * a request its caller may not make with 401 (no token) or 403 (not an admin).
+ */
+export function authentication(users: UserStore, policy: AccessPolicy): Middleware {
+  return async (ctx, next) => {
+    const routes = routeClass(ctx.path);
+    if (routes === 'open') return next();
+    const user = caller(ctx, users);
+    if (!user) {
+      const allowed = routes === 'read' ? policy.anonymousRead : routes === 'execute' && policy.anonymousExecute;
+      if (!allowed) throw unauthorized(NEEDS_TOKEN[routes]);
+    } else if (routes === 'admin' && user.role !== 'admin') {
+      throw new OutpostError('forbidden', 403, `the admin API needs an admin token; user '${user.name}' has role '${user.role}'`);
+    }
+    ctx.state.user = user;
+    return next();
+  };
+}
+
+/** The caller of the request, undefined when it came without a token. */
+export function requestUser(ctx: Context): RequestUser | undefined {
+  return ctx.state.user as RequestUser | undefined;
+}

@@ -1,0 +1,32 @@
+import type { UserStore } from '../../src/store/user-store.js';
+
+/** The user whose token tests send by default, and who owns the jobs they seed. */
+export const TEST_USER = 'alice';
+export const TEST_ADMIN = 'admin';
+
+/** `fetch` that sends `Authorization: Bearer <token>`, unless the request sets its own header. */
+export function withToken(token: string): typeof fetch {
+  return (input, init = {}) => {
+    const headers = new Headers(init.headers);
+    if (!headers.has('authorization')) headers.set('authorization', `Bearer ${token}`);
+    return fetch(input, { ...init, headers });
+  };
+}
+
+export interface TestCallers {
+  userToken: string;
+  adminToken: string;
+  /** `fetch` as TEST_USER. */
+  api: typeof fetch;
+  /** `fetch` as TEST_ADMIN. */
+  adminApi: typeof fetch;
+}
+
+/** Creates TEST_USER and TEST_ADMIN with a token each. */
+export function testCallers(users: UserStore): TestCallers {
+  users.create(TEST_USER, 'user');
+  users.create(TEST_ADMIN, 'admin');
+  const userToken = users.issueToken(TEST_USER, 'tests').token;
+  const adminToken = users.issueToken(TEST_ADMIN, 'tests').token;
+  return { userToken, adminToken, api: withToken(userToken), adminApi: withToken(adminToken) };
+}

@@ -117,6 +117,9 @@ export class Agent {
     if (reachable && !this.#orchestratorReachable) {
       this.#options.logger.info('orchestrator is back; announcing again');
       await this.announce();
+    } else if (reachable) {
+      // Load (running, load average, free memory) goes stale otherwise; one presence per ping interval is cheap.
+      await this.#options.link.sendPresence(this.#load(this.#options.catalog())).catch(() => undefined);
     }
     this.#orchestratorReachable = reachable;
   }

@@ -1,12 +1,11 @@
 import { expect } from 'chai';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { JobRecord } from '../../src/store/job-record.js';
 import { eventually, startCluster, type Cluster, type TestAgent } from '../helpers/cluster.js';
-import { repoRoot } from '../helpers/paths.js';
+import { copyExamples } from '../helpers/examples.js';
 
-const examples = path.join(repoRoot, 'services.d');
 const bare = (jid: string) => jid.split('/')[0]!;
 
 describe('admin API against real agents: draining, and the jobs of all users', function () {
@@ -19,10 +18,7 @@ describe('admin API against real agents: draining, and the jobs of all users', f
   before(async function () {
     cluster = await startCluster();
     servicesDir = await mkdtemp(path.join(os.tmpdir(), 'outpost-services-'));
-    for (const name of ['slow', 'echo', 'fail']) {
-      const text = await readFile(path.join(examples, `${name}.properties`), 'utf8');
-      await writeFile(path.join(servicesDir, `${name}.properties`), text.replace(/^executable = bin\//m, `executable = ${examples}/bin/`));
-    }
+    await copyExamples(servicesDir, 'slow', 'echo', 'fail');
     north = await cluster.addAgent('north', servicesDir, { slots: 2 });
     south = await cluster.addAgent('south', servicesDir, { slots: 2 });
   });

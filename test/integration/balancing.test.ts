@@ -1,11 +1,10 @@
 import { expect } from 'chai';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { repoRoot } from '../helpers/paths.js';
+import { copyExamples } from '../helpers/examples.js';
 import { eventually, startCluster, type Cluster } from '../helpers/cluster.js';
 
-const examples = path.join(repoRoot, 'services.d');
 
 describe('balancing across several real agents', function () {
   this.timeout(30_000);
@@ -15,8 +14,7 @@ describe('balancing across several real agents', function () {
   before(async function () {
     cluster = await startCluster();
     servicesDir = await mkdtemp(path.join(os.tmpdir(), 'outpost-services-'));
-    const text = await readFile(path.join(examples, 'slow.properties'), 'utf8');
-    await writeFile(path.join(servicesDir, 'slow.properties'), text.replace(/^executable = bin\//m, `executable = ${examples}/bin/`));
+    await copyExamples(servicesDir, 'slow');
     for (const name of ['north', 'east', 'west']) await cluster.addAgent(name, servicesDir, { slots: 2 });
   });
   after(async function () {

@@ -1,12 +1,11 @@
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { repoRoot } from '../helpers/paths.js';
+import { copyExamples } from '../helpers/examples.js';
 import { eventually, startCluster, type Cluster } from '../helpers/cluster.js';
 
-const examples = path.join(repoRoot, 'services.d');
 
 interface StatusInfo {
   jobID: string;
@@ -29,10 +28,7 @@ describe('OGC API – Processes: execution through a real agent', function () {
   before(async function () {
     cluster = await startCluster();
     servicesDir = await mkdtemp(path.join(os.tmpdir(), 'outpost-services-'));
-    for (const name of ['echo', 'slow', 'fail']) {
-      const text = await readFile(path.join(examples, `${name}.properties`), 'utf8');
-      await writeFile(path.join(servicesDir, `${name}.properties`), text.replace(/^executable = bin\//m, `executable = ${examples}/bin/`));
-    }
+    await copyExamples(servicesDir, 'echo', 'slow', 'fail');
     await cluster.addAgent('worker', servicesDir);
   });
   after(async function () {

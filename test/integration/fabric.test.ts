@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { mkdtemp, readFile, rm, writeFile, unlink } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { repoRoot } from '../helpers/paths.js';
+import { copyExamples } from '../helpers/examples.js';
 import { eventually, startCluster, type Cluster } from '../helpers/cluster.js';
 
 interface ProcessList {
@@ -12,15 +12,10 @@ interface AgentList {
   agents: { jid: string; processes: { id: string }[]; invalid: { file: string; reason: string }[]; load: { slots: number } }[];
 }
 
-const examples = path.join(repoRoot, 'services.d');
 
 async function servicesFolder(...examplesToCopy: string[]): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'outpost-services-'));
-  for (const name of examplesToCopy) {
-    // The examples name their programs relative to services.d; the copies point at the same programs.
-    const text = await readFile(path.join(examples, `${name}.properties`), 'utf8');
-    await writeFile(path.join(dir, `${name}.properties`), text.replace(/^executable = bin\//m, `executable = ${examples}/bin/`));
-  }
+  await copyExamples(dir, ...examplesToCopy);
   return dir;
 }
 

@@ -2,12 +2,11 @@ import { expect } from 'chai';
 import { mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { repoRoot } from '../helpers/paths.js';
+import { copyExamples } from '../helpers/examples.js';
 import { eventually, startCluster, type Cluster } from '../helpers/cluster.js';
 import type { JobRecord } from '../../src/store/job-record.js';
 import { spawnAgent, type AgentProcess } from '../helpers/agent-process.js';
 
-const examples = path.join(repoRoot, 'services.d');
 
 describe('recovery: restarts and lost agents lose no job', function () {
   this.timeout(30_000);
@@ -17,8 +16,7 @@ describe('recovery: restarts and lost agents lose no job', function () {
   beforeEach(async function () {
     cluster = await startCluster({ agentGrace: 1 });
     servicesDir = await mkdtemp(path.join(os.tmpdir(), 'outpost-services-'));
-    const text = await readFile(path.join(examples, 'slow.properties'), 'utf8');
-    await writeFile(path.join(servicesDir, 'slow.properties'), text.replace(/^executable = bin\//m, `executable = ${examples}/bin/`));
+    await copyExamples(servicesDir, 'slow');
   });
   afterEach(async function () {
     await cluster.stop();

@@ -1,13 +1,14 @@
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { JobRecord } from '../../src/store/job-record.js';
 import { eventually, startCluster, type Cluster, type TestAgent } from '../helpers/cluster.js';
 import { EventStreamReader } from '../helpers/event-stream.js';
 import { problemOf } from '../helpers/http-harness.js';
-import { fixture, repoRoot } from '../helpers/paths.js';
+import { copyExamples } from '../helpers/examples.js';
+import { fixture } from '../helpers/paths.js';
 import { readPidFile, trackChildren, waitUntilGone } from '../helpers/process-tree.js';
 
 interface StatusInfo {
@@ -17,7 +18,6 @@ interface StatusInfo {
   message?: string;
 }
 
-const examples = path.join(repoRoot, 'services.d');
 /** The agent's grace between SIGTERM and SIGKILL. */
 const KILL_GRACE_MS = 300;
 
@@ -31,8 +31,7 @@ describe('run control: following and killing runs on a real agent', function () 
   before(async function () {
     cluster = await startCluster();
     servicesDir = await mkdtemp(path.join(os.tmpdir(), 'outpost-services-'));
-    const slow = await readFile(path.join(examples, 'slow.properties'), 'utf8');
-    await writeFile(path.join(servicesDir, 'slow.properties'), slow.replace(/^executable = bin\//m, `executable = ${examples}/bin/`));
+    await copyExamples(servicesDir, 'slow');
     // Both record their pid and their background sleep's pid in the job's work directory.
     await writeFile(path.join(servicesDir, 'tree.properties'), `service = tree\nexecutable = ${fixture('bin', 'sleep-tree.sh')}\n`);
     await writeFile(path.join(servicesDir, 'stubborn.properties'), `service = stubborn\nexecutable = ${fixture('bin', 'ignore-term.sh')}\n`);

@@ -14,11 +14,11 @@ import { JobStore, type JobOutcome } from '../../src/store/job-store.js';
 import { ResultFiles } from '../../src/store/result-files.js';
 import { UploadTokens } from '../../src/store/upload-tokens.js';
 import { UserStore } from '../../src/store/user-store.js';
-import { TEST_USER, testCallers, type TestCallers } from './api.js';
+import { testCallers, type TestCallers } from './api.js';
+import { jobRecord } from './job-records.js';
 import { openTempDatabase, type TempDatabase } from './temp-database.js';
 
-export const T0 = Date.parse('2024-05-01T12:00:00.000Z');
-export const at = (seconds: number) => new Date(T0 + seconds * 1000).toISOString();
+export { at, jobRecord, T0 } from './job-records.js';
 
 export function spec(id: string, fields: Partial<ProcessSpec> = {}): ProcessSpec {
   return {
@@ -33,28 +33,6 @@ export function spec(id: string, fields: Partial<ProcessSpec> = {}): ProcessSpec
   };
 }
 
-export function jobRecord(id: string, fields: Partial<JobRecord> = {}): JobRecord {
-  return {
-    id,
-    processId: 'echo',
-    status: 'accepted',
-    owner: TEST_USER,
-    agent: null,
-    inputs: {},
-    execution: { response: 'document' },
-    progress: 0,
-    message: null,
-    created: at(0),
-    started: null,
-    finished: null,
-    updated: at(0),
-    results: null,
-    error: null,
-    lastSeq: 0,
-    dismissedBy: null,
-    ...fields,
-  };
-}
 
 /**
  * Just enough of a job service for HTTP tests: jobs go to the real store, and finish with

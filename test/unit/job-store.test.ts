@@ -2,34 +2,10 @@ import { expect } from 'chai';
 import { openDatabase } from '../../src/store/database.js';
 import type { JobFilter, JobRecord } from '../../src/store/job-record.js';
 import { JobStore } from '../../src/store/job-store.js';
+import { at, jobRecord, T0 } from '../helpers/job-records.js';
 import { openTempDatabase, type TempDatabase } from '../helpers/temp-database.js';
 
-const T0 = Date.parse('2024-05-01T12:00:00.000Z');
-const at = (seconds: number) => new Date(T0 + seconds * 1000).toISOString();
-
-function job(id: string, fields: Partial<JobRecord> = {}): JobRecord {
-  return {
-    id,
-    processId: 'echo',
-    status: 'accepted',
-    owner: 'alice',
-    agent: null,
-    inputs: {},
-    execution: { response: 'document' },
-    progress: 0,
-    message: null,
-    created: at(0),
-    started: null,
-    finished: null,
-    updated: at(0),
-    results: null,
-    error: null,
-    lastSeq: 0,
-    dismissedBy: null,
-    ...fields,
-  };
-}
-
+const job = jobRecord;
 const ids = (records: JobRecord[]) => records.map((r) => r.id);
 
 describe('JobStore', () => {

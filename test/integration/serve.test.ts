@@ -1,0 +1,78 @@
+import { expect } from 'chai';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { spawnAgent, type AgentProcess } from '../helpers/agent-process.js';
+import { eventually } from '../helpers/cluster.js';
+import { examplesDir } from '../helpers/examples.js';
+import { repoRoot } from '../helpers/paths.js';
+import { startTestProsody, type TestProsody } from '../helpers/prosody.js';
+
+const run = promisify(execFile);
+const outpost = path.join(repoRoot, 'bin', 'outpost.js');
+
+describe('outpost serve against a running XMPP server, with a remote-style agent', function () {
+  this.timeout(30_000);
+  let server: TestProsody;
+  let dataDir: string;
+  let orchestrator: ChildProcess | undefined;
+  let agent: AgentProcess | undefined;
+
+  before(async function () {
+    server = await startTestProsody();
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'outpost-serve-'));
+  });
+  after(async function () {
+    await agent?.crash();
+    if (orchestrator && orchestrator.exitCode === null) orchestrator.kill('SIGKILL');
+    await server.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('refuses a missing setting with a one-line reason and exit code 2', async function () {
+    const failure = await run(process.execPath, [outpost, 'serve', '--xmpp-server', 'xmpp://127.0.0.1:5347', '--component-jid', 'orchestrator.example.org'], { env: { PATH: process.env['PATH'] } }).catch((err: { code: number; stderr: string }) => err);
+    expect(failure).to.include({ code: 2 });
+    expect((failure as { stderr: string }).stderr.split('\n')[0]).to.equal('outpost: --component-secret (or OUTPOST_COMPONENT_SECRET) is required');
+  });
+
+  it('serves processes of an agent started with outpost-agent, runs a job, and stops on SIGTERM', async function () {
+    const { prosody } = server;
+    orchestrator = spawn(process.execPath, [outpost, 'serve', '--http-port', '0', '--data-dir', dataDir, '--log-level', 'warn'], {
+      env: {
+        PATH: process.env['PATH'],
+        OUTPOST_XMPP_SERVER: prosody.componentService,
+        OUTPOST_COMPONENT_JID: prosody.componentDomain,
+        OUTPOST_COMPONENT_SECRET: prosody.componentSecret,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    orchestrator.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    orchestrator.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const url = await eventually(() => /listening on (http:\/\/\S+)/.exec(output)?.[1], 10_000, `listening line (output: ${output})`);
+    expect((await fetch(`${url}/readyz`)).status).to.equal(200);
+
+    const { jid, password } = await server.addAccount('remote');
+    agent = spawnAgent({ server: prosody.clientService, jid: `${jid}/agent`, password, services: examplesDir, workDir: path.join(dataDir, 'agent') });
+    await eventually(async () => {
+      const list = (await (await fetch(`${url}/processes`)).json()) as { processes: { id: string }[] };
+      return list.processes.some((p) => p.id === 'echo') ? true : undefined;
+    }, 10_000, 'echo offered');
+
+    const { stdout: token } = await run(process.execPath, [outpost, 'token', 'create', '--user', 'carol', '--data-dir', dataDir]);
+    const response = await fetch(`${url}/processes/echo/execution`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token.trim()}` },
+      body: JSON.stringify({ inputs: { echo: 'served' } }),
+    });
+    expect(response.status).to.equal(200);
+    expect(await response.text()).to.equal('served');
+
+    orchestrator.kill('SIGTERM');
+    const [code] = await once(orchestrator, 'exit');
+    expect(code).to.equal(0);
+  });
+});

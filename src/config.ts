@@ -35,14 +35,17 @@ const OrchestratorConfigSchema = Type.Object(
     ...AccessAndLimits,
     /** Comma-separated domains whose accounts may act as agents; default: the component's parent domain. */
     agentDomains: Type.Optional(Type.String({ minLength: 1 })),
+    /** Comma-separated bare JIDs; when set, only these accounts may act as agents (SPEC §4 allowlist). */
+    agentAllowlist: Type.Optional(Type.String({ minLength: 1 })),
     xmppServer: Type.String({ pattern: '^xmpps?://[^/:]+:\\d+$' }),
     componentJid: Type.String({ minLength: 1 }),
     componentSecret: Type.String({ minLength: 1 }),
   },
   { additionalProperties: false },
 );
-export type OrchestratorConfig = Omit<Static<typeof OrchestratorConfigSchema>, 'agentDomains' | 'maxUploadBytes'> & {
+export type OrchestratorConfig = Omit<Static<typeof OrchestratorConfigSchema>, 'agentDomains' | 'agentAllowlist' | 'maxUploadBytes'> & {
   agentDomains: string[];
+  agentAllowlist?: string[];
   /** Default DEFAULT_MAX_UPLOAD_BYTES. */
   maxUploadBytes?: number;
 };
@@ -103,6 +106,7 @@ const SERVE: Setting[] = [
   setting('componentJid', 'component-jid'),
   setting('componentSecret', 'component-secret'),
   setting('agentDomains', 'agent-domains'),
+  setting('agentAllowlist', 'agent-allowlist'),
 ];
 
 const DEV: Setting[] = [...COMMON, setting('services', 'services', './services.d'), setting('slots', 'slots', '4')];
@@ -145,8 +149,21 @@ function publicUrl(value: string | undefined): string | undefined {
 export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): OrchestratorConfig {
   const config = load<Static<typeof OrchestratorConfigSchema>>(SERVE, OrchestratorConfigSchema, argv, env);
   const parent = config.componentJid.split('.').slice(1).join('.');
-  const agentDomains = config.agentDomains?.split(',').map((d) => d.trim()).filter(Boolean) ?? [parent];
-  return { ...config, dataDir: path.resolve(config.dataDir), publicUrl: publicUrl(config.publicUrl), agentDomains };
+  const list = (value: string | undefined) => value?.split(',').map((item) => item.trim()).filter(Boolean);
+  const { agentAllowlist, ...rest } = config;
+  return {
+    ...rest,
+    dataDir: path.resolve(config.dataDir),
+    publicUrl: publicUrl(config.publicUrl),
+    agentDomains: list(config.agentDomains) ?? [parent],
+    ...(agentAllowlist === undefined ? {} : { agentAllowlist: list(agentAllowlist) }),
+  };
+}
+
+/** Whether an account may act as an agent: on the allowlist when there is one, else in an allowed domain. */
+export function isAllowedAgent(config: Pick<OrchestratorConfig, 'agentDomains' | 'agentAllowlist'>, bareJid: string): boolean {
+  if (config.agentAllowlist) return config.agentAllowlist.includes(bareJid);
+  return config.agentDomains.some((domain) => bareJid.endsWith(`@${domain}`));
 }
 
 export function loadDevConfig(argv: string[], env: NodeJS.ProcessEnv): DevConfig {

@@ -2,7 +2,7 @@ import http from 'node:http';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
-import { loadDevConfig, loadServeConfig, ConfigError, type OrchestratorConfig } from './config.js';
+import { isAllowedAgent, loadDevConfig, loadServeConfig, ConfigError, type OrchestratorConfig } from './config.js';
 import { createApp } from './http/create-app.js';
 import { AgentEvents } from './jobs/agent-events.js';
 import { Dispatcher } from './jobs/dispatcher.js';
@@ -51,7 +51,7 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
     service: config.xmppServer,
     domain: config.componentJid,
     secret: config.componentSecret,
-    isAllowed: (jid) => config.agentDomains.some((domain) => jid.endsWith(`@${domain}`)),
+    isAllowed: (jid) => isAllowedAgent(config, jid),
     logger,
   });
   const send = link.send.bind(link);

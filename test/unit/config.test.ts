@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { loadDevConfig, loadServeConfig } from '../../src/config.js';
+import { isAllowedAgent, loadDevConfig, loadServeConfig } from '../../src/config.js';
 import { errorMessage } from '../helpers/temp-services.js';
 
 const SERVE = ['--xmpp-server', 'xmpp://xmpp.example.org:5347', '--component-jid', 'orchestrator.example.org', '--component-secret', 's'];
@@ -54,4 +54,24 @@ describe('config: access and per-user limits', () => {
       expect(errorMessage(() => loadServeConfig([...SERVE, `${flag}=${value}`], {}))).to.equal(message);
     });
   }
+});
+
+describe('config: which accounts may act as agents', () => {
+  const serve = (...flags: string[]) => loadServeConfig([...SERVE, ...flags], {});
+
+  it('accepts the accounts of the component\'s parent domain by default', () => {
+    const config = serve();
+    expect(config.agentDomains).to.deep.equal(['example.org']);
+    expect(isAllowedAgent(config, 'gpu@example.org')).to.equal(true);
+    expect(isAllowedAgent(config, 'gpu@elsewhere.org')).to.equal(false);
+    expect(isAllowedAgent(config, 'gpu@badexample.org')).to.equal(false);
+  });
+
+  it('accepts only the listed accounts when there is an allowlist', () => {
+    const config = serve('--agent-allowlist', 'gpu@example.org, tiles@other.org');
+    expect(config.agentAllowlist).to.deep.equal(['gpu@example.org', 'tiles@other.org']);
+    expect(isAllowedAgent(config, 'gpu@example.org')).to.equal(true);
+    expect(isAllowedAgent(config, 'tiles@other.org')).to.equal(true);
+    expect(isAllowedAgent(config, 'cpu@example.org')).to.equal(false);
+  });
 });

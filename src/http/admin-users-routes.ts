@@ -15,20 +15,20 @@ export interface AdminUsersDeps {
   limitsChanged: () => void;
 }
 
-const NEW_USER = {
+export const NEW_USER = {
   type: 'object',
   properties: { name: { type: 'string' }, role: { enum: ROLES } },
   required: ['name'],
   additionalProperties: false,
 } as const;
 
-const NEW_TOKEN = {
+export const NEW_TOKEN = {
   type: 'object',
   properties: { label: { type: 'string', maxLength: 200 } },
   additionalProperties: false,
 } as const;
 
-const LIMITS = {
+export const LIMITS = {
   type: 'object',
   properties: {
     maxRunning: { type: ['integer', 'null'], minimum: 1 },

@@ -62,9 +62,8 @@ export interface AppDeps {
   metrics: Registry;
 }
 
-/** The OGC API – Processes application; the caller decides where it listens. */
-export function createApp(deps: AppDeps): Koa {
-  const app = new Koa();
+/** Every route of the API; `createApp` serves them, and the API definition is checked against them. */
+export function apiRouter(deps: AppDeps): Router {
   const router = new Router();
   const body = jsonBody(deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
 
@@ -87,6 +86,13 @@ export function createApp(deps: AppDeps): Koa {
     defaultLimits: deps.defaultLimits ?? DEFAULT_LIMITS,
     limitsChanged: deps.limitsChanged ?? (() => undefined),
   });
+  return router;
+}
+
+/** The OGC API – Processes application; the caller decides where it listens. */
+export function createApp(deps: AppDeps): Koa {
+  const app = new Koa();
+  const router = apiRouter(deps);
 
   app.on('error', responseErrorLogger(deps.logger));
   app.use(errorMiddleware(deps.logger));

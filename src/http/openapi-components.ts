@@ -1,14 +1,18 @@
 import { JOB_STATUSES } from '../store/job-record.js';
+import { routeClass, type RouteClass } from './auth.js';
 import { EXECUTE_REQUEST_SCHEMA } from './execute-request.js';
 import { DEFAULT_LIMIT, MAX_LIMIT } from './paging.js';
 import { JOB_CONTROL_OPTIONS, OUTPUT_TRANSMISSION } from './process-description.js';
 
 type Schema = Record<string, unknown>;
+type Operation = Record<string, unknown>;
 
 export const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 export const param = (name: string) => ({ $ref: `#/components/parameters/${name}` });
 export const response = (name: string) => ({ $ref: `#/components/responses/${name}` });
+export const header = (name: string) => ({ $ref: `#/components/headers/${name}` });
 export const jsonContent = (schema: unknown) => ({ content: { 'application/json': { schema } } });
+export const ok = (description: string, schemaName: string) => ({ description, ...jsonContent(ref(schemaName)) });
 
 const string = { type: 'string' };
 const arrayOf = (items: Schema) => ({ type: 'array', items });
@@ -136,15 +140,64 @@ const parameters: Record<string, Schema> = {
   },
 };
 
-const problem = (description: string) => ({ description, ...jsonContent(ref('exception')) });
+/** Response headers by their HTTP names; `headers` of a response names them the same way. */
+export const headerRefs = (...names: string[]) => Object.fromEntries(names.map((name) => [name, header(name)]));
+
+/** The filters of the job list, shared by `/jobs` and `/admin/jobs`. */
+export const JOB_LIST_PARAMS = ['processID', 'status', 'type', 'datetime', 'minDuration', 'maxDuration', 'limit', 'offset'].map(param);
+
+const headers: Record<string, Schema> = {
+  Location: { description: 'URL of the created resource', schema: string },
+  'Retry-After': { description: 'seconds to wait before trying again', schema: { type: 'integer', minimum: 0 } },
+  'WWW-Authenticate': { description: 'the bearer realm, with `error="invalid_token"` for a token that was refused', schema: string },
+};
+
+const problem = (description: string, ...headerNames: string[]) => ({
+  description,
+  ...(headerNames.length > 0 && { headers: headerRefs(...headerNames) }),
+  ...jsonContent(ref('exception')),
+});
 
 const responses: Record<string, Schema> = {
   BadRequest: problem('invalid parameter or request body'),
-  NotFound: problem('no such resource (process, job, or results not ready)'),
+  Unauthorized: problem('a token is needed and none was sent, or the token is malformed, unknown or revoked', 'WWW-Authenticate'),
+  Forbidden: problem('the token does not allow this request'),
+  NotFound: problem('no such resource (process, job, output, agent, user or token), or results not ready'),
+  Conflict: problem('the resource is in a state that does not allow this (the user exists, the job has finished)'),
+  TooManyRequests: problem("the owner's limit of waiting jobs is reached; the job was not created", 'Retry-After'),
+  Unavailable: problem('not possible right now; try again later', 'Retry-After'),
   PayloadTooLarge: problem('request body larger than the limit'),
   UnsupportedMediaType: problem('request body is not JSON'),
   ServerError: problem('server error (details are logged, never returned)'),
   JobFailed: problem('the job failed; `failure.code` says why (400 refused inputs, 503 no agent, 500 failed run)'),
 };
 
-export const components = { schemas, parameters, responses };
+export const components = { schemas, parameters, responses, headers };
+
+export const securitySchemes = {
+  bearer: { type: 'http', scheme: 'bearer', description: 'a token from `outpost token create` or the admin API' },
+  uploadToken: { type: 'http', scheme: 'bearer', description: 'the per-job upload token the agent running the job was given' },
+};
+
+/** What each route class of the authentication asks for, and the refusals it may answer with. */
+const ACCESS: Record<RouteClass, { security?: unknown[]; responses?: Operation }> = {
+  open: { security: [] },
+  read: { responses: { 401: response('Unauthorized') } },
+  execute: { responses: { 401: response('Unauthorized') } },
+  admin: { security: [{ bearer: [] }], responses: { 401: response('Unauthorized'), 403: response('Forbidden') } },
+};
+
+/** Operations keep a security of their own (uploads carry a per-job token); the others get their class's. */
+export function withAccess(all: Record<string, Operation>): Record<string, Operation> {
+  return Object.fromEntries(
+    Object.entries(all).map(([path, operations]) => {
+      const { security, responses } = ACCESS[routeClass(path)];
+      const guarded = Object.entries(operations).map(([method, operation]) => {
+        const { responses: own, ...rest } = operation as Operation;
+        if ('security' in rest) return [method, operation];
+        return [method, { ...rest, ...(security && { security }), responses: { ...(own as Operation), ...responses } }];
+      });
+      return [path, Object.fromEntries(guarded)];
+    }),
+  );
+}

@@ -7,12 +7,12 @@ import { API_DESCRIPTION, API_TITLE } from './landing-routes.js';
 import { absoluteUrl, OPENAPI_TYPE } from './links.js';
 import { EXECUTE_REQUEST_SCHEMA } from './execute-request.js';
 import { EVENT_STREAM_TYPE } from './job-events-routes.js';
-import { components, jsonContent, param, ref, response } from './openapi-components.js';
+import { adminParameters, adminPaths, adminSchemas } from './openapi-admin.js';
+import { components, headerRefs, JOB_LIST_PARAMS, jsonContent, ok, param, ref, response, securitySchemes, withAccess } from './openapi-components.js';
 import { outputSchema } from './process-description.js';
 
 type Operation = Record<string, unknown>;
 
-const ok = (description: string, schemaName: string) => ({ description, ...jsonContent(ref(schemaName)) });
 const get = (summary: string, operationId: string, responses: Operation, parameters: unknown[] = []) => ({
   get: { summary, operationId, parameters: [param('f'), ...parameters], responses },
 });
@@ -43,7 +43,7 @@ function executeOperation(operationId: string, summary: string, body: unknown, p
         ...resultsResponses(results),
         201: {
           description: 'job created (`Prefer: respond-async`); `Location` names the job',
-          headers: { Location: { schema: { type: 'string' } }, 'Preference-Applied': { schema: { type: 'string' } } },
+          headers: { ...headerRefs('Location'), 'Preference-Applied': { schema: { type: 'string' } } },
           ...jsonContent(ref('statusInfo')),
         },
         400: response('BadRequest'),
@@ -51,6 +51,7 @@ function executeOperation(operationId: string, summary: string, body: unknown, p
         410: { description: 'the job was dismissed while the request waited', ...jsonContent(ref('exception')) },
         413: response('PayloadTooLarge'),
         415: response('UnsupportedMediaType'),
+        429: response('TooManyRequests'),
         500: response('JobFailed'),
         503: response('JobFailed'),
       },
@@ -58,12 +59,42 @@ function executeOperation(operationId: string, summary: string, body: unknown, p
   };
 }
 
+const text = { type: 'string' };
+const binary = { type: 'string', format: 'binary' };
+
+/** A document that is not JSON, such as a page, a script or the metrics. */
+function nonJsonGet(summary: string, operationId: string, content: Record<string, unknown>, responses: Operation = {}, parameters: unknown[] = []) {
+  const body = Object.fromEntries(Object.entries(content).map(([type, schema]) => [type, { schema }]));
+  return { get: { summary, operationId, parameters, responses: { 200: { description: summary, content: body }, ...responses } } };
+}
+const fileParam = { name: 'file', in: 'path', required: true, description: 'name of the file', schema: text };
+
 const paths: Record<string, Operation> = {
   '/': get('landing page', 'getLandingPage', { 200: ok('links to the API', 'landingPage'), 500: response('ServerError') }),
   '/conformance': get('conformance classes', 'getConformance', { 200: ok('conformance classes', 'confClasses') }),
   '/api': get('this API definition', 'getApi', {
     200: { description: 'OpenAPI 3.0 document', content: { [OPENAPI_TYPE]: { schema: { type: 'object' } } } },
   }),
+  '/api.html': nonJsonGet('API documentation (Swagger UI)', 'getApiDocs', { 'text/html': text }),
+  '/api.html/assets/init.js': nonJsonGet('script that points Swagger UI at `/api`', 'getApiDocsInit', { 'text/javascript': text }),
+  '/api.html/assets/{file}': nonJsonGet(
+    'a file of Swagger UI',
+    'getApiDocsAsset',
+    { 'text/css': text, 'text/javascript': text, 'image/png': binary },
+    { 404: response('NotFound') },
+    [fileParam],
+  ),
+  '/admin/ui': nonJsonGet('the admin web page; it asks the admin API with a token typed into it', 'getAdminPage', { 'text/html': text }, {
+    301: { description: 'to `ui/`, since the page refers to its files relatively', headers: headerRefs('Location') },
+  }),
+  '/admin/ui/{file}': nonJsonGet(
+    'a file of the admin web page',
+    'getAdminPageFile',
+    { 'text/html': text, 'text/javascript': text, 'text/css': text, 'image/svg+xml': text },
+    { 404: response('NotFound') },
+    [fileParam],
+  ),
+  '/metrics': nonJsonGet('metrics in the Prometheus text format', 'getMetrics', { 'text/plain': text }),
   '/healthz': get('liveness probe', 'getHealth', { 200: ok('the server is running', 'probe') }),
   '/readyz': get('readiness probe', 'getReadiness', {
     200: ok('ready to run jobs', 'probe'),
@@ -86,7 +117,7 @@ const paths: Record<string, Operation> = {
     'jobs, newest first',
     'getJobs',
     { 200: ok('status of each job, with paging links', 'jobList'), 400: response('BadRequest') },
-    ['processID', 'status', 'type', 'datetime', 'minDuration', 'maxDuration', 'limit', 'offset'].map(param),
+    JOB_LIST_PARAMS,
   ),
   '/jobs/{jobId}': {
     ...get('job status', 'getStatus', { 200: ok('the status of the job', 'statusInfo'), 404: response('NotFound') }, [
@@ -129,8 +160,9 @@ const paths: Record<string, Operation> = {
     {
       200: {
         description: 'an uploaded file as an attachment, with its media type and length; a value as its raw body',
-        content: { '*/*': { schema: { type: 'string', format: 'binary' } } },
+        content: { '*/*': { schema: binary } },
       },
+      302: { description: 'a file the agent stored elsewhere: `Location` names it', headers: headerRefs('Location') },
       400: response('JobFailed'),
       404: response('NotFound'),
       500: response('JobFailed'),
@@ -138,6 +170,34 @@ const paths: Record<string, Operation> = {
     },
     [param('jobId'), param('outputId')],
   ),
+  '/uploads/{jobId}/{outputId}': {
+    put: {
+      summary: 'store an output of a job as a file',
+      description: 'Used by the agent running the job, with the upload token it was given for the job; the body is the file.',
+      operationId: 'uploadOutput',
+      security: [{ uploadToken: [] }],
+      parameters: [param('jobId'), param('outputId')],
+      requestBody: { required: true, content: { '*/*': { schema: binary } } },
+      responses: {
+        201: {
+          description: 'the file is stored; `Location` is where the job’s owner gets it',
+          headers: headerRefs('Location'),
+          ...jsonContent({
+            type: 'object',
+            required: ['href', 'size', 'sha256'],
+            properties: { href: text, size: { type: 'integer' }, sha256: { type: 'string', description: 'hex SHA-256 of the file' } },
+          }),
+        },
+        400: response('BadRequest'),
+        401: response('Unauthorized'),
+        403: response('Forbidden'),
+        404: response('NotFound'),
+        409: response('Conflict'),
+        413: response('PayloadTooLarge'),
+        503: response('Unavailable'),
+      },
+    },
+  },
 };
 
 /** The execute request of one process, with its own inputs and outputs spelled out. */
@@ -181,8 +241,6 @@ function processPaths(specs: ProcessSpec[]): Record<string, Operation> {
   );
 }
 
-const BEARER = { type: 'http', scheme: 'bearer', description: 'a token from `outpost token create` or the admin API' };
-
 export function openApiDocument(ctx: Context, registry: AgentRegistry): Record<string, unknown> {
   const specs = registry.processes().map(({ spec }) => spec);
   return {
@@ -191,10 +249,15 @@ export function openApiDocument(ctx: Context, registry: AgentRegistry): Record<s
     servers: [{ url: absoluteUrl(ctx, '') }],
     // Concrete paths take precedence over templated ones (OpenAPI 3.0.3 §4.7.8), so each
     // offered process documents its own inputs beside the generic execute operation.
-    paths: { ...paths, ...processPaths(specs) },
+    paths: withAccess({ ...paths, ...adminPaths, ...processPaths(specs) }),
     // Optional at the top: what needs a token depends on the server's access settings (SPEC §5).
     security: [{ bearer: [] }, {}],
-    components: { ...components, securitySchemes: { bearer: BEARER } },
+    components: {
+      ...components,
+      schemas: { ...components.schemas, ...adminSchemas },
+      parameters: { ...components.parameters, ...adminParameters },
+      securitySchemes,
+    },
   };
 }
 

@@ -96,6 +96,8 @@ export interface Harness extends TestCallers {
   /** Lines the app logged, parsed. */
   logs: Record<string, unknown>[];
   ready: boolean;
+  /** What the app was made of; `apiRouter(deps)` gives its routes. */
+  deps: AppDeps;
   close(): Promise<void>;
 }
 
@@ -121,7 +123,7 @@ export async function startHarness(processes: ProcessSpec[], options: Partial<Om
     },
   });
   const harness = { registry, jobs, jobService, updates, results, uploadTokens, users, ...testCallers(users), logs, ready: true } as Harness;
-  const app = createApp({
+  const deps: AppDeps = {
     registry,
     jobs,
     jobService,
@@ -133,7 +135,9 @@ export async function startHarness(processes: ProcessSpec[], options: Partial<Om
     readiness: () => harness.ready,
     metrics: createMetrics(updates, registry, () => 0),
     ...options,
-  });
+  };
+  harness.deps = deps;
+  const app = createApp(deps);
   const server = http.createServer(app.callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   harness.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

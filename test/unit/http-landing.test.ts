@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import { ERROR_TYPES } from '../../src/errors.js';
+import { routeClass } from '../../src/http/auth.js';
+import { apiRouter } from '../../src/http/create-app.js';
 import { problemOf, spec, startHarness, type Harness } from '../helpers/http-harness.js';
 
 interface Link {
@@ -122,9 +124,42 @@ describe('HTTP landing page, conformance, API definition and probes', () => {
     const api = (await (await fetch(`${h.url}/api`)).json()) as Record<string, any>;
     const refs = JSON.stringify(api).match(/"\$ref":"[^"]+"/g) ?? [];
     for (const ref of new Set(refs)) {
-      const [, section, name] = /#\/components\/(\w+)\/([\w]+)/.exec(ref)!;
+      const [, section, name] = /#\/components\/(\w+)\/([\w-]+)"/.exec(ref)!;
       expect(api['components'][section!], ref).to.have.property(name!);
     }
+  });
+
+  it('documents every route of the router, with its path parameters and the access it needs', async () => {
+    const api = (await (await fetch(`${h.url}/api`)).json()) as { paths: Record<string, Record<string, any>>; components: any };
+    const resolve = (item: any) => (item.$ref ? api.components.parameters[item.$ref.split('/').pop()] : item);
+    const routes = apiRouter(h.deps).stack.flatMap((layer) =>
+      layer.methods.filter((m) => m !== 'HEAD').map((method) => [method.toLowerCase(), String(layer.path).replace(/:(\w+)/g, '{$1}')] as const),
+    );
+    expect(routes.length).to.be.greaterThan(30);
+    for (const [method, path] of routes) {
+      const operation = api.paths[path]?.[method];
+      expect(operation, `${method.toUpperCase()} ${path}`).to.be.an('object');
+      const named = (operation.parameters ?? []).map(resolve).filter((p: any) => p.in === 'path').map((p: any) => p.name);
+      expect(named, `path parameters of ${method.toUpperCase()} ${path}`).to.have.members([...path.matchAll(/{(\w+)}/g)].map((m) => m[1]));
+      const responses = Object.keys(operation.responses);
+      switch (routeClass(path)) {
+        case 'admin':
+          expect(operation.security, path).to.deep.equal([{ bearer: [] }]);
+          expect(responses, path).to.include.members(['401', '403']);
+          break;
+        case 'open':
+          expect(operation.security, path).to.deep.equal(path.startsWith('/uploads/') ? [{ uploadToken: [] }] : []);
+          break;
+        default:
+          expect(operation.security, path).to.equal(undefined);
+          expect(responses, path).to.include('401');
+      }
+    }
+    const execute = api.paths['/processes/{processId}/execution']!['post'];
+    expect(execute.responses['429']).to.deep.equal({ $ref: '#/components/responses/TooManyRequests' });
+    expect(api.components.responses.TooManyRequests.headers).to.have.key('Retry-After');
+    expect(api.paths['/processes/echo/execution']!['post'].responses).to.include.keys('401', '429');
+    expect(api.components.securitySchemes).to.have.keys('bearer', 'uploadToken');
   });
 
   it('serves Swagger UI over /api from the installed package, and only its own assets', async () => {

@@ -1,0 +1,209 @@
+import { ROLES } from '../store/user-store.js';
+import { LIMITS, NEW_TOKEN, NEW_USER } from './admin-users-routes.js';
+import { headerRefs, JOB_LIST_PARAMS, jsonContent, ok, param, ref, response } from './openapi-components.js';
+
+type Schema = Record<string, unknown>;
+
+const string = { type: 'string' };
+const integer = { type: 'integer' };
+const boolean = { type: 'boolean' };
+const dateTime = { type: 'string', format: 'date-time' };
+const nullable = (schema: Schema) => ({ ...schema, nullable: true });
+const arrayOf = (items: Schema) => ({ type: 'array', items });
+const object = (properties: Schema, required = Object.keys(properties)) => ({ type: 'object', required, properties });
+const links = arrayOf(ref('link'));
+
+/**
+ * A body schema as the routes validate it (JSON Schema), in OpenAPI 3.0 terms: a `[type, 'null']`
+ * union becomes `nullable`, which is all the admin bodies use of the newer keywords.
+ */
+function oas30(schema: Schema): Schema {
+  const { type, properties, ...rest } = schema;
+  const types = ([] as unknown[]).concat(type ?? []);
+  const converted: Schema = { ...rest };
+  if (types.length > 0) Object.assign(converted, { type: types.find((t) => t !== 'null') }, types.includes('null') && { nullable: true });
+  if (properties) {
+    converted['properties'] = Object.fromEntries(Object.entries(properties as Record<string, Schema>).map(([k, v]) => [k, oas30(v)]));
+  }
+  return converted;
+}
+
+const agentVersion = object({ jid: string, version: string });
+
+export const adminSchemas: Record<string, Schema> = {
+  agent: {
+    ...object({
+      jid: { type: 'string', description: 'full JID, `name@domain/resource`' },
+      connectedSince: dateTime,
+      lastSeen: dateTime,
+      load: object({ slots: integer, running: integer, load1: { type: 'number' }, cores: integer, memFree: { type: 'number' }, draining: boolean }),
+      assigned: { type: 'integer', description: 'unfinished jobs handed to this agent; `load.running` is its own count at its last presence' },
+      drained: { type: 'boolean', description: 'drained by an admin: takes no new jobs' },
+      catalog: object({ hash: string, received: { type: 'boolean', description: 'whether the catalog of this hash has arrived' } }),
+      processes: arrayOf(object({ id: string, title: string, version: string, maxParallel: integer, file: string }, ['id', 'version'])),
+      invalid: arrayOf(object({ file: string, reason: string })),
+    }),
+    description: 'An online agent; the detail and drain answers add `links`.',
+  },
+  agentList: object({
+    agents: arrayOf(ref('agent')),
+    conflicts: arrayOf(object({ process: string, version: string, offeredBy: arrayOf(string), differing: arrayOf(agentVersion) })),
+    links,
+  }),
+  offeredProcessList: object({
+    processes: arrayOf(
+      object({ id: string, title: string, version: string, agents: arrayOf(string), conflicts: arrayOf(agentVersion) }, ['id', 'version']),
+    ),
+    links,
+  }),
+  adminJob: { allOf: [ref('statusInfo'), object({ owner: string, agent: nullable(string), dismissedBy: nullable(string) })] },
+  adminJobList: object({ jobs: arrayOf(ref('adminJob')), links }),
+  outputValue: {
+    oneOf: [
+      object({ value: {} }),
+      object({ href: string, mediaType: string, size: { type: 'integer', minimum: 0 }, sha256: string }, ['href']),
+    ],
+  },
+  jobError: object(
+    { code: string, message: string, exitCode: integer, signal: string, stderr: { type: 'string', description: 'the end of the run’s stderr' } },
+    ['code', 'message'],
+  ),
+  adminJobDetail: {
+    allOf: [
+      ref('adminJob'),
+      object({
+        inputs: { type: 'object' },
+        execution: object({
+          response: { type: 'string', enum: ['document', 'raw'] },
+          outputs: { type: 'object', additionalProperties: object({ transmissionMode: { type: 'string', enum: ['value', 'reference'] } }, []) },
+        }, ['response']),
+        results: nullable({ type: 'object', additionalProperties: ref('outputValue') }),
+        error: { allOf: [ref('jobError')], nullable: true },
+      }, ['inputs', 'execution']),
+    ],
+  },
+  killedJob: object({ job: ref('statusInfo'), dismissedBy: string }),
+  newUser: oas30(NEW_USER),
+  newToken: oas30(NEW_TOKEN),
+  limitOverrides: { ...oas30(LIMITS), description: 'Per-user limits; null keeps the configured default.' },
+  user: object({ name: string, role: { type: 'string', enum: ROLES }, created: dateTime, limits: ref('limitOverrides') }),
+  userList: object({ users: arrayOf(ref('user')), links }),
+  token: object({ id: string, user: string, label: nullable(string), created: dateTime, revoked: nullable(dateTime) }),
+  issuedToken: {
+    allOf: [ref('token'), object({ token: { type: 'string', description: 'the bearer token; it is never shown again' } })],
+  },
+  tokenList: object({ tokens: arrayOf(ref('token')) }),
+  limits: {
+    allOf: [ref('limitOverrides'), object({ effective: object({ maxRunning: integer, maxWaiting: integer }) })],
+  },
+};
+
+const path = (name: string, description: string) => ({ name, in: 'path', required: true, description, schema: string });
+const query = (name: string, description: string) => ({ name, in: 'query', required: false, description, schema: string });
+
+export const adminParameters: Record<string, Schema> = {
+  jid: path('jid', 'a full JID, or a bare one for the first connection of the account'),
+  userName: path('name', 'name of a user'),
+  tokenId: path('id', 'id of a token'),
+  user: query('user', 'only jobs of this user'),
+  agent: query('agent', 'only jobs run by this agent: a full JID, or a bare one for every connection of the account'),
+};
+
+type Operation = Record<string, unknown>;
+
+const op = (summary: string, operationId: string, parameters: unknown[], responses: Operation, extra: Operation = {}) => ({
+  summary,
+  operationId,
+  tags: ['admin'],
+  parameters,
+  ...extra,
+  responses,
+});
+const body = (schemaName: string, required = true) => ({ requestBody: { required, ...jsonContent(ref(schemaName)) } });
+const bodyProblems = { 400: response('BadRequest'), 413: response('PayloadTooLarge'), 415: response('UnsupportedMediaType') };
+const notFound = { 404: response('NotFound') };
+const created = (description: string, schemaName: string, headers: Schema) => ({ 201: { ...ok(description, schemaName), headers } });
+
+const agentParams = [param('jid')];
+const drainPaths = Object.fromEntries(
+  (['drain', 'undrain'] as const).map((action) => [
+    `/admin/agents/{jid}/${action}`,
+    {
+      post: op(
+        action === 'drain' ? 'drain an agent: it takes no new jobs, also after reconnecting' : 'let a drained agent take jobs again',
+        `${action}Agent`,
+        agentParams,
+        { 200: ok('the agent, by its bare JID for every connection of the account', 'agent'), ...notFound },
+      ),
+    },
+  ]),
+);
+
+/** The admin API (SPEC §5); its security and 401/403 answers come with its route class. */
+export const adminPaths: Record<string, Operation> = {
+  '/admin/agents': { get: op('online agents and conflicting process offers', 'getAgents', [], { 200: ok('agents and conflicts', 'agentList') }) },
+  '/admin/agents/{jid}': { get: op('one online agent', 'getAgent', agentParams, { 200: ok('the agent', 'agent'), ...notFound }) },
+  ...drainPaths,
+  '/admin/processes': {
+    get: op('processes on offer, with the agents offering each', 'getOfferedProcesses', [], {
+      200: ok('the processes', 'offeredProcessList'),
+    }),
+  },
+  '/admin/jobs': {
+    get: op('jobs of all users, newest first', 'getAllJobs', [...JOB_LIST_PARAMS, param('user'), param('agent')], {
+      200: ok('the jobs, with paging links', 'adminJobList'),
+      400: response('BadRequest'),
+    }),
+  },
+  '/admin/jobs/{jobId}': {
+    get: op('a job’s whole record, stderr included', 'getJobRecord', [param('jobId')], { 200: ok('the job', 'adminJobDetail'), ...notFound }),
+  },
+  '/admin/jobs/{jobId}/kill': {
+    post: op('stop a job and keep it as dismissed, with who killed it', 'killJob', [param('jobId')], {
+      200: ok('the job, now dismissed', 'killedJob'),
+      ...notFound,
+      409: response('Conflict'),
+    }),
+  },
+  '/admin/users': {
+    get: op('users', 'getUsers', [], { 200: ok('the users', 'userList') }),
+    post: op(
+      'create a user',
+      'createUser',
+      [],
+      { ...created('the user', 'user', headerRefs('Location')), ...bodyProblems, 409: response('Conflict') },
+      body('newUser'),
+    ),
+  },
+  '/admin/users/{name}': { get: op('one user', 'getUser', [param('userName')], { 200: ok('the user', 'user'), ...notFound }) },
+  '/admin/users/{name}/tokens': {
+    get: op('tokens of a user, without the tokens themselves', 'getTokens', [param('userName')], {
+      200: ok('the tokens', 'tokenList'),
+      ...notFound,
+    }),
+    post: op(
+      'issue a token to a user',
+      'createToken',
+      [param('userName')],
+      {
+        ...created('the token, shown this once', 'issuedToken', { 'Cache-Control': { schema: { type: 'string', enum: ['no-store'] } } }),
+        ...bodyProblems,
+        ...notFound,
+      },
+      body('newToken', false),
+    ),
+  },
+  '/admin/tokens/{id}': {
+    delete: op('revoke a token; it fails at once', 'revokeToken', [param('tokenId')], { 200: ok('the token, now revoked', 'token'), ...notFound }),
+  },
+  '/admin/users/{name}/limits': {
+    get: op('limits of a user', 'getLimits', [param('userName')], { 200: ok('overrides and the limits in effect', 'limits'), ...notFound }),
+    put: op(
+      'set the limits of a user',
+      'setLimits',
+      [param('userName')],
+      { 200: ok('overrides and the limits in effect', 'limits'), ...bodyProblems, ...notFound },
+      body('limitOverrides'),
+    ),
+  },
+};

@@ -9,8 +9,8 @@ import type { Logger } from 'pino';
 const pidsDir = (workDir: string) => path.join(workDir, 'pids');
 export const jobDir = (workDir: string, job: string) => path.join(workDir, 'jobs', job);
 
+/** The pids folder exists from `reapLeftoverRuns` on, which every agent start runs first. */
 export async function recordRun(workDir: string, job: string, pid: number): Promise<void> {
-  await mkdir(pidsDir(workDir), { recursive: true });
   await writeFile(path.join(pidsDir(workDir), job), String(pid));
 }
 
@@ -36,5 +36,6 @@ export async function reapLeftoverRuns(workDir: string, logger: Logger): Promise
     await forgetRun(workDir, job);
   }
   await rm(path.join(workDir, 'jobs'), { recursive: true, force: true });
+  await mkdir(pidsDir(workDir), { recursive: true });
   return jobs;
 }

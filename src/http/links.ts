@@ -57,4 +57,3 @@ export function resolveHref(ctx: Context, href: string): string {
 export const jobPath = (jobId: string) => `/jobs/${jobId}`;
 export const processPath = (processId: string) => `/processes/${processId}`;
 /** Where one output of a job is served; stored as the `href` of uploaded files. */
-export const resultPath = (jobId: string, outputId: string) => `/jobs/${jobId}/results/${outputId}`;

@@ -162,7 +162,6 @@ const paths: Record<string, Operation> = {
         description: 'an uploaded file as an attachment, with its media type and length; a value as its raw body',
         content: { '*/*': { schema: binary } },
       },
-      302: { description: 'a file the agent stored elsewhere: `Location` names it', headers: headerRefs('Location') },
       400: response('JobFailed'),
       404: response('NotFound'),
       500: response('JobFailed'),

@@ -6,8 +6,8 @@ import type { JobRecord } from '../store/job-record.js';
 import type { JobStore } from '../store/job-store.js';
 import type { ResultFiles } from '../store/result-files.js';
 import { findVisibleJob } from './job-access.js';
-import { resultPath } from './links.js';
-import { isReference, rawBody, successfulJob, type Reference } from './results-response.js';
+import { resultPath } from '../store/result-files.js';
+import { isReference, rawBody, sendValue, successfulJob, type Reference } from './results-response.js';
 
 export interface OutputRouteDeps {
   registry: AgentRegistry;
@@ -15,16 +15,12 @@ export interface OutputRouteDeps {
   results: ResultFiles;
 }
 
-/** Media types as agents report them become a header only when they look like one. */
-const MEDIA_TYPE = /^[\w.+-]+\/[\w.+-]+(\s*;\s*[\w.+-]+=(?:[\w.+-]+|"[^"\\\r\n]*"))*$/;
-
 async function sendFile(ctx: Context, results: ResultFiles, job: JobRecord, outputId: string, value: Reference): Promise<void> {
-  // A reference the agent stored elsewhere is followed there.
-  if (value.href !== resultPath(job.id, outputId)) return ctx.redirect(value.href);
-  const file = await results.read(job.id, outputId);
+  // References are accepted only where this server stores results (checked when the job finished).
+  const file = value.href === resultPath(job.id, outputId) ? await results.read(job.id, outputId) : undefined;
   if (!file) throw new OutpostError('not-found', 404, `the file of output '${outputId}' of job '${job.id}' is no longer stored`);
   ctx.body = file.stream;
-  ctx.type = value.mediaType && MEDIA_TYPE.test(value.mediaType) ? value.mediaType : 'application/octet-stream';
+  ctx.type = value.mediaType ?? 'application/octet-stream';
   ctx.length = file.size;
   // Files come from programs; served inline from this origin, an HTML one could act as this site.
   ctx.set('Content-Disposition', `attachment; filename="${outputId}"`);
@@ -41,7 +37,6 @@ export function outputRoutes(router: Router, deps: OutputRouteDeps): void {
     if (!value) throw new OutpostError('not-found', 404, `job '${job.id}' has no output '${outputId}'`);
     if (isReference(value)) return sendFile(ctx, deps.results, job, outputId, value);
     const { type, body } = rawBody(value.value, deps.registry.process(job.processId)?.spec.outputs[outputId]);
-    ctx.type = type;
-    ctx.body = body;
+    sendValue(ctx, type, body);
   });
 }

@@ -80,6 +80,18 @@ export function rawBody(value: unknown, output: OutputSpec | undefined): { type:
   return { type: output?.mediaType ?? 'application/json', body: JSON.stringify(value) };
 }
 
+/** Types a browser shows harmlessly; anything else a program produced is sent as an attachment. */
+const INLINE_TYPES = /^(?:text\/plain|text\/csv|application\/json|application\/[\w.+-]+\+json)\s*(?:;|$)/i;
+
+/** A value made by a program, as a response body: never sniffed, never able to run script as this site. */
+export function sendValue(ctx: Context, type: string, body: string): void {
+  ctx.type = type;
+  ctx.body = body;
+  ctx.set('X-Content-Type-Options', 'nosniff');
+  ctx.set('Content-Security-Policy', 'sandbox');
+  if (!INLINE_TYPES.test(type)) ctx.set('Content-Disposition', 'attachment');
+}
+
 function linkHeader(ctx: Context, selected: { id: string; value: Reference }[]): string {
   return selected
     .map(({ id, value }) => {
@@ -120,8 +132,7 @@ function sendRaw(ctx: Context, job: JobRecord, selected: Selected, spec: Process
   if (selected.length !== 1 || !only || isReference(only.value)) return false;
   const { type, body } = rawBody(only.value.value, spec?.outputs[only.id]);
   ctx.status = 200;
-  ctx.type = type;
-  ctx.body = body;
+  sendValue(ctx, type, body);
   return true;
 }
 

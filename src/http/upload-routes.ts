@@ -8,7 +8,8 @@ import type { JobStore } from '../store/job-store.js';
 import { FileTooLargeError, isStorableOutputId, type ResultFiles } from '../store/result-files.js';
 import type { UploadTokens } from '../store/upload-tokens.js';
 import { noSuchJob } from './job-access.js';
-import { absoluteUrl, resultPath } from './links.js';
+import { absoluteUrl } from './links.js';
+import { resultPath } from '../store/result-files.js';
 
 export interface UploadDeps {
   registry: AgentRegistry;

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { AgentMessage, OrchestratorMessage, TerminalEvent } from '../protocol/index.js';
 import type { JobStore, JobOutcome } from '../store/job-store.js';
 import type { JobRecord } from '../store/job-record.js';
+import { resultPath } from '../store/result-files.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { JobUpdates } from './job-updates.js';
 import { isFinished, type JobManager } from './job-manager.js';
@@ -101,11 +102,11 @@ export class AgentEvents {
     this.#finish(jobId, 0, { status: 'failed', error: { code: 'agent-lost', message: `agent ${jid} was lost while running the job` } });
   }
 
-  /** Whether `jid` may report on the job: the agent it was handed to, or any agent if it was handed to none. */
+  /** Whether `jid` may report on the job: only the agent it was handed to (now, or as recorded in the store). */
   #fromAssignee(jid: string, jobId: string): boolean {
-    const assignment = this.#options.dispatcher.assignment(jobId);
-    if (!assignment || assignment.agent === jid) return true;
-    this.#options.logger.warn({ job: jobId, from: jid, assigned: assignment.agent }, 'event from an agent the job was not handed to');
+    const assigned = this.#options.dispatcher.assignment(jobId)?.agent ?? this.#options.store.get(jobId)?.agent;
+    if (assigned === jid) return true;
+    this.#options.logger.warn({ job: jobId, from: jid, assigned }, 'event from an agent the job was not handed to');
     return false;
   }
 
@@ -148,7 +149,7 @@ export class AgentEvents {
     if (killed) return killed;
     switch (event.type) {
       case 'completed':
-        return { status: 'successful', results: event.outputs };
+        return this.#completed(event);
       case 'failed': {
         const { v: _v, type: _t, job: _j, seq: _s, ...error } = event;
         return { status: 'failed', error };
@@ -156,6 +157,16 @@ export class AgentEvents {
       case 'killed':
         return { status: 'failed', error: { code: 'signal', message: 'the run was stopped on its agent (the agent shut down)', signal: event.signal } };
     }
+  }
+
+  /** An output reported by reference must be one this server stored; anything else is refused, not served. */
+  #completed(event: Extract<TerminalEvent, { type: 'completed' }>): JobOutcome {
+    for (const [name, value] of Object.entries(event.outputs)) {
+      if ('href' in value && value.href !== resultPath(event.job, name)) {
+        return { status: 'failed', error: { code: 'output', message: `output '${name}' was reported at '${value.href.slice(0, 200)}', which is not where this server stores results` } };
+      }
+    }
+    return { status: 'successful', results: event.outputs };
   }
 
   #finish(jobId: string, seq: number, outcome: JobOutcome): void {

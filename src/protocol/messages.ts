@@ -1,5 +1,5 @@
 import { Type, type Static, type TObject } from '@sinclair/typebox';
-import { InvalidFileSchema, NamedRecord, ProcessSpecSchema } from './process-spec.js';
+import { InvalidFileSchema, MEDIA_TYPE_PATTERN, NamedRecord, ProcessSpecSchema } from './process-spec.js';
 
 const JobId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' });
 const Seq = Type.Integer({ minimum: 1 });
@@ -37,7 +37,7 @@ export const OutputValueSchema = Type.Union([
   Type.Object(
     {
       href: Text(2000),
-      mediaType: Type.Optional(Text(200)),
+      mediaType: Type.Optional(Type.String({ maxLength: 200, pattern: MEDIA_TYPE_PATTERN })),
       size: Type.Optional(Type.Integer({ minimum: 0 })),
       sha256: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$' })),
     },

@@ -2,6 +2,8 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
 /** Names of processes, inputs and outputs: safe in URLs, file names and argument keys. */
 export const NAME_PATTERN = '^[A-Za-z0-9_.-]{1,100}$';
+/** A media type with optional parameters; nothing that could break a header (quotes only around values, no CR/LF). */
+export const MEDIA_TYPE_PATTERN = '^[\\w.+-]+/[\\w.+-]+(\\s*;\\s*[\\w.+-]+=(?:[\\w.+-]+|"[^"\\\\\\r\\n]*"))*$';
 export const PROCESS_ID_PATTERN = '^(?:[A-Za-z0-9_.-]+:)?[A-Za-z0-9_.-]+$';
 
 /**
@@ -41,7 +43,7 @@ export const OutputSpecSchema = Type.Object(
     type: OutputTypeSchema,
     title: Type.Optional(Type.String({ maxLength: 200 })),
     description: Type.Optional(Type.String({ maxLength: 4000 })),
-    mediaType: Type.Optional(Type.String({ maxLength: 200 })),
+    mediaType: Type.Optional(Type.String({ maxLength: 200, pattern: MEDIA_TYPE_PATTERN })),
   },
   { additionalProperties: false },
 );

@@ -7,6 +7,9 @@ import { pipeline } from 'node:stream/promises';
 import { NAME_PATTERN } from '../protocol/index.js';
 
 /** Largest output file taken when no limit is configured. */
+/** Where the API serves a stored output; an agent's upload answer and the results document use it. */
+export const resultPath = (jobId: string, outputId: string) => `/jobs/${jobId}/results/${outputId}`;
+
 export const DEFAULT_MAX_UPLOAD_BYTES = 1024 ** 3;
 
 const JOB_ID = /^[A-Za-z0-9_-]{1,64}$/;

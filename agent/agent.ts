@@ -55,20 +55,35 @@ export class Agent {
   }
 
   /** Presence, catalog, runs in flight and unacknowledged results: all the orchestrator needs to know us. */
-  async announce(): Promise<void> {
-    if (!this.#options.link.online) return;
-    try {
-      const catalog = this.#options.catalog();
-      await this.#options.link.sendPresence(this.#load(catalog));
-      const processes = [...catalog.services.values()].map((s) => toProcessSpec(s, this.#options.slots));
-      for (const message of catalogMessages(catalog.hash, processes, catalog.invalid)) await this.#send(message);
+  announce(): Promise<void> {
+    return this.#tryAnnounce(async () => {
+      await this.#sendCatalog();
       const jobs = [...this.#running.values()].map(({ job, process, seq }) => ({ job, process, seq }));
       await this.#send({ v: 1, type: 'jobs', jobs });
       this.#options.outbox.resendAll();
+    });
+  }
+
+  /** After a change in the services folder only the offer changed: presence (new hash) and catalog. */
+  announceCatalog(): Promise<void> {
+    return this.#tryAnnounce(() => this.#sendCatalog());
+  }
+
+  async #tryAnnounce(steps: () => Promise<void>): Promise<void> {
+    if (!this.#options.link.online) return;
+    try {
+      await steps();
     } catch (err) {
       // The link reconnects by itself and announces again when it is back.
       this.#options.logger.warn({ err: (err as Error).message }, 'announcing to the orchestrator failed');
     }
+  }
+
+  async #sendCatalog(): Promise<void> {
+    const catalog = this.#options.catalog();
+    await this.#options.link.sendPresence(this.#load(catalog));
+    const processes = [...catalog.services.values()].map((s) => toProcessSpec(s, this.#options.slots));
+    for (const message of catalogMessages(catalog.hash, processes, catalog.invalid)) await this.#send(message);
   }
 
   /** Stop taking work; runs in flight go on. */
@@ -131,7 +146,7 @@ export class Agent {
       case 'kill':
         return this.#kill(message.job);
       case 'ack':
-        void this.#options.outbox.ack(message.job, message.seq);
+        this.#options.outbox.ack(message.job, message.seq).catch(() => undefined);
         return;
       case 'catalog-request':
         void this.announce();

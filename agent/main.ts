@@ -17,13 +17,14 @@ export interface RunningAgent {
 export async function startAgent(config: AgentConfig, logger: Logger): Promise<RunningAgent> {
   await reapLeftoverRuns(config.workDir, logger);
   const outbox = await Outbox.open(path.join(config.workDir, 'outbox'));
+  outbox.onWriteError((job, err) => logger.error({ job, err: err.message }, 'result could not be kept on disk; it is sent from memory only'));
   let agent: Agent | undefined;
   const watcher = await watchServices(
     config.services,
     (catalog) => {
       for (const invalid of catalog.invalid) logger.warn({ file: invalid.file, reason: invalid.reason }, 'invalid service file');
       logger.info({ processes: [...catalog.services.keys()], hash: catalog.hash }, 'services changed');
-      void agent?.announce();
+      void agent?.announceCatalog();
     },
     { onError: (err) => logger.error({ err: err.message }, 'services folder') },
   );

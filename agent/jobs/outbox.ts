@@ -40,28 +40,31 @@ export class Outbox {
     return outbox;
   }
 
+  #onWriteError: (job: string, err: Error) => void = () => undefined;
+
+  /** Told when an event could not be kept on disk (it is still delivered while the agent runs). */
+  onWriteError(listener: (job: string, err: Error) => void): void {
+    this.#onWriteError = listener;
+  }
+
   /** How events are sent; set once the link exists. */
   setSender(send: (event: TerminalEvent) => Promise<void>): void {
     this.#send = send;
   }
 
-  has(job: string): boolean {
-    return this.#pending.has(job);
-  }
 
   get(job: string): TerminalEvent | undefined {
     return this.#pending.get(job)?.event;
   }
 
-  events(): TerminalEvent[] {
-    return [...this.#pending.values()].map((p) => p.event);
-  }
 
   /** Persists the event first (write, then rename, so a crash never leaves half a file), then sends it. */
   async add(event: TerminalEvent): Promise<void> {
     const file = path.join(this.dir, `${event.job}.json`);
-    await writeFile(`${file}.tmp`, JSON.stringify(event));
-    await rename(`${file}.tmp`, file);
+    // A disk that refuses the write (full, read-only) must not lose the event: it is still sent and resent from memory.
+    await writeFile(`${file}.tmp`, JSON.stringify(event))
+      .then(() => rename(`${file}.tmp`, file))
+      .catch((err: Error) => this.#onWriteError(event.job, err));
     const pending: Pending = { event, delay: INITIAL_DELAY_MS };
     this.#pending.set(event.job, pending);
     this.#attempt(pending);
@@ -72,7 +75,7 @@ export class Outbox {
     if (!pending || seq < pending.event.seq) return false;
     clearTimeout(pending.timer);
     this.#pending.delete(job);
-    await rm(path.join(this.dir, `${job}.json`), { force: true });
+    await rm(path.join(this.dir, `${job}.json`), { force: true }).catch(() => undefined);
     return true;
   }
 

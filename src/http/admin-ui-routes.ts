@@ -24,7 +24,7 @@ export const ADMIN_UI_CSP =
   "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 async function serve(ctx: Context, file: string): Promise<void> {
-  const type = FILES[file];
+  const type = Object.hasOwn(FILES, file) ? FILES[file] : undefined;
   if (!type) throw new OutpostError('not-found', 404, `no such file of the admin page: '${file}'`);
   ctx.type = type;
   ctx.set('Content-Security-Policy', ADMIN_UI_CSP);

@@ -45,7 +45,7 @@ export function apiDocsRoutes(router: Router): void {
   });
   router.get('/api.html/assets/:file', (ctx) => {
     const file = ctx.params['file'] ?? '';
-    const type = ASSETS[file];
+    const type = Object.hasOwn(ASSETS, file) ? ASSETS[file] : undefined;
     if (!type) throw new OutpostError('not-found', 404, `no such asset '${file}'`);
     ctx.type = type;
     ctx.set('Cache-Control', 'public, max-age=86400');

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import type { Router } from '@koa/router';
 import type { JobUpdates } from '../jobs/job-updates.js';
-import { FINISHED_STATUSES, type JobRecord } from '../store/job-record.js';
+import { isFinished, type JobRecord } from '../store/job-record.js';
 import type { JobStore } from '../store/job-store.js';
 import { findVisibleJob } from './job-access.js';
 import { statusInfo } from './status-info.js';
@@ -29,7 +29,7 @@ export function jobEventsRoutes(router: Router, deps: JobEventsDeps): void {
     const send = (update: JobRecord) => {
       if (stream.writableEnded) return;
       stream.write(`event: status\nid: ${++sent}\ndata: ${JSON.stringify(statusInfo(ctx, update))}\n\n`);
-      if (FINISHED_STATUSES.includes(update.status)) {
+      if (isFinished(update)) {
         stream.end();
         stop();
       }

@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import { OutpostError } from '../errors.js';
 import type { OutputSpec } from '../protocol/index.js';
 import type { AgentRegistry } from '../registry/agent-registry.js';
-import { FINISHED_STATUSES, type JobRecord } from '../store/job-record.js';
+import { isFinished, type JobRecord } from '../store/job-record.js';
 import type { JobStore } from '../store/job-store.js';
 import { FileTooLargeError, isStorableOutputId, type ResultFiles } from '../store/result-files.js';
 import type { UploadTokens } from '../store/upload-tokens.js';
@@ -19,7 +19,6 @@ export interface UploadDeps {
   maxUploadBytes: number;
 }
 
-const isFinished = (job: JobRecord) => FINISHED_STATUSES.includes(job.status);
 
 function bearerToken(ctx: Context): string {
   const token = /^Bearer +(\S+) *$/i.exec(ctx.get('Authorization'))?.[1];

@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
 import type { AgentMessage, OrchestratorMessage, TerminalEvent } from '../protocol/index.js';
 import type { JobStore, JobOutcome } from '../store/job-store.js';
-import type { JobRecord } from '../store/job-record.js';
+import { isFinished, type JobRecord } from '../store/job-record.js';
 import { resultPath } from '../store/result-files.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { JobUpdates } from './job-updates.js';
-import { isFinished, type JobManager } from './job-manager.js';
+import type { JobManager } from './job-manager.js';
 
 export interface AgentEventsOptions {
   store: JobStore;

@@ -78,6 +78,7 @@ export class Dispatcher {
 
   /** Hands waiting jobs to agents with room; jobs with no room stay queued. */
   dispatchWaiting(): void {
+    if (this.#scheduler.queued() === 0) return;
     for (const { jobId, agent } of this.#scheduler.place(this.#snapshots(), Date.now())) {
       const job = this.#options.load(jobId);
       if (!job || job.status !== 'accepted') {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { OutpostError } from '../errors.js';
 import type { AgentRegistry } from '../registry/agent-registry.js';
-import { FINISHED_STATUSES, type JobRecord } from '../store/job-record.js';
+import { isFinished, type JobRecord } from '../store/job-record.js';
 import type { JobStore } from '../store/job-store.js';
 import type { OrchestratorMessage } from '../protocol/index.js';
 import type { Dispatcher } from './dispatcher.js';
@@ -28,8 +28,6 @@ export interface JobManagerOptions {
 
 /** Seconds a client told that it has too many jobs waiting is asked to wait before trying again. */
 const RETRY_AFTER_SECONDS = 5;
-
-export const isFinished = (job: JobRecord) => FINISHED_STATUSES.includes(job.status);
 
 /** The job lifecycle as the HTTP API sees it: submit, wait, dismiss. */
 export class JobManager implements JobService {

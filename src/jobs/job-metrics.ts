@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AgentRegistry } from '../registry/agent-registry.js';
-import { FINISHED_STATUSES, type JobRecord, type JobStatus } from '../store/job-record.js';
+import { isFinished, type JobRecord, type JobStatus } from '../store/job-record.js';
 import type { JobUpdates } from './job-updates.js';
 
 const seconds = (from: string, to: string) => (Date.parse(to) - Date.parse(from)) / 1000;
@@ -29,7 +29,7 @@ export function createMetrics(updates: JobUpdates, registry: AgentRegistry, wait
     const process = job.processId;
     if (before === undefined && job.status === 'accepted') submitted.inc({ process });
     if (job.status === 'running' && job.started) queueTime.observe({ process }, seconds(job.created, job.started));
-    if (FINISHED_STATUSES.includes(job.status)) {
+    if (isFinished(job)) {
       last.delete(job.id);
       finished.inc({ process, status: job.status });
       if (job.started && job.finished) runTime.observe({ process }, seconds(job.started, job.finished));

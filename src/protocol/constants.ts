@@ -1,6 +1,3 @@
-/** Version of the Outpost wire protocol carried in every body (`v`) and presence element. */
-export const PROTOCOL_VERSION = 1;
-
 /** Namespace of the load element an agent puts in its presence. */
 export const AGENT_NS = 'urn:outpost:agent:1';
 

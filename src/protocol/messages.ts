@@ -128,10 +128,5 @@ export type AgentMessage = MessageOf<typeof agentMessageSchemas>;
 export type OrchestratorMessage = MessageOf<typeof orchestratorMessageSchemas>;
 export type Message<M extends { type: string }, T extends M['type']> = Extract<M, { type: T }>;
 
-/** Events of a job's run, numbered per job so that both sides can drop repeats. */
-export type JobEvent = Message<AgentMessage, 'accepted' | 'progress' | 'completed' | 'failed' | 'killed'>;
-export const TERMINAL_TYPES = ['completed', 'failed', 'killed'] as const;
-export type TerminalEvent = Message<AgentMessage, (typeof TERMINAL_TYPES)[number]>;
-export function isTerminal(event: JobEvent): event is TerminalEvent {
-  return (TERMINAL_TYPES as readonly string[]).includes(event.type);
-}
+/** The events that end a job's run; kept by the agent until acknowledged. */
+export type TerminalEvent = Message<AgentMessage, 'completed' | 'failed' | 'killed'>;

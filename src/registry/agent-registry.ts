@@ -35,6 +35,8 @@ function compareVersions(a: string, b: string): number {
 /** Which agents are online, with their load and processes; fed from presence and catalog messages. */
 export class AgentRegistry extends EventEmitter<RegistryEvents> {
   readonly #agents = new Map<string, AgentEntry>();
+  /** What is on offer, by id; rebuilt only when a catalog arrives or an agent leaves, not on presence. */
+  #offered: Map<string, OfferedProcess> | undefined;
   /**
    * Accounts an admin drained, by bare JID so that they stay drained when the agent reconnects.
    * Kept in memory only: an orchestrator restart undrains every agent.
@@ -59,6 +61,7 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
     if (!entry) return false;
     entry.catalogHash = hash;
     entry.processes = processes;
+    this.#offered = undefined;
     entry.invalid = invalid;
     this.emit('changed');
     return true;
@@ -66,6 +69,7 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
 
   remove(jid: string): void {
     if (!this.#agents.delete(jid)) return;
+    this.#offered = undefined;
     this.emit('agent-offline', jid);
     this.emit('changed');
   }
@@ -106,6 +110,15 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
 
   /** Every process on offer, by id; where descriptions differ, the newest version wins. */
   processes(): OfferedProcess[] {
+    return [...this.#offers().values()];
+  }
+
+  process(id: string): OfferedProcess | undefined {
+    return this.#offers().get(id);
+  }
+
+  #offers(): Map<string, OfferedProcess> {
+    if (this.#offered) return this.#offered;
     const byId = new Map<string, { jid: string; spec: ProcessSpec }[]>();
     for (const agent of this.#agents.values()) {
       for (const spec of agent.processes) {
@@ -114,11 +127,9 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
         byId.set(spec.id, offers);
       }
     }
-    return [...byId.values()].map(offered).sort((a, b) => a.spec.id.localeCompare(b.spec.id));
-  }
-
-  process(id: string): OfferedProcess | undefined {
-    return this.processes().find((p) => p.spec.id === id);
+    const sorted = [...byId.values()].map(offered).sort((a, b) => a.spec.id.localeCompare(b.spec.id));
+    this.#offered = new Map(sorted.map((p) => [p.spec.id, p]));
+    return this.#offered;
   }
 }
 

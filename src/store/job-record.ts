@@ -4,6 +4,7 @@ import type { FailureCode, OutputValue } from '../protocol/index.js';
 export type JobStatus = 'accepted' | 'running' | 'successful' | 'failed' | 'dismissed';
 export const JOB_STATUSES: readonly JobStatus[] = ['accepted', 'running', 'successful', 'failed', 'dismissed'];
 export const FINISHED_STATUSES: readonly JobStatus[] = ['successful', 'failed', 'dismissed'];
+export const isFinished = (job: Pick<JobRecord, 'status'>) => FINISHED_STATUSES.includes(job.status);
 
 /** Failure codes of agents plus the ones the orchestrator decides itself. */
 export type JobErrorCode = FailureCode | 'agent-lost' | 'rejected' | 'no-agent';

@@ -116,7 +116,7 @@ export class JobStore {
     );
     this.runningJob = db.prepare(
       `UPDATE jobs SET status = 'running', agent = @agent, started = coalesce(started, @started), updated = @now
-       WHERE id = @id AND ${UNFINISHED}`,
+       WHERE id = @id AND ${UNFINISHED} AND NOT (status = 'running' AND agent IS @agent)`,
     );
     this.progressJob = db.prepare(
       `UPDATE jobs SET progress = @progress, message = coalesce(@message, message), last_seq = @seq, updated = @now
@@ -205,7 +205,7 @@ export class JobStore {
     })();
   }
 
-  /** The job was handed to `agent`; a repeated report keeps the first start time. */
+  /** The job was handed to `agent`; a repeated report from that agent changes nothing and returns undefined. */
   markRunning(id: string, agent: string, startedAt: string): JobRecord | undefined {
     const { changes } = this.runningJob.run({ id, agent, started: startedAt, now: this.now() });
     return changes ? this.get(id) : undefined;

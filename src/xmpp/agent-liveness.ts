@@ -20,7 +20,8 @@ export function watchAgentLiveness({ link, registry, intervalMs, misses = 2, log
   // Agents taken offline for silence but never reported gone: if one answers again, it is asked to announce.
   const silent = new Set<string>();
   const forget = (jid: string) => silent.delete(jid);
-  registry.on('agent-offline', (jid) => missed.delete(jid));
+  const gone = (jid: string) => missed.delete(jid);
+  registry.on('agent-offline', gone);
   link.on('unavailable', forget);
   link.on('presence', forget);
   const timeout = Math.min(intervalMs, 10_000);
@@ -48,6 +49,7 @@ export function watchAgentLiveness({ link, registry, intervalMs, misses = 2, log
   timer.unref();
   return () => {
     clearInterval(timer);
+    registry.off('agent-offline', gone);
     link.off('unavailable', forget);
     link.off('presence', forget);
   };

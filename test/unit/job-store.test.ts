@@ -175,12 +175,15 @@ describe('JobStore', () => {
       expect(store.update('nope', { message: 'x' })).to.equal(undefined);
     });
 
-    it('marks a job running once and keeps the first start time', () => {
+    it('marks a job running once, writes nothing for a repeat, and keeps the first start time', () => {
       const running = store.markRunning('j', 'w1/r', at(50));
       expect(running).to.deep.equal(
         job('j', { status: 'running', agent: 'w1/r', started: at(50), updated: new Date(now).toISOString() }),
       );
-      expect(store.markRunning('j', 'w1/r', at(60))?.started).to.equal(at(50));
+      // A repeated report from the same agent (e.g. its `jobs` list after a reconnect) writes nothing.
+      expect(store.markRunning('j', 'w1/r', at(60))).to.equal(undefined);
+      expect(store.get('j')).to.deep.equal(running);
+      expect(store.markRunning('j', 'w1/other', at(60))).to.deep.include({ agent: 'w1/other', started: at(50) });
       store.finish('j', 0, { status: 'dismissed', dismissedBy: 'admin' });
       expect(store.markRunning('j', 'w1/r', at(70))).to.equal(undefined);
       expect(store.get('j')?.status).to.equal('dismissed');

@@ -1,15 +1,13 @@
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { ORCHESTRATOR_SUBDOMAIN } from '../protocol/index.js';
 import { freePort, isPortFree, waitForPort } from './free-port.js';
 
-const run = promisify(execFile);
 const TEMPLATE = fileURLToPath(new URL('../../../prosody/prosody.cfg.lua.template', import.meta.url));
 const CONFIG_FILE = 'prosody.cfg.lua';
 const PROSODY_BINARIES = ['/usr/bin/prosody', '/usr/local/bin/prosody'];
@@ -53,8 +51,27 @@ async function killLeftover(pidFile: string, configFile: string): Promise<void> 
 
 /** Creates or resets an account of the private Prosody in `dir`, running or not (its storage is files). */
 export async function registerAccount(dir: string, username: string, domain: string, password: string): Promise<void> {
-  const prosodyctl = path.join(path.dirname(findProsody()), 'prosodyctl');
-  await run(prosodyctl, ['--config', path.join(dir, CONFIG_FILE), 'register', username, domain, password], { timeout: 10_000 });
+  // The password goes in on stdin: on the command line any local user could read it in /proc.
+  const jid = `${username}@${domain}`;
+  const added = await prosodyctl(dir, ['adduser', jid], password);
+  if (added.code === 0) return;
+  if (!added.output.includes('already exists')) throw new Error(`prosodyctl adduser ${jid} failed: ${added.output.trim()}`);
+  const changed = await prosodyctl(dir, ['passwd', jid], password);
+  if (changed.code !== 0) throw new Error(`prosodyctl passwd ${jid} failed: ${changed.output.trim()}`);
+}
+
+/** Runs prosodyctl against the private config, answering its two password prompts. */
+function prosodyctl(dir: string, args: string[], password: string): Promise<{ code: number | null; output: string }> {
+  const binary = path.join(path.dirname(findProsody()), 'prosodyctl');
+  return new Promise((resolve, reject) => {
+    const child = spawn(binary, ['--config', path.join(dir, CONFIG_FILE), ...args], { stdio: ['pipe', 'pipe', 'pipe'], timeout: 10_000 });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, output }));
+    child.stdin.end(`${password}\n${password}\n`);
+  });
 }
 
 /**

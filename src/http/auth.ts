@@ -54,11 +54,14 @@ const NEEDS_TOKEN: Record<Exclude<RouteClass, 'open'>, string> = {
   admin: `the admin API needs an admin token; ${SEND_TOKEN}`,
 };
 
+/** The token of an `Authorization: Bearer <token>` header, undefined when the header has another form. */
+export const bearerToken = (header: string): string | undefined => /^Bearer +(\S+) *$/i.exec(header)?.[1];
+
 /** The caller named by the Authorization header, undefined without one. */
 function caller(ctx: Context, users: UserStore): RequestUser | undefined {
   const header = ctx.get('Authorization');
   if (header === '') return undefined;
-  const token = /^Bearer +(\S+) *$/i.exec(header)?.[1];
+  const token = bearerToken(header);
   if (!token) throw unauthorized("the Authorization header must be 'Bearer <token>'", true);
   const result = users.authenticate(token);
   if (!result.ok) throw unauthorized(result.reason === 'revoked' ? 'token has been revoked' : 'token is not valid', true);

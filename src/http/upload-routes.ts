@@ -5,11 +5,11 @@ import type { OutputSpec } from '../protocol/index.js';
 import type { AgentRegistry } from '../registry/agent-registry.js';
 import { isFinished, type JobRecord } from '../store/job-record.js';
 import type { JobStore } from '../store/job-store.js';
-import { FileTooLargeError, isStorableOutputId, type ResultFiles } from '../store/result-files.js';
+import { FileTooLargeError, isStorableOutputId, resultPath, type ResultFiles } from '../store/result-files.js';
 import type { UploadTokens } from '../store/upload-tokens.js';
+import { bearerToken } from './auth.js';
 import { noSuchJob } from './job-access.js';
 import { absoluteUrl } from './links.js';
-import { resultPath } from '../store/result-files.js';
 
 export interface UploadDeps {
   registry: AgentRegistry;
@@ -20,8 +20,8 @@ export interface UploadDeps {
 }
 
 
-function bearerToken(ctx: Context): string {
-  const token = /^Bearer +(\S+) *$/i.exec(ctx.get('Authorization'))?.[1];
+function uploadToken(ctx: Context): string {
+  const token = bearerToken(ctx.get('Authorization'));
   if (token) return token;
   throw new OutpostError('unauthorized', 401, "an upload needs the header 'Authorization: Bearer <upload token>' given to the job's agent", {
     headers: { 'WWW-Authenticate': 'Bearer realm="outpost-uploads"' },
@@ -78,7 +78,7 @@ export function uploadRoutes(router: Router, deps: UploadDeps): void {
   router.put('/uploads/:jobId/:outputId', async (ctx) => {
     const jobId = ctx.params['jobId']!;
     const outputId = ctx.params['outputId']!;
-    const job = jobTakingUploads(deps, jobId, bearerToken(ctx));
+    const job = jobTakingUploads(deps, jobId, uploadToken(ctx));
     checkOutput(deps.registry, job, outputId);
     if ((ctx.request.length ?? 0) > deps.maxUploadBytes) throw tooLarge(deps.maxUploadBytes);
 

@@ -1,8 +1,8 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
 import type { Database } from './database.js';
+import { tokenDigest } from './token-digest.js';
 
-const digest = (token: string) => createHash('sha256').update(token).digest();
 
 /**
  * Per-job bearer tokens with which a job's agent uploads its output files. Only their SHA-256
@@ -21,14 +21,14 @@ export class UploadTokens {
   /** A new token for the job (32 random bytes, base64url); it replaces the job's earlier one. */
   issue(jobId: string): string {
     const token = randomBytes(32).toString('base64url');
-    this.#save.run({ id: jobId, hash: digest(token) });
+    this.#save.run({ id: jobId, hash: tokenDigest(token) });
     return token;
   }
 
   /** Whether `token` is the job's current token, compared in constant time. */
   matches(jobId: string, token: string): boolean {
     const stored = this.#load.get(jobId)?.upload_token_hash;
-    const given = digest(token);
+    const given = tokenDigest(token);
     return stored != null && stored.length === given.length && timingSafeEqual(stored, given);
   }
 }

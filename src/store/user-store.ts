@@ -1,6 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
 import type { Database } from './database.js';
+import { tokenDigest } from './token-digest.js';
 
 export const ROLES = ['user', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -55,7 +56,6 @@ interface UserRow {
 }
 
 const TOKEN_COLUMNS = 'id, user_name AS user, label, created, revoked';
-const digest = (token: string) => createHash('sha256').update(token).digest();
 const toUser = (row: UserRow): UserRecord => ({
   name: row.name,
   role: row.role,
@@ -117,7 +117,7 @@ export class UserStore {
     const id = randomBytes(8).toString('hex');
     const token = `opt_${id}_${randomBytes(32).toString('base64url')}`;
     const created = now.toISOString();
-    this.#insertToken.run({ id, user, hash: digest(token), label, created });
+    this.#insertToken.run({ id, user, hash: tokenDigest(token), label, created });
     return { id, user, label, created, revoked: null, token };
   }
 
@@ -134,7 +134,7 @@ export class UserStore {
 
   /** Who a bearer token belongs to, if it is known and not revoked. */
   authenticate(token: string): Authentication {
-    const row = this.#selectByHash.get(digest(token));
+    const row = this.#selectByHash.get(tokenDigest(token));
     if (!row) return { ok: false, reason: 'unknown' };
     if (row.revoked !== null) return { ok: false, reason: 'revoked' };
     return { ok: true, user: { name: row.name, role: row.role } };

@@ -1,4 +1,4 @@
-import { InputSpecSchema, type InputSpec } from '../../src/protocol/index.js';
+import { InputSpecSchema, isRequired, type InputSpec } from '../../src/protocol/index.js';
 import { ajv, ajvReason, checkName, fail, isJsonObject, parseJsonObject } from './validation.js';
 
 type InputType = InputSpec['type'];
@@ -28,7 +28,7 @@ function checkInput(name: string, value: unknown): InputSpec {
   if (!INPUT_TYPES.includes(value['type'] as InputType)) fail(`${subject}: type must be one of ${INPUT_TYPES.join(', ')}`);
   if (!validateSpec(value)) fail(ajvReason(subject, validateSpec.errors));
   checkConstraints(subject, value);
-  const required = value.required ?? value.default === undefined;
+  const required = isRequired(value);
   if (required && value.default !== undefined) fail(`${subject}: a required input cannot have a default`);
   return { ...value, required };
 }

@@ -1,4 +1,4 @@
-import type { InputSpec } from '../protocol/process-spec.js';
+import { isRequired, type InputSpec } from '../protocol/process-spec.js';
 
 /** The JSON Schema of one input value, as published in `inputs.<id>.schema`. */
 export interface InputJsonSchema {
@@ -19,11 +19,6 @@ export interface InputDescription {
   schema: InputJsonSchema;
   minOccurs: 0 | 1;
   maxOccurs: 1;
-}
-
-/** An input without a default is required unless it says `required: false` (SPEC §3). */
-export function isRequired(spec: InputSpec): boolean {
-  return spec.required ?? spec.default === undefined;
 }
 
 /**

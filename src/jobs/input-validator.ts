@@ -1,6 +1,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { InputSpec } from '../protocol/process-spec.js';
-import { inputJsonSchema, isRequired } from './input-schema.js';
+import { inputJsonSchema } from './input-schema.js';
+import { isRequired } from '../protocol/process-spec.js';
 
 export type InputValidation =
   | { ok: true; values: Record<string, unknown> }

@@ -34,6 +34,11 @@ export const InputSpecSchema = Type.Object(
 );
 export type InputSpec = Static<typeof InputSpecSchema>;
 
+/** An input without a default is required unless it says `required: false` (SPEC §3). */
+export function isRequired(spec: InputSpec): boolean {
+  return spec.required ?? spec.default === undefined;
+}
+
 export const OutputTypeSchema = Type.Union([Type.Literal('string'), Type.Literal('json'), Type.Literal('file')]);
 export type OutputType = Static<typeof OutputTypeSchema>;
 

@@ -64,7 +64,7 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
     registry,
     send,
     load: (id) => store.get(id),
-    assigned: (id, agent) => store.update(id, { agent }),
+    assigned: (id, agent) => store.setAgent(id, agent),
     uploadFor,
     runningLimit: (owner) => limits(owner).maxRunning,
     logger,

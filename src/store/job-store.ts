@@ -94,6 +94,7 @@ export class JobStore {
   private readonly selectJob: Statement<[string], JobRow>;
   private readonly replaceJob: Statement<[JobRow]>;
   private readonly runningJob: Statement<[{ id: string; agent: string; started: string; now: string }]>;
+  private readonly agentOfJob: Statement<[{ id: string; agent: string | null; now: string }]>;
   private readonly progressJob: Statement<
     [{ id: string; seq: number; progress: number; message: string | null; now: string }]
   >;
@@ -114,6 +115,7 @@ export class JobStore {
     this.replaceJob = db.prepare(
       `UPDATE jobs SET ${COLUMNS.filter((c) => c !== 'id').map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`,
     );
+    this.agentOfJob = db.prepare('UPDATE jobs SET agent = @agent, updated = @now WHERE id = @id');
     this.runningJob = db.prepare(
       `UPDATE jobs SET status = 'running', agent = @agent, started = coalesce(started, @started), updated = @now
        WHERE id = @id AND ${UNFINISHED} AND NOT (status = 'running' AND agent IS @agent)`,
@@ -203,6 +205,11 @@ export class JobStore {
       this.replaceJob.run(toRow(next));
       return next;
     })();
+  }
+
+  /** Records the agent a job was handed to (null: back in the queue); one small write per dispatch. */
+  setAgent(id: string, agent: string | null): void {
+    this.agentOfJob.run({ id, agent, now: this.now() });
   }
 
   /** The job was handed to `agent`; a repeated report from that agent changes nothing and returns undefined. */

@@ -175,6 +175,13 @@ describe('JobStore', () => {
       expect(store.update('nope', { message: 'x' })).to.equal(undefined);
     });
 
+    it('records the agent a job was handed to, and forgets it when the job is queued again', () => {
+      store.setAgent('j', 'w1/r');
+      expect(store.get('j')).to.include({ agent: 'w1/r', status: 'accepted', updated: new Date(now).toISOString() });
+      store.setAgent('j', null);
+      expect(store.get('j')!.agent).to.equal(null);
+    });
+
     it('marks a job running once, writes nothing for a repeat, and keeps the first start time', () => {
       const running = store.markRunning('j', 'w1/r', at(50));
       expect(running).to.deep.equal(

@@ -8,7 +8,6 @@ import type { JobStore } from '../store/job-store.js';
 import { FileTooLargeError, isStorableOutputId, resultPath, type ResultFiles } from '../store/result-files.js';
 import type { UploadTokens } from '../store/upload-tokens.js';
 import { bearerToken } from './auth.js';
-import { noSuchJob } from './job-access.js';
 import { absoluteUrl } from './links.js';
 
 export interface UploadDeps {
@@ -29,9 +28,9 @@ function uploadToken(ctx: Context): string {
 }
 
 function jobTakingUploads(deps: UploadDeps, jobId: string, token: string): JobRecord {
-  const job = deps.jobs.get(jobId);
-  if (!job) throw noSuchJob(jobId);
-  if (!deps.uploadTokens.matches(jobId, token)) throw new OutpostError('forbidden', 403, `the upload token is not valid for job '${jobId}'`);
+  // The token first: without one that fits, nobody learns whether the job exists.
+  const job = deps.uploadTokens.matches(jobId, token) ? deps.jobs.get(jobId) : undefined;
+  if (!job) throw new OutpostError('forbidden', 403, `the upload token is not valid for job '${jobId}'`);
   if (isFinished(job)) throw new OutpostError('job-finished', 409, `job '${jobId}' is ${job.status}; it takes no more uploads`);
   return job;
 }

@@ -77,7 +77,7 @@ describe('HTTP uploads of output files', () => {
         '/uploads/j1/image',
         { Authorization: `Bearer ${[token, h.uploadTokens.issue('j1')][0]}` },
       ], 403, 'forbidden', "the upload token is not valid for job 'j1'"],
-      ['an unknown job', () => ['/uploads/nope/image', { Authorization: `Bearer ${token}` }], 404, 'no-such-job', "job 'nope' does not exist"],
+      ['an unknown job, without telling that it does not exist', () => ['/uploads/nope/image', { Authorization: `Bearer ${token}` }], 403, 'forbidden', "the upload token is not valid for job 'nope'"],
       ['a finished job', () => ['/uploads/done/image', { Authorization: `Bearer ${h.uploadTokens.issue('done')}` }], 409, 'job-finished', "job 'done' is successful; it takes no more uploads"],
       ['an undeclared output', () => ['/uploads/j1/other', { Authorization: `Bearer ${token}` }], 404, 'not-found', "process 'convert' has no output 'other'; its outputs are: image, log"],
       ['an inherited property as output', () => ['/uploads/j1/constructor', { Authorization: `Bearer ${token}` }], 404, 'not-found', "process 'convert' has no output 'constructor'; its outputs are: image, log"],

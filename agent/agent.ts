@@ -163,10 +163,7 @@ export class Agent {
 
   #execute(request: ExecuteMessage): void {
     const { job } = request;
-    const finished = this.#options.outbox.get(job);
-    if (finished) return void this.#send(finished).catch(() => undefined);
-    // Its terminal event is on its way to the outbox and will be sent from there.
-    if (this.#finishing.has(job)) return;
+    if (this.#endedHere(job)) return;
     const current = this.#running.get(job);
     if (current) {
       // A new dispatch of the job made a new upload token; the old one no longer works.
@@ -201,12 +198,20 @@ export class Agent {
     this.#finishing.add(job);
   }
 
+  /**
+   * Whether the job's run is over on this agent: its terminal event is sent again if it waits in
+   * the outbox, or is on its way there (and will be sent from it).
+   */
+  #endedHere(job: string): boolean {
+    const finished = this.#options.outbox.get(job);
+    if (finished) this.#send(finished).catch(() => undefined);
+    return finished !== undefined || this.#finishing.has(job);
+  }
+
   #kill(job: string): void {
     const running = this.#running.get(job);
     if (running) return running.abort.abort();
-    const finished = this.#options.outbox.get(job);
-    if (finished) return void this.#send(finished).catch(() => undefined);
-    if (this.#finishing.has(job)) return;
+    if (this.#endedHere(job)) return;
     this.#send({ v: 1, type: 'error', job, code: 'unknown-job', message: `job '${job}' is not running on this agent` }).catch(() => undefined);
   }
 }

@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { createApp, type AppDeps } from '../../src/http/create-app.js';
 import type { JobService, SubmitRequest } from '../../src/jobs/job-service.js';
+import type { Link } from '../../src/http/links.js';
 import { createMetrics } from '../../src/jobs/job-metrics.js';
 import { JobUpdates } from '../../src/jobs/job-updates.js';
 import type { ProcessSpec } from '../../src/protocol/index.js';
@@ -19,6 +20,12 @@ import { jobRecord } from './job-records.js';
 import { openTempDatabase, type TempDatabase } from './temp-database.js';
 
 export { at, jobRecord, T0 } from './job-records.js';
+
+/** A job list as `/jobs` and `/admin/jobs` answer it. */
+export interface JobListBody {
+  jobs: { jobID: string }[];
+  links: Link[];
+}
 
 export function spec(id: string, fields: Partial<ProcessSpec> = {}): ProcessSpec {
   return {

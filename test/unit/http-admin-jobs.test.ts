@@ -1,15 +1,6 @@
 import { expect } from 'chai';
 import { ERROR_TYPES } from '../../src/errors.js';
-import { at, jobRecord, problemOf, spec, startHarness, type Harness } from '../helpers/http-harness.js';
-
-interface Link {
-  href: string;
-  rel: string;
-}
-interface AdminJobList {
-  jobs: { jobID: string }[];
-  links: Link[];
-}
+import { at, jobRecord, problemOf, spec, startHarness, type Harness, type JobListBody } from '../helpers/http-harness.js';
 
 const WORKER = 'worker@example.org';
 
@@ -64,12 +55,12 @@ describe('HTTP admin jobs', () => {
   });
   afterEach(() => h.close());
 
-  async function list(query: string): Promise<AdminJobList> {
+  async function list(query: string): Promise<JobListBody> {
     const response = await h.adminApi(`${h.url}/admin/jobs${query}`);
     expect(response.status, await response.clone().text()).to.equal(200);
-    return (await response.json()) as AdminJobList;
+    return (await response.json()) as JobListBody;
   }
-  const ids = (body: AdminJobList) => body.jobs.map((j) => j.jobID);
+  const ids = (body: JobListBody) => body.jobs.map((j) => j.jobID);
 
   describe('list', () => {
     const cases: [string, string[]][] = [
@@ -117,7 +108,7 @@ describe('HTTP admin jobs', () => {
         ['self', `${h.url}/admin/jobs?agent=worker%40example.org&limit=2`],
         ['next', `${h.url}/admin/jobs?agent=worker%40example.org&limit=2&offset=2`],
       ]);
-      const second = (await (await h.adminApi(first.links[1]!.href)).json()) as AdminJobList;
+      const second = (await (await h.adminApi(first.links[1]!.href)).json()) as JobListBody;
       expect(ids(second)).to.deep.equal(['j1']);
       expect(second.links.map((l) => [l.rel, l.href])).to.deep.equal([
         ['self', `${h.url}/admin/jobs?agent=worker%40example.org&limit=2&offset=2`],

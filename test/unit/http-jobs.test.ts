@@ -1,15 +1,7 @@
 import { expect } from 'chai';
+import type { Link } from '../../src/http/links.js';
 import { ERROR_TYPES } from '../../src/errors.js';
-import { at, jobRecord, problemOf, spec, startHarness, type Harness } from '../helpers/http-harness.js';
-
-interface Link {
-  href: string;
-  rel: string;
-}
-interface JobList {
-  jobs: { jobID: string }[];
-  links: Link[];
-}
+import { at, jobRecord, problemOf, spec, startHarness, type Harness, type JobListBody } from '../helpers/http-harness.js';
 
 const NO_SUCH_JOB = 'http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0/no-such-job';
 
@@ -51,12 +43,12 @@ describe('HTTP jobs', () => {
   });
   afterEach(() => h.close());
 
-  async function list(query: string): Promise<JobList> {
+  async function list(query: string): Promise<JobListBody> {
     const response = await h.api(`${h.url}/jobs${query}`);
     expect(response.status, await response.clone().text()).to.equal(200);
-    return (await response.json()) as JobList;
+    return (await response.json()) as JobListBody;
   }
-  const ids = (body: JobList) => body.jobs.map((j) => j.jobID);
+  const ids = (body: JobListBody) => body.jobs.map((j) => j.jobID);
 
   describe('list', () => {
     const cases: [string, string[]][] = [
@@ -93,7 +85,7 @@ describe('HTTP jobs', () => {
       const next = first.links[1]!.href;
       expect(next).to.equal(`${h.url}/jobs?processID=echo%2Cconvert&limit=2&offset=2`);
 
-      const second = (await (await h.api(next)).json()) as JobList;
+      const second = (await (await h.api(next)).json()) as JobListBody;
       expect(ids(second)).to.deep.equal(['j2', 'j1']);
       expect(second.links.map((l) => l.rel)).to.deep.equal(['self', 'prev']);
       expect(second.links[1]!.href).to.equal(`${h.url}/jobs?processID=echo%2Cconvert&limit=2&offset=0`);

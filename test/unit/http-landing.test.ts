@@ -1,14 +1,9 @@
 import { expect } from 'chai';
+import type { Link } from '../../src/http/links.js';
 import { ERROR_TYPES } from '../../src/errors.js';
 import { routeClass } from '../../src/http/auth.js';
 import { apiRouter } from '../../src/http/create-app.js';
 import { problemOf, spec, startHarness, type Harness } from '../helpers/http-harness.js';
-
-interface Link {
-  href: string;
-  rel: string;
-  type?: string;
-}
 
 const CONF = 'http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf';
 

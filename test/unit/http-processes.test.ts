@@ -1,12 +1,8 @@
 import { expect } from 'chai';
+import type { Link } from '../../src/http/links.js';
 import { ERROR_TYPES } from '../../src/errors.js';
 import { problemOf, spec, startHarness, type Harness } from '../helpers/http-harness.js';
 
-interface Link {
-  href: string;
-  rel: string;
-  type?: string;
-}
 interface ProcessList {
   processes: { id: string; links: Link[] }[];
   links: Link[];

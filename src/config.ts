@@ -33,9 +33,12 @@ const OrchestratorConfigSchema = Type.Object(
     publicUrl: PublicUrl,
     maxUploadBytes: MaxUploadBytes,
     ...AccessAndLimits,
-    /** Comma-separated domains whose accounts may act as agents; default: the component's parent domain. */
+    /**
+     * Comma-separated domains every account of which may act as an agent, besides the provisioned
+     * accounts. Off by default: any account of a domain is not proof of being an agent (docs/security.md).
+     */
     agentDomains: Type.Optional(Type.String({ minLength: 1 })),
-    /** Comma-separated bare JIDs; when set, only these accounts may act as agents (SPEC §4 allowlist). */
+    /** Comma-separated bare JIDs that may act as agents besides the provisioned accounts. */
     agentAllowlist: Type.Optional(Type.String({ minLength: 1 })),
     xmppServer: Type.String({ pattern: '^xmpps?://[^/:]+:\\d+$' }),
     componentJid: Type.String({ minLength: 1 }),
@@ -44,7 +47,7 @@ const OrchestratorConfigSchema = Type.Object(
   { additionalProperties: false },
 );
 export type OrchestratorConfig = Omit<Static<typeof OrchestratorConfigSchema>, 'agentDomains' | 'agentAllowlist' | 'maxUploadBytes'> & {
-  agentDomains: string[];
+  agentDomains?: string[];
   agentAllowlist?: string[];
   /** Default DEFAULT_MAX_UPLOAD_BYTES. */
   maxUploadBytes?: number;
@@ -148,22 +151,15 @@ function publicUrl(value: string | undefined): string | undefined {
 
 export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): OrchestratorConfig {
   const config = load<Static<typeof OrchestratorConfigSchema>>(SERVE, OrchestratorConfigSchema, argv, env);
-  const parent = config.componentJid.split('.').slice(1).join('.');
-  const list = (value: string | undefined) => value?.split(',').map((item) => item.trim()).filter(Boolean);
-  const { agentAllowlist, ...rest } = config;
+  const list = (value: string) => value.split(',').map((item) => item.trim()).filter(Boolean);
+  const { agentAllowlist, agentDomains, ...rest } = config;
   return {
     ...rest,
     dataDir: path.resolve(config.dataDir),
     publicUrl: publicUrl(config.publicUrl),
-    agentDomains: list(config.agentDomains) ?? [parent],
+    ...(agentDomains === undefined ? {} : { agentDomains: list(agentDomains) }),
     ...(agentAllowlist === undefined ? {} : { agentAllowlist: list(agentAllowlist) }),
   };
-}
-
-/** Whether an account may act as an agent: on the allowlist when there is one, else in an allowed domain. */
-export function isAllowedAgent(config: Pick<OrchestratorConfig, 'agentDomains' | 'agentAllowlist'>, bareJid: string): boolean {
-  if (config.agentAllowlist) return config.agentAllowlist.includes(bareJid);
-  return config.agentDomains.some((domain) => bareJid.endsWith(`@${domain}`));
 }
 
 export function loadDevConfig(argv: string[], env: NodeJS.ProcessEnv): DevConfig {

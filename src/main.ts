@@ -2,7 +2,7 @@ import http from 'node:http';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
-import { isAllowedAgent, loadDevConfig, loadServeConfig, ConfigError, type OrchestratorConfig } from './config.js';
+import { loadDevConfig, loadServeConfig, ConfigError, type OrchestratorConfig } from './config.js';
 import { createApp } from './http/create-app.js';
 import { AgentEvents } from './jobs/agent-events.js';
 import { Dispatcher } from './jobs/dispatcher.js';
@@ -10,17 +10,21 @@ import { JobManager } from './jobs/job-manager.js';
 import { JobUpdates } from './jobs/job-updates.js';
 import { createMetrics } from './jobs/job-metrics.js';
 import { ownerLimits } from './jobs/owner-limits.js';
+import { agentPools } from './registry/agent-admission.js';
 import { AgentRegistry } from './registry/agent-registry.js';
 import { feedRegistry } from './registry/registry-feed.js';
+import { AgentAccounts } from './store/agent-accounts.js';
 import { AgentStore } from './store/agent-store.js';
 import { openDatabase } from './store/database.js';
 import { JobStore } from './store/job-store.js';
+import { ProcessPools } from './store/process-pools.js';
 import { ResultFiles } from './store/result-files.js';
 import { UploadTokens } from './store/upload-tokens.js';
 import { UserStore } from './store/user-store.js';
 import { watchAgentLiveness } from './xmpp/agent-liveness.js';
 import { ComponentLink } from './xmpp/component-link.js';
-import { addAgentCommand, runDev } from './dev/dev-mode.js';
+import { runDev } from './dev/dev-mode.js';
+import { agentCommand } from './auth/agent-command.js';
 import { tokenCommand } from './auth/token-command.js';
 
 export interface RunningOrchestrator {
@@ -31,6 +35,8 @@ export interface RunningOrchestrator {
   /** Every change of a job, as the event streams see them. */
   updates: JobUpdates;
   users: UserStore;
+  /** The accounts provisioned as agents, with their pools. */
+  agentAccounts: AgentAccounts;
   link: ComponentLink;
   /** Stops taking requests, closes the XMPP link and the database. Idempotent. */
   stop(): Promise<void>;
@@ -45,13 +51,21 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
   const users = new UserStore(db);
   const defaultLimits = { maxRunning: config.maxRunning, maxWaiting: config.maxWaiting };
   const limits = ownerLimits(users, defaultLimits);
-  const registry = new AgentRegistry();
+  const agentAccounts = new AgentAccounts(db);
+  const processPools = new ProcessPools(db);
+  const poolOf = agentPools(config, agentAccounts);
+  const registry = new AgentRegistry({ claims: processPools.all(), onClaim: (id, pool) => processPools.set(id, pool) });
   const updates = new JobUpdates();
   const link = new ComponentLink({
     service: config.xmppServer,
     domain: config.componentJid,
     secret: config.componentSecret,
-    isAllowed: (jid) => isAllowedAgent(config, jid),
+    // Looked up per stanza, so an account revoked by another process stops acting at once.
+    isAllowed: (jid) => {
+      if (poolOf(jid) !== undefined) return true;
+      for (const agent of registry.agentsNamed(jid)) registry.remove(agent.jid);
+      return false;
+    },
     logger,
   });
   const send = link.send.bind(link);
@@ -66,14 +80,22 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
     load: (id) => store.get(id),
     assigned: (id, agent) => store.setAgent(id, agent),
     uploadFor,
+    undeliverable: (id, reason) => events.undeliverable(id, reason),
     runningLimit: (owner) => limits(owner).maxRunning,
     logger,
   });
   const manager = new JobManager({ registry, store, dispatcher, updates, send, removeFiles, limits, logger });
   const events = new AgentEvents({ store, dispatcher, updates, manager, send, graceMs: config.agentGrace * 1000, removeFiles, logger });
 
-  feedRegistry({ link, registry, logger, remember: (jid) => agentStore.remember(jid, new Date()) });
-  link.on('message', (jid, message) => events.handle(jid, message));
+  feedRegistry({ link, registry, logger, poolOf, remember: (jid) => agentStore.remember(jid, new Date()) });
+  link.on('message', (jid, message) => {
+    // Whatever one agent sends, a fault in handling it must not take the service down.
+    try {
+      events.handle(jid, message);
+    } catch (err) {
+      logger.error({ from: jid, type: message.type, err: (err as Error).message }, 'message from agent could not be handled');
+    }
+  });
   registry.on('changed', () => dispatcher.dispatchWaiting());
   registry.on('agent-offline', (jid) => events.agentLost(jid));
   // Without the link, who is online is unknown; agents announce again when it is back.
@@ -101,6 +123,7 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
     defaultLimits,
     limitsChanged: () => dispatcher.dispatchWaiting(),
     metrics: createMetrics(updates, registry, () => dispatcher.queued()),
+    agentAccounts,
   });
   const server = http.createServer(app.callback());
   await new Promise<void>((resolve, reject) => {
@@ -123,6 +146,7 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
     store,
     updates,
     users,
+    agentAccounts,
     link,
     stop: () =>
       (stopping ??= (async () => {
@@ -140,8 +164,10 @@ const USAGE = `usage: outpost dev [--host H] [--http-port P] [--data-dir D] [--s
                    [--anonymous-read true|false] [--anonymous-execute true|false] [--max-running N] [--max-waiting N]
        outpost serve --xmpp-server xmpp://HOST:PORT --component-jid orchestrator.DOMAIN --component-secret S [--host H] [--http-port P] [--data-dir D]
                      [--public-url URL] [--max-upload-bytes N] [--anonymous-read true|false] [--anonymous-execute true|false]
-                     [--max-running N] [--max-waiting N]
-       outpost agent add NAME [--data-dir D]
+                     [--max-running N] [--max-waiting N] [--agent-allowlist JID,…] [--agent-domains DOMAIN,…]
+       outpost agent add NAME[@DOMAIN] [--pool P] [--host H] [--data-dir D]
+       outpost agent remove NAME[@DOMAIN] [--data-dir D]
+       outpost agent list [--data-dir D]
        outpost token create --user NAME [--admin] [--label L] [--data-dir D]`;
 
 /** `outpost` command line. */
@@ -161,8 +187,7 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
         return;
       }
       case 'agent':
-        if (rest[0] === 'add' && rest[1]) return await addAgentCommand(rest[1], rest.slice(2));
-        throw new ConfigError('usage: outpost agent add NAME');
+        return await agentCommand(rest);
       case 'token':
         if (rest[0] === 'create') return tokenCommand(rest.slice(1), process.env);
         throw new ConfigError('usage: outpost token create --user NAME [--admin] [--label L] [--data-dir D]');

@@ -1,15 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import type { DevConfig, OrchestratorConfig } from '../config.js';
-import { ConfigError } from '../config.js';
 import { startAgent } from '../../agent/main.js';
 import { issueUserToken } from '../auth/token-command.js';
 import type { AgentRegistry } from '../registry/agent-registry.js';
+import type { AgentAccounts } from '../store/agent-accounts.js';
 import type { Role, UserStore } from '../store/user-store.js';
-import { PrivateProsody, registerAccount } from './private-prosody.js';
+import { PrivateProsody } from './private-prosody.js';
 
 /** The embedded Prosody's XMPP domain. */
 export const DEV_DOMAIN = 'outpost.localhost';
@@ -19,6 +18,7 @@ interface Startable {
   url: string;
   registry: AgentRegistry;
   users: UserStore;
+  agentAccounts: AgentAccounts;
   stop(): Promise<void>;
 }
 
@@ -47,7 +47,8 @@ function firstCatalog(registry: AgentRegistry): Promise<void> {
   });
 }
 
-const prosodyDir = (dataDir: string) => path.join(dataDir, 'prosody');
+/** Where `outpost dev` keeps its private Prosody, inside the data directory. */
+export const prosodyDir = (dataDir: string) => path.join(dataDir, 'prosody');
 
 /**
  * `outpost dev`: a private Prosody, the orchestrator and one agent on the services folder, in
@@ -84,13 +85,13 @@ export async function runDev(config: DevConfig, logger: Logger, startOrchestrato
         anonymousExecute: config.anonymousExecute,
         maxRunning: config.maxRunning,
         maxWaiting: config.maxWaiting,
-        agentDomains: [DEV_DOMAIN],
         xmppServer: prosody.componentService,
         componentJid: prosody.componentDomain,
         componentSecret: prosody.componentSecret,
       },
       logger,
     );
+    orchestrator.agentAccounts.add(`${LOCAL_AGENT}@${DEV_DOMAIN}`, LOCAL_AGENT);
     tokens = { adminToken: devToken(orchestrator.users, 'admin'), userToken: devToken(orchestrator.users, 'user') };
     const announced = firstCatalog(orchestrator.registry);
     agent = await startAgent(
@@ -135,25 +136,4 @@ export async function runDev(config: DevConfig, logger: Logger, startOrchestrato
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-}
-
-/** `outpost agent add NAME`: an account on the embedded Prosody and the command to run the agent elsewhere. */
-export async function addAgentCommand(name: string, argv: string[]): Promise<void> {
-  if (!/^[a-z0-9][a-z0-9._-]*$/i.test(name)) throw new ConfigError(`agent name '${name}' must be letters, digits, '.', '_' or '-'`);
-  const { values } = parseArgs({ args: argv, options: { 'data-dir': { type: 'string' }, host: { type: 'string' } }, strict: true });
-  const dataDir = path.resolve(values['data-dir'] ?? process.env['OUTPOST_DATA_DIR'] ?? './.outpost');
-  const ports = await readFile(path.join(prosodyDir(dataDir), 'ports.json'), 'utf8').then(
-    (text) => JSON.parse(text) as { c2s: number },
-    () => {
-      throw new ConfigError(`no embedded Prosody in ${dataDir}: run \`npm start\` (outpost dev) once first`);
-    },
-  );
-  const password = randomBytes(18).toString('base64url');
-  await registerAccount(prosodyDir(dataDir), name, DEV_DOMAIN, password);
-  const host = values.host ?? process.env['OUTPOST_HOST'] ?? '127.0.0.1';
-  process.stdout.write(
-    `Agent account ${name}@${DEV_DOMAIN} created. On the machine that runs the programs, in a copy of Outpost (npm ci):\n\n` +
-      `  OUTPOST_AGENT_PASSWORD='${password}' node bin/outpost-agent.js --server xmpp://${host}:${ports.c2s} --jid ${name}@${DEV_DOMAIN} --services ./services.d\n\n` +
-      (host.startsWith('127.') ? `The embedded Prosody listens on ${host} only; start \`npm start -- --host ADDRESS\` to reach it from other machines.\n` : ''),
-  );
 }

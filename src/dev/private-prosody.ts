@@ -60,6 +60,13 @@ export async function registerAccount(dir: string, username: string, domain: str
   if (changed.code !== 0) throw new Error(`prosodyctl passwd ${jid} failed: ${changed.output.trim()}`);
 }
 
+/** Deletes an account of the private Prosody in `dir`; an account that does not exist is no error. */
+export async function removeAccount(dir: string, username: string, domain: string): Promise<void> {
+  const jid = `${username}@${domain}`;
+  const removed = await prosodyctl(dir, ['deluser', jid], '');
+  if (removed.code !== 0 && !/does not exist/i.test(removed.output)) throw new Error(`prosodyctl deluser ${jid} failed: ${removed.output.trim()}`);
+}
+
 /** Runs prosodyctl against the private config, answering its two password prompts. */
 function prosodyctl(dir: string, args: string[], password: string): Promise<{ code: number | null; output: string }> {
   const binary = path.join(path.dirname(findProsody()), 'prosodyctl');

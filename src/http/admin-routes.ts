@@ -22,6 +22,7 @@ function agentViews({ registry, jobs }: AdminRouteDeps) {
     const { catalog, ...load } = agent.load;
     return {
       jid: agent.jid,
+      pool: agent.pool,
       connectedSince: agent.connectedSince.toISOString(),
       lastSeen: agent.lastSeen.toISOString(),
       load,
@@ -54,7 +55,9 @@ export function adminRoutes(router: Router, deps: AdminRouteDeps): void {
       .processes()
       .filter((p) => p.conflicts.length > 0)
       .map((p) => ({ process: p.spec.id, version: p.spec.version, offeredBy: p.agents, differing: p.conflicts }));
-    ctx.body = { agents: registry.agents().map(agentViews(deps)), conflicts, links: [selfLink(ctx, 'agents')] };
+    // Offers of ids another pool owns are refused: never placed, shown here (docs/security.md).
+    const refused = registry.refusedOffers();
+    ctx.body = { agents: registry.agents().map(agentViews(deps)), conflicts, refused, links: [selfLink(ctx, 'agents')] };
   });
 
   router.get('/admin/agents/:jid', (ctx) => {
@@ -71,12 +74,14 @@ export function adminRoutes(router: Router, deps: AdminRouteDeps): void {
   }
 
   router.get('/admin/processes', (ctx) => {
-    const processes = registry.processes().map(({ spec, agents, conflicts }) => ({
+    const processes = registry.processes().map(({ spec, pool, agents, conflicts, refused }) => ({
       id: spec.id,
       title: spec.title,
       version: spec.version,
+      pool,
       agents,
       conflicts,
+      refused,
     }));
     ctx.body = { processes, links: [selfLink(ctx, 'processes on offer')] };
   });

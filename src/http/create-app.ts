@@ -6,11 +6,13 @@ import type { JobService } from '../jobs/job-service.js';
 import type { JobUpdates } from '../jobs/job-updates.js';
 import { DEFAULT_LIMITS, type Limits } from '../jobs/owner-limits.js';
 import type { AgentRegistry } from '../registry/agent-registry.js';
+import type { AgentAccount } from '../store/agent-accounts.js';
 import type { JobStore } from '../store/job-store.js';
 import { DEFAULT_MAX_UPLOAD_BYTES, type ResultFiles } from '../store/result-files.js';
 import type { UploadTokens } from '../store/upload-tokens.js';
 import type { UserStore } from '../store/user-store.js';
 import { adminJobsRoutes } from './admin-jobs-routes.js';
+import { adminPoolsRoutes } from './admin-pools-routes.js';
 import { adminRoutes } from './admin-routes.js';
 import { adminUiRoutes } from './admin-ui-routes.js';
 import { adminUsersRoutes } from './admin-users-routes.js';
@@ -60,6 +62,8 @@ export interface AppDeps {
   limitsChanged?: () => void;
   /** Prometheus metrics served at `/metrics`. */
   metrics: Registry;
+  /** The accounts provisioned as agents, listed by the admin API. */
+  agentAccounts: { list(): AgentAccount[] };
 }
 
 /** Every route of the API; `createApp` serves them, and the API definition is checked against them. */
@@ -79,6 +83,7 @@ export function apiRouter(deps: AppDeps): Router {
   jobEventsRoutes(router, deps);
   adminRoutes(router, deps);
   adminJobsRoutes(router, deps);
+  adminPoolsRoutes(router, { registry: deps.registry, agentAccounts: deps.agentAccounts, jsonBody: body });
   adminUiRoutes(router);
   adminUsersRoutes(router, {
     users: deps.users,

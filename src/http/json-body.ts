@@ -1,6 +1,7 @@
 import { bodyParser } from '@koa/bodyparser';
 import type { Middleware } from 'koa';
 import { OutpostError } from '../errors.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../protocol/index.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
@@ -43,6 +44,10 @@ export function jsonBody(maxBytes: number = DEFAULT_MAX_BODY_BYTES): Middleware 
       await parse(ctx, async () => {});
     } catch (error) {
       throw describe(error, maxBytes) ?? error;
+    }
+    // Checked on the text, so a body nested thousands deep never reaches a stack-bound JSON.stringify.
+    if (nestsDeeperThan(ctx.request.rawBody ?? '')) {
+      throw new OutpostError('bad-request', 400, `request body nests objects and arrays deeper than ${MAX_JSON_DEPTH} levels`);
     }
     return next();
   };

@@ -1,4 +1,5 @@
 import { ROLES } from '../store/user-store.js';
+import { POOL_BODY } from './admin-pools-routes.js';
 import { LIMITS, NEW_TOKEN, NEW_USER } from './admin-users-routes.js';
 import { headerRefs, JOB_LIST_PARAMS, jsonContent, ok, param, ref, response } from './openapi-components.js';
 
@@ -29,11 +30,13 @@ function oas30(schema: Schema): Schema {
 }
 
 const agentVersion = object({ jid: string, version: string });
+const refusedOffer = object({ process: string, owner: { type: 'string', description: 'the pool that owns the id' }, jid: string, pool: string });
 
 export const adminSchemas: Record<string, Schema> = {
   agent: {
     ...object({
       jid: { type: 'string', description: 'full JID, `name@domain/resource`' },
+      pool: { type: 'string', description: 'the pool the account was provisioned into' },
       connectedSince: dateTime,
       lastSeen: dateTime,
       load: object({ slots: integer, running: integer, load1: { type: 'number' }, cores: integer, memFree: { type: 'number' }, draining: boolean }),
@@ -48,11 +51,23 @@ export const adminSchemas: Record<string, Schema> = {
   agentList: object({
     agents: arrayOf(ref('agent')),
     conflicts: arrayOf(object({ process: string, version: string, offeredBy: arrayOf(string), differing: arrayOf(agentVersion) })),
+    refused: { ...arrayOf(refusedOffer), description: 'offers of process ids another pool owns; never given jobs' },
     links,
   }),
   offeredProcessList: object({
     processes: arrayOf(
-      object({ id: string, title: string, version: string, agents: arrayOf(string), conflicts: arrayOf(agentVersion) }, ['id', 'version']),
+      object(
+        {
+          id: string,
+          title: string,
+          version: string,
+          pool: { type: 'string', description: 'the pool that owns the id; only its agents run it' },
+          agents: arrayOf(string),
+          conflicts: arrayOf(agentVersion),
+          refused: arrayOf(object({ jid: string, pool: string, version: string })),
+        },
+        ['id', 'version', 'pool'],
+      ),
     ),
     links,
   }),
@@ -82,6 +97,12 @@ export const adminSchemas: Record<string, Schema> = {
       }, ['inputs', 'execution']),
     ],
   },
+  agentAccountList: object({
+    accounts: arrayOf(object({ jid: string, pool: string, created: dateTime, revoked: nullable(dateTime) })),
+    links,
+  }),
+  processPool: object({ id: string, pool: string, links }),
+  poolBody: oas30(POOL_BODY),
   killedJob: object({ job: ref('statusInfo'), dismissedBy: string }),
   newUser: oas30(NEW_USER),
   newToken: oas30(NEW_TOKEN),
@@ -148,6 +169,18 @@ export const adminPaths: Record<string, Operation> = {
     get: op('processes on offer, with the agents offering each', 'getOfferedProcesses', [], {
       200: ok('the processes', 'offeredProcessList'),
     }),
+  },
+  '/admin/processes/{processId}/pool': {
+    put: op(
+      'hand a process id to another pool: from now on only its agents run the process',
+      'setProcessPool',
+      [param('processId')],
+      { 200: ok('the id and its pool', 'processPool'), ...bodyProblems },
+      body('poolBody'),
+    ),
+  },
+  '/admin/agent-accounts': {
+    get: op('accounts provisioned as agents, with their pools', 'getAgentAccounts', [], { 200: ok('the accounts', 'agentAccountList') }),
   },
   '/admin/jobs': {
     get: op('jobs of all users, newest first', 'getAllJobs', [...JOB_LIST_PARAMS, param('user'), param('agent')], {

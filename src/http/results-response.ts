@@ -18,6 +18,8 @@ export const isReference = (value: OutputValue): value is Reference => 'href' in
  */
 const FAILURE_STATUS: Record<JobErrorCode, number> = {
   'invalid-inputs': 400,
+  // Inputs too large for one execute message: stored before that limit was checked at submission.
+  undeliverable: 400,
   'no-agent': 503,
   'agent-lost': 503,
   rejected: 503,

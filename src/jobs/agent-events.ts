@@ -71,6 +71,12 @@ export class AgentEvents {
     }
   }
 
+  /** A job whose `execute` can never be sent fails once, with the reason (never a requeue loop). */
+  undeliverable(jobId: string, reason: string): void {
+    this.#cancelGrace(jobId);
+    this.#finish(jobId, 0, { status: 'failed', error: { code: 'undeliverable', message: reason } });
+  }
+
   stop(): void {
     this.#stopped = true;
     for (const timer of this.#graceTimers.values()) clearTimeout(timer);

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { AgentRegistry } from '../registry/agent-registry.js';
 import type { JobRecord } from '../store/job-record.js';
 import { REST_MS, Scheduler, type AgentSnapshot } from '../scheduler/scheduler.js';
-import type { OrchestratorMessage } from '../protocol/index.js';
+import { UnsendableMessageError, type OrchestratorMessage } from '../protocol/index.js';
 
 export interface DispatcherOptions {
   registry: AgentRegistry;
@@ -13,6 +13,8 @@ export interface DispatcherOptions {
   assigned: (jobId: string, agent: string | null) => void;
   /** Where the job's agent uploads output files, with a token made for this dispatch. */
   uploadFor: (jobId: string) => { url: string; token: string };
+  /** Ends a job whose `execute` can never be sent (sending it again would fail the same way). */
+  undeliverable: (jobId: string, reason: string) => void;
   /** Jobs an owner may have running at once. */
   runningLimit?: (owner: string) => number;
   logger: Logger;
@@ -89,8 +91,15 @@ export class Dispatcher {
       this.#options.logger.debug({ job: jobId, agent }, 'dispatching');
       const upload = this.#options.uploadFor(jobId);
       this.#options.send(agent, { v: 1, type: 'execute', job: jobId, process: job.processId, inputs: job.inputs, upload }).catch((err: Error) => {
+        if (err instanceof UnsendableMessageError) {
+          this.#options.logger.warn({ job: jobId, err: err.message }, 'execute can never be sent; the job fails');
+          this.release(jobId);
+          this.#options.undeliverable(jobId, err.message);
+          return;
+        }
+        // Rested like a refusal, so a link that keeps failing cannot spin the event loop.
         this.#options.logger.warn({ job: jobId, agent, err: err.message }, 'execute could not be sent; requeued');
-        this.requeue(jobId);
+        this.requeue(jobId, agent);
       });
     }
   }

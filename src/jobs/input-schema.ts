@@ -1,5 +1,11 @@
 import { isRequired, type InputSpec } from '../protocol/process-spec.js';
 
+/**
+ * The longest string an input takes when its declaration sets no `maxLength`: every value travels
+ * inside one `execute` stanza (docs/protocol.md §2), so no input may be unbounded (docs/security.md).
+ */
+export const DEFAULT_MAX_INPUT_LENGTH = 16 * 1024;
+
 /** The JSON Schema of one input value, as published in `inputs.<id>.schema`. */
 export interface InputJsonSchema {
   type: InputSpec['type'];
@@ -36,6 +42,7 @@ export function inputJsonSchema(spec: InputSpec): InputJsonSchema {
   if (spec.type === 'string') {
     if (spec.minLength !== undefined) schema.minLength = spec.minLength;
     if (spec.maxLength !== undefined) schema.maxLength = spec.maxLength;
+    else if (spec.enum === undefined) schema.maxLength = DEFAULT_MAX_INPUT_LENGTH;
     if (spec.pattern !== undefined) schema.pattern = spec.pattern;
   }
   return schema;

@@ -8,6 +8,7 @@ import type { OrchestratorMessage } from '../protocol/index.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { JobService, SubmitRequest } from './job-service.js';
 import type { JobUpdates } from './job-updates.js';
+import { inputsTooLarge } from './execute-size.js';
 import { compileInputValidator } from './input-validator.js';
 import type { LimitsOf } from './owner-limits.js';
 
@@ -45,6 +46,8 @@ export class JobManager implements JobService {
     if (!offered) throw new OutpostError('no-such-process', 404, `process '${request.processId}' is not offered by any agent`);
     const validation = compileInputValidator(offered.spec.inputs)(request.inputs);
     if (!validation.ok) throw new OutpostError('invalid-input', 400, validation.message);
+    const tooLarge = inputsTooLarge(validation.values);
+    if (tooLarge) throw new OutpostError('invalid-input', 400, tooLarge);
     const now = new Date().toISOString();
     const job: JobRecord = {
       id: randomUUID(),

@@ -2,6 +2,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { TObject } from '@sinclair/typebox';
 import { MAX_BODY_BYTES } from './constants.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.js';
 import {
   agentMessageSchemas,
   orchestratorMessageSchemas,
@@ -37,6 +38,7 @@ function decoder<M>(schemas: readonly TObject[]) {
   const byType = compileAll(schemas);
   return (body: string): Decoded<M> => {
     if (Buffer.byteLength(body) > MAX_BODY_BYTES) return { ok: false, error: `body exceeds ${MAX_BODY_BYTES} bytes` };
+    if (nestsDeeperThan(body)) return { ok: false, error: `body nests objects and arrays deeper than ${MAX_JSON_DEPTH} levels` };
     let value: unknown;
     try {
       value = JSON.parse(body);
@@ -61,11 +63,15 @@ export const decodeAgentMessage = decoder<AgentMessage>(agentMessageSchemas);
 /** Parses and validates a body received by an agent. */
 export const decodeOrchestratorMessage = decoder<OrchestratorMessage>(orchestratorMessageSchemas);
 
+/** A message that cannot be sent as it is: sending it again would fail the same way. */
+export class UnsendableMessageError extends RangeError {}
+
 /** Serialises a message; refuses one that would break the body size limit. */
 export function encodeMessage(message: AgentMessage | OrchestratorMessage): string {
   const body = JSON.stringify(message);
-  if (Buffer.byteLength(body) > MAX_BODY_BYTES) {
-    throw new RangeError(`${message.type} body of ${Buffer.byteLength(body)} bytes exceeds ${MAX_BODY_BYTES}`);
+  const bytes = Buffer.byteLength(body);
+  if (bytes > MAX_BODY_BYTES) {
+    throw new UnsendableMessageError(`the ${message.type} message would be ${bytes} bytes, over the limit of ${MAX_BODY_BYTES} bytes`);
   }
   return body;
 }

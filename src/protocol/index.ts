@@ -2,5 +2,6 @@ export * from './constants.js';
 export * from './process-spec.js';
 export * from './messages.js';
 export * from './codec.js';
+export * from './json-depth.js';
 export * from './presence.js';
 export * from './xmpp-names.js';

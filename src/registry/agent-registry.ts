@@ -4,6 +4,8 @@ import { bareJid, type AgentLoad, type InvalidFile, type ProcessSpec } from '../
 export interface AgentEntry {
   /** Full JID, `name@domain/resource`. */
   jid: string;
+  /** The pool the agent's account was provisioned into (docs/security.md, who may offer what). */
+  pool: string;
   load: AgentLoad;
   processes: ProcessSpec[];
   invalid: InvalidFile[];
@@ -13,17 +15,38 @@ export interface AgentEntry {
   lastSeen: Date;
 }
 
-/** A process as offered by one or more agents. */
+/** A process as offered by one or more agents of the pool that owns its id. */
 export interface OfferedProcess {
   spec: ProcessSpec;
+  /** The pool that owns the id: only its agents' offers count. */
+  pool: string;
   /** Full JIDs of the agents offering this id with this description. */
   agents: string[];
-  /** Agents offering the same id with another description (SPEC §6: newest version wins). */
+  /** Agents of the owning pool offering the id with another description (the newest version wins). */
   conflicts: { jid: string; version: string }[];
+  /** Agents of other pools offering the same id: refused, never given its jobs. */
+  refused: { jid: string; pool: string; version: string }[];
+}
+
+/** A process id offered by an agent whose pool does not own it. */
+export interface RefusedOffer {
+  process: string;
+  owner: string;
+  jid: string;
+  pool: string;
+}
+
+export interface RegistryOptions {
+  /** Process id → owning pool, as kept from earlier runs. */
+  claims?: Map<string, string>;
+  /** Called when an id gets an owner or changes hands, to keep it across restarts. */
+  onClaim?: (processId: string, pool: string) => void;
 }
 
 export interface RegistryEvents {
   changed: [];
+  /** An agent offered ids another pool owns (once per catalog). */
+  refused: [offers: RefusedOffer[]];
   'agent-online': [jid: string];
   'agent-offline': [jid: string];
 }
@@ -42,29 +65,72 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
    * Kept in memory only: an orchestrator restart undrains every agent.
    */
   readonly #drained = new Set<string>();
+  /** Process id → the pool that owns it: the first pool to offer it, unless an admin handed it on. */
+  readonly #claims: Map<string, string>;
+  readonly #onClaim: (processId: string, pool: string) => void;
 
-  updatePresence(jid: string, load: AgentLoad, now = new Date()): void {
+  constructor(options: RegistryOptions = {}) {
+    super();
+    this.#claims = new Map(options.claims);
+    this.#onClaim = options.onClaim ?? (() => undefined);
+  }
+
+  /** `pool` defaults to the bare JID: an agent alone in its own pool. */
+  updatePresence(jid: string, load: AgentLoad, pool = bareJid(jid), now = new Date()): void {
     const entry = this.#agents.get(jid);
     if (entry) {
       entry.load = load;
       entry.lastSeen = now;
     } else {
-      this.#agents.set(jid, { jid, load, processes: [], invalid: [], catalogHash: null, connectedSince: now, lastSeen: now });
+      this.#agents.set(jid, { jid, pool, load, processes: [], invalid: [], catalogHash: null, connectedSince: now, lastSeen: now });
       this.emit('agent-online', jid);
     }
     this.emit('changed');
   }
 
-  /** Returns false when the agent is not online (a catalog without presence is ignored). */
+  /**
+   * Returns false when the agent is not online (a catalog without presence is ignored). Ids no
+   * pool owns yet become its pool's; offers of ids another pool owns are refused.
+   */
   setCatalog(jid: string, hash: string, processes: ProcessSpec[], invalid: InvalidFile[]): boolean {
     const entry = this.#agents.get(jid);
     if (!entry) return false;
+    for (const { id } of processes) if (!this.#claims.has(id)) this.#claim(id, entry.pool);
     entry.catalogHash = hash;
     entry.processes = processes;
     this.#offered = undefined;
     entry.invalid = invalid;
+    const refused = this.refusedOffers().filter((offer) => offer.jid === jid);
+    if (refused.length > 0) this.emit('refused', refused);
     this.emit('changed');
     return true;
+  }
+
+  /** Every offer of an agent online whose pool does not own the id. */
+  refusedOffers(): RefusedOffer[] {
+    return this.agents().flatMap((agent) =>
+      agent.processes
+        .filter(({ id }) => this.#claims.get(id) !== agent.pool)
+        .map(({ id }) => ({ process: id, owner: this.#claims.get(id)!, jid: agent.jid, pool: agent.pool })),
+    );
+  }
+
+  /** The pool that owns a process id, if any has offered it. */
+  owner(processId: string): string | undefined {
+    return this.#claims.get(processId);
+  }
+
+  /** An admin hands a process id to another pool; its jobs go to that pool's agents from now on. */
+  assign(processId: string, pool: string): void {
+    if (this.#claims.get(processId) === pool) return;
+    this.#claim(processId, pool);
+    this.#offered = undefined;
+    this.emit('changed');
+  }
+
+  #claim(processId: string, pool: string): void {
+    this.#claims.set(processId, pool);
+    this.#onClaim(processId, pool);
   }
 
   remove(jid: string): void {
@@ -108,7 +174,7 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
     return [...this.#agents.values()].sort((a, b) => a.jid.localeCompare(b.jid));
   }
 
-  /** Every process on offer, by id; where descriptions differ, the newest version wins. */
+  /** Every process on offer, by id: its owning pool's offers, where descriptions differ the newest version. */
   processes(): OfferedProcess[] {
     return [...this.#offers().values()];
   }
@@ -119,15 +185,18 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
 
   #offers(): Map<string, OfferedProcess> {
     if (this.#offered) return this.#offered;
-    const byId = new Map<string, { jid: string; spec: ProcessSpec }[]>();
+    const byId = new Map<string, Offer[]>();
     for (const agent of this.#agents.values()) {
       for (const spec of agent.processes) {
         const offers = byId.get(spec.id) ?? [];
-        offers.push({ jid: agent.jid, spec });
+        offers.push({ jid: agent.jid, pool: agent.pool, spec });
         byId.set(spec.id, offers);
       }
     }
-    const sorted = [...byId.values()].map(offered).sort((a, b) => a.spec.id.localeCompare(b.spec.id));
+    const sorted = [...byId]
+      .map(([id, offers]) => offered(this.#claims.get(id)!, offers))
+      .filter((p) => p !== undefined)
+      .sort((a, b) => a.spec.id.localeCompare(b.spec.id));
     this.#offered = new Map(sorted.map((p) => [p.spec.id, p]));
     return this.#offered;
   }
@@ -139,13 +208,24 @@ function sameDescription(a: ProcessSpec, b: ProcessSpec): boolean {
   return JSON.stringify(restA) === JSON.stringify(restB);
 }
 
-function offered(offers: { jid: string; spec: ProcessSpec }[]): OfferedProcess {
-  const newest = offers.reduce((best, o) => (compareVersions(o.spec.version, best.spec.version) > 0 ? o : best));
-  const same = offers.filter((o) => sameDescription(o.spec, newest.spec));
-  const other = offers.filter((o) => !sameDescription(o.spec, newest.spec));
+interface Offer {
+  jid: string;
+  pool: string;
+  spec: ProcessSpec;
+}
+
+/** What the owning pool offers under one id; undefined while none of its agents offers it. */
+function offered(pool: string, offers: Offer[]): OfferedProcess | undefined {
+  const own = offers.filter((o) => o.pool === pool);
+  if (own.length === 0) return undefined;
+  const newest = own.reduce((best, o) => (compareVersions(o.spec.version, best.spec.version) > 0 ? o : best));
+  const same = own.filter((o) => sameDescription(o.spec, newest.spec));
+  const other = own.filter((o) => !sameDescription(o.spec, newest.spec));
   return {
     spec: newest.spec,
+    pool,
     agents: same.map((o) => o.jid),
     conflicts: other.map((o) => ({ jid: o.jid, version: o.spec.version })),
+    refused: offers.filter((o) => o.pool !== pool).map((o) => ({ jid: o.jid, pool: o.pool, version: o.spec.version })),
   };
 }

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { AgentLoad, AgentMessage, ProcessSpec, InvalidFile } from '../protocol/index.js';
+import { bareJid, type AgentLoad, type AgentMessage, type ProcessSpec, type InvalidFile } from '../protocol/index.js';
 import type { ComponentLink } from '../xmpp/component-link.js';
 import type { AgentRegistry } from './agent-registry.js';
 
@@ -14,20 +14,22 @@ export interface RegistryFeedOptions {
   link: ComponentLink;
   registry: AgentRegistry;
   logger: Logger;
+  /** The pool of an account allowed to act as an agent (the link lets no other account through). */
+  poolOf: (bareJid: string) => string | undefined;
   /** Called for every agent seen, so a restarted orchestrator can ask it to announce again. */
   remember: (jid: string) => void;
   catalogWaitMs?: number;
 }
 
 /** Keeps the registry in step with agents' presence and catalog messages. */
-export function feedRegistry({ link, registry, logger, remember, catalogWaitMs = 2000 }: RegistryFeedOptions): void {
+export function feedRegistry({ link, registry, logger, poolOf, remember, catalogWaitMs = 2000 }: RegistryFeedOptions): void {
   const partial = new Map<string, PartialCatalog>();
 
   const checks = new Map<string, NodeJS.Timeout>();
 
   link.on('presence', (jid: string, load: AgentLoad) => {
     if (!registry.agent(jid)) remember(jid);
-    registry.updatePresence(jid, load);
+    registry.updatePresence(jid, load, poolOf(bareJid(jid)));
     // The catalog follows the presence that names it; if it has not come a little later, it was missed.
     clearTimeout(checks.get(jid));
     checks.set(
@@ -38,6 +40,11 @@ export function feedRegistry({ link, registry, logger, remember, catalogWaitMs =
         if (entry && entry.catalogHash !== entry.load.catalog) link.send(jid, { v: 1, type: 'catalog-request' }).catch(() => undefined);
       }, catalogWaitMs).unref(),
     );
+  });
+
+  registry.on('refused', (offers) => {
+    const [{ jid, pool }] = offers as [(typeof offers)[number]];
+    logger.warn({ jid, pool, processes: offers.map((o) => `${o.process} (owned by ${o.owner})`) }, 'offer of process ids another pool owns refused');
   });
 
   link.on('unavailable', (jid: string) => {

@@ -7,7 +7,7 @@ export const FINISHED_STATUSES: readonly JobStatus[] = ['successful', 'failed', 
 export const isFinished = (job: Pick<JobRecord, 'status'>) => FINISHED_STATUSES.includes(job.status);
 
 /** Failure codes of agents plus the ones the orchestrator decides itself. */
-export type JobErrorCode = FailureCode | 'agent-lost' | 'rejected' | 'no-agent';
+export type JobErrorCode = FailureCode | 'agent-lost' | 'rejected' | 'no-agent' | 'undeliverable';
 
 export interface JobError {
   code: JobErrorCode;

@@ -56,4 +56,20 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX tokens_user ON tokens (user_name, created);
   `,
+  // Accounts provisioned as agents, with their pool; and which pool owns each process id
+  // (docs/security.md, who may offer what).
+  `
+  CREATE TABLE agent_accounts (
+    jid     TEXT PRIMARY KEY,
+    pool    TEXT NOT NULL,
+    created TEXT NOT NULL,
+    revoked TEXT
+  ) STRICT;
+
+  CREATE TABLE process_pools (
+    process_id TEXT PRIMARY KEY,
+    pool       TEXT NOT NULL,
+    since      TEXT NOT NULL
+  ) STRICT;
+  `,
 ];

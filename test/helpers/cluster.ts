@@ -14,13 +14,18 @@ export interface TestAgent extends RunningAgent {
   workDir: string;
 }
 
+/** The pool of agents started by `addAgent` unless another is given. */
+export const TEST_POOL = 'agents';
+
 /** The API is called as TEST_USER (`api`) or TEST_ADMIN (`adminApi`). */
 export interface Cluster extends TestCallers {
   server: TestProsody;
   orchestrator: RunningOrchestrator;
   dataDir: string;
   /** Starts a real agent (its own XMPP connection, real child processes) on a services folder. */
-  addAgent(name: string, servicesDir: string, options?: { slots?: number; killGraceMs?: number }): Promise<TestAgent>;
+  addAgent(name: string, servicesDir: string, options?: { slots?: number; killGraceMs?: number; pool?: string }): Promise<TestAgent>;
+  /** An XMPP account provisioned as an agent in `pool` (default: its name), for raw protocol tests. */
+  addAccount(name: string, pool?: string): Promise<{ jid: string; password: string }>;
   /** Stops the orchestrator only, keeping its data directory, and starts it again after `downMs`. */
   restartOrchestrator(downMs?: number): Promise<RunningOrchestrator>;
   stop(): Promise<void>;
@@ -49,7 +54,6 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     anonymousRead: true,
     anonymousExecute: false,
     ...DEFAULT_LIMITS,
-    agentDomains: [prosody.domain],
     xmppServer: prosody.componentService,
     componentJid: prosody.componentDomain,
     componentSecret: prosody.componentSecret,
@@ -60,8 +64,14 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     dataDir,
     orchestrator,
     ...testCallers(orchestrator.users),
+    async addAccount(name, pool = name) {
+      const account = await server.addAccount(name);
+      cluster.orchestrator.agentAccounts.add(account.jid, pool);
+      return account;
+    },
     async addAgent(name, servicesDir, agentOptions = {}) {
-      const { jid, password } = await server.addAccount(name);
+      // Test agents form one fleet unless told otherwise, so they share the processes they offer.
+      const { jid, password } = await cluster.addAccount(name, agentOptions.pool ?? TEST_POOL);
       const workDir = await mkdtemp(path.join(os.tmpdir(), `outpost-agent-${name}-`));
       const online = new Promise<void>((resolve) => {
         const check = () => {

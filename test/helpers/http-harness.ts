@@ -13,6 +13,7 @@ import { AgentRegistry } from '../../src/registry/agent-registry.js';
 import type { JobRecord } from '../../src/store/job-record.js';
 import { JobStore, type JobOutcome } from '../../src/store/job-store.js';
 import { ResultFiles } from '../../src/store/result-files.js';
+import { AgentAccounts } from '../../src/store/agent-accounts.js';
 import { UploadTokens } from '../../src/store/upload-tokens.js';
 import { UserStore } from '../../src/store/user-store.js';
 import { testCallers, type TestCallers } from './api.js';
@@ -141,6 +142,7 @@ export async function startHarness(processes: ProcessSpec[], options: Partial<Om
     logger: pino({ level: 'info' }, sink),
     readiness: () => harness.ready,
     metrics: createMetrics(updates, registry, () => 0),
+    agentAccounts: new AgentAccounts(temp.db),
     ...options,
   };
   harness.deps = deps;

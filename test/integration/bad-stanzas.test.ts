@@ -19,7 +19,7 @@ describe('fabric: malformed stanzas and bodies from an agent', function () {
     servicesDir = await mkdtemp(path.join(os.tmpdir(), 'outpost-services-'));
     await writeFile(path.join(servicesDir, 'noop.properties'), 'service = noop\nexecutable = /bin/true\n');
     await cluster.addAgent('good', servicesDir);
-    const { password } = await cluster.server.addAccount('rogue');
+    const { password } = await cluster.addAccount('rogue');
     raw = client({ service: cluster.server.prosody.clientService, domain: cluster.server.prosody.domain, username: 'rogue', password, resource: 'x' });
     preferFastScram((raw as unknown as { saslFactory: unknown }).saslFactory);
     await raw.start();

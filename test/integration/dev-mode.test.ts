@@ -83,6 +83,12 @@ describe('outpost dev (what npm start runs)', function () {
       return ids.includes('hello') ? true : undefined;
     }, 10_000, 'the second agent\'s process');
     await second.crash();
+    const cli = (...args: string[]) => run(process.execPath, [path.join(repoRoot, 'bin', 'outpost.js'), 'agent', ...args, '--data-dir', dataDir]);
+    expect((await cli('remove', 'second')).stdout).to.equal('Agent account second@outpost.localhost revoked; its messages are refused from now on.\n');
+    expect((await cli('list')).stdout).to.match(/^local@outpost\.localhost\tpool local\tcreated \S+\nsecond@outpost\.localhost\tpool second\tcreated \S+\trevoked \S+\n$/);
+    const again = await cli('remove', 'second').catch((err: { code: number; stderr: string }) => err);
+    expect(again).to.include({ code: 2 });
+    expect((again as { stderr: string }).stderr.split('\n')[0]).to.equal(`outpost: no agent account second@outpost.localhost in ${dataDir}`);
     // Besides the dev process itself, the private Prosody (its config lives in the data dir).
     expect((await processesMentioning(dataDir)).filter((pid) => pid !== child!.pid)).to.have.length(1);
 

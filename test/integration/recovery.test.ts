@@ -122,7 +122,7 @@ describe('recovery: an agent that crashes', function () {
   }
 
   it('fails its job with agent-lost after the grace, and its next start kills the orphaned run', async function () {
-    const { jid, password } = await cluster.server.addAccount('crashy');
+    const { jid, password } = await cluster.addAccount('crashy');
     const start = () => {
       const agent = spawnAgent({ server: cluster.server.prosody.clientService, jid: `${jid}/agent`, password, services: servicesDir, workDir });
       agents.push(agent);

@@ -55,12 +55,22 @@ describe('outpost serve against a running XMPP server, with a remote-style agent
     const url = await eventually(() => /listening on (http:\/\/\S+)/.exec(output)?.[1], 10_000, `listening line (output: ${output})`);
     expect((await fetch(`${url}/readyz`)).status).to.equal(200);
 
+    // An account that exists only on the XMPP server is not an agent: its presence is refused.
+    const stranger = await server.addAccount('stranger');
+    const strangerAgent = spawnAgent({ server: prosody.clientService, jid: `${stranger.jid}/agent`, password: stranger.password, services: examplesDir, workDir: path.join(dataDir, 'stranger') });
     const { jid, password } = await server.addAccount('remote');
+    const { stdout: recorded } = await run(process.execPath, [outpost, 'agent', 'add', jid, '--pool', 'remotes', '--data-dir', dataDir]);
+    expect(recorded).to.equal(`Agent account ${jid} recorded in pool remotes. Create the account on your XMPP server; Outpost accepts it as an agent from now on.\n`);
     agent = spawnAgent({ server: prosody.clientService, jid: `${jid}/agent`, password, services: examplesDir, workDir: path.join(dataDir, 'agent') });
     await eventually(async () => {
       const list = (await (await fetch(`${url}/processes`)).json()) as { processes: { id: string }[] };
       return list.processes.some((p) => p.id === 'echo') ? true : undefined;
     }, 10_000, 'echo offered');
+    await eventually(() => (output.includes(`"from":"${stranger.jid}/agent"`) ? true : undefined), 10_000, 'stranger refused');
+    const admin = (await run(process.execPath, [outpost, 'token', 'create', '--user', 'root', '--admin', '--data-dir', dataDir])).stdout.trim();
+    const agents = (await (await fetch(`${url}/admin/agents`, { headers: { authorization: `Bearer ${admin}` } })).json()) as { agents: { jid: string; pool: string }[] };
+    expect(agents.agents.map((a) => [a.jid, a.pool])).to.deep.equal([[`${jid}/agent`, 'remotes']]);
+    await strangerAgent.crash();
 
     const { stdout: token } = await run(process.execPath, [outpost, 'token', 'create', '--user', 'carol', '--data-dir', dataDir]);
     const response = await fetch(`${url}/processes/echo/execution`, {

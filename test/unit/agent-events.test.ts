@@ -27,7 +27,7 @@ describe('AgentEvents: who may report what', function () {
     const registry = new AgentRegistry();
     const updates = new JobUpdates();
     const send = async (jid: string, message: OrchestratorMessage) => void sent.push([jid, message]);
-    const dispatcher = new Dispatcher({ registry, send, load: (id) => store.get(id), assigned: () => undefined, uploadFor: () => ({ url: 'u', token: 't' }), logger: testLogger });
+    const dispatcher = new Dispatcher({ registry, send, load: (id) => store.get(id), assigned: () => undefined, uploadFor: () => ({ url: 'u', token: 't' }), undeliverable: () => undefined, logger: testLogger });
     const manager = new JobManager({ registry, store, dispatcher, updates, send, removeFiles: async () => undefined, limits: () => DEFAULT_LIMITS, logger: testLogger });
     events = new AgentEvents({ store, dispatcher, updates, manager, send, graceMs: 1000, removeFiles: async () => undefined, logger: testLogger });
     store.create(jobRecord('j1', { status: 'running', agent: WORKER, started: new Date().toISOString() }));

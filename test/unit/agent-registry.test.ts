@@ -45,3 +45,51 @@ describe('AgentRegistry', () => {
     expect(registry.isDrained('east@example.org/agent')).to.equal(false);
   });
 });
+
+describe('AgentRegistry: who may offer what', () => {
+  const spec = (id: string, version: string, title = id) => ({ id, title, version, keywords: [], inputs: {}, outputs: {}, maxParallel: 1, file: `${id}.properties` });
+  let registry: AgentRegistry;
+  let claimed: [string, string][];
+  let refusals: unknown[];
+
+  beforeEach(() => {
+    claimed = [];
+    refusals = [];
+    registry = new AgentRegistry({ claims: new Map([['kept', 'gis']]), onClaim: (id, pool) => claimed.push([id, pool]) });
+    registry.on('refused', (offers) => refusals.push(...offers));
+    registry.updatePresence('a@example.org/x', LOAD, 'gis');
+    registry.updatePresence('b@example.org/x', LOAD, 'gis');
+    registry.updatePresence('rogue@example.org/x', LOAD, 'rogue');
+  });
+
+  it('gives an id to the first pool that offers it and refuses other pools, whatever their version', () => {
+    registry.setCatalog('a@example.org/x', 'h', [spec('echo', '1.0.0')], []);
+    registry.setCatalog('rogue@example.org/x', 'h', [spec('echo', '99.0.0', 'Forged')], []);
+    expect(claimed).to.deep.equal([['echo', 'gis']]);
+    expect(registry.process('echo')).to.deep.include({ pool: 'gis', agents: ['a@example.org/x'], refused: [{ jid: 'rogue@example.org/x', pool: 'rogue', version: '99.0.0' }] });
+    expect(registry.process('echo')!.spec.title).to.equal('echo');
+    expect(refusals).to.deep.equal([{ process: 'echo', owner: 'gis', jid: 'rogue@example.org/x', pool: 'rogue' }]);
+    expect(registry.refusedOffers()).to.deep.equal(refusals);
+  });
+
+  it('lets the newest description win within the owning pool', () => {
+    registry.setCatalog('a@example.org/x', 'h', [spec('echo', '1.0.0')], []);
+    registry.setCatalog('b@example.org/x', 'h', [spec('echo', '1.1.0', 'Echo 1.1')], []);
+    expect(registry.process('echo')).to.deep.include({ agents: ['b@example.org/x'], conflicts: [{ jid: 'a@example.org/x', version: '1.0.0' }] });
+  });
+
+  it('keeps an id with its pool while none of its agents is online', () => {
+    registry.setCatalog('rogue@example.org/x', 'h', [spec('kept', '2.0.0')], []);
+    expect(registry.process('kept')).to.equal(undefined);
+    expect(registry.owner('kept')).to.equal('gis');
+    expect(claimed).to.deep.equal([]);
+  });
+
+  it('hands an id to another pool when an admin says so', () => {
+    registry.setCatalog('a@example.org/x', 'h', [spec('echo', '1.0.0')], []);
+    registry.setCatalog('rogue@example.org/x', 'h', [spec('echo', '99.0.0')], []);
+    registry.assign('echo', 'rogue');
+    expect(claimed).to.deep.equal([['echo', 'gis'], ['echo', 'rogue']]);
+    expect(registry.process('echo')).to.deep.include({ pool: 'rogue', agents: ['rogue@example.org/x'] });
+  });
+});

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { isAllowedAgent, loadDevConfig, loadServeConfig } from '../../src/config.js';
+import { loadDevConfig, loadServeConfig } from '../../src/config.js';
+import { agentPools } from '../../src/registry/agent-admission.js';
 import { errorMessage } from '../helpers/temp-services.js';
 
 const SERVE = ['--xmpp-server', 'xmpp://xmpp.example.org:5347', '--component-jid', 'orchestrator.example.org', '--component-secret', 's'];
@@ -58,20 +59,29 @@ describe('config: access and per-user limits', () => {
 
 describe('config: which accounts may act as agents', () => {
   const serve = (...flags: string[]) => loadServeConfig([...SERVE, ...flags], {});
+  const provisioned = { poolOf: (jid: string) => (jid === 'gpu@example.org' ? 'gpus' : undefined) };
 
-  it('accepts the accounts of the component\'s parent domain by default', () => {
+  it('accepts only provisioned accounts by default, not every account of the domain', () => {
     const config = serve();
-    expect(config.agentDomains).to.deep.equal(['example.org']);
-    expect(isAllowedAgent(config, 'gpu@example.org')).to.equal(true);
-    expect(isAllowedAgent(config, 'gpu@elsewhere.org')).to.equal(false);
-    expect(isAllowedAgent(config, 'gpu@badexample.org')).to.equal(false);
+    expect(config.agentDomains).to.equal(undefined);
+    const poolOf = agentPools(config, provisioned);
+    expect(poolOf('gpu@example.org')).to.equal('gpus');
+    expect(poolOf('rogue@example.org')).to.equal(undefined);
   });
 
-  it('accepts only the listed accounts when there is an allowlist', () => {
-    const config = serve('--agent-allowlist', 'gpu@example.org, tiles@other.org');
-    expect(config.agentAllowlist).to.deep.equal(['gpu@example.org', 'tiles@other.org']);
-    expect(isAllowedAgent(config, 'gpu@example.org')).to.equal(true);
-    expect(isAllowedAgent(config, 'tiles@other.org')).to.equal(true);
-    expect(isAllowedAgent(config, 'cpu@example.org')).to.equal(false);
+  it('accepts listed accounts too, each alone in its own pool', () => {
+    const config = serve('--agent-allowlist', 'tiles@example.org, maps@other.org');
+    expect(config.agentAllowlist).to.deep.equal(['tiles@example.org', 'maps@other.org']);
+    const poolOf = agentPools(config, provisioned);
+    expect(poolOf('tiles@example.org')).to.equal('tiles@example.org');
+    expect(poolOf('maps@other.org')).to.equal('maps@other.org');
+    expect(poolOf('cpu@example.org')).to.equal(undefined);
+  });
+
+  it('accepts every account of a domain only when asked to', () => {
+    const poolOf = agentPools(serve('--agent-domains', 'example.org'), provisioned);
+    expect(poolOf('cpu@example.org')).to.equal('cpu@example.org');
+    expect(poolOf('gpu@example.org')).to.equal('gpus');
+    expect(poolOf('cpu@badexample.org')).to.equal(undefined);
   });
 });

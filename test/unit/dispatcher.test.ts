@@ -25,12 +25,13 @@ describe('Dispatcher', function () {
       load: (id) => jobs.get(id),
       assigned: () => undefined,
       uploadFor: (id) => ({ url: `http://127.0.0.1/uploads/${id}`, token: 't' }),
+      undeliverable: () => undefined,
       logger: testLogger,
     });
   });
 
   function offer(jid: string, version: string): void {
-    registry.updatePresence(jid, LOAD);
+    registry.updatePresence(jid, LOAD, 'fleet');
     registry.setCatalog(jid, 'h', [noop(version)], []);
   }
   function submit(id: string): void {

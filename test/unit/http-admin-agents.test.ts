@@ -88,8 +88,8 @@ describe('HTTP admin agents: drain, undrain and processes', () => {
     expect(response.status).to.equal(200);
     expect(await response.json()).to.deep.equal({
       processes: [
-        { id: 'echo', title: 'Echo', version: '1.0.0', agents: [WORKER, SPARE], conflicts: [] },
-        { id: 'noop', version: '2.0.0', agents: [WORKER], conflicts: [{ jid: SPARE, version: '1.5.0' }] },
+        { id: 'echo', title: 'Echo', version: '1.0.0', pool: 'worker@example.org', agents: [WORKER, SPARE], conflicts: [], refused: [] },
+        { id: 'noop', version: '2.0.0', pool: 'worker@example.org', agents: [WORKER], conflicts: [{ jid: SPARE, version: '1.5.0' }], refused: [] },
       ],
       links: [{ href: `${h.url}/admin/processes`, rel: 'self', type: 'application/json', title: 'processes on offer' }],
     });
@@ -100,5 +100,44 @@ describe('HTTP admin agents: drain, undrain and processes', () => {
     expect(asUser.status).to.equal(403);
     expect((await fetch(`${h.url}/admin/processes`)).status).to.equal(401);
     expect(h.registry.isDrained(WORKER)).to.equal(false);
+  });
+});
+
+describe('HTTP admin pools: accounts and who owns a process id', () => {
+  let h: Harness;
+
+  beforeEach(async () => {
+    h = await startHarness([spec('echo')]);
+  });
+  afterEach(() => h.close());
+
+  const put = (id: string, body: string) => h.adminApi(`${h.url}/admin/processes/${id}/pool`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body });
+
+  it('hands a process id to another pool', async () => {
+    const response = await put('echo', '{"pool": "gis"}');
+    expect(response.status).to.equal(200);
+    expect(await response.json()).to.deep.include({ id: 'echo', pool: 'gis' });
+    expect(h.registry.owner('echo')).to.equal('gis');
+    // The harness's agent is in another pool now: its offer is refused.
+    expect(h.registry.process('echo')).to.equal(undefined);
+  });
+
+  it('refuses a bad pool or process id with one line, changing nothing', async () => {
+    for (const [id, body, detail] of [
+      ['echo', '{"pool": "a b"}', "a pool name is 1 to 100 letters, digits, '_', '.', '@' or '-'; got 'a b'"],
+      ['echo', '{}', "request body must have 'pool'"],
+      ['bad%20id', '{"pool": "gis"}', "'bad id' is not a process id"],
+    ] as const) {
+      const response = await put(id, body);
+      expect(response.status).to.equal(400);
+      expect((await problemOf(response)).detail).to.equal(detail);
+    }
+    expect(h.registry.owner('echo')).to.equal('worker@example.org');
+  });
+
+  it('lists the accounts provisioned as agents', async () => {
+    const response = await h.adminApi(`${h.url}/admin/agent-accounts`);
+    expect(response.status).to.equal(200);
+    expect(((await response.json()) as { accounts: unknown[] }).accounts).to.deep.equal([]);
   });
 });

@@ -178,6 +178,11 @@ describe('HTTP execution', () => {
       await expectProblem(await post(h, 'echo', '{"inputs": '), 400, 'bad-request', /^request body is not valid JSON: /);
     });
 
+    it('refuses a body nested deeper than the limit before using it', async () => {
+      const body = `{"inputs": {"message": {"value": ${'['.repeat(40)}${']'.repeat(40)}}}}`;
+      await expectProblem(await post(h, 'echo', body), 400, 'bad-request', 'request body nests objects and arrays deeper than 32 levels');
+    });
+
     for (const [body, detail] of [
       ['[1, 2]', 'request body must be a JSON object (an OGC execute request), got an array'],
       ['"text"', 'request body must be a JSON object (an OGC execute request), got a string'],

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { DEFAULT_MAX_INPUT_LENGTH } from '../../src/jobs/input-schema.js';
 import type { Link } from '../../src/http/links.js';
 import { ERROR_TYPES } from '../../src/errors.js';
 import { problemOf, spec, startHarness, type Harness } from '../helpers/http-harness.js';
@@ -88,7 +89,7 @@ describe('HTTP process list and descriptions', () => {
     expect(body).to.include({ id: 'echo', title: 'Echo', version: '2.1.0' });
     expect(body['jobControlOptions']).to.deep.equal(['sync-execute', 'async-execute', 'dismiss']);
     expect(body['inputs']).to.deep.equal({
-      message: { title: 'Message', schema: { type: 'string' }, minOccurs: 1, maxOccurs: 1 },
+      message: { title: 'Message', schema: { type: 'string', maxLength: DEFAULT_MAX_INPUT_LENGTH }, minOccurs: 1, maxOccurs: 1 },
       pause: { title: 'pause', schema: { type: 'number', default: 0 }, minOccurs: 0, maxOccurs: 1 },
     });
     expect(body['outputs']).to.deep.equal({

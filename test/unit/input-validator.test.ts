@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { describeInputs, inputJsonSchema } from '../../src/jobs/input-schema.js';
+import { DEFAULT_MAX_INPUT_LENGTH, describeInputs, inputJsonSchema } from '../../src/jobs/input-schema.js';
 import { compileInputValidator } from '../../src/jobs/input-validator.js';
 import type { InputSpec } from '../../src/protocol/process-spec.js';
 
@@ -36,7 +36,7 @@ describe('input schema', () => {
       },
       pause: { title: 'pause', schema: { type: 'number', default: 0, minimum: 0, maximum: 60 }, minOccurs: 0, maxOccurs: 1 },
       mode: { title: 'mode', schema: { type: 'string', enum: ['fast', 'slow'] }, minOccurs: 0, maxOccurs: 1 },
-      name: { title: 'name', schema: { type: 'string', pattern: '^[a-z]+$' }, minOccurs: 0, maxOccurs: 1 },
+      name: { title: 'name', schema: { type: 'string', maxLength: DEFAULT_MAX_INPUT_LENGTH, pattern: '^[a-z]+$' }, minOccurs: 0, maxOccurs: 1 },
       count: { title: 'count', schema: { type: 'integer', default: 1 }, minOccurs: 1, maxOccurs: 1 },
       loud: { title: 'loud', schema: { type: 'boolean', default: false }, minOccurs: 0, maxOccurs: 1 },
     });

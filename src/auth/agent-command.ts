@@ -1,0 +1,113 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../config.js';
+import { DEV_DOMAIN, prosodyDir } from '../dev/dev-mode.js';
+import { registerAccount, removeAccount } from '../dev/private-prosody.js';
+import { AgentAccounts, poolNameProblem } from '../store/agent-accounts.js';
+import { openDatabase } from '../store/database.js';
+
+const NAME = /^[a-z0-9][a-z0-9._-]*$/i;
+
+interface Parsed {
+  name: string;
+  /** Given for an account of an operator's own XMPP server; absent for the embedded Prosody. */
+  domain: string | undefined;
+  values: { pool?: string; host?: string; 'data-dir'?: string };
+}
+
+function parse(argv: string[], withName: boolean): Parsed {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: { pool: { type: 'string' }, host: { type: 'string' }, 'data-dir': { type: 'string' } },
+      strict: true,
+      allowPositionals: true,
+    });
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+  const [account, ...extra] = parsed.positionals;
+  if (extra.length > 0) throw new ConfigError(`unexpected argument '${extra[0]}'`);
+  if (!withName) return { name: '', domain: undefined, values: parsed.values };
+  if (!account) throw new ConfigError('an agent NAME (or NAME@DOMAIN) is required');
+  const [name = '', domain, ...rest] = account.split('@');
+  if (!NAME.test(name) || rest.length > 0 || domain === '') {
+    throw new ConfigError(`agent name '${account}' must be letters, digits, '.', '_' or '-', optionally followed by @DOMAIN`);
+  }
+  return { name, domain, values: parsed.values };
+}
+
+function withAccounts<T>(dataDir: string, use: (accounts: AgentAccounts) => T): T {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // SQLite in WAL mode lets a running orchestrator share the file; it reads accounts per stanza.
+  const db = openDatabase(path.join(dataDir, 'outpost.db'));
+  try {
+    return use(new AgentAccounts(db));
+  } finally {
+    db.close();
+  }
+}
+
+const dataDirOf = (values: Parsed['values']) => path.resolve(values['data-dir'] ?? process.env['OUTPOST_DATA_DIR'] ?? './.outpost');
+
+/**
+ * `outpost agent add|remove|list`: Outpost's record of the accounts that may act as agents
+ * (docs/security.md). For the embedded Prosody it also creates or deletes the XMPP account;
+ * for NAME@DOMAIN on an operator's own server it keeps the record only.
+ */
+export async function agentCommand(argv: string[]): Promise<void> {
+  const [action, ...rest] = argv;
+  switch (action) {
+    case 'add':
+      return addAgent(parse(rest, true));
+    case 'remove':
+      return removeAgent(parse(rest, true));
+    case 'list': {
+      const accounts = withAccounts(dataDirOf(parse(rest, false).values), (store) => store.list());
+      for (const a of accounts) process.stdout.write(`${a.jid}\tpool ${a.pool}\tcreated ${a.created}${a.revoked ? `\trevoked ${a.revoked}` : ''}\n`);
+      return;
+    }
+    default:
+      throw new ConfigError(action ? `unknown agent command '${action}'` : 'an agent command is required');
+  }
+}
+
+async function addAgent({ name, domain, values }: Parsed): Promise<void> {
+  const pool = values.pool ?? name;
+  const problem = poolNameProblem(pool);
+  if (problem) throw new ConfigError(problem);
+  const dataDir = dataDirOf(values);
+  if (domain !== undefined) {
+    withAccounts(dataDir, (accounts) => accounts.add(`${name}@${domain}`, pool));
+    process.stdout.write(`Agent account ${name}@${domain} recorded in pool ${pool}. Create the account on your XMPP server; Outpost accepts it as an agent from now on.\n`);
+    return;
+  }
+  const ports = await readFile(path.join(prosodyDir(dataDir), 'ports.json'), 'utf8').then(
+    (text) => JSON.parse(text) as { c2s: number },
+    () => {
+      throw new ConfigError(`no embedded Prosody in ${dataDir}: run \`npm start\` (outpost dev) once first, or name an account of your own server as NAME@DOMAIN`);
+    },
+  );
+  const password = randomBytes(18).toString('base64url');
+  await registerAccount(prosodyDir(dataDir), name, DEV_DOMAIN, password);
+  withAccounts(dataDir, (accounts) => accounts.add(`${name}@${DEV_DOMAIN}`, pool));
+  const host = values.host ?? process.env['OUTPOST_HOST'] ?? '127.0.0.1';
+  process.stdout.write(
+    `Agent account ${name}@${DEV_DOMAIN} created in pool ${pool}. On the machine that runs the programs, in a copy of Outpost (npm ci):\n\n` +
+      `  OUTPOST_AGENT_PASSWORD='${password}' node bin/outpost-agent.js --server xmpp://${host}:${ports.c2s} --jid ${name}@${DEV_DOMAIN} --services ./services.d\n\n` +
+      (host.startsWith('127.') ? `The embedded Prosody listens on ${host} only; start \`npm start -- --host ADDRESS\` to reach it from other machines.\n` : ''),
+  );
+}
+
+async function removeAgent({ name, domain, values }: Parsed): Promise<void> {
+  const dataDir = dataDirOf(values);
+  const jid = `${name}@${domain ?? DEV_DOMAIN}`;
+  const revoked = withAccounts(dataDir, (accounts) => accounts.revoke(jid));
+  if (!revoked) throw new ConfigError(`no agent account ${jid} in ${dataDir}`);
+  if (domain === undefined) await removeAccount(prosodyDir(dataDir), name, DEV_DOMAIN);
+  process.stdout.write(`Agent account ${jid} revoked; its messages are refused from now on.\n`);
+}

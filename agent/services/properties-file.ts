@@ -5,6 +5,7 @@ import { parseLines } from 'dot-properties';
 import type { InvalidFile } from '../../src/protocol/index.js';
 import { splitCustomArgs } from './custom-args.js';
 import { parseInputs } from './input-specs.js';
+import { resolveConfinedDirs } from './path-inputs.js';
 import { defaultOutputs, parseOutputs } from './output-specs.js';
 import { ARG_FORMATS, type ArgFormat, type ServiceDefinition } from './service-definition.js';
 import { ServiceFileError, checkName, fail, parseJsonObject, withoutUndefined } from './validation.js';
@@ -34,6 +35,7 @@ const KEYS = [
   'executable',
   'customargs',
   'argformat',
+  'endofoptions',
   'inputs',
   'outputs',
   'progress',
@@ -54,7 +56,7 @@ type Properties = Partial<Record<Key, string>>;
 export async function readServiceFile(dir: string, file: string): Promise<ParsedServiceFile> {
   try {
     const properties = parseProperties(await readText(path.join(dir, file)));
-    if (!isActive(properties.active)) return { status: 'inactive', file };
+    if (!parseFlag('active', properties.active, true)) return { status: 'inactive', file };
     return { status: 'valid', service: await toDefinition(dir, file, properties) };
   } catch (err) {
     if (err instanceof ServiceFileError) return { status: 'invalid', invalid: { file, reason: err.message } };
@@ -95,10 +97,10 @@ function isKey(key: string): key is Key {
   return (KEYS as readonly string[]).includes(key);
 }
 
-function isActive(value: string | undefined): boolean {
-  if (!value) return true;
+function parseFlag(key: Key, value: string | undefined, fallback: boolean): boolean {
+  if (!value) return fallback;
   const lower = value.toLowerCase();
-  if (lower !== 'true' && lower !== 'false') fail("'active' must be true or false");
+  if (lower !== 'true' && lower !== 'false') fail(`'${key}' must be true or false`);
   return lower === 'true';
 }
 
@@ -107,6 +109,7 @@ async function toDefinition(dir: string, file: string, p: Properties): Promise<S
   const namespace = optional(p.namespace, (value) => checkName("'namespace'", value));
   const id = namespace === undefined ? service : `${namespace}:${service}`;
   if (id.length > MAX_ID_LENGTH) fail(`process id '${id}' must be at most ${MAX_ID_LENGTH} characters`);
+  const argFormat = p.argformat ? parseArgFormat(p.argformat) : DEFAULT_ARG_FORMAT;
   return withoutUndefined({
     file,
     id,
@@ -116,8 +119,9 @@ async function toDefinition(dir: string, file: string, p: Properties): Promise<S
     version: limitText('version', p.version || DEFAULT_VERSION, 50),
     executable: await checkExecutable(dir, required(p, 'executable')),
     customArgs: p.customargs ? splitCustomArgs(p.customargs) : [],
-    argFormat: p.argformat ? parseArgFormat(p.argformat) : DEFAULT_ARG_FORMAT,
-    inputs: p.inputs ? parseInputs(p.inputs) : {},
+    argFormat,
+    endOfOptions: optional(p.endofoptions, (value) => parseEndOfOptions(value, argFormat)),
+    inputs: p.inputs ? await resolveConfinedDirs(parseInputs(p.inputs)) : {},
     outputs: p.outputs ? parseOutputs(p.outputs) : defaultOutputs(),
     progress: optional(p.progress, parseProgress),
     timeoutSeconds: p.timeout ? parseTimeout(p.timeout) : DEFAULT_TIMEOUT_SECONDS,
@@ -168,6 +172,13 @@ function parseArgFormat(value: string): ArgFormat {
   const format = ARG_FORMATS.find((candidate) => candidate === value);
   if (!format) fail(`'argformat' must be one of ${ARG_FORMATS.join(', ')}`);
   return format;
+}
+
+function parseEndOfOptions(value: string, argFormat: ArgFormat): boolean {
+  const endOfOptions = parseFlag('endofoptions', value, false);
+  // Before `--{key} {value}` words, a `--` would turn the option names into operands.
+  if (endOfOptions && argFormat !== 'positional') fail("'endofoptions' only applies to argformat positional");
+  return endOfOptions;
 }
 
 function parseProgress(source: string): string {

@@ -1,5 +1,6 @@
 import { optionLikeRefusal, type InputSpec } from '../../src/protocol/index.js';
 import type { LocalInputSpec, ServiceDefinition } from './service-definition.js';
+import { fail } from './validation.js';
 
 type ArgumentShape = Pick<ServiceDefinition, 'argFormat' | 'endOfOptions'>;
 
@@ -26,6 +27,20 @@ export function dashAllowed(service: ArgumentShape, spec: Pick<LocalInputSpec, '
 export function optionLikeProblem(service: ArgumentShape, name: string, spec: LocalInputSpec, value: unknown): string | undefined {
   if (typeof value !== 'string' || !value.startsWith('-') || dashAllowed(service, spec)) return undefined;
   return optionLikeRefusal(name);
+}
+
+/**
+ * A default or enum value that the rule above refuses is a mistake of the file (every run would
+ * be refused), unless `allowDash` says the program is meant to read it as an option.
+ */
+export function checkDeclaredValues(service: ArgumentShape & Pick<ServiceDefinition, 'inputs'>): void {
+  for (const [name, spec] of Object.entries(service.inputs)) {
+    if (dashAllowed(service, spec)) continue;
+    const dashed = [spec.default, ...(spec.enum ?? [])].find((value) => typeof value === 'string' && value.startsWith('-'));
+    if (dashed !== undefined) {
+      fail(`input '${name}': ${JSON.stringify(dashed)} starts with '-', so it would be refused (set "allowDash": true if the program should read it as an option)`);
+    }
+  }
 }
 
 /**

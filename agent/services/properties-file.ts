@@ -5,6 +5,7 @@ import { parseLines } from 'dot-properties';
 import type { InvalidFile } from '../../src/protocol/index.js';
 import { splitCustomArgs } from './custom-args.js';
 import { parseInputs } from './input-specs.js';
+import { checkDeclaredValues } from './option-safety.js';
 import { resolveConfinedDirs } from './path-inputs.js';
 import { defaultOutputs, parseOutputs } from './output-specs.js';
 import { ARG_FORMATS, type ArgFormat, type ServiceDefinition } from './service-definition.js';
@@ -110,7 +111,7 @@ async function toDefinition(dir: string, file: string, p: Properties): Promise<S
   const id = namespace === undefined ? service : `${namespace}:${service}`;
   if (id.length > MAX_ID_LENGTH) fail(`process id '${id}' must be at most ${MAX_ID_LENGTH} characters`);
   const argFormat = p.argformat ? parseArgFormat(p.argformat) : DEFAULT_ARG_FORMAT;
-  return withoutUndefined({
+  const definition = withoutUndefined({
     file,
     id,
     title: optional(p.title, (value) => limitText('title', value, 200)),
@@ -128,6 +129,8 @@ async function toDefinition(dir: string, file: string, p: Properties): Promise<S
     maxParallel: optional(p.max_parallel, parseMaxParallel),
     env: p.env ? parseEnv(p.env) : {},
   });
+  checkDeclaredValues(definition);
+  return definition;
 }
 
 function required(p: Properties, key: Key): string {

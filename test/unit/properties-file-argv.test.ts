@@ -52,6 +52,16 @@ describe('service files: keys that keep values from becoming options', () => {
     await rejects({ inputs: inputs({ s: { type: 'string', allowDash: 'yes' } }) }, "input 's': /allowDash must be boolean");
   });
 
+  it('refuses a default or enum value that would be refused as an option', async () => {
+    const mode = (spec: Record<string, unknown>) => inputs({ mode: { type: 'string', ...spec } });
+    const reason = (value: string) => `input 'mode': "${value}" starts with '-', so it would be refused (set "allowDash": true if the program should read it as an option)`;
+    await rejects({ argformat: 'positional', inputs: mode({ default: '-l' }) }, reason('-l'));
+    await rejects({ argformat: '-{key} {value}', inputs: mode({ enum: ['a', '-r'] }) }, reason('-r'));
+    await readValid({ argformat: 'positional', inputs: mode({ enum: ['-a', '-l'], allowDash: true }) });
+    await readValid({ argformat: 'positional', endofoptions: 'true', inputs: mode({ default: '-l' }) });
+    await readValid({ inputs: mode({ default: '-l' }) });
+  });
+
   it('reads within as the real paths of existing directories, and allowUrls with it', async () => {
     const data = path.join(dir, 'data');
     await fs.mkdir(data);

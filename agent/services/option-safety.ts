@@ -30,10 +30,13 @@ export function optionLikeProblem(service: ArgumentShape, name: string, spec: Lo
 }
 
 /**
- * A default or enum value that the rule above refuses is a mistake of the file (every run would
- * be refused), unless `allowDash` says the program is meant to read it as an option.
+ * Checks what a service file says about options: `endofoptions` only with `positional` (before
+ * `--{key} {value}` words a `--` would turn the option names into operands), and no default or
+ * enum value that the rule above refuses (every run using it would be refused), unless
+ * `allowDash` says the program is meant to read it as an option.
  */
-export function checkDeclaredValues(service: ArgumentShape & Pick<ServiceDefinition, 'inputs'>): void {
+export function checkOptionSafety(service: ArgumentShape & Pick<ServiceDefinition, 'inputs'>): void {
+  if (service.endOfOptions && service.argFormat !== 'positional') fail("'endofoptions' only applies to argformat positional");
   for (const [name, spec] of Object.entries(service.inputs)) {
     if (dashAllowed(service, spec)) continue;
     const dashed = [spec.default, ...(spec.enum ?? [])].find((value) => typeof value === 'string' && value.startsWith('-'));

@@ -5,7 +5,7 @@ import { parseLines } from 'dot-properties';
 import type { InvalidFile } from '../../src/protocol/index.js';
 import { splitCustomArgs } from './custom-args.js';
 import { parseInputs } from './input-specs.js';
-import { checkDeclaredValues } from './option-safety.js';
+import { checkOptionSafety } from './option-safety.js';
 import { resolveConfinedDirs } from './path-inputs.js';
 import { defaultOutputs, parseOutputs } from './output-specs.js';
 import { ARG_FORMATS, type ArgFormat, type ServiceDefinition } from './service-definition.js';
@@ -110,7 +110,6 @@ async function toDefinition(dir: string, file: string, p: Properties): Promise<S
   const namespace = optional(p.namespace, (value) => checkName("'namespace'", value));
   const id = namespace === undefined ? service : `${namespace}:${service}`;
   if (id.length > MAX_ID_LENGTH) fail(`process id '${id}' must be at most ${MAX_ID_LENGTH} characters`);
-  const argFormat = p.argformat ? parseArgFormat(p.argformat) : DEFAULT_ARG_FORMAT;
   const definition = withoutUndefined({
     file,
     id,
@@ -120,8 +119,8 @@ async function toDefinition(dir: string, file: string, p: Properties): Promise<S
     version: limitText('version', p.version || DEFAULT_VERSION, 50),
     executable: await checkExecutable(dir, required(p, 'executable')),
     customArgs: p.customargs ? splitCustomArgs(p.customargs) : [],
-    argFormat,
-    endOfOptions: optional(p.endofoptions, (value) => parseEndOfOptions(value, argFormat)),
+    argFormat: p.argformat ? parseArgFormat(p.argformat) : DEFAULT_ARG_FORMAT,
+    endOfOptions: optional(p.endofoptions, (value) => parseFlag('endofoptions', value, false)),
     inputs: p.inputs ? await resolveConfinedDirs(parseInputs(p.inputs)) : {},
     outputs: p.outputs ? parseOutputs(p.outputs) : defaultOutputs(),
     progress: optional(p.progress, parseProgress),
@@ -129,7 +128,7 @@ async function toDefinition(dir: string, file: string, p: Properties): Promise<S
     maxParallel: optional(p.max_parallel, parseMaxParallel),
     env: p.env ? parseEnv(p.env) : {},
   });
-  checkDeclaredValues(definition);
+  checkOptionSafety(definition);
   return definition;
 }
 
@@ -175,13 +174,6 @@ function parseArgFormat(value: string): ArgFormat {
   const format = ARG_FORMATS.find((candidate) => candidate === value);
   if (!format) fail(`'argformat' must be one of ${ARG_FORMATS.join(', ')}`);
   return format;
-}
-
-function parseEndOfOptions(value: string, argFormat: ArgFormat): boolean {
-  const endOfOptions = parseFlag('endofoptions', value, false);
-  // Before `--{key} {value}` words, a `--` would turn the option names into operands.
-  if (endOfOptions && argFormat !== 'positional') fail("'endofoptions' only applies to argformat positional");
-  return endOfOptions;
 }
 
 function parseProgress(source: string): string {

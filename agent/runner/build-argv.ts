@@ -1,3 +1,4 @@
+import { optionLikeProblem } from '../services/option-safety.js';
 import type { ServiceDefinition } from '../services/service-definition.js';
 
 type Scalar = string | number | boolean;
@@ -9,7 +10,7 @@ export type ArgvResult = { ok: true; args: string[]; stdin?: string } | { ok: fa
  * Values are passed as literal words: nothing here is ever seen by a shell.
  */
 export function buildArgv(
-  service: Pick<ServiceDefinition, 'customArgs' | 'argFormat' | 'inputs'>,
+  service: Pick<ServiceDefinition, 'customArgs' | 'argFormat' | 'endOfOptions' | 'inputs'>,
   inputs: Record<string, unknown>,
 ): ArgvResult {
   for (const name of Object.keys(inputs)) {
@@ -27,9 +28,15 @@ export function buildArgv(
       // The kernel ends an argument at NUL, so the program would see a different value.
       return { ok: false, message: `input '${name}' must not contain a NUL character` };
     }
+    // The orchestrator refuses these too; this holds for any caller of the agent.
+    const optionLike = optionLikeProblem(service, name, spec, value);
+    if (optionLike) return { ok: false, message: optionLike };
     values.set(name, value);
   }
-  return { ok: true, args: [...service.customArgs, ...formatArgs(service.argFormat, values)], ...stdinOf(service.argFormat, values) };
+  const args = formatArgs(service.argFormat, values);
+  // `--` ends the options (POSIX utility syntax guideline 10), so what follows is never one.
+  if (service.endOfOptions && args.length > 0) args.unshift('--');
+  return { ok: true, args: [...service.customArgs, ...args], ...stdinOf(service.argFormat, values) };
 }
 
 function isScalar(value: unknown): value is Scalar {

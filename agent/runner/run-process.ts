@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { buildArgv } from './build-argv.js';
+import { confinePaths } from './confine-paths.js';
 import { formatBytes } from './capture-buffers.js';
 import { childEnv } from './child-env.js';
 import { collectOutputs } from './collect-outputs.js';
@@ -36,7 +37,9 @@ export async function runProcess(request: RunRequest): Promise<RunOutcome> {
 async function run(request: RunRequest, progress: ProgressCoalescer): Promise<RunOutcome> {
   const { service, signal } = request;
   if (signal.aborted) return KILLED_BEFORE_START;
-  const argv = buildArgv(service, request.inputs);
+  const confined = await confinePaths(service, request.inputs);
+  if (!confined.ok) return { status: 'failed', code: 'invalid-inputs', message: confined.message };
+  const argv = buildArgv(service, confined.inputs);
   if (!argv.ok) return { status: 'failed', code: 'invalid-inputs', message: argv.message };
   const untilDeadline = request.deadline ? request.deadline.getTime() - Date.now() : Number.POSITIVE_INFINITY;
   const timeoutMs = Math.min(service.timeoutSeconds * 1000, untilDeadline);

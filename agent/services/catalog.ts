@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import type { InvalidFile, ProcessSpec } from '../../src/protocol/index.js';
+import { publishedInput } from './option-safety.js';
 import { readServiceFile } from './properties-file.js';
 import type { ServiceDefinition } from './service-definition.js';
 import { withoutUndefined } from './validation.js';
@@ -51,7 +52,7 @@ export function toProcessSpec(service: ServiceDefinition, slots: number): Proces
     description: service.description,
     keywords: service.keywords,
     version: service.version,
-    inputs: service.inputs,
+    inputs: Object.fromEntries(Object.entries(service.inputs).map(([name, spec]) => [name, publishedInput(service, spec)])),
     outputs: Object.fromEntries(outputs),
     maxParallel: Math.min(service.maxParallel ?? slots, slots),
     file: service.file,
@@ -70,7 +71,10 @@ function catalogHash(services: Map<string, ServiceDefinition>, invalid: InvalidF
   const processes = [...services.values()]
     .sort((a, b) => compare(a.id, b.id))
     // maxParallel as the file declares it (null: the agent's slots), so the hash does not depend on slots.
-    .map((service) => ({ ...toProcessSpec(service, 1), maxParallel: service.maxParallel ?? null, inputs: Object.entries(service.inputs) }));
+    .map((service) => {
+      const published = toProcessSpec(service, 1);
+      return { ...published, maxParallel: service.maxParallel ?? null, inputs: Object.entries(published.inputs) };
+    });
   const refused = [...invalid].sort((a, b) => compare(a.file, b.file));
   return createHash('sha256').update(canonicalJson({ processes, invalid: refused })).digest('hex');
 }

@@ -1,4 +1,6 @@
 import { InputSpecSchema, isRequired, type InputSpec } from '../../src/protocol/index.js';
+import { parseConfinement, splitLocalKeys } from './path-inputs.js';
+import type { LocalInputSpec } from './service-definition.js';
 import { ajv, ajvReason, checkName, fail, isJsonObject, parseJsonObject } from './validation.js';
 
 type InputType = InputSpec['type'];
@@ -8,29 +10,30 @@ const validateSpec = ajv.compile<InputSpec>(InputSpecSchema);
 const INPUT_TYPES: readonly InputType[] = ['string', 'number', 'integer', 'boolean'];
 const KIND: Record<InputType, string> = { string: 'a string', number: 'a number', integer: 'an integer', boolean: 'a boolean' };
 const NUMBER_KEYS = ['minimum', 'maximum'] as const;
-const STRING_KEYS = ['minLength', 'maxLength', 'pattern'] as const;
+const STRING_KEYS = ['minLength', 'maxLength', 'pattern', 'allowDash'] as const;
 
 /**
  * Parses `inputs`: name → InputSpec in declaration order, each with `required` set explicitly
  * (an input is required when it has no default, unless it says `required: false`).
  */
-export function parseInputs(text: string): Record<string, InputSpec> {
+export function parseInputs(text: string): Record<string, LocalInputSpec> {
   const declared = parseJsonObject('inputs', text);
   return Object.fromEntries(Object.entries(declared).map(([name, value]) => [name, checkInput(name, value)]));
 }
 
-function checkInput(name: string, value: unknown): InputSpec {
+function checkInput(name: string, value: unknown): LocalInputSpec {
   checkName(`input name '${name}'`, name);
   // JavaScript objects list integer-like keys first, so such names would lose their position.
   if (/^\d+$/.test(name)) fail(`input name '${name}' must not be all digits (its declaration order would be lost)`);
   const subject = `input '${name}'`;
   if (!isJsonObject(value)) fail(`${subject} must be a JSON object`);
   if (!INPUT_TYPES.includes(value['type'] as InputType)) fail(`${subject}: type must be one of ${INPUT_TYPES.join(', ')}`);
-  if (!validateSpec(value)) fail(ajvReason(subject, validateSpec.errors));
-  checkConstraints(subject, value);
-  const required = isRequired(value);
-  if (required && value.default !== undefined) fail(`${subject}: a required input cannot have a default`);
-  return { ...value, required };
+  const { published: spec, local } = splitLocalKeys(value);
+  if (!validateSpec(spec)) fail(ajvReason(subject, validateSpec.errors));
+  checkConstraints(subject, spec);
+  const required = isRequired(spec);
+  if (required && spec.default !== undefined) fail(`${subject}: a required input cannot have a default`);
+  return { ...spec, required, ...parseConfinement(subject, spec.type, local) };
 }
 
 function checkConstraints(subject: string, spec: InputSpec): void {

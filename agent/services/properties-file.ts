@@ -5,6 +5,8 @@ import { parseLines } from 'dot-properties';
 import type { InvalidFile } from '../../src/protocol/index.js';
 import { splitCustomArgs } from './custom-args.js';
 import { parseInputs } from './input-specs.js';
+import { checkOptionSafety } from './option-safety.js';
+import { resolveConfinedDirs } from './path-inputs.js';
 import { defaultOutputs, parseOutputs } from './output-specs.js';
 import { ARG_FORMATS, type ArgFormat, type ServiceDefinition } from './service-definition.js';
 import { ServiceFileError, checkName, fail, parseJsonObject, withoutUndefined } from './validation.js';
@@ -34,6 +36,7 @@ const KEYS = [
   'executable',
   'customargs',
   'argformat',
+  'endofoptions',
   'inputs',
   'outputs',
   'progress',
@@ -54,7 +57,7 @@ type Properties = Partial<Record<Key, string>>;
 export async function readServiceFile(dir: string, file: string): Promise<ParsedServiceFile> {
   try {
     const properties = parseProperties(await readText(path.join(dir, file)));
-    if (!isActive(properties.active)) return { status: 'inactive', file };
+    if (!parseFlag('active', properties.active, true)) return { status: 'inactive', file };
     return { status: 'valid', service: await toDefinition(dir, file, properties) };
   } catch (err) {
     if (err instanceof ServiceFileError) return { status: 'invalid', invalid: { file, reason: err.message } };
@@ -95,10 +98,10 @@ function isKey(key: string): key is Key {
   return (KEYS as readonly string[]).includes(key);
 }
 
-function isActive(value: string | undefined): boolean {
-  if (!value) return true;
+function parseFlag(key: Key, value: string | undefined, fallback: boolean): boolean {
+  if (!value) return fallback;
   const lower = value.toLowerCase();
-  if (lower !== 'true' && lower !== 'false') fail("'active' must be true or false");
+  if (lower !== 'true' && lower !== 'false') fail(`'${key}' must be true or false`);
   return lower === 'true';
 }
 
@@ -107,7 +110,7 @@ async function toDefinition(dir: string, file: string, p: Properties): Promise<S
   const namespace = optional(p.namespace, (value) => checkName("'namespace'", value));
   const id = namespace === undefined ? service : `${namespace}:${service}`;
   if (id.length > MAX_ID_LENGTH) fail(`process id '${id}' must be at most ${MAX_ID_LENGTH} characters`);
-  return withoutUndefined({
+  const definition = withoutUndefined({
     file,
     id,
     title: optional(p.title, (value) => limitText('title', value, 200)),
@@ -117,13 +120,16 @@ async function toDefinition(dir: string, file: string, p: Properties): Promise<S
     executable: await checkExecutable(dir, required(p, 'executable')),
     customArgs: p.customargs ? splitCustomArgs(p.customargs) : [],
     argFormat: p.argformat ? parseArgFormat(p.argformat) : DEFAULT_ARG_FORMAT,
-    inputs: p.inputs ? parseInputs(p.inputs) : {},
+    endOfOptions: optional(p.endofoptions, (value) => parseFlag('endofoptions', value, false)),
+    inputs: p.inputs ? await resolveConfinedDirs(parseInputs(p.inputs)) : {},
     outputs: p.outputs ? parseOutputs(p.outputs) : defaultOutputs(),
     progress: optional(p.progress, parseProgress),
     timeoutSeconds: p.timeout ? parseTimeout(p.timeout) : DEFAULT_TIMEOUT_SECONDS,
     maxParallel: optional(p.max_parallel, parseMaxParallel),
     env: p.env ? parseEnv(p.env) : {},
   });
+  checkOptionSafety(definition);
+  return definition;
 }
 
 function required(p: Properties, key: Key): string {

@@ -4,6 +4,17 @@ import type { InputSpec, OutputType } from '../../src/protocol/index.js';
 export type ArgFormat = '--{key}={value}' | '--{key} {value}' | '-{key} {value}' | 'positional' | 'stdin-json';
 export const ARG_FORMATS: readonly ArgFormat[] = ['--{key}={value}', '--{key} {value}', '-{key} {value}', 'positional', 'stdin-json'];
 
+/**
+ * An input as its service file declares it. `within` and `allowUrls` are checked by this agent
+ * and never published; `allowDash` is published as the agent applies it (see option-safety.ts).
+ */
+export interface LocalInputSpec extends InputSpec {
+  /** Real paths of the directories a value must lie inside; the value is then a path. */
+  within?: string[];
+  /** With `within`: URLs and GDAL virtual file names (`/vsicurl/…`) pass unchecked. */
+  allowUrls?: boolean;
+}
+
 /** Where an output is read from once the program has exited. */
 export type OutputSource = { kind: 'stdout' } | { kind: 'file'; path: string };
 
@@ -30,8 +41,10 @@ export interface ServiceDefinition {
   /** `customargs`, already split into words (never given to a shell). */
   customArgs: string[];
   argFormat: ArgFormat;
+  /** `endofoptions`: a `--` goes before the positional values, so they may start with '-'. */
+  endOfOptions?: boolean;
   /** Inputs in declaration order (the order `positional` uses). */
-  inputs: Record<string, InputSpec>;
+  inputs: Record<string, LocalInputSpec>;
   outputs: Record<string, LocalOutputSpec>;
   /** Regex source with one capture group (the percent), matched on each output line. */
   progress?: string;

@@ -1,7 +1,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { InputSpec } from '../protocol/process-spec.js';
 import { inputJsonSchema } from './input-schema.js';
-import { isRequired } from '../protocol/process-spec.js';
+import { isRequired, optionLikeRefusal } from '../protocol/process-spec.js';
 
 export type InputValidation =
   | { ok: true; values: Record<string, unknown> }
@@ -84,9 +84,24 @@ function compile(inputs: Record<string, InputSpec>): InputValidator {
     const unwrapped = isPlainObject(values)
       ? Object.fromEntries(Object.entries(values).map(([id, value]) => [id, unwrap(value)]))
       : values;
-    if (validate(unwrapped)) return { ok: true, values: unwrapped as Record<string, unknown> };
-    return { ok: false, ...describe(firstError(validate.errors ?? [])) };
+    if (!validate(unwrapped)) return { ok: false, ...describe(firstError(validate.errors ?? [])) };
+    const valid = unwrapped as Record<string, unknown>;
+    const input = optionLikeInput(inputs, valid);
+    if (input) return { ok: false, message: optionLikeRefusal(input), input };
+    return { ok: true, values: valid };
   };
+}
+
+/**
+ * The first string value that starts with '-' where the agent has not said the program takes it
+ * as a value (`allowDash`, docs/protocol.md InputSpec): passed as an argument of its own, the
+ * program would read it as an option.
+ */
+function optionLikeInput(inputs: Record<string, InputSpec>, values: Record<string, unknown>): string | undefined {
+  return Object.keys(values).find((id) => {
+    const value = values[id];
+    return typeof value === 'string' && value.startsWith('-') && inputs[id]?.allowDash !== true;
+  });
 }
 
 /**

@@ -29,10 +29,20 @@ export const InputSpecSchema = Type.Object(
     maxLength: Type.Optional(Type.Integer({ minimum: 0 })),
     pattern: Type.Optional(Type.String({ maxLength: 1000 })),
     required: Type.Optional(Type.Boolean()),
+    /**
+     * A string value may start with '-': the agent passes it where no program reads it as an
+     * option. Absent means such values are refused (docs/protocol.md, InputSpec).
+     */
+    allowDash: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
 export type InputSpec = Static<typeof InputSpecSchema>;
+
+/** Why a value that the program would read as an option is refused (see `allowDash`). */
+export function optionLikeRefusal(input: string): string {
+  return `input '${input}' must not start with '-' (the program would read it as an option)`;
+}
 
 /** An input without a default is required unless it says `required: false` (SPEC §3). */
 export function isRequired(spec: InputSpec): boolean {

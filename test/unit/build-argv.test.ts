@@ -82,3 +82,36 @@ describe('buildArgv', () => {
     });
   });
 });
+
+describe('buildArgv and values that start with a dash', () => {
+  const refusal = { ok: false, message: "input 'name' must not start with '-' (the program would read it as an option)" };
+
+  it('refuses them where they become an argument of their own, and only there', () => {
+    for (const format of ['positional', '--{key} {value}', '-{key} {value}'] as const) {
+      expect(buildArgv(service(format), { name: '--output=/etc/passwd' }), format).to.deep.equal(refusal);
+    }
+    expect(buildArgv(service('--{key}={value}'), { name: '-x' })).to.deep.equal({ ok: true, args: ['--name=-x', '--count=2'] });
+    expect(buildArgv(service('stdin-json'), { name: '-x' })).to.deep.include({ ok: true, stdin: '{"name":"-x","count":2}\n' });
+    expect(buildArgv(service('-{key} {value}'), { name: 'x', count: -3, ratio: -122.5 })).to.deep.equal({
+      ok: true,
+      args: ['-name', 'x', '-count', '-3', '-ratio', '-122.5'],
+    });
+  });
+
+  it('refuses a default that starts with a dash too', () => {
+    const withDefault = { argFormat: 'positional' as const, customArgs: [], inputs: { name: { type: 'string' as const, default: '-l' } } };
+    expect(buildArgv(withDefault, {})).to.deep.equal(refusal);
+  });
+
+  it('passes them for an input that allows them', () => {
+    const allowing = { ...service('-{key} {value}'), inputs: { ...inputs, name: { type: 'string' as const, allowDash: true } } };
+    expect(buildArgv(allowing, { name: '-badopt' })).to.deep.equal({ ok: true, args: ['-name', '-badopt', '-count', '2'] });
+    expect(buildArgv(service('-{key} {value}'), { name: '-badopt' })).to.deep.equal(refusal);
+  });
+
+  it('passes them after a -- when the service asks for one, which goes after the custom arguments', () => {
+    const ended = { ...service('positional', ['-l']), endOfOptions: true };
+    expect(buildArgv(ended, { name: '--help' })).to.deep.equal({ ok: true, args: ['-l', '--', '--help', '2', '', ''] });
+    expect(buildArgv({ ...ended, inputs: {} }, {})).to.deep.equal({ ok: true, args: ['-l'] });
+  });
+});

@@ -25,6 +25,10 @@ describe('input schema', () => {
     ).to.deep.equal({ type: 'string', enum: ['a', 'bb'], minLength: 1, maxLength: 2, pattern: '^.+$' });
   });
 
+  it('does not publish allowDash, which is no JSON Schema keyword', () => {
+    expect(inputJsonSchema({ type: 'string', allowDash: true, maxLength: 9 })).to.deep.equal({ type: 'string', maxLength: 9 });
+  });
+
   it('describes inputs as an object keyed by id (OGC 18-062r2 §7.10)', () => {
     expect(describeInputs(inputs)).to.deep.equal({
       echo: {
@@ -99,6 +103,25 @@ describe('compileInputValidator', () => {
     for (const [values, input, message] of cases) {
       expect(failure({ echo: 'hi', count: 1, ...values })).to.deep.equal({ ok: false, message, input });
     }
+  });
+
+  it('refuses a string that starts with a dash unless the input allows it', () => {
+    const dashed = compileInputValidator({
+      path: { type: 'string' },
+      expression: { type: 'string', allowDash: true, required: false },
+      offset: { type: 'number', required: false },
+    });
+    expect(dashed({ path: '--help' })).to.deep.equal({
+      ok: false,
+      message: "input 'path' must not start with '-' (the program would read it as an option)",
+      input: 'path',
+    });
+    expect(dashed({ path: { value: '-x' } })).to.deep.include({ ok: false, input: 'path' });
+    expect(dashed({ path: 'a-b', expression: '-1 * x', offset: -122.5 })).to.deep.equal({
+      ok: true,
+      values: { path: 'a-b', expression: '-1 * x', offset: -122.5 },
+    });
+    expect(dashed({ path: '-x', offset: 'far' })).to.deep.equal({ ok: false, message: "input 'offset' must be number", input: 'offset' });
   });
 
   it('compiles once per inputs object', () => {

@@ -92,12 +92,13 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
     updates,
     logger,
     baseUrl: config.publicUrl,
+    publicHosts: config.publicHosts?.split(','),
     results,
     uploadTokens,
     maxUploadBytes: config.maxUploadBytes,
     readiness: () => link.online,
     users,
-    access: { anonymousRead: config.anonymousRead, anonymousExecute: config.anonymousExecute },
+    access: { anonymousRead: config.anonymousRead, anonymousExecute: config.anonymousExecute, metricsOpen: config.metricsOpen },
     defaultLimits,
     limitsChanged: () => dispatcher.dispatchWaiting(),
     metrics: createMetrics(updates, registry, () => dispatcher.queued()),
@@ -138,9 +139,10 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
 
 const USAGE = `usage: outpost dev [--host H] [--http-port P] [--data-dir D] [--services DIR] [--slots N] [--public-url URL] [--max-upload-bytes N]
                    [--anonymous-read true|false] [--anonymous-execute true|false] [--max-running N] [--max-waiting N]
+                   [--metrics-open true|false] [--public-hosts HOST[:PORT],...]
        outpost serve --xmpp-server xmpp://HOST:PORT --component-jid orchestrator.DOMAIN --component-secret S [--host H] [--http-port P] [--data-dir D]
                      [--public-url URL] [--max-upload-bytes N] [--anonymous-read true|false] [--anonymous-execute true|false]
-                     [--max-running N] [--max-waiting N]
+                     [--max-running N] [--max-waiting N] [--metrics-open true|false] [--public-hosts HOST[:PORT],...]
        outpost agent add NAME [--data-dir D]
        outpost token create --user NAME [--admin] [--label L] [--data-dir D]`;
 

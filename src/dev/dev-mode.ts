@@ -84,6 +84,8 @@ export async function runDev(config: DevConfig, logger: Logger, startOrchestrato
         anonymousExecute: config.anonymousExecute,
         maxRunning: config.maxRunning,
         maxWaiting: config.maxWaiting,
+        metricsOpen: config.metricsOpen,
+        publicHosts: config.publicHosts,
         agentDomains: [DEV_DOMAIN],
         xmppServer: prosody.componentService,
         componentJid: prosody.componentDomain,

@@ -94,7 +94,7 @@ const paths: Record<string, Operation> = {
     { 404: response('NotFound') },
     [fileParam],
   ),
-  '/metrics': nonJsonGet('metrics in the Prometheus text format', 'getMetrics', { 'text/plain': text }),
+  '/metrics': nonJsonGet('metrics in the Prometheus text format; open to all only with `--metrics-open true`', 'getMetrics', { 'text/plain': text }),
   '/healthz': get('liveness probe', 'getHealth', { 200: ok('the server is running', 'probe') }),
   '/readyz': get('readiness probe', 'getReadiness', {
     200: ok('ready to run jobs', 'probe'),

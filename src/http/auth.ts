@@ -6,6 +6,8 @@ import type { Role, UserStore } from '../store/user-store.js';
 export interface RequestUser {
   name: string;
   role: Role;
+  /** The public id of the token the request came with. */
+  tokenId: string;
 }
 
 /** Which requests may be made without a token (SPEC §5). */
@@ -47,6 +49,7 @@ export function routeClass(path: string): RouteClass {
 }
 
 const REALM = 'Bearer realm="outpost"';
+export const REVOKED_TOKEN = 'token has been revoked';
 const SEND_TOKEN = "send the header 'Authorization: Bearer <token>'";
 
 function unauthorized(detail: string, invalidToken = false): OutpostError {
@@ -71,7 +74,7 @@ function caller(ctx: Context, users: UserStore): RequestUser | undefined {
   const token = bearerToken(header);
   if (!token) throw unauthorized("the Authorization header must be 'Bearer <token>'", true);
   const result = users.authenticate(token);
-  if (!result.ok) throw unauthorized(result.reason === 'revoked' ? 'token has been revoked' : 'token is not valid', true);
+  if (!result.ok) throw unauthorized(result.reason === 'revoked' ? REVOKED_TOKEN : 'token is not valid', true);
   return result.user;
 }
 

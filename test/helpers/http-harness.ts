@@ -103,6 +103,8 @@ export interface Harness extends TestCallers {
   /** Lines the app logged, parsed. */
   logs: Record<string, unknown>[];
   ready: boolean;
+  /** The SQLite file, for a second connection as another process would open. */
+  databaseFile: string;
   /** What the app was made of; `apiRouter(deps)` gives its routes. */
   deps: AppDeps;
   close(): Promise<void>;
@@ -129,7 +131,7 @@ export async function startHarness(processes: ProcessSpec[], options: Partial<Om
       done();
     },
   });
-  const harness = { registry, jobs, jobService, updates, results, uploadTokens, users, ...testCallers(users), logs, ready: true } as Harness;
+  const harness = { registry, jobs, jobService, updates, results, uploadTokens, users, ...testCallers(users), logs, ready: true, databaseFile: temp.file } as Harness;
   const deps: AppDeps = {
     registry,
     jobs,

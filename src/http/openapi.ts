@@ -133,7 +133,9 @@ const paths: Record<string, Operation> = {
   '/jobs/{jobId}/events': {
     get: {
       summary: 'status and progress of a job as Server-Sent Events',
-      description: 'One `status` event with the statusInfo as it is, then one per change; the stream ends after a finished status.',
+      description:
+        'One `status` event with the statusInfo as it is, then one per change; the stream ends after a finished status, ' +
+        'or with a `revoked` event (an exception, status 401) when the token it was opened with is revoked.',
       operationId: 'getStatusEvents',
       parameters: [param('jobId')],
       responses: {

@@ -20,6 +20,7 @@ import { UploadTokens } from './store/upload-tokens.js';
 import { UserStore } from './store/user-store.js';
 import { watchAgentLiveness } from './xmpp/agent-liveness.js';
 import { ComponentLink } from './xmpp/component-link.js';
+import type { StanzaLimit } from './xmpp/invalid-stanza-limiter.js';
 import { addAgentCommand, runDev } from './dev/dev-mode.js';
 import { tokenCommand } from './auth/token-command.js';
 
@@ -36,8 +37,13 @@ export interface RunningOrchestrator {
   stop(): Promise<void>;
 }
 
+/** Tuning that has no flag; tests make its windows short. */
+export interface OrchestratorTuning {
+  invalidStanzaLimit?: StanzaLimit;
+}
+
 /** Composition root of the orchestrator: store, XMPP component, registry, jobs and HTTP. */
-export async function startOrchestrator(config: OrchestratorConfig, logger: Logger): Promise<RunningOrchestrator> {
+export async function startOrchestrator(config: OrchestratorConfig, logger: Logger, tuning: OrchestratorTuning = {}): Promise<RunningOrchestrator> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const db = openDatabase(path.join(config.dataDir, 'outpost.db'));
   const store = new JobStore(db);
@@ -53,6 +59,7 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
     secret: config.componentSecret,
     isAllowed: (jid) => isAllowedAgent(config, jid),
     logger,
+    ...tuning,
   });
   const send = link.send.bind(link);
   const results = new ResultFiles(path.join(config.dataDir, 'results'));

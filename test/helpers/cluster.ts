@@ -2,7 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_LIMITS } from '../../src/jobs/owner-limits.js';
-import { startOrchestrator, type RunningOrchestrator } from '../../src/main.js';
+import type { Logger } from 'pino';
+import { startOrchestrator, type OrchestratorTuning, type RunningOrchestrator } from '../../src/main.js';
 import { startAgent, type RunningAgent } from '../../agent/main.js';
 import { testCallers, type TestCallers } from './api.js';
 import { startTestProsody, type TestProsody } from './prosody.js';
@@ -30,6 +31,9 @@ export interface ClusterOptions {
   agentGrace?: number;
   pingInterval?: number;
   maxUploadBytes?: number;
+  /** The orchestrator's logger (default: testLogger). */
+  logger?: Logger;
+  tuning?: OrchestratorTuning;
 }
 
 /** A private Prosody, an orchestrator on a temp data directory, and agents on demand. */
@@ -54,7 +58,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     componentJid: prosody.componentDomain,
     componentSecret: prosody.componentSecret,
   };
-  const orchestrator = await startOrchestrator(config, testLogger);
+  const orchestratorLogger = options.logger ?? testLogger;
+  const orchestrator = await startOrchestrator(config, orchestratorLogger, options.tuning);
   const cluster: Cluster = {
     server,
     dataDir,
@@ -95,7 +100,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     async restartOrchestrator(downMs = 0) {
       await cluster.orchestrator.stop();
       await new Promise((resolve) => setTimeout(resolve, downMs));
-      cluster.orchestrator = await startOrchestrator(config, testLogger);
+      cluster.orchestrator = await startOrchestrator(config, orchestratorLogger, options.tuning);
       return cluster.orchestrator;
     },
     async stop() {

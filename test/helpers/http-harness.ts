@@ -1,8 +1,6 @@
 import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { createApp, type AppDeps } from '../../src/http/create-app.js';
 import type { JobService, SubmitRequest } from '../../src/jobs/job-service.js';
 import type { Link } from '../../src/http/links.js';
@@ -17,6 +15,7 @@ import { UploadTokens } from '../../src/store/upload-tokens.js';
 import { UserStore } from '../../src/store/user-store.js';
 import { testCallers, type TestCallers } from './api.js';
 import { jobRecord } from './job-records.js';
+import { capturingLogger } from './logger.js';
 import { openTempDatabase, type TempDatabase } from './temp-database.js';
 
 export { at, jobRecord, T0 } from './job-records.js';
@@ -124,13 +123,7 @@ export async function startHarness(processes: ProcessSpec[], options: Partial<Om
   const results = new ResultFiles(path.join(temp.dir, 'results'));
   const uploadTokens = new UploadTokens(temp.db);
   const users = new UserStore(temp.db);
-  const logs: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      logs.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      done();
-    },
-  });
+  const { logger, lines: logs } = capturingLogger();
   const harness = { registry, jobs, jobService, updates, results, uploadTokens, users, ...testCallers(users), logs, ready: true, databaseFile: temp.file } as Harness;
   const deps: AppDeps = {
     registry,
@@ -140,7 +133,7 @@ export async function startHarness(processes: ProcessSpec[], options: Partial<Om
     results,
     uploadTokens,
     users,
-    logger: pino({ level: 'info' }, sink),
+    logger,
     readiness: () => harness.ready,
     metrics: createMetrics(updates, registry, () => 0),
     ...options,

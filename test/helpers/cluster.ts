@@ -21,7 +21,7 @@ export interface Cluster extends TestCallers {
   orchestrator: RunningOrchestrator;
   dataDir: string;
   /** Starts a real agent (its own XMPP connection, real child processes) on a services folder. */
-  addAgent(name: string, servicesDir: string, options?: { slots?: number; killGraceMs?: number }): Promise<TestAgent>;
+  addAgent(name: string, servicesDir: string, options?: { slots?: number; killGraceMs?: number; workDir?: string }): Promise<TestAgent>;
   /** Stops the orchestrator only, keeping its data directory, and starts it again after `downMs`. */
   restartOrchestrator(downMs?: number): Promise<RunningOrchestrator>;
   stop(): Promise<void>;
@@ -67,7 +67,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     ...testCallers(orchestrator.users),
     async addAgent(name, servicesDir, agentOptions = {}) {
       const { jid, password } = await server.addAccount(name);
-      const workDir = await mkdtemp(path.join(os.tmpdir(), `outpost-agent-${name}-`));
+      const workDir = agentOptions.workDir ?? (await mkdtemp(path.join(os.tmpdir(), `outpost-agent-${name}-`)));
       const online = new Promise<void>((resolve) => {
         const check = () => {
           const entry = cluster.orchestrator.registry.agents().find((a) => a.jid.startsWith(`${jid}/`));

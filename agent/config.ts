@@ -34,6 +34,18 @@ const OPTIONS = {
   help: { type: 'boolean' },
 } as const;
 
+/**
+ * `$XDG_STATE_HOME/outpost-agent/NAME`, or `~/.local/state/outpost-agent/NAME` (XDG Base Directory
+ * Specification): the user's own, not a predictable path in a shared /tmp, and not a tmpfs, since
+ * unacknowledged results must survive a reboot. A relative XDG_STATE_HOME is ignored, as the
+ * specification asks.
+ */
+export function defaultWorkDir(name: string, env: NodeJS.ProcessEnv): string {
+  const xdgState = env['XDG_STATE_HOME'];
+  const stateHome = xdgState && path.isAbsolute(xdgState) ? xdgState : path.join(env['HOME'] || os.homedir(), '.local', 'state');
+  return path.join(stateHome, 'outpost-agent', name);
+}
+
 /** Flags, then OUTPOST_AGENT_* environment variables, then defaults; a bad value stops the agent with a message. */
 export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentConfig {
   const { values } = parseArgs({ args: argv, options: OPTIONS, strict: true });
@@ -59,7 +71,7 @@ export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentCo
     password,
     services: path.resolve(services),
     slots,
-    workDir: path.resolve(pick('work-dir') ?? path.join(os.tmpdir(), `outpost-agent-${name}`)),
+    workDir: path.resolve(pick('work-dir') ?? defaultWorkDir(name, env)),
     orchestrator: pick('orchestrator') ?? `${ORCHESTRATOR_SUBDOMAIN}.${domain}`,
     logLevel: pick('log-level') ?? 'info',
     killGraceMs: killGrace * 1000,

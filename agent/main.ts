@@ -4,6 +4,7 @@ import { Agent } from './agent.js';
 import { AGENT_USAGE, loadAgentConfig, type AgentConfig } from './config.js';
 import { Outbox } from './jobs/outbox.js';
 import { reapLeftoverRuns } from './jobs/leftover-runs.js';
+import { preparePrivateWorkDir, WorkDirError } from './jobs/work-dir.js';
 import { runProcess } from './runner/run-process.js';
 import { watchServices } from './services/services-watcher.js';
 import { AgentLink } from './xmpp/agent-link.js';
@@ -15,6 +16,7 @@ export interface RunningAgent {
 
 /** Composition root of one agent: services watcher, outbox, XMPP link and runner. */
 export async function startAgent(config: AgentConfig, logger: Logger): Promise<RunningAgent> {
+  await preparePrivateWorkDir(config.workDir);
   await reapLeftoverRuns(config.workDir, logger);
   const outbox = await Outbox.open(path.join(config.workDir, 'outbox'));
   outbox.onWriteError((job, err) => logger.error({ job, err: err.message }, 'result could not be kept on disk; it is sent from memory only'));
@@ -59,7 +61,14 @@ export async function main(): Promise<void> {
     process.exit(2);
   }
   const logger = pino({ level: config.logLevel, base: { agent: config.jid } });
-  const running = await startAgent(config, logger);
+  let running: RunningAgent;
+  try {
+    running = await startAgent(config, logger);
+  } catch (err) {
+    if (!(err instanceof WorkDirError)) throw err;
+    process.stderr.write(`outpost-agent: ${err.message}\n`);
+    process.exit(2);
+  }
   let signals = 0;
   // Two-stage shutdown: the first signal drains and waits for runs; a second one kills them now.
   const shutdown = () => {

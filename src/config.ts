@@ -19,6 +19,11 @@ const AccessAndLimits = {
   maxRunning: Type.Integer({ minimum: 1 }),
   maxWaiting: Type.Integer({ minimum: 0 }),
 };
+/** Who may read `/metrics`, and which Host headers may name the origin of links (docs/decisions.md, Security). */
+const Exposure = {
+  metricsOpen: Type.Optional(Type.Boolean()),
+  publicHosts: Type.Optional(Type.String({ minLength: 1 })),
+};
 
 const OrchestratorConfigSchema = Type.Object(
   {
@@ -33,6 +38,7 @@ const OrchestratorConfigSchema = Type.Object(
     publicUrl: PublicUrl,
     maxUploadBytes: MaxUploadBytes,
     ...AccessAndLimits,
+    ...Exposure,
     /**
      * Comma-separated domains every account of which may act as an agent, besides the provisioned
      * accounts. Off by default: any account of a domain is not proof of being an agent (docs/security.md).
@@ -66,6 +72,7 @@ const DevConfigSchema = Type.Object(
     publicUrl: PublicUrl,
     maxUploadBytes: MaxUploadBytes,
     ...AccessAndLimits,
+    ...Exposure,
   },
   { additionalProperties: false },
 );
@@ -101,6 +108,8 @@ const COMMON: Setting[] = [
   setting('anonymousExecute', 'anonymous-execute', 'false'),
   setting('maxRunning', 'max-running', String(DEFAULT_LIMITS.maxRunning)),
   setting('maxWaiting', 'max-waiting', String(DEFAULT_LIMITS.maxWaiting)),
+  setting('metricsOpen', 'metrics-open', 'false'),
+  setting('publicHosts', 'public-hosts'),
 ];
 
 const SERVE: Setting[] = [
@@ -149,6 +158,15 @@ function publicUrl(value: string | undefined): string | undefined {
   return value.replace(/\/+$/, '');
 }
 
+/** `host[:port]` names, lower-cased, as `Host` headers carry them; IPv6 addresses in brackets. */
+function publicHosts(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const hosts = value.split(',').map((host) => host.trim().toLowerCase());
+  const bad = hosts.find((host) => !/^([a-z0-9.-]+|\[[0-9a-f:.]+\])(:\d{1,5})?$/.test(host));
+  if (bad !== undefined) throw new ConfigError(`--public-hosts (or OUTPOST_PUBLIC_HOSTS): a comma-separated list of host or host:port, e.g. outpost.example.org,10.0.0.5:8080; got '${bad}'`);
+  return hosts.join(',');
+}
+
 export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): OrchestratorConfig {
   const config = load<Static<typeof OrchestratorConfigSchema>>(SERVE, OrchestratorConfigSchema, argv, env);
   const list = (value: string) => value.split(',').map((item) => item.trim()).filter(Boolean);
@@ -157,6 +175,7 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Orchest
     ...rest,
     dataDir: path.resolve(config.dataDir),
     publicUrl: publicUrl(config.publicUrl),
+    publicHosts: publicHosts(config.publicHosts),
     ...(agentDomains === undefined ? {} : { agentDomains: list(agentDomains) }),
     ...(agentAllowlist === undefined ? {} : { agentAllowlist: list(agentAllowlist) }),
   };
@@ -164,5 +183,11 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Orchest
 
 export function loadDevConfig(argv: string[], env: NodeJS.ProcessEnv): DevConfig {
   const config = load<DevConfig>(DEV, DevConfigSchema, argv, env);
-  return { ...config, dataDir: path.resolve(config.dataDir), publicUrl: publicUrl(config.publicUrl), services: path.resolve(config.services) };
+  return {
+    ...config,
+    dataDir: path.resolve(config.dataDir),
+    publicUrl: publicUrl(config.publicUrl),
+    publicHosts: publicHosts(config.publicHosts),
+    services: path.resolve(config.services),
+  };
 }

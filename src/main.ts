@@ -23,6 +23,7 @@ import { UploadTokens } from './store/upload-tokens.js';
 import { UserStore } from './store/user-store.js';
 import { watchAgentLiveness } from './xmpp/agent-liveness.js';
 import { ComponentLink } from './xmpp/component-link.js';
+import type { StanzaLimit } from './xmpp/invalid-stanza-limiter.js';
 import { runDev } from './dev/dev-mode.js';
 import { agentCommand } from './auth/agent-command.js';
 import { tokenCommand } from './auth/token-command.js';
@@ -42,8 +43,13 @@ export interface RunningOrchestrator {
   stop(): Promise<void>;
 }
 
+/** Tuning that has no flag; tests make its windows short. */
+export interface OrchestratorTuning {
+  invalidStanzaLimit?: StanzaLimit;
+}
+
 /** Composition root of the orchestrator: store, XMPP component, registry, jobs and HTTP. */
-export async function startOrchestrator(config: OrchestratorConfig, logger: Logger): Promise<RunningOrchestrator> {
+export async function startOrchestrator(config: OrchestratorConfig, logger: Logger, tuning: OrchestratorTuning = {}): Promise<RunningOrchestrator> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const db = openDatabase(path.join(config.dataDir, 'outpost.db'));
   const store = new JobStore(db);
@@ -67,6 +73,7 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
       return false;
     },
     logger,
+    ...tuning,
   });
   const send = link.send.bind(link);
   const results = new ResultFiles(path.join(config.dataDir, 'results'));
@@ -114,12 +121,13 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
     updates,
     logger,
     baseUrl: config.publicUrl,
+    publicHosts: config.publicHosts?.split(','),
     results,
     uploadTokens,
     maxUploadBytes: config.maxUploadBytes,
     readiness: () => link.online,
     users,
-    access: { anonymousRead: config.anonymousRead, anonymousExecute: config.anonymousExecute },
+    access: { anonymousRead: config.anonymousRead, anonymousExecute: config.anonymousExecute, metricsOpen: config.metricsOpen },
     defaultLimits,
     limitsChanged: () => dispatcher.dispatchWaiting(),
     metrics: createMetrics(updates, registry, () => dispatcher.queued()),
@@ -162,9 +170,11 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
 
 const USAGE = `usage: outpost dev [--host H] [--http-port P] [--data-dir D] [--services DIR] [--slots N] [--public-url URL] [--max-upload-bytes N]
                    [--anonymous-read true|false] [--anonymous-execute true|false] [--max-running N] [--max-waiting N]
+                   [--metrics-open true|false] [--public-hosts HOST[:PORT],...]
        outpost serve --xmpp-server xmpp://HOST:PORT --component-jid orchestrator.DOMAIN --component-secret S [--host H] [--http-port P] [--data-dir D]
                      [--public-url URL] [--max-upload-bytes N] [--anonymous-read true|false] [--anonymous-execute true|false]
-                     [--max-running N] [--max-waiting N] [--agent-allowlist JID,…] [--agent-domains DOMAIN,…]
+                     [--max-running N] [--max-waiting N] [--metrics-open true|false] [--public-hosts HOST[:PORT],...]
+                     [--agent-allowlist JID,…] [--agent-domains DOMAIN,…]
        outpost agent add NAME[@DOMAIN] [--pool P] [--host H] [--data-dir D]
        outpost agent remove NAME[@DOMAIN] [--data-dir D]
        outpost agent list [--data-dir D]

@@ -1,6 +1,7 @@
 import { readdir, readFile, readlink, rm, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { PRIVATE_DIR, PRIVATE_FILE } from './work-dir.js';
 
 /**
  * Each run's process group id is written down outside its work directory (so the program cannot
@@ -11,7 +12,7 @@ export const jobDir = (workDir: string, job: string) => path.join(workDir, 'jobs
 
 /** The pids folder exists from `reapLeftoverRuns` on, which every agent start runs first. */
 export async function recordRun(workDir: string, job: string, pid: number): Promise<void> {
-  await writeFile(path.join(pidsDir(workDir), job), String(pid));
+  await writeFile(path.join(pidsDir(workDir), job), String(pid), { mode: PRIVATE_FILE });
 }
 
 export async function forgetRun(workDir: string, job: string): Promise<void> {
@@ -36,6 +37,6 @@ export async function reapLeftoverRuns(workDir: string, logger: Logger): Promise
     await forgetRun(workDir, job);
   }
   await rm(path.join(workDir, 'jobs'), { recursive: true, force: true });
-  await mkdir(pidsDir(workDir), { recursive: true });
+  await mkdir(pidsDir(workDir), { recursive: true, mode: PRIVATE_DIR });
   return jobs;
 }

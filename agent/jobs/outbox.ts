@@ -1,6 +1,7 @@
 import { mkdir, readdir, readFile, rm, writeFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { TerminalEvent } from '../../src/protocol/index.js';
+import { PRIVATE_DIR, PRIVATE_FILE } from './work-dir.js';
 
 const INITIAL_DELAY_MS = 1000;
 const MAX_DELAY_MS = 30_000;
@@ -24,7 +25,7 @@ export class Outbox {
 
   /** Opens the outbox folder and loads what an earlier run left unacknowledged. */
   static async open(dir: string): Promise<Outbox> {
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true, mode: PRIVATE_DIR });
     const outbox = new Outbox(dir);
     for (const file of await readdir(dir)) {
       if (!file.endsWith('.json')) continue;
@@ -62,7 +63,7 @@ export class Outbox {
   async add(event: TerminalEvent): Promise<void> {
     const file = path.join(this.dir, `${event.job}.json`);
     // A disk that refuses the write (full, read-only) must not lose the event: it is still sent and resent from memory.
-    await writeFile(`${file}.tmp`, JSON.stringify(event))
+    await writeFile(`${file}.tmp`, JSON.stringify(event), { mode: PRIVATE_FILE })
       .then(() => rename(`${file}.tmp`, file))
       .catch((err: Error) => this.#onWriteError(event.job, err));
     const pending: Pending = { event, delay: INITIAL_DELAY_MS };

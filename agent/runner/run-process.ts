@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { PRIVATE_DIR } from '../jobs/work-dir.js';
 import { buildArgv } from './build-argv.js';
 import { confinePaths } from './confine-paths.js';
 import { formatBytes } from './capture-buffers.js';
@@ -46,7 +47,7 @@ async function run(request: RunRequest, progress: ProgressCoalescer): Promise<Ru
   if (timeoutMs <= 0) return timeoutFailure(0, '');
   const parseLine = createProgressParser(service.progress);
   const workDir = path.resolve(request.workDir);
-  await mkdir(workDir, { recursive: true });
+  await mkdir(workDir, { recursive: true, mode: PRIVATE_DIR });
   if (signal.aborted) return KILLED_BEFORE_START;
 
   const maxStdoutBytes = request.maxStdoutBytes ?? DEFAULT_MAX_STDOUT_BYTES;

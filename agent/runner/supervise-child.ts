@@ -44,6 +44,8 @@ export type ChildResult =
 /** How long pipes may stay open after the child exited (held by a grandchild that escaped the group). */
 export const PIPE_DRAIN_MS = 200;
 export const STDERR_TAIL_BYTES = 4096;
+/** A program's own files are its user's alone unless it says otherwise (docs/decisions.md, Security). */
+export const CHILD_UMASK = 0o077;
 /** setTimeout fires at once for longer delays. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -54,6 +56,9 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 export function superviseChild(spec: ChildSpec, options: SuperviseOptions): Promise<ChildResult> {
   return new Promise((resolve) => {
     let child: ChildProcess;
+    // Node has no per-child umask and a shell is never used, so the process's umask is set around
+    // the spawn call alone: the child takes it over when it is forked, within that synchronous call.
+    const umask = process.umask(CHILD_UMASK);
     try {
       child = spawn(spec.executable, spec.args, {
         shell: false,
@@ -65,6 +70,8 @@ export function superviseChild(spec: ChildSpec, options: SuperviseOptions): Prom
     } catch (error) {
       resolve({ kind: 'spawn-error', error: error as NodeJS.ErrnoException });
       return;
+    } finally {
+      process.umask(umask);
     }
     const pid = child.pid;
     if (pid === undefined) {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { rm, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { DevConfig, OrchestratorConfig } from '../config.js';
@@ -85,6 +85,8 @@ export async function runDev(config: DevConfig, logger: Logger, startOrchestrato
         anonymousExecute: config.anonymousExecute,
         maxRunning: config.maxRunning,
         maxWaiting: config.maxWaiting,
+        metricsOpen: config.metricsOpen,
+        publicHosts: config.publicHosts,
         xmppServer: prosody.componentService,
         componentJid: prosody.componentDomain,
         componentSecret: prosody.componentSecret,
@@ -115,7 +117,9 @@ export async function runDev(config: DevConfig, logger: Logger, startOrchestrato
   }
   const { adminToken, userToken } = tokens;
   const info = { url: orchestrator.url, adminToken, userToken, xmpp: { host: prosody.host, port: prosody.c2sPort, domain: prosody.domain } };
-  await writeFile(devFile, JSON.stringify(info, null, 2), { mode: 0o600 });
+  // Written whole, then renamed: a script polling for the file never reads half of it.
+  await writeFile(`${devFile}.partial`, JSON.stringify(info, null, 2), { mode: 0o600 });
+  await rename(`${devFile}.partial`, devFile);
   process.stdout.write(
     `\nOutpost is ready at ${orchestrator.url}\n` +
       `  processes:   ${orchestrator.url}/processes\n` +

@@ -6,6 +6,8 @@ import type { Role, UserStore } from '../store/user-store.js';
 export interface RequestUser {
   name: string;
   role: Role;
+  /** The public id of the token the request came with. */
+  tokenId: string;
 }
 
 /** Which requests may be made without a token (SPEC §5). */
@@ -14,32 +16,40 @@ export interface AccessPolicy {
   anonymousRead: boolean;
   /** Executing processes and the jobs API; such jobs are owned by `anonymous`. */
   anonymousExecute: boolean;
+  /** `/metrics` without a token (default: no, it needs an admin token, as it tells about every user's jobs). */
+  metricsOpen?: boolean;
 }
 
 export const DEFAULT_ACCESS: AccessPolicy = { anonymousRead: true, anonymousExecute: false };
 
 /**
- * - `open`: probes and metrics; uploads, which carry a per-job token of their own; the admin web
+ * - `open`: probes; uploads, which carry a per-job token of their own; the admin web
  *   page, which holds no data and asks the admin API with a token the admin types in.
- * - `admin`: an admin token, always.
+ * - `admin`: an admin token, always; `/metrics` too unless the policy opens it.
  * - `execute`: executing and `/jobs*`; a token unless anonymous execution is on.
  * - `read`: everything else (the landing page, `/conformance`, `/api*`, `/processes*`, unknown paths).
  */
 export type RouteClass = 'open' | 'read' | 'execute' | 'admin';
 
-const OPEN = new Set(['/healthz', '/readyz', '/metrics']);
+const OPEN = new Set(['/healthz', '/readyz']);
 
 /** The router matches paths case-insensitively and with a trailing slash, so the classes do as well. */
+const normalPath = (path: string) => path.toLowerCase().replace(/\/+$/, '') || '/';
+
+/** Whether a path is `/metrics`, which `--metrics-open true` moves from `admin` to `open`. */
+export const isMetricsPath = (path: string): boolean => normalPath(path) === '/metrics';
+
 export function routeClass(path: string): RouteClass {
-  const p = path.toLowerCase().replace(/\/+$/, '') || '/';
+  const p = normalPath(path);
   const under = (prefix: string) => p === prefix || p.startsWith(`${prefix}/`);
   if (OPEN.has(p) || under('/uploads') || under('/admin/ui')) return 'open';
-  if (under('/admin')) return 'admin';
+  if (under('/admin') || p === '/metrics') return 'admin';
   if (under('/jobs') || /^\/processes\/[^/]+\/execution$/.test(p)) return 'execute';
   return 'read';
 }
 
 const REALM = 'Bearer realm="outpost"';
+export const REVOKED_TOKEN = 'token has been revoked';
 const SEND_TOKEN = "send the header 'Authorization: Bearer <token>'";
 
 function unauthorized(detail: string, invalidToken = false): OutpostError {
@@ -64,7 +74,7 @@ function caller(ctx: Context, users: UserStore): RequestUser | undefined {
   const token = bearerToken(header);
   if (!token) throw unauthorized("the Authorization header must be 'Bearer <token>'", true);
   const result = users.authenticate(token);
-  if (!result.ok) throw unauthorized(result.reason === 'revoked' ? 'token has been revoked' : 'token is not valid', true);
+  if (!result.ok) throw unauthorized(result.reason === 'revoked' ? REVOKED_TOKEN : 'token is not valid', true);
   return result.user;
 }
 
@@ -75,7 +85,7 @@ function caller(ctx: Context, users: UserStore): RequestUser | undefined {
  */
 export function authentication(users: UserStore, policy: AccessPolicy): Middleware {
   return async (ctx, next) => {
-    const routes = routeClass(ctx.path);
+    const routes = policy.metricsOpen && isMetricsPath(ctx.path) ? 'open' : routeClass(ctx.path);
     if (routes === 'open') return next();
     const user = caller(ctx, users);
     if (!user) {

@@ -41,8 +41,10 @@ export interface AppDeps {
   /** Interval of the keep-alive comments on event streams (default 15 s). */
   heartbeatMs?: number;
   logger: Logger;
-  /** Public URL of the API when it is served behind a proxy; links use the request's origin otherwise. */
+  /** Public URL of the API when it is served behind a proxy; links use the origin chosen by `publicBase` otherwise. */
   baseUrl?: string;
+  /** `host[:port]` names whose requests get links on their own origin; others get the listen address. */
+  publicHosts?: string[];
   /** Largest accepted request body (default 1 MiB). */
   maxBodyBytes?: number;
   /** Output files uploaded by agents, and the per-job tokens that allow the uploads. */
@@ -101,7 +103,7 @@ export function createApp(deps: AppDeps): Koa {
 
   app.on('error', responseErrorLogger(deps.logger));
   app.use(errorMiddleware(deps.logger));
-  app.use(publicBase(deps.baseUrl));
+  app.use(publicBase(deps.baseUrl, deps.publicHosts));
   app.use(authentication(deps.users, deps.access ?? DEFAULT_ACCESS));
   app.use(jsonFormatOnly());
   app.use(router.routes());

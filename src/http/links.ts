@@ -19,14 +19,30 @@ export interface Link {
   title?: string;
 }
 
+/** Whether a `Host` header names one of the configured hosts; an entry without a port allows any port. */
+function isPublicHost(host: string, publicHosts: readonly string[]): boolean {
+  const withoutPort = host.replace(/:\d+$/, '');
+  return publicHosts.some((entry) => entry === host || (!/:\d+$/.test(entry) && entry === withoutPort));
+}
+
+/** The address and port the request came in on: where this server listens, whatever the client claims. */
+function listenHost(ctx: Context): string {
+  const { localAddress = '127.0.0.1', localPort } = ctx.req.socket;
+  const address = localAddress.replace(/^::ffff:(?=\d+\.)/, '');
+  return `${address.includes(':') ? `[${address}]` : address}:${localPort}`;
+}
+
 /**
- * Stores the public base URL for the request: the configured one (behind a reverse proxy) or
- * the request's own origin. Forwarded headers are not trusted, so they cannot forge links.
+ * Stores the public base URL for the request: the configured one (behind a reverse proxy); else
+ * the request's own origin when its `Host` is one of `publicHosts`; else the address the request
+ * came in on. Neither `Host` nor forwarded headers are trusted otherwise, so they cannot forge links
+ * (docs/decisions.md, Security).
  */
-export function publicBase(configured: string | undefined): Middleware {
+export function publicBase(configured: string | undefined, publicHosts: readonly string[] = []): Middleware {
   const base = configured?.replace(/\/+$/, '');
   return async (ctx, next) => {
-    ctx.state.publicBase = base ?? `${ctx.protocol}://${ctx.host}`;
+    const host = ctx.host.toLowerCase();
+    ctx.state.publicBase = base ?? `${ctx.protocol}://${isPublicHost(host, publicHosts) ? host : listenHost(ctx)}`;
     await next();
   };
 }

@@ -94,7 +94,7 @@ const paths: Record<string, Operation> = {
     { 404: response('NotFound') },
     [fileParam],
   ),
-  '/metrics': nonJsonGet('metrics in the Prometheus text format', 'getMetrics', { 'text/plain': text }),
+  '/metrics': nonJsonGet('metrics in the Prometheus text format; open to all only with `--metrics-open true`', 'getMetrics', { 'text/plain': text }),
   '/healthz': get('liveness probe', 'getHealth', { 200: ok('the server is running', 'probe') }),
   '/readyz': get('readiness probe', 'getReadiness', {
     200: ok('ready to run jobs', 'probe'),
@@ -133,7 +133,9 @@ const paths: Record<string, Operation> = {
   '/jobs/{jobId}/events': {
     get: {
       summary: 'status and progress of a job as Server-Sent Events',
-      description: 'One `status` event with the statusInfo as it is, then one per change; the stream ends after a finished status.',
+      description:
+        'One `status` event with the statusInfo as it is, then one per change; the stream ends after a finished status, ' +
+        'or with a `revoked` event (an exception, status 401) when the token it was opened with is revoked.',
       operationId: 'getStatusEvents',
       parameters: [param('jobId')],
       responses: {

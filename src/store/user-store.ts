@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import type { Statement } from 'better-sqlite3';
 import type { Database } from './database.js';
 import { tokenDigest } from './token-digest.js';
@@ -45,7 +46,12 @@ export interface IssuedToken extends TokenRecord {
   token: string;
 }
 
-export type Authentication = { ok: true; user: { name: string; role: Role } } | { ok: false; reason: 'unknown' | 'revoked' };
+export type Authentication = { ok: true; user: { name: string; role: Role; tokenId: string } } | { ok: false; reason: 'unknown' | 'revoked' };
+
+export interface UserStoreEvents {
+  /** A token was revoked through this store; other processes' revocations are only in the database. */
+  'token-revoked': [id: string];
+}
 
 interface UserRow {
   name: string;
@@ -66,9 +72,10 @@ const toUser = (row: UserRow): UserRecord => ({
 /**
  * Users, their roles and limits, and their bearer tokens. Tokens are looked up by their SHA-256
  * on every request, so a revocation takes effect at once, also when another process (the
- * `outpost token` command) made the change.
+ * `outpost token` command) made the change. Revocations made here are also announced, for what
+ * outlives a request (event streams).
  */
-export class UserStore {
+export class UserStore extends EventEmitter<UserStoreEvents> {
   readonly #insertUser: Statement<[{ name: string; role: Role; created: string }]>;
   readonly #selectUser: Statement<[string], UserRow>;
   readonly #selectUsers: Statement<[], UserRow>;
@@ -77,9 +84,12 @@ export class UserStore {
   readonly #selectTokens: Statement<[string], TokenRecord>;
   readonly #selectToken: Statement<[string], TokenRecord>;
   readonly #revoke: Statement<[{ id: string; now: string }]>;
-  readonly #selectByHash: Statement<[Buffer], { revoked: string | null; name: string; role: Role }>;
+  readonly #selectByHash: Statement<[Buffer], { id: string; revoked: string | null; name: string; role: Role }>;
+  readonly #selectLive: Statement<[string], { id: string }>;
 
   constructor(db: Database) {
+    super();
+    this.setMaxListeners(0);
     this.#insertUser = db.prepare('INSERT INTO users (name, role, created) VALUES (@name, @role, @created) ON CONFLICT (name) DO NOTHING');
     this.#selectUser = db.prepare('SELECT * FROM users WHERE name = ?');
     this.#selectUsers = db.prepare('SELECT * FROM users ORDER BY name');
@@ -88,7 +98,8 @@ export class UserStore {
     this.#selectTokens = db.prepare(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE user_name = ? ORDER BY created, id`);
     this.#selectToken = db.prepare(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE id = ?`);
     this.#revoke = db.prepare('UPDATE tokens SET revoked = coalesce(revoked, @now) WHERE id = @id');
-    this.#selectByHash = db.prepare('SELECT t.revoked, u.name, u.role FROM tokens t JOIN users u ON u.name = t.user_name WHERE t.hash = ?');
+    this.#selectByHash = db.prepare('SELECT t.id, t.revoked, u.name, u.role FROM tokens t JOIN users u ON u.name = t.user_name WHERE t.hash = ?');
+    this.#selectLive = db.prepare('SELECT t.id FROM tokens t JOIN users u ON u.name = t.user_name WHERE t.id = ? AND t.revoked IS NULL');
   }
 
   /** Creates the user; undefined when the name is taken. The name must pass `userNameProblem`. */
@@ -129,7 +140,14 @@ export class UserStore {
   /** Revokes the token (a second revocation keeps the first time); undefined when there is no such token. */
   revokeToken(id: string, now = new Date()): TokenRecord | undefined {
     this.#revoke.run({ id, now: now.toISOString() });
-    return this.#selectToken.get(id);
+    const token = this.#selectToken.get(id);
+    if (token) this.emit('token-revoked', id);
+    return token;
+  }
+
+  /** Whether the token still authenticates: it exists, is not revoked, and its user exists. */
+  isTokenLive(id: string): boolean {
+    return this.#selectLive.get(id) !== undefined;
   }
 
   /** Who a bearer token belongs to, if it is known and not revoked. */
@@ -137,6 +155,6 @@ export class UserStore {
     const row = this.#selectByHash.get(tokenDigest(token));
     if (!row) return { ok: false, reason: 'unknown' };
     if (row.revoked !== null) return { ok: false, reason: 'revoked' };
-    return { ok: true, user: { name: row.name, role: row.role } };
+    return { ok: true, user: { name: row.name, role: row.role, tokenId: row.id } };
   }
 }

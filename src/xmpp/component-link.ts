@@ -14,6 +14,7 @@ import {
   type AgentMessage,
   type OrchestratorMessage,
 } from '../protocol/index.js';
+import { DEFAULT_INVALID_STANZA_LIMIT, InvalidStanzaLimiter, type StanzaLimit } from './invalid-stanza-limiter.js';
 
 export interface ComponentLinkOptions {
   /** `xmpp://host:port` of the XMPP server's component port (XEP-0114). */
@@ -24,6 +25,8 @@ export interface ComponentLinkOptions {
   /** Whether a bare JID may talk to the orchestrator (allowlist or domain check). */
   isAllowed: (bareJid: string) => boolean;
   logger: Logger;
+  /** Invalid stanzas logged and answered per account and window (default DEFAULT_INVALID_STANZA_LIMIT). */
+  invalidStanzaLimit?: StanzaLimit;
 }
 
 export interface ComponentLinkEvents {
@@ -38,16 +41,22 @@ export interface ComponentLinkEvents {
 
 /**
  * The orchestrator's XMPP link: a component connection (XEP-0114) that turns presence and JSON
- * bodies from agents into typed events, and answers anything malformed with an error.
+ * bodies from agents into typed events, and answers anything malformed with an error, up to a
+ * limit per account (docs/decisions.md, Security); beyond it, malformed stanzas are dropped unlogged.
  */
 export class ComponentLink extends EventEmitter<ComponentLinkEvents> {
   readonly #xmpp: Component;
   readonly #options: ComponentLinkOptions;
+  readonly #invalid: InvalidStanzaLimiter;
   #online = false;
 
   constructor(options: ComponentLinkOptions) {
     super();
     this.#options = options;
+    const limit = options.invalidStanzaLimit ?? DEFAULT_INVALID_STANZA_LIMIT;
+    this.#invalid = new InvalidStanzaLimiter(limit, (from, suppressed) =>
+      options.logger.warn({ from, suppressed, windowMs: limit.windowMs }, 'invalid stanzas suppressed'),
+    );
     this.#xmpp = component({ service: options.service, domain: options.domain, password: options.secret });
     this.#xmpp.on('error', (err: Error) => options.logger.warn({ err: err.message }, 'xmpp component error'));
     this.#xmpp.on('online', () => {
@@ -79,6 +88,7 @@ export class ComponentLink extends EventEmitter<ComponentLinkEvents> {
   async stop(): Promise<void> {
     this.#xmpp.reconnect.stop();
     if (this.#xmpp.status !== 'offline') await this.#xmpp.stop().catch(() => undefined);
+    this.#invalid.clear();
     this.#setOffline();
   }
 
@@ -106,6 +116,7 @@ export class ComponentLink extends EventEmitter<ComponentLinkEvents> {
       return;
     }
     if (!this.#options.isAllowed(bareJid(from))) {
+      if (!this.#invalid.admit(bareJid(from))) return;
       this.#options.logger.warn({ from }, 'stanza from an agent that is not allowed');
       if (stanza.is('message')) this.#replyError(stanza, 'not-allowed', 'cancel', 'not-allowed', `${bareJid(from)} is not an allowed agent`);
       return;
@@ -125,6 +136,7 @@ export class ComponentLink extends EventEmitter<ComponentLinkEvents> {
     if (!element) return;
     const load = attrsToLoad(element.attrs);
     if (typeof load === 'string') {
+      if (!this.#invalid.admit(bareJid(from))) return;
       this.#options.logger.warn({ from, reason: load }, 'invalid agent presence');
       this.#sendJsonError(from, 'invalid-message', `presence: ${load}`);
       return;
@@ -137,6 +149,7 @@ export class ComponentLink extends EventEmitter<ComponentLinkEvents> {
     if (body === null) return;
     const decoded = decodeAgentMessage(body);
     if (!decoded.ok) {
+      if (!this.#invalid.admit(bareJid(from))) return;
       this.#options.logger.warn({ from, reason: decoded.error }, 'invalid message from agent');
       this.#replyError(stanza, 'invalid-message', 'modify', 'bad-request', decoded.error);
       return;

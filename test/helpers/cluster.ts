@@ -2,7 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_LIMITS } from '../../src/jobs/owner-limits.js';
-import { startOrchestrator, type RunningOrchestrator } from '../../src/main.js';
+import type { Logger } from 'pino';
+import { startOrchestrator, type OrchestratorTuning, type RunningOrchestrator } from '../../src/main.js';
 import { startAgent, type RunningAgent } from '../../agent/main.js';
 import { testCallers, type TestCallers } from './api.js';
 import { startTestProsody, type TestProsody } from './prosody.js';
@@ -23,7 +24,7 @@ export interface Cluster extends TestCallers {
   orchestrator: RunningOrchestrator;
   dataDir: string;
   /** Starts a real agent (its own XMPP connection, real child processes) on a services folder. */
-  addAgent(name: string, servicesDir: string, options?: { slots?: number; killGraceMs?: number; pool?: string }): Promise<TestAgent>;
+  addAgent(name: string, servicesDir: string, options?: { slots?: number; killGraceMs?: number; workDir?: string; pool?: string }): Promise<TestAgent>;
   /** An XMPP account provisioned as an agent in `pool` (default: its name), for raw protocol tests. */
   addAccount(name: string, pool?: string): Promise<{ jid: string; password: string }>;
   /** Stops the orchestrator only, keeping its data directory, and starts it again after `downMs`. */
@@ -35,6 +36,9 @@ export interface ClusterOptions {
   agentGrace?: number;
   pingInterval?: number;
   maxUploadBytes?: number;
+  /** The orchestrator's logger (default: testLogger). */
+  logger?: Logger;
+  tuning?: OrchestratorTuning;
 }
 
 /** A private Prosody, an orchestrator on a temp data directory, and agents on demand. */
@@ -58,7 +62,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     componentJid: prosody.componentDomain,
     componentSecret: prosody.componentSecret,
   };
-  const orchestrator = await startOrchestrator(config, testLogger);
+  const orchestratorLogger = options.logger ?? testLogger;
+  const orchestrator = await startOrchestrator(config, orchestratorLogger, options.tuning);
   const cluster: Cluster = {
     server,
     dataDir,
@@ -72,7 +77,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     async addAgent(name, servicesDir, agentOptions = {}) {
       // Test agents form one fleet unless told otherwise, so they share the processes they offer.
       const { jid, password } = await cluster.addAccount(name, agentOptions.pool ?? TEST_POOL);
-      const workDir = await mkdtemp(path.join(os.tmpdir(), `outpost-agent-${name}-`));
+      const workDir = agentOptions.workDir ?? (await mkdtemp(path.join(os.tmpdir(), `outpost-agent-${name}-`)));
       const online = new Promise<void>((resolve) => {
         const check = () => {
           const entry = cluster.orchestrator.registry.agents().find((a) => a.jid.startsWith(`${jid}/`));
@@ -105,7 +110,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     async restartOrchestrator(downMs = 0) {
       await cluster.orchestrator.stop();
       await new Promise((resolve) => setTimeout(resolve, downMs));
-      cluster.orchestrator = await startOrchestrator(config, testLogger);
+      cluster.orchestrator = await startOrchestrator(config, orchestratorLogger, options.tuning);
       return cluster.orchestrator;
     },
     async stop() {

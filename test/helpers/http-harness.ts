@@ -1,8 +1,6 @@
 import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { createApp, type AppDeps } from '../../src/http/create-app.js';
 import type { JobService, SubmitRequest } from '../../src/jobs/job-service.js';
 import type { Link } from '../../src/http/links.js';
@@ -18,6 +16,7 @@ import { UploadTokens } from '../../src/store/upload-tokens.js';
 import { UserStore } from '../../src/store/user-store.js';
 import { testCallers, type TestCallers } from './api.js';
 import { jobRecord } from './job-records.js';
+import { capturingLogger } from './logger.js';
 import { openTempDatabase, type TempDatabase } from './temp-database.js';
 
 export { at, jobRecord, T0 } from './job-records.js';
@@ -104,6 +103,8 @@ export interface Harness extends TestCallers {
   /** Lines the app logged, parsed. */
   logs: Record<string, unknown>[];
   ready: boolean;
+  /** The SQLite file, for a second connection as another process would open. */
+  databaseFile: string;
   /** What the app was made of; `apiRouter(deps)` gives its routes. */
   deps: AppDeps;
   close(): Promise<void>;
@@ -123,14 +124,8 @@ export async function startHarness(processes: ProcessSpec[], options: Partial<Om
   const results = new ResultFiles(path.join(temp.dir, 'results'));
   const uploadTokens = new UploadTokens(temp.db);
   const users = new UserStore(temp.db);
-  const logs: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      logs.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      done();
-    },
-  });
-  const harness = { registry, jobs, jobService, updates, results, uploadTokens, users, ...testCallers(users), logs, ready: true } as Harness;
+  const { logger, lines: logs } = capturingLogger();
+  const harness = { registry, jobs, jobService, updates, results, uploadTokens, users, ...testCallers(users), logs, ready: true, databaseFile: temp.file } as Harness;
   const deps: AppDeps = {
     registry,
     jobs,
@@ -139,7 +134,7 @@ export async function startHarness(processes: ProcessSpec[], options: Partial<Om
     results,
     uploadTokens,
     users,
-    logger: pino({ level: 'info' }, sink),
+    logger,
     readiness: () => harness.ready,
     metrics: createMetrics(updates, registry, () => 0),
     agentAccounts: new AgentAccounts(temp.db),

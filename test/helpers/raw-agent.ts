@@ -1,7 +1,7 @@
-import { client, xml, type Client } from '@xmpp/client';
+import { xml } from '@xmpp/client';
 import type { Element } from '@xmpp/xml';
-import { preferFastScram } from '../../agent/xmpp/fast-scram-sha1.js';
 import { AGENT_NS, loadToAttrs, type OrchestratorMessage, type ProcessSpec } from '../../src/protocol/index.js';
+import { rawClient, type RawLogin } from './raw-xmpp.js';
 
 /** An agent account speaking the protocol by hand, as a hostile or foreign agent would. */
 export interface RawAgent {
@@ -15,9 +15,8 @@ export interface RawAgent {
   stop(): Promise<void>;
 }
 
-export async function connectRawAgent(options: { service: string; domain: string; orchestrator: string; name: string; password: string }): Promise<RawAgent> {
-  const xmpp: Client = client({ service: options.service, domain: options.domain, username: options.name, password: options.password, resource: 'raw' });
-  preferFastScram((xmpp as unknown as { saslFactory: unknown }).saslFactory);
+export async function connectRawAgent(options: RawLogin & { orchestrator: string }): Promise<RawAgent> {
+  const xmpp = await rawClient(options);
   const received: OrchestratorMessage[] = [];
   const waiting: (() => void)[] = [];
   xmpp.on('stanza', (stanza: Element) => {
@@ -26,7 +25,6 @@ export async function connectRawAgent(options: { service: string; domain: string
     received.push(JSON.parse(body) as OrchestratorMessage);
     for (const wake of waiting.splice(0)) wake();
   });
-  await xmpp.start();
   const to = options.orchestrator;
   const sendBody = (text: string) => xmpp.send(xml('message', { to }, xml('body', {}, text)));
   return {

@@ -3,11 +3,11 @@ import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { client, xml, type Client } from '@xmpp/client';
+import { xml, type Client } from '@xmpp/client';
 import type { Element } from '@xmpp/xml';
-import { preferFastScram } from '../../agent/xmpp/fast-scram-sha1.js';
 import { AGENT_NS } from '../../src/protocol/index.js';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
+import { rawAccount } from '../helpers/raw-xmpp.js';
 
 describe('fabric: malformed stanzas and bodies from an agent', function () {
   let cluster: Cluster;
@@ -19,10 +19,7 @@ describe('fabric: malformed stanzas and bodies from an agent', function () {
     servicesDir = await mkdtemp(path.join(os.tmpdir(), 'outpost-services-'));
     await writeFile(path.join(servicesDir, 'noop.properties'), 'service = noop\nexecutable = /bin/true\n');
     await cluster.addAgent('good', servicesDir);
-    const { password } = await cluster.addAccount('rogue');
-    raw = client({ service: cluster.server.prosody.clientService, domain: cluster.server.prosody.domain, username: 'rogue', password, resource: 'x' });
-    preferFastScram((raw as unknown as { saslFactory: unknown }).saslFactory);
-    await raw.start();
+    raw = await rawAccount(cluster, 'rogue');
   });
   after(async function () {
     await raw?.stop();

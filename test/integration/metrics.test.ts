@@ -25,7 +25,7 @@ describe('/metrics', function () {
     const submit = (processId: string) => jobs.submit({ processId, inputs: {}, execution: { response: 'document' }, owner: 'anonymous' }).id;
     const ids = [submit('ok'), submit('ok'), submit('ko')];
     await eventually(() => (ids.every((id) => ['successful', 'failed'].includes(store.get(id)!.status)) ? true : undefined), 5000, 'jobs finished');
-    const response = await fetch(`${cluster.orchestrator.url}/metrics`);
+    const response = await cluster.adminApi(`${cluster.orchestrator.url}/metrics`);
     expect(response.status).to.equal(200);
     expect(response.headers.get('content-type')).to.match(/^text\/plain; version=0\.0\.4/);
     const text = await response.text();

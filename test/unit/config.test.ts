@@ -85,3 +85,25 @@ describe('config: which accounts may act as agents', () => {
     expect(poolOf('cpu@badexample.org')).to.equal(undefined);
   });
 });
+
+describe('config: metrics access and public hosts', () => {
+  it('keeps /metrics closed and lists no public host by default', () => {
+    const config = loadServeConfig(SERVE, {});
+    expect([config.metricsOpen, config.publicHosts]).to.deep.equal([false, undefined]);
+  });
+
+  it('takes them from flags before the environment, lower-cased', () => {
+    const env = { OUTPOST_METRICS_OPEN: 'true', OUTPOST_PUBLIC_HOSTS: 'Env.example.org' };
+    const dev = loadDevConfig([], env);
+    expect([dev.metricsOpen, dev.publicHosts]).to.deep.equal([true, 'env.example.org']);
+    const serve = loadServeConfig([...SERVE, '--metrics-open', 'false', '--public-hosts', 'Outpost.example.org, 10.0.0.5:8080,[::1]:80'], env);
+    expect([serve.metricsOpen, serve.publicHosts]).to.deep.equal([false, 'outpost.example.org,10.0.0.5:8080,[::1]:80']);
+  });
+
+  it('refuses a public host with a scheme or path', () => {
+    expect(errorMessage(() => loadServeConfig([...SERVE, '--public-hosts', 'ok.example.org,https://evil.example/'], {}))).to.equal(
+      "--public-hosts (or OUTPOST_PUBLIC_HOSTS): a comma-separated list of host or host:port, e.g. outpost.example.org,10.0.0.5:8080; got 'https://evil.example/'",
+    );
+  });
+});
+

@@ -26,6 +26,7 @@ const ROUTES: Record<RouteClass, { method: string; path: string; status: number 
   admin: [
     { method: 'GET', path: '/admin/agents', status: 200 },
     { method: 'GET', path: '/admin/users', status: 200 },
+    { method: 'GET', path: '/metrics', status: 200 },
   ],
 };
 
@@ -136,6 +137,15 @@ describe('HTTP authentication and access rules', () => {
     expect((await put({ Authorization: `Bearer ${h.uploadTokens.issue('j1')}` })).status).to.equal(201);
   });
 
+  it('serves /metrics without a token with metricsOpen, even when reading needs one', async () => {
+    h = await startHarness([spec('echo')], { access: { anonymousRead: false, anonymousExecute: false, metricsOpen: true } });
+    const metrics = await fetch(`${h.url}/metrics`);
+    expect(metrics.status).to.equal(200);
+    expect(await metrics.text()).to.include('# TYPE ');
+    const processes = await fetch(`${h.url}/processes`);
+    expect([processes.status, (await problemOf(processes)).detail]).to.deep.equal([401, NEEDS_TOKEN.read]);
+  });
+
   it('classifies paths the way the router matches them: any case, with a trailing slash', async () => {
     h = await startHarness([spec('echo')], { access: { anonymousRead: true, anonymousExecute: false } });
     for (const path of ['/JOBS', '/jobs/', '/Processes/echo/Execution']) {
@@ -150,7 +160,8 @@ describe('routeClass', () => {
   const cases: [string, RouteClass][] = [
     ['/healthz', 'open'],
     ['/readyz', 'open'],
-    ['/metrics', 'open'],
+    ['/metrics', 'admin'],
+    ['/Metrics/', 'admin'],
     ['/uploads/j1/data', 'open'],
     ['/admin/ui', 'open'],
     ['/admin/ui/admin.js', 'open'],

@@ -55,7 +55,7 @@ describe('UserStore', () => {
     const issued = users.issueToken('bob', 'laptop', T1);
     expect(issued.token).to.match(new RegExp(`^opt_${issued.id}_[A-Za-z0-9_-]{43}$`));
     expect(issued).to.deep.include({ user: 'bob', label: 'laptop', created: T1.toISOString(), revoked: null });
-    expect(users.authenticate(issued.token)).to.deep.equal({ ok: true, user: { name: 'bob', role: 'admin' } });
+    expect(users.authenticate(issued.token)).to.deep.equal({ ok: true, user: { name: 'bob', role: 'admin', tokenId: issued.id } });
     expect(users.authenticate(`${issued.token}x`)).to.deep.equal({ ok: false, reason: 'unknown' });
     expect(users.authenticate('')).to.deep.equal({ ok: false, reason: 'unknown' });
   });
@@ -69,7 +69,7 @@ describe('UserStore', () => {
     temp.db.close();
     const reopened = openDatabase(temp.file);
     try {
-      expect(new UserStore(reopened).authenticate(token)).to.deep.equal({ ok: true, user: { name: 'bob', role: 'user' } });
+      expect(new UserStore(reopened).authenticate(token)).to.deep.equal({ ok: true, user: { name: 'bob', role: 'user', tokenId: id } });
     } finally {
       reopened.close();
     }
@@ -86,11 +86,15 @@ describe('UserStore', () => {
       { id: second.id, user: 'bob', label: null, created: T2.toISOString(), revoked: null },
     ]);
 
+    const announced: string[] = [];
+    users.on('token-revoked', (id) => announced.push(id));
     expect(users.revokeToken(first.id, T2)?.revoked).to.equal(T2.toISOString());
     expect(users.revokeToken(first.id, T3)?.revoked).to.equal(T2.toISOString());
     expect(users.revokeToken('nope')).to.equal(undefined);
     expect(users.authenticate(first.token)).to.deep.equal({ ok: false, reason: 'revoked' });
     expect(users.authenticate(second.token).ok).to.equal(true);
+    expect(announced).to.deep.equal([first.id, first.id]);
+    expect([users.isTokenLive(first.id), users.isTokenLive(second.id), users.isTokenLive('nope')]).to.deep.equal([false, true, false]);
   });
 
   it('refuses limits out of range and tokens of unknown users', () => {

@@ -2,20 +2,9 @@ import { expect } from 'chai';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { ProcessSpec } from '../../src/protocol/index.js';
 import { eventually, startCluster, TEST_POOL, type Cluster } from '../helpers/cluster.js';
+import { spec } from '../helpers/http-harness.js';
 import { connectRawAgent, type RawAgent } from '../helpers/raw-agent.js';
-
-const spec = (id: string, extra: Partial<ProcessSpec> = {}): ProcessSpec => ({
-  id,
-  keywords: [],
-  version: '1.0.0',
-  inputs: {},
-  outputs: { out: { type: 'json' } },
-  maxParallel: 4,
-  file: `${id}.properties`,
-  ...extra,
-});
 
 /** Security first (docs/security.md): what one agent account can do to the service. */
 describe('a hostile agent account cannot crash, hang or hijack the service', function () {

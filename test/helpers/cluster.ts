@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { Logger } from 'pino';
 import { DEFAULT_LIMITS } from '../../src/jobs/owner-limits.js';
 import { startOrchestrator, type RunningOrchestrator } from '../../src/main.js';
 import { startAgent, type RunningAgent } from '../../agent/main.js';
@@ -30,6 +31,8 @@ export interface ClusterOptions {
   agentGrace?: number;
   pingInterval?: number;
   maxUploadBytes?: number;
+  /** The orchestrator's logger, for tests that read what it logs. */
+  logger?: Logger;
 }
 
 /** A private Prosody, an orchestrator on a temp data directory, and agents on demand. */
@@ -54,7 +57,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     componentJid: prosody.componentDomain,
     componentSecret: prosody.componentSecret,
   };
-  const orchestrator = await startOrchestrator(config, testLogger);
+  const orchestrator = await startOrchestrator(config, options.logger ?? testLogger);
   const cluster: Cluster = {
     server,
     dataDir,
@@ -95,7 +98,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     async restartOrchestrator(downMs = 0) {
       await cluster.orchestrator.stop();
       await new Promise((resolve) => setTimeout(resolve, downMs));
-      cluster.orchestrator = await startOrchestrator(config, testLogger);
+      cluster.orchestrator = await startOrchestrator(config, options.logger ?? testLogger);
       return cluster.orchestrator;
     },
     async stop() {

@@ -1,3 +1,5 @@
+import { LinearRegExp, PatternError } from '../../src/protocol/index.js';
+
 /** One progress report: percent 0..100 (integer) and an optional message. */
 export interface Progress {
   progress: number;
@@ -15,10 +17,11 @@ export const MAX_PROGRESS_MESSAGE = 1000;
 /**
  * Returns a function reading progress from one output line (terminator removed): JSON lines
  * `{"progress":N,"message":"…"}` always, otherwise the service's regex whose first capture
- * group is the percent. Throws SyntaxError if the regex is invalid.
+ * group is the percent. The regex runs in linear time, so a line cannot stall the agent.
+ * Throws PatternError if the regex is invalid or needs a feature that engine lacks.
  */
 export function createProgressParser(pattern?: string): (line: string) => ParsedProgress | undefined {
-  const regex = pattern === undefined ? undefined : new RegExp(pattern);
+  const regex = pattern === undefined ? undefined : compileProgressPattern(pattern);
   return (line) => {
     const fromJson = parseJsonProgress(line);
     if (fromJson) return { ...fromJson, json: true };
@@ -26,6 +29,16 @@ export function createProgressParser(pattern?: string): (line: string) => Parsed
     const percent = captured === undefined ? Number.NaN : Number.parseFloat(captured);
     return Number.isFinite(percent) ? { progress: clampPercent(percent), json: false } : undefined;
   };
+}
+
+/** The service's `progress` regex; a PatternError's message names it: `'progress' is not …`. */
+export function compileProgressPattern(pattern: string): LinearRegExp {
+  try {
+    return new LinearRegExp(pattern);
+  } catch (err) {
+    if (err instanceof PatternError) throw new PatternError(`'progress' ${err.message}`);
+    throw err;
+  }
 }
 
 function parseJsonProgress(line: string): Progress | undefined {

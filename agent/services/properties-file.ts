@@ -3,6 +3,7 @@ import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { parseLines } from 'dot-properties';
 import type { InvalidFile } from '../../src/protocol/index.js';
+import { compileProgressPattern } from '../runner/progress-parser.js';
 import { splitCustomArgs } from './custom-args.js';
 import { parseInputs } from './input-specs.js';
 import { checkOptionSafety } from './option-safety.js';
@@ -179,11 +180,9 @@ function parseArgFormat(value: string): ArgFormat {
 function parseProgress(source: string): string {
   let groups: number;
   try {
-    new RegExp(source);
-    // An empty alternative always matches, and the match has one slot per capture group.
-    groups = new RegExp(`(?:${source})|`).exec('')!.length - 1;
+    groups = compileProgressPattern(source).groupCount;
   } catch (err) {
-    fail(`'progress' is not a valid regular expression: ${(err as Error).message}`);
+    fail((err as Error).message);
   }
   if (groups < 1) fail("'progress' must be a regular expression with one capture group");
   return source;

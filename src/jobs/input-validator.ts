@@ -2,6 +2,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { InputSpec } from '../protocol/process-spec.js';
 import { inputJsonSchema } from './input-schema.js';
 import { isRequired, optionLikeRefusal } from '../protocol/process-spec.js';
+import { linearRegExpEngine } from '../protocol/linear-regexp.js';
 
 export type InputValidation =
   | { ok: true; values: Record<string, unknown> }
@@ -9,7 +10,8 @@ export type InputValidation =
 
 export type InputValidator = (values: unknown) => InputValidation;
 
-const ajv = new Ajv({ allErrors: true, strict: true });
+// Patterns come from agents: run them in linear time (src/protocol/linear-regexp.ts).
+const ajv = new Ajv({ allErrors: true, strict: true, code: { regExp: linearRegExpEngine } });
 const validators = new WeakMap<Record<string, InputSpec>, InputValidator>();
 
 /** Keys besides `value` that OGC 18-062r2 allows on a qualified input value (`qualifiedInputValue`). */

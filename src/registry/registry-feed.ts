@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { bareJid, type AgentLoad, type AgentMessage, type ProcessSpec, type InvalidFile } from '../protocol/index.js';
 import type { ComponentLink } from '../xmpp/component-link.js';
 import type { AgentRegistry } from './agent-registry.js';
+import { refuseUnsupportedPatterns } from './catalog-patterns.js';
 
 type CatalogMessage = Extract<AgentMessage, { type: 'catalog' }>;
 
@@ -58,12 +59,14 @@ export function feedRegistry({ link, registry, logger, poolOf, remember, catalog
     if (message.type !== 'catalog') return;
     const assembled = assemble(partial, jid, message);
     if (!assembled) return;
+    const checked = refuseUnsupportedPatterns(assembled.processes, assembled.invalid);
     // Without a valid presence first (which was answered with an error), the catalog is dropped.
-    if (!registry.setCatalog(jid, message.hash, assembled.processes, assembled.invalid)) {
+    if (!registry.setCatalog(jid, message.hash, checked.processes, checked.invalid)) {
       logger.warn({ jid }, 'catalog from an agent without a valid presence; dropped');
       return;
     }
-    logger.info({ jid, processes: assembled.processes.length, invalid: assembled.invalid.length }, 'agent catalog');
+    for (const { file, reason } of checked.refused) logger.warn({ jid, file, reason }, 'process refused: an input pattern cannot be used');
+    logger.info({ jid, processes: checked.processes.length, invalid: checked.invalid.length }, 'agent catalog');
   });
 }
 

@@ -1,8 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { DEFAULT_LIMITS } from '../../src/jobs/owner-limits.js';
 import type { Logger } from 'pino';
+import { DEFAULT_LIMITS } from '../../src/jobs/owner-limits.js';
 import { startOrchestrator, type OrchestratorTuning, type RunningOrchestrator } from '../../src/main.js';
 import { startAgent, type RunningAgent } from '../../agent/main.js';
 import { testCallers, type TestCallers } from './api.js';

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { DEFAULT_MAX_INPUT_LENGTH, describeInputs, inputJsonSchema } from '../../src/jobs/input-schema.js';
 import { compileInputValidator } from '../../src/jobs/input-validator.js';
+import { PatternError } from '../../src/protocol/linear-regexp.js';
 import type { InputSpec } from '../../src/protocol/process-spec.js';
 
 const inputs: Record<string, InputSpec> = {
@@ -130,6 +131,20 @@ describe('compileInputValidator', () => {
   });
 
   it('refuses a declaration that cannot be compiled', () => {
-    expect(() => compileInputValidator({ name: { type: 'string', pattern: '(' } })).to.throw(/Invalid regular expression/);
+    expect(() => compileInputValidator({ name: { type: 'string', pattern: '(' } })).to.throw(
+      PatternError,
+      'is not a valid regular expression: Invalid regular expression: /(/u: Unterminated group',
+    );
+    expect(() => compileInputValidator({ name: { type: 'string', pattern: '^(?!tmp)' } })).to.throw(
+      PatternError,
+      'uses a feature the linear-time engine does not support: lookahead (?!…)',
+    );
+  });
+
+  it('checks a pattern in linear time, however the pattern nests', () => {
+    const started = Date.now();
+    const result = compileInputValidator({ word: { type: 'string', pattern: '^(a+)+$' } })({ word: `${'a'.repeat(30)}!` });
+    expect(result).to.deep.equal({ ok: false, message: `input 'word' must match pattern "^(a+)+$"`, input: 'word' });
+    expect(Date.now() - started).to.be.below(1000);
   });
 });

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { createProgressParser } from '../../agent/runner/progress-parser.js';
+import { PatternError } from '../../src/protocol/index.js';
 
 describe('createProgressParser', () => {
   const parse = createProgressParser('PROGRESS (\\d+(?:\\.\\d+)?)');
@@ -47,7 +48,21 @@ describe('createProgressParser', () => {
     expect(parsed?.message).to.equal('x'.repeat(1000));
   });
 
-  it('throws on an invalid regex', () => {
-    expect(() => createProgressParser('(')).to.throw(SyntaxError, 'Invalid regular expression: /(/: Unterminated group');
+  it('throws on an invalid regex, or one the linear-time engine cannot run', () => {
+    expect(() => createProgressParser('(')).to.throw(
+      PatternError,
+      "'progress' is not a valid regular expression: Invalid regular expression: /(/u: Unterminated group",
+    );
+    expect(() => createProgressParser('(\\d+)(?=%)')).to.throw(
+      PatternError,
+      "'progress' uses a feature the linear-time engine does not support: lookahead (?=…)",
+    );
+  });
+
+  it('reads a line in linear time, however the regex nests', () => {
+    const started = Date.now();
+    expect(createProgressParser('^(\\d+)(?:a+)+$')(`5${'a'.repeat(30)}!`)).to.equal(undefined);
+    expect(createProgressParser('^(\\d+)(?:a+)+$')(`5${'a'.repeat(30)}`)).to.deep.equal({ progress: 5, json: false });
+    expect(Date.now() - started).to.be.below(1000);
   });
 });

@@ -244,7 +244,22 @@ describe('readServiceFile', () => {
     it('a progress regex without a capture group', async () => {
       await rejects({ progress: '\\d+%' }, "'progress' must be a regular expression with one capture group");
       await rejects({ progress: '(?:\\d+)%' }, "'progress' must be a regular expression with one capture group");
-      await rejects({ progress: '(\\d+' }, `'progress' is not a valid regular expression: ${errorMessage(() => new RegExp('(\\d+'))}`);
+      await rejects({ progress: '(\\d+' }, `'progress' is not a valid regular expression: ${errorMessage(() => new RegExp('(\\d+', 'u'))}`);
+    });
+
+    it('patterns the linear-time engine cannot run', async () => {
+      const unsupported = 'uses a feature the linear-time engine does not support:';
+      await rejects(inputs({ word: { type: 'string', pattern: '^(a)\\1$' } }), `input 'word': pattern ${unsupported} backreference \\1`);
+      await rejects(inputs({ word: { type: 'string', pattern: '^(?!tmp)' } }), `input 'word': pattern ${unsupported} lookahead (?!…)`);
+      await rejects({ progress: '(\\d+)(?=%)' }, `'progress' ${unsupported} lookahead (?=…)`);
+      await rejects({ progress: '(?<=at )(\\d+)' }, `'progress' ${unsupported} lookbehind (?<=…)`);
+    });
+
+    it('a default checked against its pattern in linear time', async () => {
+      const started = Date.now();
+      const spec = { type: 'string', pattern: '^(a+)+$', default: `${'a'.repeat(30)}!` };
+      await rejects(inputs({ word: spec }), "input 'word': default must match the pattern ^(a+)+$");
+      expect(Date.now() - started).to.be.below(1000);
     });
 
     it('a timeout or max_parallel that is not a positive number', async () => {

@@ -149,6 +149,6 @@ describe('runProcess: running a program', () => {
 
   it('fails as internal when the progress regex is invalid', async () => {
     const { outcome } = await runFixture(fixtureService('echo.sh', { progress: '(' }), await dirs.make());
-    expect(outcome).to.deep.equal({ status: 'failed', code: 'internal', message: 'Invalid regular expression: /(/: Unterminated group' });
+    expect(outcome).to.deep.equal({ status: 'failed', code: 'internal', message: "'progress' is not a valid regular expression: Invalid regular expression: /(/u: Unterminated group" });
   });
 });

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import type { Logger } from 'pino';
-import type { AgentLoad, AgentMessage, OrchestratorMessage } from '../src/protocol/index.js';
+import type { AgentLoad, AgentMessage, OrchestratorMessage } from '../protocol/index.js';
 import type { AgentLink } from './xmpp/agent-link.js';
 import { catalogMessages } from './xmpp/catalog-messages.js';
 import { toProcessSpec, type Catalog } from './services/catalog.js';

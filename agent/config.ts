@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ORCHESTRATOR_SUBDOMAIN } from '../src/protocol/index.js';
+import { ORCHESTRATOR_SUBDOMAIN } from '../protocol/index.js';
 
 export interface AgentConfig {
   server: string;

@@ -3,7 +3,7 @@ import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
-import { PrivateProsody } from '../src/dev/private-prosody.js';
+import { PrivateProsody } from '../dev/private-prosody.js';
 import { smallEnv, startProcess, type StartedProcess } from './child-process.js';
 import type { CleanupStack } from './cleanup.js';
 import { childPidsMatching } from './process-cpu.js';

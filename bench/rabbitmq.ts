@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { freePort, waitForPort } from '../src/dev/free-port.js';
+import { freePort, waitForPort } from '../dev/free-port.js';
 import { smallEnv, startProcess } from './child-process.js';
 import type { CleanupStack } from './cleanup.js';
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { Ajv } from 'ajv';
 import { DEFAULT_LIMITS } from './jobs/owner-limits.js';
-import { describeAjvError } from './protocol/index.js';
+import { describeAjvError } from '../protocol/index.js';
 import { DEFAULT_MAX_UPLOAD_BYTES } from './store/result-files.js';
 
 const LogLevel = Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)));

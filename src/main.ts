@@ -1,8 +1,8 @@
 import http from 'node:http';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { pino, type Logger } from 'pino';
-import { loadDevConfig, loadServeConfig, ConfigError, type OrchestratorConfig } from './config.js';
+import type { Logger } from 'pino';
+import type { OrchestratorConfig } from './config.js';
 import { createApp } from './http/create-app.js';
 import { AgentEvents } from './jobs/agent-events.js';
 import { Dispatcher } from './jobs/dispatcher.js';
@@ -21,12 +21,9 @@ import { ProcessPools } from './store/process-pools.js';
 import { ResultFiles } from './store/result-files.js';
 import { UploadTokens } from './store/upload-tokens.js';
 import { UserStore } from './store/user-store.js';
-import { watchAgentLiveness } from './xmpp/agent-liveness.js';
+import { watchAgentLiveness } from './registry/agent-liveness.js';
 import { ComponentLink } from './xmpp/component-link.js';
 import type { StanzaLimit } from './xmpp/invalid-stanza-limiter.js';
-import { runDev } from './dev/dev-mode.js';
-import { agentCommand } from './auth/agent-command.js';
-import { tokenCommand } from './auth/token-command.js';
 
 export interface RunningOrchestrator {
   url: string;
@@ -166,47 +163,4 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
         db.close();
       })()),
   };
-}
-
-const USAGE = `usage: outpost dev [--host H] [--http-port P] [--data-dir D] [--services DIR] [--slots N] [--public-url URL] [--max-upload-bytes N]
-                   [--anonymous-read true|false] [--anonymous-execute true|false] [--max-running N] [--max-waiting N]
-                   [--metrics-open true|false] [--public-hosts HOST[:PORT],...]
-       outpost serve --xmpp-server xmpp://HOST:PORT --component-jid orchestrator.DOMAIN --component-secret S [--host H] [--http-port P] [--data-dir D]
-                     [--public-url URL] [--max-upload-bytes N] [--anonymous-read true|false] [--anonymous-execute true|false]
-                     [--max-running N] [--max-waiting N] [--metrics-open true|false] [--public-hosts HOST[:PORT],...]
-                     [--agent-allowlist JID,…] [--agent-domains DOMAIN,…]
-       outpost agent add NAME[@DOMAIN] [--pool P] [--host H] [--data-dir D]
-       outpost agent remove NAME[@DOMAIN] [--data-dir D]
-       outpost agent list [--data-dir D]
-       outpost token create --user NAME [--admin] [--label L] [--data-dir D]`;
-
-/** `outpost` command line. */
-export async function main(argv = process.argv.slice(2)): Promise<void> {
-  const [command, ...rest] = argv;
-  try {
-    switch (command) {
-      case 'dev': {
-        const config = loadDevConfig(rest, process.env);
-        return await runDev(config, pino({ level: config.logLevel }), startOrchestrator);
-      }
-      case 'serve': {
-        const config = loadServeConfig(rest, process.env);
-        const orchestrator = await startOrchestrator(config, pino({ level: config.logLevel }));
-        process.stdout.write(`Outpost orchestrator listening on ${orchestrator.url}\n`);
-        for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void orchestrator.stop().then(() => process.exit(0)));
-        return;
-      }
-      case 'agent':
-        return await agentCommand(rest);
-      case 'token':
-        if (rest[0] === 'create') return tokenCommand(rest.slice(1), process.env);
-        throw new ConfigError('usage: outpost token create --user NAME [--admin] [--label L] [--data-dir D]');
-      default:
-        throw new ConfigError(command ? `unknown command '${command}'` : 'a command is required');
-    }
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`outpost: ${err.message}\n${USAGE}\n`);
-    process.exit(2);
-  }
 }

@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import type { AgentMessage, OrchestratorMessage, TerminalEvent } from '../../src/protocol/index.js';
+import type { AgentMessage, OrchestratorMessage, TerminalEvent } from '../../protocol/index.js';
 import type { ServiceDefinition } from '../services/service-definition.js';
 import type { RunOutcome, runProcess } from '../runner/run-process.js';
 import type { Outbox } from './outbox.js';

@@ -1,6 +1,6 @@
 import { mkdir, readdir, readFile, rm, writeFile, rename } from 'node:fs/promises';
 import path from 'node:path';
-import type { TerminalEvent } from '../../src/protocol/index.js';
+import type { TerminalEvent } from '../../protocol/index.js';
 import { PRIVATE_DIR, PRIVATE_FILE } from './work-dir.js';
 
 const INITIAL_DELAY_MS = 1000;

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { Readable, Transform, pipeline } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import type { AgentMessage } from '../../src/protocol/index.js';
+import type { AgentMessage } from '../../protocol/index.js';
 import type { LocalOutputValue } from '../runner/run-types.js';
 import type { LocalOutputSpec } from '../services/service-definition.js';
 

@@ -1,4 +1,4 @@
-import { LinearRegExp, PatternError } from '../../src/protocol/index.js';
+import { LinearRegExp, PatternError } from '../../protocol/index.js';
 
 /** One progress report: percent 0..100 (integer) and an optional message. */
 export interface Progress {

@@ -1,4 +1,4 @@
-import type { FailureCode } from '../../src/protocol/index.js';
+import type { FailureCode } from '../../protocol/index.js';
 import type { ServiceDefinition } from '../services/service-definition.js';
 
 export interface RunRequest {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
-import type { InvalidFile, ProcessSpec } from '../../src/protocol/index.js';
+import type { InvalidFile, ProcessSpec } from '../../protocol/index.js';
 import { publishedInput } from './option-safety.js';
 import { readServiceFile } from './properties-file.js';
 import type { ServiceDefinition } from './service-definition.js';

@@ -1,4 +1,4 @@
-import { InputSpecSchema, LinearRegExp, isRequired, type InputSpec } from '../../src/protocol/index.js';
+import { InputSpecSchema, LinearRegExp, isRequired, type InputSpec } from '../../protocol/index.js';
 import { parseConfinement, splitLocalKeys } from './path-inputs.js';
 import type { LocalInputSpec } from './service-definition.js';
 import { ajv, ajvReason, checkName, fail, isJsonObject, parseJsonObject } from './validation.js';

@@ -1,4 +1,4 @@
-import { optionLikeRefusal, type InputSpec } from '../../src/protocol/index.js';
+import { optionLikeRefusal, type InputSpec } from '../../protocol/index.js';
 import type { LocalInputSpec, ServiceDefinition } from './service-definition.js';
 import { fail } from './validation.js';
 

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { OutputSpecSchema, type OutputSpec, type OutputType } from '../../src/protocol/index.js';
+import { OutputSpecSchema, type OutputSpec, type OutputType } from '../../protocol/index.js';
 import type { LocalOutputSpec, OutputSource } from './service-definition.js';
 import { ajv, ajvReason, checkName, fail, isJsonObject, parseJsonObject } from './validation.js';
 

@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { parseLines } from 'dot-properties';
-import type { InvalidFile } from '../../src/protocol/index.js';
+import type { InvalidFile } from '../../protocol/index.js';
 import { compileProgressPattern } from '../runner/progress-parser.js';
 import { splitCustomArgs } from './custom-args.js';
 import { parseInputs } from './input-specs.js';

@@ -1,4 +1,4 @@
-import type { InputSpec, OutputType } from '../../src/protocol/index.js';
+import type { InputSpec, OutputType } from '../../protocol/index.js';
 
 /** How inputs become command-line arguments (SPEC §3 `argformat`). */
 export type ArgFormat = '--{key}={value}' | '--{key} {value}' | '-{key} {value}' | 'positional' | 'stdin-json';

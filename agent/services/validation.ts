@@ -1,5 +1,5 @@
 import { Ajv, type ErrorObject } from 'ajv';
-import { NAME_PATTERN, describeAjvError } from '../../src/protocol/index.js';
+import { NAME_PATTERN, describeAjvError } from '../../protocol/index.js';
 
 /** A properties file that cannot be published; the message is the reason people are shown. */
 export class ServiceFileError extends Error {}

@@ -2,18 +2,8 @@ import { EventEmitter } from 'node:events';
 import { client, xml, type Client } from '@xmpp/client';
 import type { Element } from '@xmpp/xml';
 import type { Logger } from 'pino';
-import {
-  AGENT_NS,
-  PING_NS,
-  STANZAS_NS,
-  answered,
-  decodeOrchestratorMessage,
-  encodeMessage,
-  loadToAttrs,
-  type AgentLoad,
-  type AgentMessage,
-  type OrchestratorMessage,
-} from '../../src/protocol/index.js';
+import { AGENT_NS, decodeOrchestratorMessage, encodeMessage, loadToAttrs, type AgentLoad, type AgentMessage, type OrchestratorMessage } from '../../protocol/index.js';
+import { PING_NS, STANZAS_NS, answered } from '../../xmpp/xmpp-names.js';
 import { preferFastScram } from './fast-scram-sha1.js';
 
 export interface AgentLinkOptions {

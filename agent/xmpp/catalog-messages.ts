@@ -1,4 +1,4 @@
-import { MAX_BODY_BYTES, type AgentMessage, type InvalidFile, type ProcessSpec } from '../../src/protocol/index.js';
+import { MAX_BODY_BYTES, type AgentMessage, type InvalidFile, type ProcessSpec } from '../../protocol/index.js';
 
 type CatalogMessage = Extract<AgentMessage, { type: 'catalog' }>;
 

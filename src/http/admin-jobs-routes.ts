@@ -1,6 +1,6 @@
 import type { Router } from '@koa/router';
 import type { Context } from 'koa';
-import type { OutputValue } from '../protocol/index.js';
+import type { OutputValue } from '../../protocol/index.js';
 import type { JobRecord } from '../store/job-record.js';
 import type { JobStore } from '../store/job-store.js';
 import { noSuchJob } from './job-access.js';

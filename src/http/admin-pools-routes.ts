@@ -1,7 +1,7 @@
 import type { Router } from '@koa/router';
 import type { Middleware } from 'koa';
 import { OutpostError } from '../errors.js';
-import { PROCESS_ID_PATTERN } from '../protocol/index.js';
+import { PROCESS_ID_PATTERN } from '../../protocol/index.js';
 import type { AgentRegistry } from '../registry/agent-registry.js';
 import { poolNameProblem, type AgentAccount } from '../store/agent-accounts.js';
 import { checkBody } from './admin-bodies.js';

@@ -1,7 +1,7 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormats from 'ajv-formats';
 import { OutpostError } from '../errors.js';
-import type { ProcessSpec } from '../protocol/index.js';
+import type { ProcessSpec } from '../../protocol/index.js';
 import type { ExecutionOptions } from '../store/job-record.js';
 
 /** OGC 18-062r2 `execute.yaml`; unknown members are refused so that a misspelt one cannot go unnoticed. */

@@ -2,7 +2,7 @@ import type { Router } from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { OutpostError } from '../errors.js';
 import type { JobService } from '../jobs/job-service.js';
-import type { ProcessSpec } from '../protocol/index.js';
+import type { ProcessSpec } from '../../protocol/index.js';
 import type { AgentRegistry } from '../registry/agent-registry.js';
 import type { JobRecord } from '../store/job-record.js';
 import { parseExecuteRequest } from './execute-request.js';

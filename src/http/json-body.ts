@@ -1,7 +1,7 @@
 import { bodyParser } from '@koa/bodyparser';
 import type { Middleware } from 'koa';
 import { OutpostError } from '../errors.js';
-import { MAX_JSON_DEPTH, nestsDeeperThan } from '../protocol/index.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../../protocol/index.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 

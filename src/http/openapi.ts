@@ -1,7 +1,7 @@
 import type { Router } from '@koa/router';
 import type { Context } from 'koa';
 import { describeInputs } from '../jobs/input-schema.js';
-import type { ProcessSpec } from '../protocol/index.js';
+import type { ProcessSpec } from '../../protocol/index.js';
 import type { AgentRegistry } from '../registry/agent-registry.js';
 import { API_DESCRIPTION, API_TITLE } from './landing-routes.js';
 import { absoluteUrl, OPENAPI_TYPE } from './links.js';

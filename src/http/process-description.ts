@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import { OutpostError } from '../errors.js';
 import { describeInputs, type InputDescription } from '../jobs/input-schema.js';
-import type { OutputSpec, ProcessSpec } from '../protocol/index.js';
+import type { OutputSpec, ProcessSpec } from '../../protocol/index.js';
 import type { AgentRegistry } from '../registry/agent-registry.js';
 import { absoluteUrl, JSON_TYPE, processPath, REL, type Link } from './links.js';
 

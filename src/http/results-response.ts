@@ -1,5 +1,5 @@
 import type { Context } from 'koa';
-import type { OutputSpec, OutputValue, ProcessSpec } from '../protocol/index.js';
+import type { OutputSpec, OutputValue, ProcessSpec } from '../../protocol/index.js';
 import type { JobErrorCode, JobRecord } from '../store/job-record.js';
 import { OutpostError } from '../errors.js';
 import { ProblemError } from './error-middleware.js';

@@ -1,7 +1,7 @@
 import type { Router } from '@koa/router';
 import type { Context } from 'koa';
 import { OutpostError } from '../errors.js';
-import type { OutputSpec } from '../protocol/index.js';
+import type { OutputSpec } from '../../protocol/index.js';
 import type { AgentRegistry } from '../registry/agent-registry.js';
 import { isFinished, type JobRecord } from '../store/job-record.js';
 import type { JobStore } from '../store/job-store.js';

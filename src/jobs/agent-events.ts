@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { AgentMessage, OrchestratorMessage, TerminalEvent } from '../protocol/index.js';
+import type { AgentMessage, OrchestratorMessage, TerminalEvent } from '../../protocol/index.js';
 import type { JobStore, JobOutcome } from '../store/job-store.js';
 import { isFinished, type JobRecord } from '../store/job-record.js';
 import { resultPath } from '../store/result-files.js';

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { AgentRegistry } from '../registry/agent-registry.js';
 import type { JobRecord } from '../store/job-record.js';
 import { REST_MS, Scheduler, type AgentSnapshot } from '../scheduler/scheduler.js';
-import { UnsendableMessageError, type OrchestratorMessage } from '../protocol/index.js';
+import { UnsendableMessageError, type OrchestratorMessage } from '../../protocol/index.js';
 
 export interface DispatcherOptions {
   registry: AgentRegistry;

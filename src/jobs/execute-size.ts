@@ -1,4 +1,4 @@
-import { MAX_BODY_BYTES } from '../protocol/index.js';
+import { MAX_BODY_BYTES } from '../../protocol/index.js';
 
 /**
  * Room an `execute` body keeps for everything but the inputs: the envelope, the job id, the

@@ -1,4 +1,4 @@
-import { isRequired, type InputSpec } from '../protocol/process-spec.js';
+import { isRequired, type InputSpec } from '../../protocol/process-spec.js';
 
 /**
  * The longest string an input takes when its declaration sets no `maxLength`: every value travels

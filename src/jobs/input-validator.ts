@@ -1,8 +1,8 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import type { InputSpec } from '../protocol/process-spec.js';
+import type { InputSpec } from '../../protocol/process-spec.js';
 import { inputJsonSchema } from './input-schema.js';
-import { isRequired, optionLikeRefusal } from '../protocol/process-spec.js';
-import { linearRegExpEngine } from '../protocol/linear-regexp.js';
+import { isRequired, optionLikeRefusal } from '../../protocol/process-spec.js';
+import { linearRegExpEngine } from '../../protocol/linear-regexp.js';
 
 export type InputValidation =
   | { ok: true; values: Record<string, unknown> }
@@ -10,7 +10,7 @@ export type InputValidation =
 
 export type InputValidator = (values: unknown) => InputValidation;
 
-// Patterns come from agents: run them in linear time (src/protocol/linear-regexp.ts).
+// Patterns come from agents: run them in linear time (protocol/linear-regexp.ts).
 const ajv = new Ajv({ allErrors: true, strict: true, code: { regExp: linearRegExpEngine } });
 const validators = new WeakMap<Record<string, InputSpec>, InputValidator>();
 

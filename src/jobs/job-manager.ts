@@ -4,7 +4,7 @@ import { OutpostError } from '../errors.js';
 import type { AgentRegistry } from '../registry/agent-registry.js';
 import { isFinished, type JobRecord } from '../store/job-record.js';
 import type { JobStore } from '../store/job-store.js';
-import type { OrchestratorMessage } from '../protocol/index.js';
+import type { OrchestratorMessage } from '../../protocol/index.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { JobService, SubmitRequest } from './job-service.js';
 import type { JobUpdates } from './job-updates.js';

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { bareJid, type AgentLoad, type InvalidFile, type ProcessSpec } from '../protocol/index.js';
+import { type AgentLoad, type InvalidFile, type ProcessSpec } from '../../protocol/index.js';
+import { bareJid } from '../../xmpp/xmpp-names.js';
 
 export interface AgentEntry {
   /** Full JID, `name@domain/resource`. */

@@ -1,4 +1,4 @@
-import { LinearRegExp, PatternError, type InvalidFile, type ProcessSpec } from '../protocol/index.js';
+import { LinearRegExp, PatternError, type InvalidFile, type ProcessSpec } from '../../protocol/index.js';
 
 export interface CheckedCatalog {
   processes: ProcessSpec[];

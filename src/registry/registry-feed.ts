@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import { bareJid, type AgentLoad, type AgentMessage, type ProcessSpec, type InvalidFile } from '../protocol/index.js';
+import { type AgentLoad, type AgentMessage, type ProcessSpec, type InvalidFile } from '../../protocol/index.js';
+import { bareJid } from '../../xmpp/xmpp-names.js';
 import type { ComponentLink } from '../xmpp/component-link.js';
 import type { AgentRegistry } from './agent-registry.js';
 import { refuseUnsupportedPatterns } from './catalog-patterns.js';

@@ -1,4 +1,4 @@
-import type { FailureCode, OutputValue } from '../protocol/index.js';
+import type { FailureCode, OutputValue } from '../../protocol/index.js';
 
 /** OGC API – Processes statusCode values (OGC 18-062r2, statusInfo.yaml). */
 export type JobStatus = 'accepted' | 'running' | 'successful' | 'failed' | 'dismissed';

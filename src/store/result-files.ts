@@ -4,7 +4,7 @@ import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { NAME_PATTERN } from '../protocol/index.js';
+import { NAME_PATTERN } from '../../protocol/index.js';
 
 /** Largest output file taken when no limit is configured. */
 /** Where the API serves a stored output; an agent's upload answer and the results document use it. */

@@ -1,19 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { component, xml, type Component, type XmlElement } from '@xmpp/component';
 import type { Logger } from 'pino';
-import {
-  AGENT_NS,
-  PING_NS,
-  STANZAS_NS,
-  answered,
-  attrsToLoad,
-  bareJid,
-  decodeAgentMessage,
-  encodeMessage,
-  type AgentLoad,
-  type AgentMessage,
-  type OrchestratorMessage,
-} from '../protocol/index.js';
+import { AGENT_NS, attrsToLoad, decodeAgentMessage, encodeMessage, type AgentLoad, type AgentMessage, type OrchestratorMessage } from '../../protocol/index.js';
+import { PING_NS, STANZAS_NS, answered, bareJid } from '../../xmpp/xmpp-names.js';
 import { DEFAULT_INVALID_STANZA_LIMIT, InvalidStanzaLimiter, type StanzaLimit } from './invalid-stanza-limiter.js';
 
 export interface ComponentLinkOptions {

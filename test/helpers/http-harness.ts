@@ -6,7 +6,7 @@ import type { JobService, SubmitRequest } from '../../src/jobs/job-service.js';
 import type { Link } from '../../src/http/links.js';
 import { createMetrics } from '../../src/jobs/job-metrics.js';
 import { JobUpdates } from '../../src/jobs/job-updates.js';
-import type { ProcessSpec } from '../../src/protocol/index.js';
+import type { ProcessSpec } from '../../protocol/index.js';
 import { AgentRegistry } from '../../src/registry/agent-registry.js';
 import type { JobRecord } from '../../src/store/job-record.js';
 import { JobStore, type JobOutcome } from '../../src/store/job-store.js';

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { PrivateProsody } from '../../src/dev/private-prosody.js';
+import { PrivateProsody } from '../../dev/private-prosody.js';
 import { testLogger } from './logger.js';
 
 export interface TestProsody {

@@ -1,6 +1,6 @@
 import { xml } from '@xmpp/client';
 import type { Element } from '@xmpp/xml';
-import { AGENT_NS, loadToAttrs, type OrchestratorMessage, type ProcessSpec } from '../../src/protocol/index.js';
+import { AGENT_NS, loadToAttrs, type OrchestratorMessage, type ProcessSpec } from '../../protocol/index.js';
 import { rawClient, type RawLogin } from './raw-xmpp.js';
 
 /** An agent account speaking the protocol by hand, as a hostile or foreign agent would. */

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { xml, type Client } from '@xmpp/client';
 import type { Element } from '@xmpp/xml';
-import { AGENT_NS } from '../../src/protocol/index.js';
+import { AGENT_NS } from '../../protocol/index.js';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
 import { rawAccount } from '../helpers/raw-xmpp.js';
 

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { ProcessSpec } from '../../src/protocol/index.js';
+import type { ProcessSpec } from '../../protocol/index.js';
 import { eventually, startCluster, type Cluster } from '../helpers/cluster.js';
 import { capturingLogger } from '../helpers/logger.js';
 import { connectRawAgent, type RawAgent } from '../helpers/raw-agent.js';

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { once } from 'node:events';
 import { ComponentLink } from '../../src/xmpp/component-link.js';
 import { AgentLink } from '../../agent/xmpp/agent-link.js';
-import type { AgentLoad, AgentMessage } from '../../src/protocol/index.js';
+import type { AgentLoad, AgentMessage } from '../../protocol/index.js';
 import { startTestProsody, type TestProsody } from '../helpers/prosody.js';
 import { testLogger } from '../helpers/logger.js';
 

@@ -4,7 +4,7 @@ import { Dispatcher } from '../../src/jobs/dispatcher.js';
 import { JobManager } from '../../src/jobs/job-manager.js';
 import { JobUpdates } from '../../src/jobs/job-updates.js';
 import { DEFAULT_LIMITS } from '../../src/jobs/owner-limits.js';
-import type { OrchestratorMessage, TerminalEvent } from '../../src/protocol/index.js';
+import type { OrchestratorMessage, TerminalEvent } from '../../protocol/index.js';
 import { AgentRegistry } from '../../src/registry/agent-registry.js';
 import { JobStore } from '../../src/store/job-store.js';
 import { jobRecord } from '../helpers/job-records.js';

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { ProcessSpec } from '../../src/protocol/index.js';
+import type { ProcessSpec } from '../../protocol/index.js';
 import { refuseUnsupportedPatterns } from '../../src/registry/catalog-patterns.js';
 
 function process(id: string, pattern?: string): ProcessSpec {

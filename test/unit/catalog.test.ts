@@ -4,7 +4,7 @@ import { Ajv } from 'ajv';
 import { expect } from 'chai';
 import { loadCatalog, sameCatalog, toProcessSpec } from '../../agent/services/catalog.js';
 import type { ServiceDefinition } from '../../agent/services/service-definition.js';
-import { ProcessSpecSchema } from '../../src/protocol/index.js';
+import { ProcessSpecSchema } from '../../protocol/index.js';
 import { useTempDir, writeProperties, writeScript } from '../helpers/temp-services.js';
 
 describe('loadCatalog', () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Dispatcher } from '../../src/jobs/dispatcher.js';
-import type { OrchestratorMessage, ProcessSpec } from '../../src/protocol/index.js';
+import type { OrchestratorMessage, ProcessSpec } from '../../protocol/index.js';
 import { AgentRegistry } from '../../src/registry/agent-registry.js';
 import type { JobRecord } from '../../src/store/job-record.js';
 import { testLogger } from '../helpers/logger.js';

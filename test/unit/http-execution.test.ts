@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import http from 'node:http';
 import { ERROR_TYPES, OutpostError } from '../../src/errors.js';
 import { prefersAsync } from '../../src/http/execution-routes.js';
-import type { OutputValue } from '../../src/protocol/index.js';
+import type { OutputValue } from '../../protocol/index.js';
 import { problemOf, spec, startHarness, type Harness } from '../helpers/http-harness.js';
 import { TEST_USER } from '../helpers/api.js';
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { decodeAgentMessage } from '../../src/protocol/index.js';
+import { decodeAgentMessage } from '../../protocol/index.js';
 import { jobRecord, spec, startHarness, type Harness } from '../helpers/http-harness.js';
 
 describe('raw values made by programs', () => {

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { DEFAULT_MAX_INPUT_LENGTH, describeInputs, inputJsonSchema } from '../../src/jobs/input-schema.js';
 import { compileInputValidator } from '../../src/jobs/input-validator.js';
-import { PatternError } from '../../src/protocol/linear-regexp.js';
-import type { InputSpec } from '../../src/protocol/process-spec.js';
+import { PatternError } from '../../protocol/linear-regexp.js';
+import type { InputSpec } from '../../protocol/process-spec.js';
 
 const inputs: Record<string, InputSpec> = {
   echo: { type: 'string', title: 'Text', description: 'Echoed back', minLength: 2, maxLength: 5 },

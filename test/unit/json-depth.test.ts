@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { decodeAgentMessage, MAX_JSON_DEPTH, nestsDeeperThan } from '../../src/protocol/index.js';
+import { decodeAgentMessage, MAX_JSON_DEPTH, nestsDeeperThan } from '../../protocol/index.js';
 
 describe('JSON depth limit', () => {
   const nested = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { LinearRegExp, PatternError, linearRegExpEngine } from '../../src/protocol/index.js';
+import { LinearRegExp, PatternError, linearRegExpEngine } from '../../protocol/index.js';
 
 const UNSUPPORTED = 'uses a feature the linear-time engine does not support:';
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { createProgressParser } from '../../agent/runner/progress-parser.js';
-import { PatternError } from '../../src/protocol/index.js';
+import { PatternError } from '../../protocol/index.js';
 
 describe('createProgressParser', () => {
   const parse = createProgressParser('PROGRESS (\\d+(?:\\.\\d+)?)');

@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { toProcessSpec } from '../../agent/services/catalog.js';
 import { readServiceFile } from '../../agent/services/properties-file.js';
 import type { ServiceDefinition } from '../../agent/services/service-definition.js';
-import { ProcessSpecSchema } from '../../src/protocol/index.js';
+import { ProcessSpecSchema } from '../../protocol/index.js';
 import { useTempDir, writeProperties, writeScript } from '../helpers/temp-services.js';
 
 const FILE = 'svc.properties';

@@ -2,12 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { DevConfig, OrchestratorConfig } from '../config.js';
-import { startAgent } from '../../agent/main.js';
-import { issueUserToken } from '../auth/token-command.js';
-import type { AgentRegistry } from '../registry/agent-registry.js';
-import type { AgentAccounts } from '../store/agent-accounts.js';
-import type { Role, UserStore } from '../store/user-store.js';
+import type { DevConfig, OrchestratorConfig } from '../src/config.js';
+import { startAgent } from '../agent/main.js';
+import { issueUserToken } from '../src/auth/token-command.js';
+import type { AgentRegistry } from '../src/registry/agent-registry.js';
+import type { AgentAccounts } from '../src/store/agent-accounts.js';
+import type { Role, UserStore } from '../src/store/user-store.js';
 import { PrivateProsody } from './private-prosody.js';
 
 /** The embedded Prosody's XMPP domain. */

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { AgentRegistry } from '../registry/agent-registry.js';
-import type { ComponentLink } from './component-link.js';
+import type { AgentRegistry } from './agent-registry.js';
+import type { ComponentLink } from '../xmpp/component-link.js';
 
 export interface LivenessOptions {
   link: ComponentLink;

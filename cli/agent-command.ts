@@ -3,11 +3,11 @@ import { mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../config.js';
+import { ConfigError } from '../src/config.js';
 import { DEV_DOMAIN, prosodyDir } from '../dev/dev-mode.js';
 import { registerAccount, removeAccount } from '../dev/private-prosody.js';
-import { AgentAccounts, poolNameProblem } from '../store/agent-accounts.js';
-import { openDatabase } from '../store/database.js';
+import { AgentAccounts, poolNameProblem } from '../src/store/agent-accounts.js';
+import { openDatabase } from '../src/store/database.js';
 
 const NAME = /^[a-z0-9][a-z0-9._-]*$/i;
 

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { ORCHESTRATOR_SUBDOMAIN } from '../protocol/index.js';
 import { freePort, isPortFree, waitForPort } from './free-port.js';
 
-const TEMPLATE = fileURLToPath(new URL('../../../prosody/prosody.cfg.lua.template', import.meta.url));
+const TEMPLATE = fileURLToPath(new URL('../../prosody/prosody.cfg.lua.template', import.meta.url));
 const CONFIG_FILE = 'prosody.cfg.lua';
 const PROSODY_BINARIES = ['/usr/bin/prosody', '/usr/local/bin/prosody'];
 

@@ -4,5 +4,4 @@ export * from './messages.js';
 export * from './codec.js';
 export * from './json-depth.js';
 export * from './presence.js';
-export * from './xmpp-names.js';
 export * from './linear-regexp.js';

@@ -1,0 +1,49 @@
+import { pino } from 'pino';
+import { runDev } from '../dev/dev-mode.js';
+import { tokenCommand } from '../src/auth/token-command.js';
+import { ConfigError, loadDevConfig, loadServeConfig } from '../src/config.js';
+import { startOrchestrator } from '../src/main.js';
+import { agentCommand } from './agent-command.js';
+
+const USAGE = `usage: outpost dev [--host H] [--http-port P] [--data-dir D] [--services DIR] [--slots N] [--public-url URL] [--max-upload-bytes N]
+                   [--anonymous-read true|false] [--anonymous-execute true|false] [--max-running N] [--max-waiting N]
+                   [--metrics-open true|false] [--public-hosts HOST[:PORT],...]
+       outpost serve --xmpp-server xmpp://HOST:PORT --component-jid orchestrator.DOMAIN --component-secret S [--host H] [--http-port P] [--data-dir D]
+                     [--public-url URL] [--max-upload-bytes N] [--anonymous-read true|false] [--anonymous-execute true|false]
+                     [--max-running N] [--max-waiting N] [--metrics-open true|false] [--public-hosts HOST[:PORT],...]
+                     [--agent-allowlist JID,…] [--agent-domains DOMAIN,…]
+       outpost agent add NAME[@DOMAIN] [--pool P] [--host H] [--data-dir D]
+       outpost agent remove NAME[@DOMAIN] [--data-dir D]
+       outpost agent list [--data-dir D]
+       outpost token create --user NAME [--admin] [--label L] [--data-dir D]`;
+
+/** `outpost` command line. */
+export async function main(argv = process.argv.slice(2)): Promise<void> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'dev': {
+        const config = loadDevConfig(rest, process.env);
+        return await runDev(config, pino({ level: config.logLevel }), startOrchestrator);
+      }
+      case 'serve': {
+        const config = loadServeConfig(rest, process.env);
+        const orchestrator = await startOrchestrator(config, pino({ level: config.logLevel }));
+        process.stdout.write(`Outpost orchestrator listening on ${orchestrator.url}\n`);
+        for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void orchestrator.stop().then(() => process.exit(0)));
+        return;
+      }
+      case 'agent':
+        return await agentCommand(rest);
+      case 'token':
+        if (rest[0] === 'create') return tokenCommand(rest.slice(1), process.env);
+        throw new ConfigError('usage: outpost token create --user NAME [--admin] [--label L] [--data-dir D]');
+      default:
+        throw new ConfigError(command ? `unknown command '${command}'` : 'a command is required');
+    }
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`outpost: ${err.message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+}

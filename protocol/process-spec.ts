@@ -44,7 +44,7 @@ export function optionLikeRefusal(input: string): string {
   return `input '${input}' must not start with '-' (the program would read it as an option)`;
 }
 
-/** An input without a default is required unless it says `required: false` (SPEC §3). */
+/** An input without a default is required unless it says `required: false` (docs/architecture.md, Service files). */
 export function isRequired(spec: InputSpec): boolean {
   return spec.required ?? spec.default === undefined;
 }

@@ -51,7 +51,7 @@ type Key = (typeof KEYS)[number];
 type Properties = Partial<Record<Key, string>>;
 
 /**
- * Reads and validates one `services.d` properties file (SPEC §3). Never throws for a bad or
+ * Reads and validates one `services.d` properties file (README, Publish a program). Never throws for a bad or
  * vanished file: that becomes an `invalid` result whose reason names the offending key.
  * A file with `active=false` is not validated further, so a process can be parked while broken.
  */

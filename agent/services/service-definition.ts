@@ -1,6 +1,6 @@
 import type { InputSpec, OutputType } from '../../protocol/index.js';
 
-/** How inputs become command-line arguments (SPEC §3 `argformat`). */
+/** How inputs become command-line arguments (`argformat`, README, Publish a program). */
 export type ArgFormat = '--{key}={value}' | '--{key} {value}' | '-{key} {value}' | 'positional' | 'stdin-json';
 export const ARG_FORMATS: readonly ArgFormat[] = ['--{key}={value}', '--{key} {value}', '-{key} {value}', 'positional', 'stdin-json'];
 

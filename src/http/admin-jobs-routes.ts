@@ -39,7 +39,7 @@ function resolvedResults(ctx: Context, results: Record<string, OutputValue>): Re
 }
 
 /**
- * The jobs of all users (SPEC §5, admin API): the OGC job-list filters plus `user` and `agent`
+ * The jobs of all users (docs/architecture.md, HTTP API): the OGC job-list filters plus `user` and `agent`
  * (a full JID, or a bare one for every connection of the account), and each job's whole record,
  * with the stderr tail that clients never see.
  */

@@ -64,7 +64,7 @@ export function adminRoutes(router: Router, deps: AdminRouteDeps): void {
     ctx.body = { ...agentViews(deps)(onlineAgent(registry, ctx.params['jid']!)), links: [selfLink(ctx, 'agent')] };
   });
 
-  // Drained by bare JID: every connection of the account, also after it reconnects (SPEC §6).
+  // Drained by bare JID: every connection of the account, also after it reconnects (docs/decisions.md, Admin).
   for (const [action, drained] of [['drain', true], ['undrain', false]] as const) {
     router.post(`/admin/agents/:jid/${action}`, (ctx) => {
       const agent = onlineAgent(registry, ctx.params['jid']!);
@@ -86,7 +86,7 @@ export function adminRoutes(router: Router, deps: AdminRouteDeps): void {
     ctx.body = { processes, links: [selfLink(ctx, 'processes on offer')] };
   });
 
-  // SPEC §5: stops the run and keeps the record as dismissed, with who killed it.
+  // docs/decisions.md, Kill versus dismiss: stops the run and keeps the record as dismissed, with who killed it.
   router.post('/admin/jobs/:jobId/kill', async (ctx) => {
     const job = await deps.jobService.kill(ctx.params['jobId']!, requestAdmin(ctx));
     ctx.body = { job: statusInfo(ctx, job), dismissedBy: job.dismissedBy };

@@ -52,7 +52,7 @@ function limitsView(user: UserRecord, defaults: Limits) {
 }
 
 /**
- * Users, their tokens and their limits (SPEC §5, admin API). A token is shown once, in the answer
+ * Users, their tokens and their limits (docs/architecture.md, HTTP API). A token is shown once, in the answer
  * that creates it; listings show ids and labels only.
  */
 export function adminUsersRoutes(router: Router, deps: AdminUsersDeps): void {

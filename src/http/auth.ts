@@ -10,7 +10,7 @@ export interface RequestUser {
   tokenId: string;
 }
 
-/** Which requests may be made without a token (SPEC §5). */
+/** Which requests may be made without a token (docs/decisions.md, Users and access). */
 export interface AccessPolicy {
   /** The landing page, conformance, the API definition and documentation, and processes. */
   anonymousRead: boolean;
@@ -80,7 +80,7 @@ function caller(ctx: Context, users: UserStore): RequestUser | undefined {
 
 /**
  * Authenticates bearer tokens (looked up on every request, so a revoked token fails at once) and
- * applies SPEC §5: sets `ctx.state.user` for a valid token, refuses a bad one with 401, and refuses
+ * applies docs/decisions.md, Users and access: sets `ctx.state.user` for a valid token, refuses a bad one with 401, and refuses
  * a request its caller may not make with 401 (no token) or 403 (not an admin).
  */
 export function authentication(users: UserStore, policy: AccessPolicy): Middleware {

@@ -16,7 +16,7 @@ export function requestAdmin(ctx: Context): string {
 }
 
 /**
- * The one place that decides whose jobs a request may see: only its caller's own (SPEC §5), also
+ * The one place that decides whose jobs a request may see: only its caller's own (docs/decisions.md, Users and access), also
  * for admins, whose view of everyone's jobs is the admin API. Requests without a token (allowed
  * by `anonymousExecute`) share the jobs of `anonymous`.
  */

@@ -23,7 +23,7 @@ const HEARTBEAT_MS = 15_000;
 const REVOKED_EVENT = `event: revoked\ndata: ${JSON.stringify({ type: ERROR_TYPES.unauthorized, status: 401, detail: REVOKED_TOKEN })}\n\n`;
 
 /**
- * `GET /jobs/{id}/events` (SPEC §5, beyond the standard): the job's statusInfo as Server-Sent
+ * `GET /jobs/{id}/events` (beyond the standard; docs/decisions.md, HTTP): the job's statusInfo as Server-Sent
  * Events, first as it is now, then at each change, ending after the one that reports a finished
  * status. A stream opened with a token ends with a `revoked` event once the token is revoked: at
  * once when this server revoked it, by the next keep-alive when another process did (docs/decisions.md,

@@ -160,7 +160,7 @@ const drainPaths = Object.fromEntries(
   ]),
 );
 
-/** The admin API (SPEC §5); its security and 401/403 answers come with its route class. */
+/** The admin API (docs/architecture.md, HTTP API); its security and 401/403 answers come with its route class. */
 export const adminPaths: Record<string, Operation> = {
   '/admin/agents': { get: op('online agents and conflicting process offers', 'getAgents', [], { 200: ok('agents and conflicts', 'agentList') }) },
   '/admin/agents/{jid}': { get: op('one online agent', 'getAgent', agentParams, { 200: ok('the agent', 'agent'), ...notFound }) },

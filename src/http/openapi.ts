@@ -251,7 +251,7 @@ export function openApiDocument(ctx: Context, registry: AgentRegistry): Record<s
     // Concrete paths take precedence over templated ones (OpenAPI 3.0.3 §4.7.8), so each
     // offered process documents its own inputs beside the generic execute operation.
     paths: withAccess({ ...paths, ...adminPaths, ...processPaths(specs) }),
-    // Optional at the top: what needs a token depends on the server's access settings (SPEC §5).
+    // Optional at the top: what needs a token depends on the server's access settings (docs/decisions.md, Users and access).
     security: [{ bearer: [] }, {}],
     components: {
       ...components,

@@ -1,6 +1,6 @@
 import type { UserStore } from '../store/user-store.js';
 
-/** Jobs an owner may have running at once, and waiting in the queue (SPEC §6). */
+/** Jobs an owner may have running at once, and waiting in the queue (docs/architecture.md, Placement). */
 export interface Limits {
   maxRunning: number;
   maxWaiting: number;

@@ -5,7 +5,7 @@ export interface Owned {
 }
 
 /**
- * Waiting items, first in first out per owner, served round-robin across owners (SPEC §6: one
+ * Waiting items, first in first out per owner, served round-robin across owners (docs/architecture.md, Placement: one
  * user's thousand jobs do not starve another's one). Pure data structure.
  */
 export class FairQueue<T extends Owned> {

@@ -18,7 +18,7 @@ export function hasRoom(agent: AgentCapacity): boolean {
 }
 
 /**
- * SPEC §6: among agents that are not draining and have a free slot and a free `max_parallel`,
+ * docs/architecture.md, Placement: among agents that are not draining and have a free slot and a free `max_parallel`,
  * the least loaded by running/slots, then by load average per core; ties by JID for stable results.
  */
 export function pickAgent(candidates: readonly AgentCapacity[]): string | undefined {

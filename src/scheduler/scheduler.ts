@@ -30,7 +30,7 @@ interface Assignment extends SchedulerJob {
 export const REST_MS = 1000;
 
 /**
- * Placement of jobs on agents (SPEC §6), as pure state: a fair queue of waiting jobs and the jobs
+ * Placement of jobs on agents (docs/architecture.md, Placement), as pure state: a fair queue of waiting jobs and the jobs
  * handed to each agent. Time and agents are passed in; nothing here does I/O.
  */
 export class Scheduler {

@@ -24,7 +24,7 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
     switch (command) {
       case 'dev': {
         const config = loadDevConfig(rest, process.env);
-        return await runDev(config, pino({ level: config.logLevel }), startOrchestrator);
+        return await runDev(config, pino({ level: config.logLevel }));
       }
       case 'serve': {
         const config = loadServeConfig(rest, process.env);

@@ -2,25 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { DevConfig, OrchestratorConfig } from '../src/config.js';
+import type { DevConfig } from '../src/config.js';
 import { startAgent } from '../agent/main.js';
 import { issueUserToken } from '../src/auth/token-command.js';
+import { startOrchestrator, type RunningOrchestrator } from '../src/main.js';
 import type { AgentRegistry } from '../src/registry/agent-registry.js';
-import type { AgentAccounts } from '../src/store/agent-accounts.js';
 import type { Role, UserStore } from '../src/store/user-store.js';
 import { PrivateProsody } from './private-prosody.js';
 
 /** The embedded Prosody's XMPP domain. */
 export const DEV_DOMAIN = 'outpost.localhost';
 const LOCAL_AGENT = 'local';
-
-interface Startable {
-  url: string;
-  registry: AgentRegistry;
-  users: UserStore;
-  agentAccounts: AgentAccounts;
-  stop(): Promise<void>;
-}
 
 const DEV_TOKEN_LABEL = 'dev';
 
@@ -55,11 +47,11 @@ export const prosodyDir = (dataDir: string) => path.join(dataDir, 'prosody');
  * one process, until Ctrl-C. The agent runs in-process so shutdown order is ours: agent first
  * (its runs finish or are killed), then the orchestrator, then Prosody.
  */
-export async function runDev(config: DevConfig, logger: Logger, startOrchestrator: (c: OrchestratorConfig, l: Logger) => Promise<Startable>): Promise<void> {
+export async function runDev(config: DevConfig, logger: Logger): Promise<void> {
   const prosody = new PrivateProsody({ dir: prosodyDir(config.dataDir), host: config.host, domain: DEV_DOMAIN, logger });
   await prosody.start();
   const devFile = path.join(config.dataDir, 'dev.json');
-  let orchestrator: Startable | undefined;
+  let orchestrator: RunningOrchestrator | undefined;
   let agent: Awaited<ReturnType<typeof startAgent>> | undefined;
   let tokens: { adminToken: string; userToken: string };
   const shutdown = async (graceMs: number) => {

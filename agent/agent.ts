@@ -24,6 +24,9 @@ type ExecuteMessage = Extract<OrchestratorMessage, { type: 'execute' }>;
  * The agent's behaviour: announces itself and its catalog, runs what the orchestrator sends
  * within its slots, relays kills, and keeps terminal events until they are acknowledged.
  */
+/** How long a stopping agent waits for the orchestrator to acknowledge its last results. */
+const ACK_WAIT_MS = 2000;
+
 export class Agent {
   readonly #running = new Map<string, RunningJob>();
   /** Runs that are over but whose terminal event is not yet safe on disk; stopping waits for them. */
@@ -105,6 +108,9 @@ export class Agent {
       while (this.#running.size > 0 && Date.now() < this.#stopUntil) await new Promise((r) => setTimeout(r, 50));
       for (const job of this.#running.values()) job.abort.abort();
       while (this.#running.size > 0 || this.#finishing.size > 0) await new Promise((r) => setTimeout(r, 20));
+      // Results of the last runs reach the orchestrator now rather than at the next start.
+      const ackBy = Date.now() + ACK_WAIT_MS;
+      while (this.#options.outbox.size > 0 && this.#options.link.online && Date.now() < ackBy) await new Promise((r) => setTimeout(r, 20));
       this.#options.outbox.close();
       await this.#options.link.stop();
     })();

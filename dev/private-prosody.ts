@@ -127,7 +127,13 @@ export class PrivateProsody {
     await killLeftover(path.join(dir, 'prosody.pid'), this.#configFile);
     this.#ports = await choosePorts(path.join(dir, 'ports.json'), host);
     await this.#writeConfig();
-    const child = spawn(binary, ['--config', this.#configFile, '-F'], { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' } });
+    // A process group of its own: a terminal's Ctrl-C must not stop it before the agent's grace
+    // period and the orchestrator's last writes are over; it is stopped last, explicitly.
+    const child = spawn(binary, ['--config', this.#configFile, '-F'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' },
+      detached: true,
+    });
     this.#child = child;
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));

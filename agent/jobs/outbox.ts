@@ -54,6 +54,11 @@ export class Outbox {
   }
 
 
+  /** Events not yet acknowledged. */
+  get size(): number {
+    return this.#pending.size;
+  }
+
   get(job: string): TerminalEvent | undefined {
     return this.#pending.get(job)?.event;
   }

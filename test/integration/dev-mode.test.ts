@@ -10,6 +10,8 @@ import path from 'node:path';
 import { repoRoot } from '../helpers/paths.js';
 import { eventually } from '../helpers/cluster.js';
 import { spawnAgent, type AgentProcess } from '../helpers/agent-process.js';
+import { openDatabase } from '../../src/store/database.js';
+import { JobStore } from '../../src/store/job-store.js';
 
 const run = promisify(execFile);
 
@@ -96,6 +98,41 @@ describe('outpost dev (what npm start runs)', function () {
     const [code] = await once(child, 'exit');
     expect(code).to.equal(0);
     expect(existsSync(devFile)).to.equal(false);
+    expect(await processesMentioning(dataDir)).to.deep.equal([]);
+  });
+
+  it('lets a job finish during the grace after a terminal Ctrl-C, records it, and stops Prosody last', async function () {
+    // A terminal sends SIGINT to the whole foreground process group, children included.
+    child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'outpost.js'), 'dev', '--http-port', '0', '--data-dir', dataDir, '--log-level', 'warn'], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    const devFile = path.join(dataDir, 'dev.json');
+    await eventually(() => (existsSync(devFile) ? true : undefined), 15_000, 'dev.json');
+    const info = JSON.parse(await readFile(devFile, 'utf8')) as { url: string; userToken: string };
+    const submitted = await fetch(`${info.url}/processes/slow/execution`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', Authorization: `Bearer ${info.userToken}`, Prefer: 'respond-async' },
+      body: JSON.stringify({ inputs: { steps: 4, interval: 0.3 } }),
+    });
+    const { jobID } = (await submitted.json()) as { jobID: string };
+    await eventually(async () => {
+      const status = (await (await fetch(`${info.url}/jobs/${jobID}`, { headers: { Authorization: `Bearer ${info.userToken}` } })).json()) as { status: string };
+      return status.status === 'running' ? true : undefined;
+    }, 5000, 'job running');
+    const interrupted = new Date();
+    process.kill(-child.pid!, 'SIGINT');
+    const [code] = await once(child, 'exit');
+    expect(code).to.equal(0);
+    const db = openDatabase(path.join(dataDir, 'outpost.db'));
+    try {
+      const job = new JobStore(db).get(jobID)!;
+      expect(job.status).to.equal('successful');
+      expect(new Date(job.finished!).getTime()).to.be.above(interrupted.getTime());
+    } finally {
+      db.close();
+    }
     expect(await processesMentioning(dataDir)).to.deep.equal([]);
   });
 });

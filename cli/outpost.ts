@@ -6,20 +6,30 @@ import { startOrchestrator } from '../src/main.js';
 import { agentCommand } from './agent-command.js';
 
 const USAGE = `usage: outpost dev [--host H] [--http-port P] [--data-dir D] [--services DIR] [--slots N] [--public-url URL] [--max-upload-bytes N]
-                   [--anonymous-read true|false] [--anonymous-execute true|false] [--max-running N] [--max-waiting N]
-                   [--metrics-open true|false] [--public-hosts HOST[:PORT],...]
+                   [--log-level L] [--agent-grace SECONDS] [--ping-interval SECONDS] [--anonymous-read true|false]
+                   [--anonymous-execute true|false] [--max-running N] [--max-waiting N] [--metrics-open true|false]
+                   [--public-hosts HOST[:PORT],...]
        outpost serve --xmpp-server xmpp://HOST:PORT --component-jid orchestrator.DOMAIN --component-secret S [--host H] [--http-port P] [--data-dir D]
-                     [--public-url URL] [--max-upload-bytes N] [--anonymous-read true|false] [--anonymous-execute true|false]
+                     [--public-url URL] [--max-upload-bytes N] [--log-level L] [--agent-grace SECONDS] [--ping-interval SECONDS]
+                     [--anonymous-read true|false] [--anonymous-execute true|false]
                      [--max-running N] [--max-waiting N] [--metrics-open true|false] [--public-hosts HOST[:PORT],...]
                      [--agent-allowlist JID,…] [--agent-domains DOMAIN,…]
        outpost agent add NAME[@DOMAIN] [--pool P] [--host H] [--data-dir D]
        outpost agent remove NAME[@DOMAIN] [--data-dir D]
        outpost agent list [--data-dir D]
-       outpost token create --user NAME [--admin] [--label L] [--data-dir D]`;
+       outpost token create --user NAME [--admin] [--label L] [--data-dir D]
+       outpost --help
+Every flag of dev and serve can also be set by an environment variable: OUTPOST_ and the flag's
+name in capitals with underscores, e.g. OUTPOST_HTTP_PORT for --http-port.`;
 
 /** `outpost` command line. */
 export async function main(argv = process.argv.slice(2)): Promise<void> {
   const [command, ...rest] = argv;
+  if (command === undefined || command === 'help' || argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${USAGE}\n`);
+    if (command === undefined) process.exit(2);
+    return;
+  }
   try {
     switch (command) {
       case 'dev': {

@@ -1,0 +1,27 @@
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { repoRoot } from '../helpers/paths.js';
+
+const run = promisify(execFile);
+const outpost = path.join(repoRoot, 'bin', 'outpost.js');
+
+describe('outpost --help', () => {
+  it('prints every command and how flags map to environment variables, and exits 0', async () => {
+    for (const args of [['--help'], ['help'], ['dev', '--help'], ['agent', 'add', '-h']]) {
+      const { stdout } = await run(process.execPath, [outpost, ...args]);
+      expect(stdout).to.match(/^usage: outpost dev /);
+      for (const command of ['outpost serve', 'outpost agent add', 'outpost agent remove', 'outpost agent list', 'outpost token create']) {
+        expect(stdout).to.include(command);
+      }
+      expect(stdout).to.include('OUTPOST_HTTP_PORT for --http-port');
+    }
+  });
+
+  it('answers an unknown command with one line and the usage, exit code 2', async () => {
+    const failure = await run(process.execPath, [outpost, 'launch']).catch((err: { code: number; stderr: string }) => err);
+    expect(failure).to.include({ code: 2 });
+    expect((failure as { stderr: string }).stderr.split('\n')[0]).to.equal("outpost: unknown command 'launch'");
+  });
+});

@@ -87,7 +87,7 @@ async function addAgent({ name, domain, values }: Parsed): Promise<void> {
     return;
   }
   const ports = await readFile(path.join(prosodyDir(dataDir), 'ports.json'), 'utf8').then(
-    (text) => JSON.parse(text) as { c2s: number },
+    (text) => JSON.parse(text) as { c2s: number; host?: string },
     () => {
       throw new ConfigError(`no embedded Prosody in ${dataDir}: run \`npm start\` (outpost dev) once first, or name an account of your own server as NAME@DOMAIN`);
     },
@@ -95,7 +95,8 @@ async function addAgent({ name, domain, values }: Parsed): Promise<void> {
   const password = randomBytes(18).toString('base64url');
   await registerAccount(prosodyDir(dataDir), name, DEV_DOMAIN, password);
   withAccounts(dataDir, (accounts) => accounts.add(`${name}@${DEV_DOMAIN}`, pool));
-  const host = values.host ?? process.env['OUTPOST_HOST'] ?? '127.0.0.1';
+  // The address `outpost dev --host` gave the embedded Prosody, unless told another (e.g. behind NAT).
+  const host = values.host ?? ports.host ?? process.env['OUTPOST_HOST'] ?? '127.0.0.1';
   process.stdout.write(
     `Agent account ${name}@${DEV_DOMAIN} created in pool ${pool}. On the machine that runs the programs, in a copy of Outpost (npm ci):\n\n` +
       `  OUTPOST_AGENT_PASSWORD='${password}' node bin/outpost-agent.js --server xmpp://${host}:${ports.c2s} --jid ${name}@${DEV_DOMAIN} --services ./services.d\n\n` +

@@ -24,7 +24,15 @@ export interface PrivateProsodyOptions {
 interface Ports {
   c2s: number;
   component: number;
+  /** The address agents reach the client port at, for `outpost agent add`. */
+  host: string;
 }
+
+/**
+ * The component port (XEP-0114, no TLS, a shared secret) listens on loopback only, whatever
+ * `--host` says: only the orchestrator beside it connects there (docs/security.md, the network).
+ */
+const COMPONENT_HOST = '127.0.0.1';
 
 export function findProsody(): string {
   const found = PROSODY_BINARIES.find((file) => existsSync(file));
@@ -35,8 +43,8 @@ export function findProsody(): string {
 /** Keeps the ports of an earlier run when they are still free, so printed agent commands stay valid. */
 async function choosePorts(file: string, host: string): Promise<Ports> {
   const previous = await readFile(file, 'utf8').then((text) => JSON.parse(text) as Ports, () => undefined);
-  if (previous && (await isPortFree(host, previous.c2s)) && (await isPortFree(host, previous.component))) return previous;
-  const ports = { c2s: await freePort(host), component: await freePort(host) };
+  const reusable = previous && (await isPortFree(host, previous.c2s)) && (await isPortFree(COMPONENT_HOST, previous.component));
+  const ports = reusable ? { c2s: previous.c2s, component: previous.component, host } : { c2s: await freePort(host), component: await freePort(COMPONENT_HOST), host };
   await writeFile(file, JSON.stringify(ports));
   return ports;
 }
@@ -90,7 +98,7 @@ export class PrivateProsody {
   readonly componentSecret = randomBytes(24).toString('base64url');
   #child: ChildProcess | undefined;
   #exited: Promise<void> = Promise.resolve();
-  #ports: Ports = { c2s: 0, component: 0 };
+  #ports: Ports = { c2s: 0, component: 0, host: '' };
   readonly #configFile: string;
   readonly #killOnExit = () => this.#child?.kill('SIGKILL');
 
@@ -115,7 +123,7 @@ export class PrivateProsody {
     return `xmpp://${this.host}:${this.c2sPort}`;
   }
   get componentService(): string {
-    return `xmpp://${this.host}:${this.componentPort}`;
+    return `xmpp://${COMPONENT_HOST}:${this.componentPort}`;
   }
 
   async start(): Promise<void> {
@@ -142,7 +150,7 @@ export class PrivateProsody {
     try {
       const dead = () => child.exitCode !== null || child.signalCode !== null;
       await waitForPort(host, this.#ports.c2s, 10_000, dead);
-      await waitForPort(host, this.#ports.component, 10_000, dead);
+      await waitForPort(COMPONENT_HOST, this.#ports.component, 10_000, dead);
     } catch (err) {
       await this.stop();
       const log = await readFile(path.join(dir, 'prosody.log'), 'utf8').catch(() => '');
@@ -175,6 +183,7 @@ export class PrivateProsody {
       dataDir: this.options.dir,
       logLevel: this.options.logLevel ?? 'warn',
       host: this.host,
+      componentHost: COMPONENT_HOST,
       c2sPort: String(this.#ports.c2s),
       componentPort: String(this.#ports.component),
       domain: this.domain,

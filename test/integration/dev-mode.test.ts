@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import os from 'node:os';
+import net from 'node:net';
 import path from 'node:path';
 import { repoRoot } from '../helpers/paths.js';
 import { eventually } from '../helpers/cluster.js';
@@ -134,5 +135,27 @@ describe('outpost dev (what npm start runs)', function () {
       db.close();
     }
     expect(await processesMentioning(dataDir)).to.deep.equal([]);
+  });
+
+  it('keeps the component port on loopback while agents use --host, and agent add prints that address', async function () {
+    child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'outpost.js'), 'dev', '--host', '127.0.0.2', '--http-port', '0', '--data-dir', dataDir, '--log-level', 'warn'], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    await eventually(() => (existsSync(path.join(dataDir, 'dev.json')) ? true : undefined), 15_000, 'dev.json');
+    const ports = JSON.parse(await readFile(path.join(dataDir, 'prosody', 'ports.json'), 'utf8')) as { c2s: number; component: number };
+    const reachable = (host: string, port: number) =>
+      new Promise<boolean>((resolve) => {
+        const socket = net.connect(port, host, () => resolve(true));
+        socket.on('error', () => resolve(false));
+        socket.on('connect', () => socket.destroy());
+      });
+    expect(await reachable('127.0.0.2', ports.c2s)).to.equal(true);
+    expect(await reachable('127.0.0.1', ports.component)).to.equal(true);
+    expect(await reachable('127.0.0.2', ports.component)).to.equal(false);
+    const printed = await run(process.execPath, [path.join(repoRoot, 'bin', 'outpost.js'), 'agent', 'add', 'remote', '--data-dir', dataDir]);
+    expect(printed.stdout).to.include(`--server xmpp://127.0.0.2:${ports.c2s} --jid remote@outpost.localhost`);
+    child.kill('SIGINT');
+    await once(child, 'exit');
   });
 });

@@ -152,15 +152,16 @@ function settingsWording(settings: Setting[]): AjvWording {
 
 /**
  * Flags and environment variables are text: a number or boolean setting is read from it here, by
- * the type the schema declares, so that the program's one ajv need not coerce (docs/decisions.md,
- * Fabric). Text that does not read as one is left as it is, for the schema to refuse.
+ * the type the schema declares and as ajv's `coerceTypes` would, so that the program's one ajv
+ * need not coerce (docs/decisions.md, Fabric). Text that does not read as one is left as it is,
+ * for the schema to refuse.
  */
 function coerceToDeclaredTypes(raw: Record<string, unknown>, schema: TObject): Record<string, unknown> {
   return Object.fromEntries(
     Object.entries(raw).map(([key, value]) => {
       const type = (schema.properties[key] as { type?: unknown } | undefined)?.type;
       if (typeof value !== 'string') return [key, value];
-      if ((type === 'number' || type === 'integer') && value.trim() !== '' && !Number.isNaN(Number(value))) return [key, Number(value)];
+      if ((type === 'number' || type === 'integer') && value !== '' && !Number.isNaN(Number(value))) return [key, Number(value)];
       if (type === 'boolean' && (value === 'true' || value === 'false')) return [key, value === 'true'];
       return [key, value];
     }),

@@ -1,5 +1,4 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormats from 'ajv-formats';
+import type { ValidateFunction } from 'ajv';
 import type { TObject } from '@sinclair/typebox';
 import { MAX_BODY_BYTES } from './constants.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.js';
@@ -9,21 +8,9 @@ import {
   type AgentMessage,
   type OrchestratorMessage,
 } from './messages.js';
+import { PROTOCOL_WORDING, ajv, describeAjvError } from './validation.js';
 
 export type Decoded<M> = { ok: true; message: M } | { ok: false; error: string };
-
-const ajv = new Ajv({ allErrors: false, strict: true });
-addFormats.default(ajv);
-
-/** Turns ajv's first error into one sentence a person can act on. */
-export function describeAjvError(error: ErrorObject | undefined): string {
-  if (!error) return 'invalid';
-  const where = error.instancePath || '(body)';
-  if (error.keyword === 'additionalProperties') {
-    return `${where}: unknown property '${String(error.params['additionalProperty'])}'`;
-  }
-  return `${where} ${error.message ?? 'is invalid'}`;
-}
 
 function compileAll(schemas: readonly TObject[]): Map<string, ValidateFunction> {
   const byType = new Map<string, ValidateFunction>();
@@ -53,7 +40,7 @@ function decoder<M>(schemas: readonly TObject[]) {
     if (v !== 1) return { ok: false, error: `unsupported protocol version ${JSON.stringify(v)} (expected 1)` };
     const validate = byType.get(type);
     if (!validate) return { ok: false, error: `unknown message type '${type}'` };
-    if (!validate(value)) return { ok: false, error: `${type}: ${describeAjvError(validate.errors?.[0])}` };
+    if (!validate(value)) return { ok: false, error: `${type}: ${describeAjvError(validate.errors, PROTOCOL_WORDING)}` };
     return { ok: true, message: value as M };
   };
 }

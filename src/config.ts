@@ -1,9 +1,8 @@
 import { parseArgs } from 'node:util';
 import path from 'node:path';
-import { Type, type Static } from '@sinclair/typebox';
-import { Ajv } from 'ajv';
+import { Type, type Static, type TObject } from '@sinclair/typebox';
 import { DEFAULT_LIMITS } from './jobs/owner-limits.js';
-import { describeAjvError } from '../protocol/index.js';
+import { ajv, describeAjvError, type AjvWording } from '../protocol/index.js';
 import { DEFAULT_MAX_UPLOAD_BYTES } from './store/result-files.js';
 
 const LogLevel = Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)));
@@ -25,7 +24,7 @@ const Exposure = {
   publicHosts: Type.Optional(Type.String({ minLength: 1 })),
 };
 
-const OrchestratorConfigSchema = Type.Object(
+const OrchestratorTObject = Type.Object(
   {
     host: Type.String({ minLength: 1 }),
     httpPort: Port,
@@ -52,14 +51,14 @@ const OrchestratorConfigSchema = Type.Object(
   },
   { additionalProperties: false },
 );
-export type OrchestratorConfig = Omit<Static<typeof OrchestratorConfigSchema>, 'agentDomains' | 'agentAllowlist' | 'maxUploadBytes'> & {
+export type OrchestratorConfig = Omit<Static<typeof OrchestratorTObject>, 'agentDomains' | 'agentAllowlist' | 'maxUploadBytes'> & {
   agentDomains?: string[];
   agentAllowlist?: string[];
   /** Default DEFAULT_MAX_UPLOAD_BYTES. */
   maxUploadBytes?: number;
 };
 
-const DevConfigSchema = Type.Object(
+const DevTObject = Type.Object(
   {
     host: Type.String({ minLength: 1 }),
     httpPort: Port,
@@ -76,9 +75,7 @@ const DevConfigSchema = Type.Object(
   },
   { additionalProperties: false },
 );
-export type DevConfig = Static<typeof DevConfigSchema>;
-
-const ajv = new Ajv({ coerceTypes: true, useDefaults: true, strict: true });
+export type DevConfig = Static<typeof DevTObject>;
 
 /** Flag name (kebab-case) → config key, with the environment variable that can also set it. */
 interface Setting {
@@ -126,7 +123,7 @@ const DEV: Setting[] = [...COMMON, setting('services', 'services', './services.d
 export class ConfigError extends Error {}
 
 /** Flags, then OUTPOST_* environment variables, then defaults; validated as a whole. */
-function load<T>(settings: Setting[], schema: object, argv: string[], env: NodeJS.ProcessEnv): T {
+function load<T>(settings: Setting[], schema: TObject, argv: string[], env: NodeJS.ProcessEnv): T {
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({ args: argv, options: Object.fromEntries(settings.map((s) => [s.flag, { type: 'string' as const }])), strict: true, allowPositionals: false }));
@@ -139,14 +136,36 @@ function load<T>(settings: Setting[], schema: object, argv: string[], env: NodeJ
     if (value !== undefined) raw[s.key] = value;
   }
   const validate = ajv.compile<T>(schema);
-  if (!validate(raw)) {
-    const error = validate.errors?.[0];
-    const key = error?.instancePath.slice(1) || String(error?.params['missingProperty'] ?? '');
-    const s = settings.find((x) => x.key === key);
-    const name = s ? `--${s.flag} (or ${s.env})` : key;
-    throw new ConfigError(error?.keyword === 'required' ? `${name} is required` : `${name}: ${describeAjvError(error).replace(/^\/\w+ /, '')}`);
-  }
-  return raw as T;
+  const typed = coerceToDeclaredTypes(raw, schema);
+  if (!validate(typed)) throw new ConfigError(describeAjvError(validate.errors, settingsWording(settings)));
+  return typed;
+}
+
+/** Settings are named as people give them: by flag and environment variable. */
+function settingsWording(settings: Setting[]): AjvWording {
+  const member = (pointer: string) => {
+    const s = settings.find((x) => x.key === pointer.slice(1));
+    return s ? `--${s.flag} (or ${s.env})` : pointer.slice(1);
+  };
+  return { root: 'the configuration', member, templates: { required: '{propertyName} is required', default: '{name}: {message}' } };
+}
+
+/**
+ * Flags and environment variables are text: a number or boolean setting is read from it here, by
+ * the type the schema declares and as ajv's `coerceTypes` would, so that the program's one ajv
+ * need not coerce (docs/decisions.md, Fabric). Text that does not read as one is left as it is,
+ * for the schema to refuse.
+ */
+function coerceToDeclaredTypes(raw: Record<string, unknown>, schema: TObject): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(raw).map(([key, value]) => {
+      const type = (schema.properties[key] as { type?: unknown } | undefined)?.type;
+      if (typeof value !== 'string') return [key, value];
+      if ((type === 'number' || type === 'integer') && value !== '' && !Number.isNaN(Number(value))) return [key, Number(value)];
+      if (type === 'boolean' && (value === 'true' || value === 'false')) return [key, value === 'true'];
+      return [key, value];
+    }),
+  );
 }
 
 /** Paths are appended to the public URL, so it has no query, fragment or trailing slash. */
@@ -168,7 +187,7 @@ function publicHosts(value: string | undefined): string | undefined {
 }
 
 export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): OrchestratorConfig {
-  const config = load<Static<typeof OrchestratorConfigSchema>>(SERVE, OrchestratorConfigSchema, argv, env);
+  const config = load<Static<typeof OrchestratorTObject>>(SERVE, OrchestratorTObject, argv, env);
   const list = (value: string) => value.split(',').map((item) => item.trim()).filter(Boolean);
   const { agentAllowlist, agentDomains, ...rest } = config;
   return {
@@ -182,7 +201,7 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Orchest
 }
 
 export function loadDevConfig(argv: string[], env: NodeJS.ProcessEnv): DevConfig {
-  const config = load<DevConfig>(DEV, DevConfigSchema, argv, env);
+  const config = load<DevConfig>(DEV, DevTObject, argv, env);
   return {
     ...config,
     dataDir: path.resolve(config.dataDir),

@@ -1,7 +1,7 @@
-import { InputSpecSchema, LinearRegExp, isRequired, type InputSpec } from '../../protocol/index.js';
+import { InputSpecSchema, LinearRegExp, ajv, isRequired, type InputSpec } from '../../protocol/index.js';
 import { parseConfinement, splitLocalKeys } from './path-inputs.js';
 import type { LocalInputSpec } from './service-definition.js';
-import { ajv, ajvReason, checkName, fail, isJsonObject, parseJsonObject } from './validation.js';
+import { ajvReason, checkName, fail, isJsonObject, parseJsonObject } from './validation.js';
 
 type InputType = InputSpec['type'];
 type Scalar = NonNullable<InputSpec['default']>;

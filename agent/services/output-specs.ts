@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { OutputSpecSchema, type OutputSpec, type OutputType } from '../../protocol/index.js';
+import { OutputSpecSchema, ajv, type OutputSpec, type OutputType } from '../../protocol/index.js';
 import type { LocalOutputSpec, OutputSource } from './service-definition.js';
-import { ajv, ajvReason, checkName, fail, isJsonObject, parseJsonObject } from './validation.js';
+import { ajvReason, checkName, fail, isJsonObject, parseJsonObject } from './validation.js';
 
 const validatePublished = ajv.compile<OutputSpec>(OutputSpecSchema);
 const OUTPUT_TYPES: readonly OutputType[] = ['string', 'json', 'file'];

@@ -1,5 +1,5 @@
-import { Ajv, type ErrorObject } from 'ajv';
-import { NAME_PATTERN, describeAjvError } from '../../protocol/index.js';
+import type { ErrorObject } from 'ajv';
+import { NAME_PATTERN, SERVICE_FILE_WORDING, describeAjvError } from '../../protocol/index.js';
 
 /** A properties file that cannot be published; the message is the reason people are shown. */
 export class ServiceFileError extends Error {}
@@ -7,8 +7,6 @@ export class ServiceFileError extends Error {}
 export function fail(reason: string): never {
   throw new ServiceFileError(reason);
 }
-
-export const ajv = new Ajv({ strict: true });
 
 export type JsonObject = Record<string, unknown>;
 
@@ -47,7 +45,7 @@ export function checkName(subject: string, name: string): string {
 
 /** One sentence from ajv's first error about `subject`, e.g. `input 'size': /minimum must be number`. */
 export function ajvReason(subject: string, errors: ErrorObject[] | null | undefined): string {
-  return `${subject}: ${describeAjvError(errors?.[0]).replace(/^\(body\):? /, '')}`;
+  return `${subject}: ${describeAjvError(errors, SERVICE_FILE_WORDING)}`;
 }
 
 /** Drops keys whose value is undefined, so optional fields are absent rather than undefined. */

@@ -1,7 +1,5 @@
-import { Ajv, type ErrorObject } from 'ajv';
-import addFormats from 'ajv-formats';
 import { OutpostError } from '../errors.js';
-import type { ProcessSpec } from '../../protocol/index.js';
+import { EXECUTE_REQUEST_WORDING, ajv, describeAjvError, type ProcessSpec } from '../../protocol/index.js';
 import type { ExecutionOptions } from '../store/job-record.js';
 
 /** OGC 18-062r2 `execute.yaml`; unknown members are refused so that a misspelt one cannot go unnoticed. */
@@ -42,35 +40,7 @@ export interface ExecuteRequest {
   execution: ExecutionOptions;
 }
 
-const ajv = new Ajv({ strict: true, allErrors: false });
-addFormats.default(ajv, ['uri']);
 const validate = ajv.compile<ExecuteBody>(EXECUTE_REQUEST_SCHEMA);
-
-function kind(value: unknown): string {
-  if (value === null) return 'null';
-  return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
-}
-
-function describe(error: ErrorObject, body: unknown): string {
-  const member = error.instancePath.slice(1).split('/').join('.');
-  const where = member === '' ? 'the execute request' : `'${member}'`;
-  switch (error.keyword) {
-    case 'additionalProperties': {
-      const unknown = String(error.params['additionalProperty']);
-      const allowed = member === '' ? '; it may have inputs, outputs, response and subscriber' : '';
-      return `${where} has an unknown member '${unknown}'${allowed}`;
-    }
-    case 'type':
-      if (member === '') return `request body must be a JSON object (an OGC execute request), got ${kind(body)}`;
-      return `${where} must be ${error.params['type'] === 'object' ? 'a JSON object' : `a ${String(error.params['type'])}`}`;
-    case 'enum':
-      return `${where} must be one of ${(error.params['allowedValues'] as string[]).map((v) => `'${v}'`).join(', ')}`;
-    case 'format':
-      return `${where} must be an absolute URI`;
-    default:
-      return `${where} ${error.message ?? 'is invalid'}`;
-  }
-}
 
 function badRequest(message: string): OutpostError {
   return new OutpostError('bad-request', 400, message);
@@ -116,8 +86,7 @@ function responseMode(body: ExecuteBody, spec: ProcessSpec, outputs: ExecutionOp
  */
 export function parseExecuteRequest(body: unknown, spec: ProcessSpec): ExecuteRequest {
   if (!validate(body)) {
-    const [error] = validate.errors ?? [];
-    throw badRequest(error ? describe(error, body) : 'the execute request is invalid');
+    throw badRequest(describeAjvError(validate.errors, EXECUTE_REQUEST_WORDING, { value: body }));
   }
   const outputs = requestedOutputs(body, spec);
   const execution: ExecutionOptions = { response: responseMode(body, spec, outputs) };

@@ -1,8 +1,8 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { InputSpec } from '../../protocol/process-spec.js';
 import { inputJsonSchema } from './input-schema.js';
 import { isRequired, optionLikeRefusal } from '../../protocol/process-spec.js';
-import { linearRegExpEngine } from '../../protocol/linear-regexp.js';
+import { INPUTS_WORDING, ajv, describeAjvError } from '../../protocol/validation.js';
 
 export type InputValidation =
   | { ok: true; values: Record<string, unknown> }
@@ -10,15 +10,10 @@ export type InputValidation =
 
 export type InputValidator = (values: unknown) => InputValidation;
 
-// Patterns come from agents: run them in linear time (protocol/linear-regexp.ts).
-const ajv = new Ajv({ allErrors: true, strict: true, code: { regExp: linearRegExpEngine } });
 const validators = new WeakMap<Record<string, InputSpec>, InputValidator>();
 
 /** Keys besides `value` that OGC 18-062r2 allows on a qualified input value (`qualifiedInputValue`). */
 const QUALIFIER_KEYS = new Set(['value', 'mediaType', 'encoding', 'schema']);
-
-/** Structural problems of the whole object come before problems of single values. */
-const ROOT_PRIORITY = ['type', 'additionalProperties', 'required'];
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -32,40 +27,22 @@ function unwrap(value: unknown): unknown {
   return value;
 }
 
-function firstError(errors: readonly ErrorObject[]): ErrorObject | undefined {
-  for (const keyword of ROOT_PRIORITY) {
-    const error = errors.find((e) => e.instancePath === '' && e.keyword === keyword);
-    if (error) return error;
-  }
-  return errors[0];
+/**
+ * The shared ajv stops at its first error and checks `required` before `additionalProperties`;
+ * an unknown input is named first all the same, since it is often a missing one misspelt.
+ */
+function unknownInputError(inputs: Record<string, InputSpec>, values: Record<string, unknown>): ErrorObject | undefined {
+  const input = Object.keys(values).find((id) => !Object.hasOwn(inputs, id));
+  if (input === undefined) return undefined;
+  return { keyword: 'additionalProperties', instancePath: '', schemaPath: '#/additionalProperties', params: { additionalProperty: input } };
 }
 
 function describe(error: ErrorObject | undefined): { message: string; input?: string } {
-  if (!error) return { message: 'inputs are invalid' };
+  const message = describeAjvError(error && [error], INPUTS_WORDING);
+  if (!error) return { message };
   const params = error.params as Record<string, unknown>;
-  if (error.instancePath === '') {
-    if (error.keyword === 'additionalProperties') {
-      const input = String(params['additionalProperty']);
-      return { message: `unknown input '${input}'`, input };
-    }
-    if (error.keyword === 'required') {
-      const input = String(params['missingProperty']);
-      return { message: `missing required input '${input}'`, input };
-    }
-    return { message: 'inputs must be a JSON object' };
-  }
-  // Input ids match NAME_PATTERN, so the JSON pointer needs no unescaping.
-  const input = error.instancePath.slice(1);
-  switch (error.keyword) {
-    case 'enum':
-      return { message: `input '${input}' must be one of: ${(params['allowedValues'] as unknown[]).join(', ')}`, input };
-    case 'minLength':
-      return { message: `input '${input}' must be at least ${String(params['limit'])} characters long`, input };
-    case 'maxLength':
-      return { message: `input '${input}' must be at most ${String(params['limit'])} characters long`, input };
-    default:
-      return { message: `input '${input}' ${error.message ?? 'is invalid'}`, input };
-  }
+  const input = error.instancePath === '' ? params['additionalProperty'] ?? params['missingProperty'] : error.instancePath.slice(1);
+  return input === undefined ? { message } : { message, input: String(input) };
 }
 
 function compile(inputs: Record<string, InputSpec>): InputValidator {
@@ -86,7 +63,8 @@ function compile(inputs: Record<string, InputSpec>): InputValidator {
     const unwrapped = isPlainObject(values)
       ? Object.fromEntries(Object.entries(values).map(([id, value]) => [id, unwrap(value)]))
       : values;
-    if (!validate(unwrapped)) return { ok: false, ...describe(firstError(validate.errors ?? [])) };
+    const unknown = isPlainObject(unwrapped) ? unknownInputError(inputs, unwrapped) : undefined;
+    if (unknown || !validate(unwrapped)) return { ok: false, ...describe(unknown ?? validate.errors?.[0]) };
     const valid = unwrapped as Record<string, unknown>;
     const input = optionLikeInput(inputs, valid);
     if (input) return { ok: false, message: optionLikeRefusal(input), input };

@@ -1,8 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { component, xml, type Component, type XmlElement } from '@xmpp/component';
 import type { Logger } from 'pino';
-import { AGENT_NS, attrsToLoad, decodeAgentMessage, encodeMessage, type AgentLoad, type AgentMessage, type OrchestratorMessage } from '../../protocol/index.js';
-import { PING_NS, STANZAS_NS, answered, bareJid } from '../../xmpp/xmpp-names.js';
+import { AGENT_NS, attrsToLoad, decodeAgentMessage, type AgentLoad, type AgentMessage, type OrchestratorMessage } from '../../protocol/index.js';
+import { XmppConnection, errorMessage } from '../../xmpp/connection.js';
+import { PING_NS, answered, bareJid } from '../../xmpp/xmpp-names.js';
 import { DEFAULT_INVALID_STANZA_LIMIT, InvalidStanzaLimiter, type StanzaLimit } from './invalid-stanza-limiter.js';
 
 export interface ComponentLinkOptions {
@@ -36,8 +37,8 @@ export interface ComponentLinkEvents {
 export class ComponentLink extends EventEmitter<ComponentLinkEvents> {
   readonly #xmpp: Component;
   readonly #options: ComponentLinkOptions;
+  readonly #connection: XmppConnection<XmlElement>;
   readonly #invalid: InvalidStanzaLimiter;
-  #online = false;
 
   constructor(options: ComponentLinkOptions) {
     super();
@@ -47,23 +48,22 @@ export class ComponentLink extends EventEmitter<ComponentLinkEvents> {
       options.logger.warn({ from, suppressed, windowMs: limit.windowMs }, 'invalid stanzas suppressed'),
     );
     this.#xmpp = component({ service: options.service, domain: options.domain, password: options.secret });
-    this.#xmpp.on('error', (err: Error) => options.logger.warn({ err: err.message }, 'xmpp component error'));
-    this.#xmpp.on('online', () => {
-      this.#online = true;
-      options.logger.info({ jid: options.domain }, 'xmpp component online');
-      this.emit('online');
+    this.#connection = new XmppConnection<XmlElement>({
+      entity: this.#xmpp,
+      xml,
+      label: 'xmpp component',
+      logger: options.logger,
+      from: options.domain,
+      onOnline: () => this.emit('online'),
+      onOffline: () => this.emit('offline'),
+      onStanza: (stanza) => this.#onStanza(stanza),
     });
-    this.#xmpp.on('offline', () => this.#setOffline());
-    this.#xmpp.on('disconnect', () => this.#setOffline());
-    // Small stanzas in quick succession must not wait for delayed ACKs (Nagle's algorithm).
-    this.#xmpp.on('connect', () => (this.#xmpp as unknown as { socket?: { setNoDelay?: (on: boolean) => void } }).socket?.setNoDelay?.(true));
-    this.#xmpp.on('stanza', (stanza: XmlElement) => this.#onStanza(stanza));
     // XEP-0199: agents ping the orchestrator to notice its restarts.
     this.#xmpp.iqCallee.get(PING_NS, 'ping', () => ({}));
   }
 
   get online(): boolean {
-    return this.#online;
+    return this.#connection.online;
   }
 
   get jid(): string {
@@ -71,30 +71,21 @@ export class ComponentLink extends EventEmitter<ComponentLinkEvents> {
   }
 
   async start(): Promise<void> {
-    await this.#xmpp.start();
+    await this.#connection.start();
   }
 
   async stop(): Promise<void> {
-    this.#xmpp.reconnect.stop();
-    if (this.#xmpp.status !== 'offline') await this.#xmpp.stop().catch(() => undefined);
+    await this.#connection.stop();
     this.#invalid.clear();
-    this.#setOffline();
   }
 
   async send(to: string, message: OrchestratorMessage): Promise<void> {
-    await this.#xmpp.send(xml('message', { to, from: this.jid }, xml('body', {}, encodeMessage(message))));
+    await this.#connection.sendMessage(to, message);
   }
 
   /** XEP-0199 ping; resolves false when the agent does not answer in time. */
   async ping(to: string, timeoutMs: number): Promise<boolean> {
     return answered(this.#xmpp.iqCaller.request(xml('iq', { type: 'get', to, from: this.jid }, xml('ping', { xmlns: PING_NS })), timeoutMs));
-  }
-
-  #setOffline(): void {
-    if (!this.#online) return;
-    this.#online = false;
-    this.#options.logger.warn('xmpp component offline');
-    this.emit('offline');
   }
 
   #onStanza(stanza: XmlElement): void {
@@ -107,7 +98,7 @@ export class ComponentLink extends EventEmitter<ComponentLinkEvents> {
     if (!this.#options.isAllowed(bareJid(from))) {
       if (!this.#invalid.admit(bareJid(from))) return;
       this.#options.logger.warn({ from }, 'stanza from an agent that is not allowed');
-      if (stanza.is('message')) this.#replyError(stanza, 'not-allowed', 'cancel', 'not-allowed', `${bareJid(from)} is not an allowed agent`);
+      if (stanza.is('message')) this.#connection.replyError(stanza, 'not-allowed', `${bareJid(from)} is not an allowed agent`);
       return;
     }
     if (stanza.is('presence')) this.#onPresence(from, stanza);
@@ -140,7 +131,7 @@ export class ComponentLink extends EventEmitter<ComponentLinkEvents> {
     if (!decoded.ok) {
       if (!this.#invalid.admit(bareJid(from))) return;
       this.#options.logger.warn({ from, reason: decoded.error }, 'invalid message from agent');
-      this.#replyError(stanza, 'invalid-message', 'modify', 'bad-request', decoded.error);
+      this.#connection.replyError(stanza, 'invalid-message', decoded.error);
       return;
     }
     if (decoded.message.type === 'error') {
@@ -149,21 +140,7 @@ export class ComponentLink extends EventEmitter<ComponentLinkEvents> {
     this.emit('message', from, decoded.message);
   }
 
-  /** An RFC 6120 message error that also carries the protocol's JSON `error` body. */
-  #replyError(stanza: XmlElement, code: 'invalid-message' | 'not-allowed', type: string, condition: string, text: string): void {
-    const to = stanza.attrs['from'];
-    if (!to) return;
-    const body = encodeMessage({ v: 1, type: 'error', code, message: text.slice(0, 2000) });
-    const reply = xml(
-      'message',
-      { to, from: this.jid, type: 'error', id: stanza.attrs['id'] },
-      xml('body', {}, body),
-      xml('error', { type }, xml(condition, { xmlns: STANZAS_NS }), xml('text', { xmlns: STANZAS_NS }, text.slice(0, 2000))),
-    );
-    this.#xmpp.send(reply).catch(() => undefined);
-  }
-
   #sendJsonError(to: string, code: 'invalid-message', text: string): void {
-    this.send(to, { v: 1, type: 'error', code, message: text.slice(0, 2000) }).catch(() => undefined);
+    this.send(to, errorMessage(code, text)).catch(() => undefined);
   }
 }

@@ -161,7 +161,7 @@ function coerceToDeclaredTypes(raw: Record<string, unknown>, schema: TObject): R
     Object.entries(raw).map(([key, value]) => {
       const type = (schema.properties[key] as { type?: unknown } | undefined)?.type;
       if (typeof value !== 'string') return [key, value];
-      if ((type === 'number' || type === 'integer') && value !== '' && !Number.isNaN(Number(value))) return [key, Number(value)];
+      if ((type === 'number' || type === 'integer') && value.trim() !== '' && !Number.isNaN(Number(value))) return [key, Number(value)];
       if (type === 'boolean' && (value === 'true' || value === 'false')) return [key, value === 'true'];
       return [key, value];
     }),

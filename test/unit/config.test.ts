@@ -24,6 +24,7 @@ describe('config: upload settings', () => {
     ['--public-url', 'https://outpost.example.org/?x=1', "--public-url (or OUTPOST_PUBLIC_URL): must be an http:// or https:// URL without query or fragment, e.g. https://outpost.example.org; got 'https://outpost.example.org/?x=1'"],
     ['--max-upload-bytes', '0', '--max-upload-bytes (or OUTPOST_MAX_UPLOAD_BYTES): must be >= 1'],
     ['--max-upload-bytes', '1GB', '--max-upload-bytes (or OUTPOST_MAX_UPLOAD_BYTES): must be integer'],
+    ['--http-port', ' ', '--http-port (or OUTPOST_HTTP_PORT): must be integer'],
   ] as const) {
     it(`refuses ${flag} ${value}`, () => {
       expect(errorMessage(() => loadServeConfig([...SERVE, flag, value], {}))).to.equal(message);

@@ -7,6 +7,7 @@ import { reapLeftoverRuns } from './jobs/leftover-runs.js';
 import { preparePrivateWorkDir, WorkDirError } from './jobs/work-dir.js';
 import { runProcess } from './runner/run-process.js';
 import { watchServices } from './services/services-watcher.js';
+import { XmppLoginError } from '../xmpp/connection.js';
 import { AgentLink } from './xmpp/agent-link.js';
 
 export interface RunningAgent {
@@ -30,7 +31,9 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
     },
     { onError: (err) => logger.error({ err: err.message }, 'services folder') },
   );
-  for (const invalid of watcher.current().invalid) logger.warn({ file: invalid.file, reason: invalid.reason }, 'invalid service file');
+  const loaded = watcher.current();
+  for (const invalid of loaded.invalid) logger.warn({ file: invalid.file, reason: invalid.reason }, 'invalid service file');
+  logger.info({ services: loaded.services.size, invalid: loaded.invalid.length, folder: config.services }, 'services loaded');
   const link = new AgentLink({ service: config.server, jid: config.jid, password: config.password, orchestrator: config.orchestrator, logger });
   agent = new Agent({
     link,
@@ -51,6 +54,9 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
   };
 }
 
+/** sysexits.h: a configuration error, which restarting will not cure. */
+const EX_CONFIG = 78;
+
 /** `outpost-agent`: one agent until SIGINT/SIGTERM. */
 export async function main(): Promise<void> {
   let config: AgentConfig;
@@ -58,16 +64,17 @@ export async function main(): Promise<void> {
     config = loadAgentConfig(process.argv.slice(2), process.env);
   } catch (err) {
     process.stderr.write(`outpost-agent: ${(err as Error).message}\n${AGENT_USAGE}\n`);
-    process.exit(2);
+    process.exit(EX_CONFIG);
   }
   const logger = pino({ level: config.logLevel, base: { agent: config.jid } });
   let running: RunningAgent;
   try {
     running = await startAgent(config, logger);
   } catch (err) {
-    if (!(err instanceof WorkDirError)) throw err;
-    process.stderr.write(`outpost-agent: ${err.message}\n`);
-    process.exit(2);
+    if (!(err instanceof WorkDirError) && !(err instanceof XmppLoginError)) throw err;
+    // One line and EX_CONFIG, so that a service manager does not restart it in a loop.
+    process.stderr.write(`outpost-agent: ${err instanceof XmppLoginError ? `${config.jid}: ${err.message} (check the password and that the account exists)` : err.message}\n`);
+    process.exit(EX_CONFIG);
   }
   let signals = 0;
   // Two-stage shutdown: the first signal drains and waits for runs; a second one kills them now.

@@ -1,6 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { encodeMessage, type Message, type OrchestratorMessage } from '../protocol/index.js';
+import { backoffDelay, DEFAULT_BACKOFF, isTransient, type Backoff } from './backoff.js';
 import { STANZAS_NS } from './xmpp-names.js';
 
 /** The part of an @xmpp/client or @xmpp/component connection that both links drive. */
@@ -9,8 +10,12 @@ export interface XmppEntity<E> extends EventEmitter {
   start(): Promise<unknown>;
   stop(): Promise<unknown>;
   send(element: E): Promise<unknown>;
-  reconnect: { stop(): void };
+  /** @xmpp/reconnect: waits `delay` after each disconnect, then tries again. */
+  reconnect: { stop(): void; delay: number };
 }
+
+/** The server refused the login: trying again cannot help (a wrong password, no such account). */
+export class XmppLoginError extends Error {}
 
 /**
  * The `xml` of the connection's own package. @xmpp/component 0.13 carries its own copy of
@@ -36,6 +41,8 @@ export interface XmppConnectionOptions<E> {
   /** Was online and is no longer; called once per loss. */
   onOffline: () => void;
   onStanza: (stanza: E) => void;
+  /** Waits between attempts while the server cannot be reached (default 1 s doubling up to 60 s). */
+  backoff?: Backoff;
 }
 
 /** The protocol's error codes a link answers a stanza with. */
@@ -63,13 +70,36 @@ export function errorMessage(code: StanzaErrorCode, text: string): Message<Orche
  */
 export class XmppConnection<E extends ReceivedStanza> {
   readonly #options: XmppConnectionOptions<E>;
+  readonly #backoff: Backoff;
   #online = false;
+  #stopped = false;
+  /** Attempts since the connection was last online. */
+  #attempt = 0;
+  #lastError: Error | undefined;
+  /** While `start` retries by itself, @xmpp/reconnect's attempts are not ours to report. */
+  #starting = false;
+  #wakeUp: (() => void) | undefined;
 
   constructor(options: XmppConnectionOptions<E>) {
     this.#options = options;
     const { entity, label, logger } = options;
-    entity.on('error', (err: Error) => logger.warn({ err: err.message }, `${label} error`));
+    this.#backoff = options.backoff ?? DEFAULT_BACKOFF;
+    entity.reconnect.delay = backoffDelay(0, this.#backoff);
+    entity.on('error', (err: Error) => {
+      this.#lastError = err;
+      // An unreachable server is reported once per attempt, with the next one; a refused login by `start`.
+      if (!isTransient(err) && err.name !== 'SASLError') logger.warn({ err: err.message }, `${label} error`);
+    });
+    // @xmpp/reconnect has already scheduled the next attempt with `delay`; say when, and wait longer next time.
+    entity.on('disconnect', () => {
+      if (this.#stopped || this.#starting) return;
+      const nextInMs = entity.reconnect.delay;
+      logger.warn({ err: this.#lastError?.message, nextInMs }, `${label} disconnected; next attempt in ${seconds(nextInMs)}`);
+      entity.reconnect.delay = backoffDelay(++this.#attempt, this.#backoff);
+    });
     entity.on('online', (address: { toString(): string }) => {
+      this.#attempt = 0;
+      entity.reconnect.delay = backoffDelay(0, this.#backoff);
       this.#online = true;
       logger.info({ jid: address.toString() }, `${label} online`);
       options.onOnline();
@@ -85,13 +115,47 @@ export class XmppConnection<E extends ReceivedStanza> {
     return this.#online;
   }
 
+  /**
+   * Connects, trying again with backoff while the server cannot be reached; resolves once online.
+   * A refused login rejects with XmppLoginError at once: no number of attempts would help.
+   */
   async start(): Promise<void> {
-    await this.#options.entity.start();
+    const { entity, label, logger } = this.#options;
+    this.#starting = true;
+    try {
+      await this.#startWithRetries(entity, label, logger);
+    } finally {
+      this.#starting = false;
+    }
+  }
+
+  async #startWithRetries(entity: XmppEntity<E>, label: string, logger: Logger): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await entity.start();
+        return;
+      } catch (err) {
+        if ((err as Error).name === 'SASLError') {
+          throw new XmppLoginError(`the server refused the login: ${(err as { condition?: string }).condition ?? (err as Error).message}`);
+        }
+        if (!isTransient(err) || this.#stopped) throw err;
+        await entity.stop().catch(() => undefined);
+        const delay = backoffDelay(attempt, this.#backoff);
+        logger.warn({ err: (err as Error).message, nextInMs: delay }, `${label} cannot reach the server; next attempt in ${seconds(delay)}`);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay);
+          this.#wakeUp = () => (clearTimeout(timer), resolve());
+        });
+        if (this.#stopped) throw new Error(`${label} stopped before it could connect`);
+      }
+    }
   }
 
   /** Stops for good: no reconnect; `farewell` (e.g. unavailable presence) is sent first if online. */
   async stop(farewell?: E): Promise<void> {
     const { entity } = this.#options;
+    this.#stopped = true;
+    this.#wakeUp?.();
     entity.reconnect.stop();
     if (this.#online && farewell) await entity.send(farewell).catch(() => undefined);
     if (entity.status !== 'offline') await entity.stop().catch(() => undefined);
@@ -135,3 +199,5 @@ export class XmppConnection<E extends ReceivedStanza> {
     this.#options.onOffline();
   }
 }
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;

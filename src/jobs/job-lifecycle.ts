@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { OutpostError } from '../errors.js';
 import type { AgentRegistry } from '../registry/agent-registry.js';
@@ -10,17 +9,13 @@ import { Dispatcher } from './dispatcher.js';
 import { JobEventStream, type JobEvent } from './job-events.js';
 import { GraceTimers } from './grace-timers.js';
 import { JobUpdates } from './job-updates.js';
-import { inputsTooLarge } from './execute-size.js';
-import { compileInputValidator } from './input-validator.js';
+import { followJob, untilFinished, type JobFollower } from './job-follower.js';
 import type { LimitsOf } from './owner-limits.js';
+import { newJob, type SubmitRequest } from './new-job.js';
 import { PerJob } from './per-job.js';
 
-export interface SubmitRequest {
-  processId: string;
-  inputs: Record<string, unknown>;
-  execution: JobRecord['execution'];
-  owner: string;
-}
+export type { JobFollower } from './job-follower.js';
+export type { SubmitRequest } from './new-job.js';
 
 export interface JobLifecycleOptions {
   jobStore: JobStoreApi;
@@ -38,13 +33,6 @@ export interface JobLifecycleOptions {
   /** How long a stop waits for the agent to confirm the kill before giving up on it. */
   killTimeoutMs?: number;
   logger: Logger;
-}
-
-/** A job's current state and its later changes; `listen` first tells the changes made since `current` was read. */
-export interface JobFollower {
-  current: JobRecord | undefined;
-  listen(listener: (job: JobRecord) => void): void;
-  stop(): void;
 }
 
 /** Seconds a client told that it has too many jobs waiting is asked to wait before trying again. */
@@ -89,26 +77,20 @@ export class JobLifecycle {
 
   /** Validates the inputs against the process, stores the job (accepted) and dispatches or queues it. */
   submit(request: SubmitRequest): Promise<JobRecord> {
-    const offered = this.#options.registry.process(request.processId);
-    if (!offered) throw new OutpostError('no-such-process', 404, `process '${request.processId}' is not offered by any agent`);
-    const validation = compileInputValidator(offered.spec.inputs)(request.inputs);
-    if (!validation.ok) throw new OutpostError('invalid-input', 400, validation.message);
-    const tooLarge = inputsTooLarge(validation.values);
-    if (tooLarge) throw new OutpostError('invalid-input', 400, tooLarge);
-    const now = new Date().toISOString();
-    const job: JobRecord = {
-      id: randomUUID(), processId: request.processId, status: 'accepted', owner: request.owner, agent: null,
-      inputs: validation.values, execution: request.execution, progress: 0, message: null,
-      created: now, started: null, finished: null, updated: now, results: null, error: null, lastSeq: 0, dismissedBy: null,
-    };
+    const job = newJob(this.#options.registry, request);
     return this.#perJob.run(job.id, async () => {
       // A job beyond its owner's waiting limit rolls back as if it had never been submitted.
-      const created = await this.#options.jobStore.transaction(async (store) => {
-        const inserted = await store.create(job);
-        this.#dispatcher.enqueue(inserted);
-        this.#refuseBeyondWaitingLimit(inserted);
-        return inserted;
-      });
+      const created = await this.#options.jobStore
+        .transaction(async (store) => {
+          const inserted = await store.create(job);
+          this.#dispatcher.enqueue(inserted);
+          this.#refuseBeyondWaitingLimit(inserted);
+          return inserted;
+        })
+        .catch((err: unknown) => {
+          this.#dispatcher.release(job.id);
+          throw err;
+        });
       this.#emit({ type: 'created', job: created });
       return created;
     });
@@ -118,8 +100,7 @@ export class JobLifecycle {
   #refuseBeyondWaitingLimit(job: JobRecord): void {
     const { maxWaiting } = this.#options.limits(job.owner);
     if (!this.#dispatcher.isQueued(job.id) || this.#dispatcher.waiting(job.owner) <= maxWaiting) return;
-    this.#dispatcher.release(job.id);
-    const waiting = this.#dispatcher.waiting(job.owner);
+    const waiting = this.#dispatcher.waiting(job.owner) - 1;
     const detail = `user '${job.owner}' already has ${waiting} job${waiting === 1 ? '' : 's'} waiting (limit ${maxWaiting})`;
     throw new OutpostError('too-many-requests', 429, detail, { headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } });
   }
@@ -127,49 +108,14 @@ export class JobLifecycle {
   /** Resolves with the job once it is finished (successful, failed or dismissed). */
   async waitUntilFinished(jobId: string, signal: AbortSignal): Promise<JobRecord> {
     signal.throwIfAborted();
-    const follower = await this.follow(jobId);
-    return new Promise((resolve, reject) => {
-      const settle = (done: () => void) => {
-        follower.stop();
-        signal.removeEventListener('abort', onAbort);
-        done();
-      };
-      const onAbort = () => settle(() => reject(signal.reason));
-      const check = (job: JobRecord) => {
-        if (isFinished(job)) settle(() => resolve(job));
-      };
-      if (signal.aborted) return onAbort();
-      if (!follower.current) return settle(() => reject(noSuchJob(jobId)));
-      signal.addEventListener('abort', onAbort, { once: true });
-      check(follower.current);
-      follower.listen(check);
-    });
+    const finished = untilFinished(await this.follow(jobId), signal);
+    if (!finished) throw noSuchJob(jobId);
+    return finished;
   }
 
-  /**
-   * The job as it is now, then each later change a client sees: the read runs in the job's
-   * turn, so no change falls between the two and none is told twice.
-   */
-  async follow(jobId: string): Promise<JobFollower> {
-    let early: JobRecord[] = [];
-    let deliver: (job: JobRecord) => void = (job) => early.push(job);
-    const stop = this.updates.subscribe(jobId, (job) => deliver(job));
-    const current = await this.#perJob.run(jobId, async () => {
-      const job = await this.#options.jobStore.get(jobId).catch((err: unknown) => {
-        stop();
-        throw err;
-      });
-      early = [];
-      return job;
-    });
-    return {
-      current,
-      listen(listener) {
-        deliver = listener;
-        for (const job of early) listener(job);
-      },
-      stop,
-    };
+  /** The job as it is now, then each later change a client sees; the read takes the job's turn. */
+  follow(jobId: string): Promise<JobFollower> {
+    return followJob(this.updates, jobId, () => this.#options.jobStore.get(jobId), (step) => this.#perJob.run(jobId, step));
   }
 
   /** DELETE /jobs/{id}: stops the run on its agent, then removes the job (OGC 18-062r2 §13, dismiss). */

@@ -2,7 +2,7 @@ import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createApp, type AppDeps } from '../../src/http/create-app.js';
-import type { JobFollower } from '../../src/jobs/job-lifecycle.js';
+import { followJob, type JobFollower } from '../../src/jobs/job-follower.js';
 import type { JobService, SubmitRequest } from '../../src/jobs/job-service.js';
 import type { Link } from '../../src/http/links.js';
 import { createMetrics } from '../../src/jobs/job-metrics.js';
@@ -94,19 +94,8 @@ export class TestJobService implements JobService {
     return this.store.assignedPerAgent();
   }
 
-  async follow(jobId: string): Promise<JobFollower> {
-    const current = this.jobs.get(jobId);
-    const early: JobRecord[] = [];
-    let listener: ((job: JobRecord) => void) | undefined;
-    const stop = this.updates.subscribe(jobId, (job) => (listener ? listener(job) : early.push(job)));
-    return {
-      current,
-      listen(given) {
-        listener = given;
-        for (const job of early) given(job);
-      },
-      stop,
-    };
+  follow(jobId: string): Promise<JobFollower> {
+    return followJob(this.updates, jobId, () => this.store.get(jobId), (step) => step());
   }
 
   async submit(request: SubmitRequest): Promise<JobRecord> {

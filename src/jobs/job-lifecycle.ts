@@ -96,7 +96,7 @@ export class JobLifecycle {
     });
   }
 
-  /** A job that could not start at once counts against its owner's waiting limit (SPEC §6: 429 with Retry-After). */
+  /** A job that could not start at once counts against its owner's waiting limit (docs/decisions.md, Users and access: 429 with Retry-After). */
   #refuseBeyondWaitingLimit(job: JobRecord): void {
     const { maxWaiting } = this.#options.limits(job.owner);
     if (!this.#dispatcher.isQueued(job.id) || this.#dispatcher.waiting(job.owner) <= maxWaiting) return;
@@ -128,7 +128,7 @@ export class JobLifecycle {
     return job;
   }
 
-  /** POST /admin/jobs/{id}/kill: stops the run but keeps the job, dismissed by `by` (SPEC §5, admin API). */
+  /** POST /admin/jobs/{id}/kill: stops the run but keeps the job, dismissed by `by` (docs/decisions.md, HTTP). */
   async kill(jobId: string, by: string): Promise<JobRecord> {
     const job = await this.#find(jobId);
     if (isFinished(job)) throw new OutpostError('job-finished', 409, `job '${jobId}' already finished (${job.status}); there is nothing to kill`);

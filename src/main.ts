@@ -5,10 +5,10 @@ import type { Logger } from 'pino';
 import type { OrchestratorConfig } from './config.js';
 import { createApp } from './http/create-app.js';
 import { AgentEvents } from './jobs/agent-events.js';
-import { Dispatcher } from './jobs/dispatcher.js';
-import { JobManager } from './jobs/job-manager.js';
-import { JobUpdates } from './jobs/job-updates.js';
+import { JobLifecycle } from './jobs/job-lifecycle.js';
 import { createMetrics } from './jobs/job-metrics.js';
+import { jobService } from './jobs/job-service.js';
+import type { JobUpdates } from './jobs/job-updates.js';
 import { ownerLimits } from './jobs/owner-limits.js';
 import { agentPools } from './registry/agent-admission.js';
 import { AgentRegistry } from './registry/agent-registry.js';
@@ -16,8 +16,9 @@ import { feedRegistry } from './registry/registry-feed.js';
 import { AgentAccounts } from './store/agent-accounts.js';
 import { AgentStore } from './store/agent-store.js';
 import { openDatabase } from './store/database.js';
-import { JobStore } from './store/job-store.js';
+import type { JobStore } from './store/job-store.js';
 import { ProcessPools } from './store/process-pools.js';
+import { SqliteJobStore } from './store/sqlite-job-store.js';
 import { ResultFiles } from './store/result-files.js';
 import { UploadTokens } from './store/upload-tokens.js';
 import { UserStore } from './store/user-store.js';
@@ -28,7 +29,9 @@ import type { StanzaLimit } from './xmpp/invalid-stanza-limiter.js';
 export interface RunningOrchestrator {
   url: string;
   registry: AgentRegistry;
-  jobs: JobManager;
+  /** Where jobs change: submit, stop, and the events of every change. */
+  jobs: JobLifecycle;
+  /** The jobs as stored, read synchronously. */
   store: JobStore;
   /** Every change of a job, as the event streams see them. */
   updates: JobUpdates;
@@ -49,7 +52,7 @@ export interface OrchestratorTuning {
 export async function startOrchestrator(config: OrchestratorConfig, logger: Logger, tuning: OrchestratorTuning = {}): Promise<RunningOrchestrator> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const db = openDatabase(path.join(config.dataDir, 'outpost.db'));
-  const store = new JobStore(db);
+  const jobStore = new SqliteJobStore(db);
   const agentStore = new AgentStore(db);
   const users = new UserStore(db);
   const defaultLimits = { maxRunning: config.maxRunning, maxWaiting: config.maxWaiting };
@@ -58,7 +61,6 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
   const processPools = new ProcessPools(db);
   const poolOf = agentPools(config, agentAccounts);
   const registry = new AgentRegistry({ claims: processPools.all(), onClaim: (id, pool) => processPools.set(id, pool) });
-  const updates = new JobUpdates();
   const link = new ComponentLink({
     service: config.xmppServer,
     domain: config.componentJid,
@@ -72,36 +74,33 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
     logger,
     ...tuning,
   });
-  const send = link.send.bind(link);
   const results = new ResultFiles(path.join(config.dataDir, 'results'));
-  const removeFiles = (jobId: string) => results.remove(jobId);
   const uploadTokens = new UploadTokens(db);
   // Jobs are dispatched once the XMPP link is up; by then the server listens and `publicUrl` is set.
   const uploadFor = (jobId: string) => ({ url: `${publicUrl}/uploads/${jobId}`, token: uploadTokens.issue(jobId) });
-  const dispatcher = new Dispatcher({
+  const lifecycle = new JobLifecycle({
+    jobStore,
     registry,
-    send,
-    load: (id) => store.get(id),
-    assigned: (id, agent) => store.setAgent(id, agent),
+    send: (jid, message) => link.send(jid, message),
     uploadFor,
-    undeliverable: (id, reason) => events.undeliverable(id, reason),
-    runningLimit: (owner) => limits(owner).maxRunning,
+    removeFiles: (jobId) => results.remove(jobId),
+    limits,
+    graceMs: config.agentGrace * 1000,
     logger,
   });
-  const manager = new JobManager({ registry, store, dispatcher, updates, send, removeFiles, limits, logger });
-  const events = new AgentEvents({ store, dispatcher, updates, manager, send, graceMs: config.agentGrace * 1000, removeFiles, logger });
+  const agentEvents = new AgentEvents(lifecycle);
 
   feedRegistry({ link, registry, logger, poolOf, remember: (jid) => agentStore.remember(jid, new Date()) });
   link.on('message', (jid, message) => {
     // Whatever one agent sends, a fault in handling it must not take the service down.
-    try {
-      events.handle(jid, message);
-    } catch (err) {
-      logger.error({ from: jid, type: message.type, err: (err as Error).message }, 'message from agent could not be handled');
-    }
+    agentEvents.handle(jid, message).catch((err: Error) => {
+      logger.error({ from: jid, type: message.type, err: err.message }, 'message from agent could not be handled');
+    });
   });
-  registry.on('changed', () => dispatcher.dispatchWaiting());
-  registry.on('agent-offline', (jid) => events.agentLost(jid));
+  registry.on('changed', () => lifecycle.dispatchWaiting());
+  registry.on('agent-offline', (jid) => {
+    lifecycle.agentLost(jid).catch((err: Error) => logger.error({ agent: jid, err: err.message }, 'jobs of a lost agent could not be looked up'));
+  });
   // Without the link, who is online is unknown; agents announce again when it is back.
   link.on('offline', () => registry.clear());
   link.on('bounce', (jid) => registry.remove(jid));
@@ -113,9 +112,7 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
 
   const app = createApp({
     registry,
-    jobs: store,
-    jobService: manager,
-    updates,
+    jobs: jobService(jobStore, lifecycle),
     logger,
     baseUrl: config.publicUrl,
     publicHosts: config.publicHosts?.split(','),
@@ -126,8 +123,8 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
     users,
     access: { anonymousRead: config.anonymousRead, anonymousExecute: config.anonymousExecute, metricsOpen: config.metricsOpen },
     defaultLimits,
-    limitsChanged: () => dispatcher.dispatchWaiting(),
-    metrics: createMetrics(updates, registry, () => dispatcher.queued()),
+    limitsChanged: () => lifecycle.dispatchWaiting(),
+    metrics: createMetrics(lifecycle.events, registry, () => lifecycle.queued()),
     agentAccounts,
   });
   const server = http.createServer(app.callback());
@@ -140,16 +137,16 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
   const publicUrl = config.publicUrl ?? url;
   await link.start();
   // Grace periods for jobs of the previous run start only now that agents can reach us.
-  events.resume(store.unfinished());
+  await lifecycle.resume();
   logger.info({ url }, 'orchestrator ready');
 
   let stopping: Promise<void> | undefined;
   return {
     url,
     registry,
-    jobs: manager,
-    store,
-    updates,
+    jobs: lifecycle,
+    store: jobStore.rows,
+    updates: lifecycle.updates,
     users,
     agentAccounts,
     link,
@@ -159,7 +156,7 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await link.stop();
-        events.stop();
+        lifecycle.close();
         db.close();
       })()),
   };

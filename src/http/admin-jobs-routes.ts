@@ -2,7 +2,7 @@ import type { Router } from '@koa/router';
 import type { Context } from 'koa';
 import type { OutputValue } from '../../protocol/index.js';
 import type { JobRecord } from '../store/job-record.js';
-import type { JobStore } from '../store/job-store.js';
+import type { JobQueries } from '../store/job-store-api.js';
 import { noSuchJob } from './job-access.js';
 import { parseJobListQuery } from './job-list-query.js';
 import { link, resolveHref } from './links.js';
@@ -43,18 +43,18 @@ function resolvedResults(ctx: Context, results: Record<string, OutputValue>): Re
  * (a full JID, or a bare one for every connection of the account), and each job's whole record,
  * with the stderr tail that clients never see.
  */
-export function adminJobsRoutes(router: Router, deps: { jobs: JobStore }): void {
-  router.get('/admin/jobs', (ctx) => {
+export function adminJobsRoutes(router: Router, deps: { jobs: JobQueries }): void {
+  router.get('/admin/jobs', async (ctx) => {
     const filter = { ...parseJobListQuery(ctx), owner: nonEmptyParam(ctx, 'user'), agent: nonEmptyParam(ctx, 'agent') };
-    const page = deps.jobs.list(filter);
+    const page = await deps.jobs.list(filter);
     ctx.body = {
       jobs: page.jobs.map((job) => adminSummary(ctx, job)),
       links: pageLinks(ctx, filter, page.more, 'jobs of all users'),
     };
   });
 
-  router.get('/admin/jobs/:jobId', (ctx) => {
-    const job = deps.jobs.get(ctx.params['jobId']!);
+  router.get('/admin/jobs/:jobId', async (ctx) => {
+    const job = await deps.jobs.get(ctx.params['jobId']!);
     if (!job) throw noSuchJob(ctx.params['jobId']!);
     ctx.body = {
       ...adminSummary(ctx, job),

@@ -2,22 +2,20 @@ import type { Router } from '@koa/router';
 import { OutpostError } from '../errors.js';
 import type { JobService } from '../jobs/job-service.js';
 import type { AgentEntry, AgentRegistry } from '../registry/agent-registry.js';
-import type { JobStore } from '../store/job-store.js';
 import { requestAdmin } from './job-access.js';
 import { link, selfLink } from './links.js';
 import { statusInfo } from './status-info.js';
 
 export interface AdminRouteDeps {
   registry: AgentRegistry;
-  jobs: JobStore;
-  jobService: JobService;
+  jobs: JobService;
 }
 
 const agentPath = (jid: string) => `/admin/agents/${encodeURIComponent(jid)}`;
 
 /** How agents are shown; made per request, since it counts the jobs each agent holds. */
-function agentViews({ registry, jobs }: AdminRouteDeps) {
-  const assigned = jobs.assignedPerAgent();
+async function agentViews({ registry, jobs }: AdminRouteDeps) {
+  const assigned = await jobs.assignedPerAgent();
   return (agent: AgentEntry) => {
     const { catalog, ...load } = agent.load;
     return {
@@ -50,26 +48,26 @@ function onlineAgent(registry: AgentRegistry, jid: string): AgentEntry {
 export function adminRoutes(router: Router, deps: AdminRouteDeps): void {
   const { registry } = deps;
 
-  router.get('/admin/agents', (ctx) => {
+  router.get('/admin/agents', async (ctx) => {
     const conflicts = registry
       .processes()
       .filter((p) => p.conflicts.length > 0)
       .map((p) => ({ process: p.spec.id, version: p.spec.version, offeredBy: p.agents, differing: p.conflicts }));
     // Offers of ids another pool owns are refused: never placed, shown here (docs/security.md).
     const refused = registry.refusedOffers();
-    ctx.body = { agents: registry.agents().map(agentViews(deps)), conflicts, refused, links: [selfLink(ctx, 'agents')] };
+    ctx.body = { agents: registry.agents().map(await agentViews(deps)), conflicts, refused, links: [selfLink(ctx, 'agents')] };
   });
 
-  router.get('/admin/agents/:jid', (ctx) => {
-    ctx.body = { ...agentViews(deps)(onlineAgent(registry, ctx.params['jid']!)), links: [selfLink(ctx, 'agent')] };
+  router.get('/admin/agents/:jid', async (ctx) => {
+    ctx.body = { ...(await agentViews(deps))(onlineAgent(registry, ctx.params['jid']!)), links: [selfLink(ctx, 'agent')] };
   });
 
   // Drained by bare JID: every connection of the account, also after it reconnects (docs/decisions.md, Admin).
   for (const [action, drained] of [['drain', true], ['undrain', false]] as const) {
-    router.post(`/admin/agents/:jid/${action}`, (ctx) => {
+    router.post(`/admin/agents/:jid/${action}`, async (ctx) => {
       const agent = onlineAgent(registry, ctx.params['jid']!);
       registry.setDrained(agent.jid, drained);
-      ctx.body = { ...agentViews(deps)(agent), links: [link(ctx, agentPath(agent.jid), 'self', 'agent')] };
+      ctx.body = { ...(await agentViews(deps))(agent), links: [link(ctx, agentPath(agent.jid), 'self', 'agent')] };
     });
   }
 
@@ -88,7 +86,7 @@ export function adminRoutes(router: Router, deps: AdminRouteDeps): void {
 
   // docs/decisions.md, Kill versus dismiss: stops the run and keeps the record as dismissed, with who killed it.
   router.post('/admin/jobs/:jobId/kill', async (ctx) => {
-    const job = await deps.jobService.kill(ctx.params['jobId']!, requestAdmin(ctx));
+    const job = await deps.jobs.kill(ctx.params['jobId']!, requestAdmin(ctx));
     ctx.body = { job: statusInfo(ctx, job), dismissedBy: job.dismissedBy };
   });
 }

@@ -3,11 +3,9 @@ import Koa from 'koa';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { JobService } from '../jobs/job-service.js';
-import type { JobUpdates } from '../jobs/job-updates.js';
 import { DEFAULT_LIMITS, type Limits } from '../jobs/owner-limits.js';
 import type { AgentRegistry } from '../registry/agent-registry.js';
 import type { AgentAccount } from '../store/agent-accounts.js';
-import type { JobStore } from '../store/job-store.js';
 import { DEFAULT_MAX_UPLOAD_BYTES, type ResultFiles } from '../store/result-files.js';
 import type { UploadTokens } from '../store/upload-tokens.js';
 import type { UserStore } from '../store/user-store.js';
@@ -34,10 +32,8 @@ import { uploadRoutes } from './upload-routes.js';
 
 export interface AppDeps {
   registry: AgentRegistry;
-  jobs: JobStore;
-  jobService: JobService;
-  /** Every change of a job, streamed by `/jobs/{id}/events`. */
-  updates: JobUpdates;
+  /** Jobs: reading them, and the lifecycle's verbs (submit, dismiss, kill, wait, follow). */
+  jobs: JobService;
   /** Interval of the keep-alive comments on event streams (default 15 s). */
   heartbeatMs?: number;
   logger: Logger;
@@ -78,7 +74,7 @@ export function apiRouter(deps: AppDeps): Router {
   openApiRoutes(router, deps.registry);
   apiDocsRoutes(router);
   processRoutes(router, deps.registry);
-  executionRoutes(router, { registry: deps.registry, jobService: deps.jobService, jsonBody: body });
+  executionRoutes(router, { registry: deps.registry, jobs: deps.jobs, jsonBody: body });
   jobRoutes(router, deps);
   outputRoutes(router, deps);
   uploadRoutes(router, { ...deps, maxUploadBytes: deps.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES });

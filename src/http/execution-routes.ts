@@ -14,7 +14,7 @@ import { statusInfo } from './status-info.js';
 
 export interface ExecutionDeps {
   registry: AgentRegistry;
-  jobService: JobService;
+  jobs: JobService;
   jsonBody: Middleware;
 }
 
@@ -24,12 +24,12 @@ export function prefersAsync(header: string): boolean {
 }
 
 /** Waits for the job, giving up (without touching the job) when the client goes away. */
-async function finishedOrAbandoned(ctx: Context, jobService: JobService, jobId: string): Promise<JobRecord | undefined> {
+async function finishedOrAbandoned(ctx: Context, jobs: JobService, jobId: string): Promise<JobRecord | undefined> {
   const controller = new AbortController();
   const abandon = () => controller.abort();
   ctx.res.once('close', abandon);
   try {
-    return await jobService.waitUntilFinished(jobId, controller.signal);
+    return await jobs.waitUntilFinished(jobId, controller.signal);
   } catch (error) {
     if (controller.signal.aborted) return undefined;
     throw error;
@@ -66,7 +66,7 @@ export function executionRoutes(router: Router, deps: ExecutionDeps): void {
     async (ctx) => {
       const spec = ctx.state.process as ProcessSpec;
       const { inputs, execution } = parseExecuteRequest(ctx.request.body, spec);
-      const job = deps.jobService.submit({ processId: spec.id, inputs, execution, owner: requestOwner(ctx) });
+      const job = await deps.jobs.submit({ processId: spec.id, inputs, execution, owner: requestOwner(ctx) });
       ctx.set('Location', absoluteUrl(ctx, jobPath(job.id)));
 
       if (prefersAsync(ctx.get('Prefer'))) {
@@ -75,7 +75,7 @@ export function executionRoutes(router: Router, deps: ExecutionDeps): void {
         ctx.body = statusInfo(ctx, job);
         return;
       }
-      const finished = await finishedOrAbandoned(ctx, deps.jobService, job.id);
+      const finished = await finishedOrAbandoned(ctx, deps.jobs, job.id);
       if (!finished) {
         ctx.respond = false;
         return;

@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import { OutpostError } from '../errors.js';
 import type { JobRecord } from '../store/job-record.js';
-import type { JobStore } from '../store/job-store.js';
+import type { JobQueries } from '../store/job-store-api.js';
 import { ANONYMOUS } from '../store/user-store.js';
 import { requestUser } from './auth.js';
 
@@ -29,8 +29,12 @@ export function noSuchJob(jobId: string): OutpostError {
 }
 
 /** The job if it exists and the request may see it; someone else's job looks exactly like a missing one. */
-export function findVisibleJob(ctx: Context, jobs: JobStore, jobId: string): JobRecord {
-  const job = jobs.get(jobId);
+export async function findVisibleJob(ctx: Context, jobs: JobQueries, jobId: string): Promise<JobRecord> {
+  return visibleJob(ctx, await jobs.get(jobId), jobId);
+}
+
+/** The job as read, if the request may see it. */
+export function visibleJob(ctx: Context, job: JobRecord | undefined, jobId: string): JobRecord {
   if (!job || job.owner !== visibleOwner(ctx)) throw noSuchJob(jobId);
   return job;
 }

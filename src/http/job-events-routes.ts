@@ -1,17 +1,15 @@
 import { PassThrough } from 'node:stream';
 import type { Router } from '@koa/router';
 import { ERROR_TYPES } from '../errors.js';
-import type { JobUpdates } from '../jobs/job-updates.js';
+import type { JobService } from '../jobs/job-service.js';
 import { isFinished, type JobRecord } from '../store/job-record.js';
-import type { JobStore } from '../store/job-store.js';
 import type { UserStore } from '../store/user-store.js';
 import { requestUser, REVOKED_TOKEN } from './auth.js';
-import { findVisibleJob } from './job-access.js';
+import { visibleJob } from './job-access.js';
 import { statusInfo } from './status-info.js';
 
 export interface JobEventsDeps {
-  jobs: JobStore;
-  updates: JobUpdates;
+  jobs: JobService;
   /** Whose tokens are revoked, told at once for revocations made here and asked at each keep-alive. */
   users: UserStore;
   /** Interval of the keep-alive comments on event streams, and of the token checks (default 15 s). */
@@ -30,8 +28,16 @@ const REVOKED_EVENT = `event: revoked\ndata: ${JSON.stringify({ type: ERROR_TYPE
  * Security).
  */
 export function jobEventsRoutes(router: Router, deps: JobEventsDeps): void {
-  router.get('/jobs/:jobId/events', (ctx) => {
-    const job = findVisibleJob(ctx, deps.jobs, ctx.params['jobId']!);
+  router.get('/jobs/:jobId/events', async (ctx) => {
+    const jobId = ctx.params['jobId']!;
+    const follower = await deps.jobs.follow(jobId);
+    let job: JobRecord;
+    try {
+      job = visibleJob(ctx, follower.current, jobId);
+    } catch (error) {
+      follower.stop();
+      throw error;
+    }
     const stream = new PassThrough();
     let sent = 0;
     const send = (update: JobRecord) => {
@@ -42,8 +48,6 @@ export function jobEventsRoutes(router: Router, deps: JobEventsDeps): void {
         stop();
       }
     };
-    // Subscribed in the same tick as the read above, so no change can fall in between.
-    const unsubscribe = deps.updates.subscribe(job.id, send);
     const tokenId = requestUser(ctx)?.tokenId;
     const revoke = () => {
       if (!stream.writableEnded) stream.end(REVOKED_EVENT);
@@ -58,7 +62,7 @@ export function jobEventsRoutes(router: Router, deps: JobEventsDeps): void {
     }, deps.heartbeatMs ?? HEARTBEAT_MS);
     const stop = () => {
       clearInterval(heartbeat);
-      unsubscribe();
+      follower.stop();
       deps.users.off('token-revoked', onRevoked);
     };
     // Koa destroys the body stream when the client goes away, which closes it.
@@ -72,5 +76,6 @@ export function jobEventsRoutes(router: Router, deps: JobEventsDeps): void {
     ctx.set('X-Accel-Buffering', 'no');
     ctx.body = stream;
     send(job);
+    follower.listen(send);
   });
 }

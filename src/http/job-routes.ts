@@ -1,7 +1,6 @@
 import type { Router } from '@koa/router';
 import type { JobService } from '../jobs/job-service.js';
 import type { AgentRegistry } from '../registry/agent-registry.js';
-import type { JobStore } from '../store/job-store.js';
 import { findVisibleJob, visibleOwner } from './job-access.js';
 import { parseJobListQuery } from './job-list-query.js';
 import { pageLinks } from './paging.js';
@@ -10,32 +9,31 @@ import { statusInfo } from './status-info.js';
 
 export interface JobRouteDeps {
   registry: AgentRegistry;
-  jobs: JobStore;
-  jobService: JobService;
+  jobs: JobService;
 }
 
 /** Job list, status, results and dismissal (OGC 18-062r2 §7.12, §7.13, §11 job-list, §13 dismiss). */
 export function jobRoutes(router: Router, deps: JobRouteDeps): void {
-  router.get('/jobs', (ctx) => {
+  router.get('/jobs', async (ctx) => {
     const filter = { ...parseJobListQuery(ctx), owner: visibleOwner(ctx) };
-    const page = deps.jobs.list(filter);
+    const page = await deps.jobs.list(filter);
     ctx.body = {
       jobs: page.jobs.map((job) => statusInfo(ctx, job)),
       links: pageLinks(ctx, filter, page.more, 'jobs'),
     };
   });
 
-  router.get('/jobs/:jobId', (ctx) => {
-    ctx.body = statusInfo(ctx, findVisibleJob(ctx, deps.jobs, ctx.params['jobId']!));
+  router.get('/jobs/:jobId', async (ctx) => {
+    ctx.body = statusInfo(ctx, await findVisibleJob(ctx, deps.jobs, ctx.params['jobId']!));
   });
 
-  router.get('/jobs/:jobId/results', (ctx) => {
-    const job = successfulJob(findVisibleJob(ctx, deps.jobs, ctx.params['jobId']!));
+  router.get('/jobs/:jobId/results', async (ctx) => {
+    const job = successfulJob(await findVisibleJob(ctx, deps.jobs, ctx.params['jobId']!));
     sendResults(ctx, job, deps.registry.process(job.processId)?.spec);
   });
 
   router.delete('/jobs/:jobId', async (ctx) => {
-    const job = findVisibleJob(ctx, deps.jobs, ctx.params['jobId']!);
-    ctx.body = statusInfo(ctx, await deps.jobService.dismiss(job.id));
+    const job = await findVisibleJob(ctx, deps.jobs, ctx.params['jobId']!);
+    ctx.body = statusInfo(ctx, await deps.jobs.dismiss(job.id));
   });
 }

@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import { OutpostError } from '../errors.js';
 import type { AgentRegistry } from '../registry/agent-registry.js';
 import type { JobRecord } from '../store/job-record.js';
-import type { JobStore } from '../store/job-store.js';
+import type { JobQueries } from '../store/job-store-api.js';
 import type { ResultFiles } from '../store/result-files.js';
 import { findVisibleJob } from './job-access.js';
 import { resultPath } from '../store/result-files.js';
@@ -11,7 +11,7 @@ import { isReference, rawBody, sendValue, successfulJob, type Reference } from '
 
 export interface OutputRouteDeps {
   registry: AgentRegistry;
-  jobs: JobStore;
+  jobs: JobQueries;
   results: ResultFiles;
 }
 
@@ -30,7 +30,7 @@ async function sendFile(ctx: Context, results: ResultFiles, job: JobRecord, outp
 /** One output of a successful job on its own: an uploaded file as stored, a value as its raw body. */
 export function outputRoutes(router: Router, deps: OutputRouteDeps): void {
   router.get('/jobs/:jobId/results/:outputId', async (ctx) => {
-    const job = successfulJob(findVisibleJob(ctx, deps.jobs, ctx.params['jobId']!));
+    const job = successfulJob(await findVisibleJob(ctx, deps.jobs, ctx.params['jobId']!));
     const outputId = ctx.params['outputId']!;
     const results = job.results ?? {};
     const value = Object.hasOwn(results, outputId) ? results[outputId] : undefined;

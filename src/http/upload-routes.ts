@@ -4,7 +4,7 @@ import { OutpostError } from '../errors.js';
 import type { OutputSpec } from '../../protocol/index.js';
 import type { AgentRegistry } from '../registry/agent-registry.js';
 import { isFinished, type JobRecord } from '../store/job-record.js';
-import type { JobStore } from '../store/job-store.js';
+import type { JobQueries } from '../store/job-store-api.js';
 import { FileTooLargeError, isStorableOutputId, resultPath, type ResultFiles } from '../store/result-files.js';
 import type { UploadTokens } from '../store/upload-tokens.js';
 import { bearerToken } from './auth.js';
@@ -12,7 +12,7 @@ import { absoluteUrl } from './links.js';
 
 export interface UploadDeps {
   registry: AgentRegistry;
-  jobs: JobStore;
+  jobs: JobQueries;
   results: ResultFiles;
   uploadTokens: UploadTokens;
   maxUploadBytes: number;
@@ -27,9 +27,9 @@ function uploadToken(ctx: Context): string {
   });
 }
 
-function jobTakingUploads(deps: UploadDeps, jobId: string, token: string): JobRecord {
+async function jobTakingUploads(deps: UploadDeps, jobId: string, token: string): Promise<JobRecord> {
   // The token first: without one that fits, nobody learns whether the job exists.
-  const job = deps.uploadTokens.matches(jobId, token) ? deps.jobs.get(jobId) : undefined;
+  const job = deps.uploadTokens.matches(jobId, token) ? await deps.jobs.get(jobId) : undefined;
   if (!job) throw new OutpostError('forbidden', 403, `the upload token is not valid for job '${jobId}'`);
   if (isFinished(job)) throw new OutpostError('job-finished', 409, `job '${jobId}' is ${job.status}; it takes no more uploads`);
   return job;
@@ -65,7 +65,7 @@ function tooLarge(maxBytes: number): OutpostError {
  * the job's other files, unless the job succeeded (its agent uploads before reporting success).
  */
 async function ended(deps: UploadDeps, jobId: string): Promise<OutpostError> {
-  if (deps.jobs.get(jobId)?.status !== 'successful') await deps.results.remove(jobId);
+  if ((await deps.jobs.get(jobId))?.status !== 'successful') await deps.results.remove(jobId);
   return new OutpostError('job-finished', 409, `job '${jobId}' ended during the upload; the file was discarded`);
 }
 
@@ -77,7 +77,7 @@ export function uploadRoutes(router: Router, deps: UploadDeps): void {
   router.put('/uploads/:jobId/:outputId', async (ctx) => {
     const jobId = ctx.params['jobId']!;
     const outputId = ctx.params['outputId']!;
-    const job = jobTakingUploads(deps, jobId, uploadToken(ctx));
+    const job = await jobTakingUploads(deps, jobId, uploadToken(ctx));
     checkOutput(deps.registry, job, outputId);
     if ((ctx.request.length ?? 0) > deps.maxUploadBytes) throw tooLarge(deps.maxUploadBytes);
 
@@ -93,7 +93,7 @@ export function uploadRoutes(router: Router, deps: UploadDeps): void {
       }
       throw error;
     }
-    const current = deps.jobs.get(job.id);
+    const current = await deps.jobs.get(job.id);
     if (!current || isFinished(current)) throw await ended(deps, job.id);
 
     const href = resultPath(job.id, outputId);

@@ -1,16 +1,15 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AgentRegistry } from '../registry/agent-registry.js';
-import { isFinished, type JobRecord, type JobStatus } from '../store/job-record.js';
-import type { JobUpdates } from './job-updates.js';
+import type { JobEventStream } from './job-events.js';
 
 const seconds = (from: string, to: string) => (Date.parse(to) - Date.parse(from)) / 1000;
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600];
 
 /**
  * Prometheus metrics of one orchestrator, in a registry of its own (several orchestrators may
- * share a process in tests). Job counters follow status changes as `JobUpdates` publishes them.
+ * share a process in tests). Job counters follow the lifecycle's events.
  */
-export function createMetrics(updates: JobUpdates, registry: AgentRegistry, waiting: () => number): Registry {
+export function createMetrics(events: JobEventStream, registry: AgentRegistry, waiting: () => number): Registry {
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics, prefix: 'outpost_' });
   const submitted = new Counter({ name: 'outpost_jobs_submitted_total', help: 'Jobs accepted for execution', labelNames: ['process'], registers: [metrics] });
@@ -21,21 +20,22 @@ export function createMetrics(updates: JobUpdates, registry: AgentRegistry, wait
   new Gauge({ name: 'outpost_processes_offered', help: 'Distinct processes offered', registers: [metrics], collect() { this.set(registry.processes().length); } });
   new Gauge({ name: 'outpost_jobs_waiting', help: 'Jobs waiting for a free agent', registers: [metrics], collect() { this.set(waiting()); } });
 
-  // The last status seen of each unfinished job, so that each transition is counted once.
-  const last = new Map<string, JobStatus>();
-  updates.subscribeAll((job: JobRecord) => {
-    const before = last.get(job.id);
-    if (before === job.status) return;
+  // Jobs seen running, so that each start is timed once.
+  const seenRunning = new Set<string>();
+  events.listen((event) => {
+    const { job } = event;
     const process = job.processId;
-    if (before === undefined && job.status === 'accepted') submitted.inc({ process });
-    if (job.status === 'running' && job.started) queueTime.observe({ process }, seconds(job.created, job.started));
-    if (isFinished(job)) {
-      last.delete(job.id);
+    if (event.type === 'created') submitted.inc({ process });
+    // A job adopted by a new connection of its agent is running again, not starting.
+    if (event.type === 'running' && job.started && !seenRunning.has(job.id)) {
+      seenRunning.add(job.id);
+      queueTime.observe({ process }, seconds(job.created, job.started));
+    }
+    if (event.type === 'finished') {
+      seenRunning.delete(job.id);
       finished.inc({ process, status: job.status });
       if (job.started && job.finished) runTime.observe({ process }, seconds(job.started, job.finished));
-      return;
     }
-    last.set(job.id, job.status);
   });
   return metrics;
 }

@@ -1,26 +1,19 @@
 import { EventEmitter } from 'node:events';
 import type { JobRecord } from '../store/job-record.js';
+import { changesStatusInfo, type JobEventStream } from './job-events.js';
 
-/** A symbol cannot collide with a job id. */
-const ALL = Symbol('all jobs');
-
-/** Every change to a job, by job id: for synchronous execution, SSE streams and tests. */
+/**
+ * The job events that change a job's statusInfo, by job id: what SSE streams and waiting
+ * clients follow. A listener of the lifecycle's event stream, nothing more.
+ */
 export class JobUpdates {
   readonly #emitter = new EventEmitter();
 
-  constructor() {
+  constructor(events: JobEventStream) {
     this.#emitter.setMaxListeners(0);
-  }
-
-  publish(job: JobRecord): void {
-    this.#emitter.emit(job.id, job);
-    this.#emitter.emit(ALL, job);
-  }
-
-  /** Calls `listener` for every change of every job (metrics). */
-  subscribeAll(listener: (job: JobRecord) => void): () => void {
-    this.#emitter.on(ALL, listener);
-    return () => this.#emitter.off(ALL, listener);
+    events.listen((event) => {
+      if (changesStatusInfo(event)) this.#emitter.emit(event.job.id, event.job);
+    });
   }
 
   /** Calls `listener` for each change of the job; returns the unsubscribe function. */

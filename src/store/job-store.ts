@@ -83,6 +83,8 @@ function fromRow(row: JobRow): JobRecord {
   };
 }
 
+const rowToRecord = (row: JobRow | undefined): JobRecord | undefined => row && fromRow(row);
+
 /** Stored timestamps compare as strings only in one exact form, so bounds are normalised to it. */
 function isoTimestamp(value: string): string {
   return new Date(value).toISOString();
@@ -90,15 +92,16 @@ function isoTimestamp(value: string): string {
 
 /** Jobs in SQLite. Timestamps are `Date#toISOString()` strings, so string order is time order. */
 export class JobStore {
-  private readonly insertJob: Statement<[JobRow]>;
+  private readonly insertJob: Statement<[JobRow], JobRow>;
   private readonly selectJob: Statement<[string], JobRow>;
   private readonly replaceJob: Statement<[JobRow]>;
-  private readonly runningJob: Statement<[{ id: string; agent: string; started: string; now: string }]>;
-  private readonly agentOfJob: Statement<[{ id: string; agent: string | null; now: string }]>;
+  private readonly runningJob: Statement<[{ id: string; agent: string; started: string; now: string }], JobRow>;
+  private readonly agentOfJob: Statement<[{ id: string; agent: string | null; now: string }], JobRow>;
   private readonly progressJob: Statement<
-    [{ id: string; seq: number; progress: number; message: string | null; now: string }]
+    [{ id: string; seq: number; progress: number; message: string | null; now: string }],
+    JobRow
   >;
-  private readonly finishJob: Statement<[FinishParams]>;
+  private readonly finishJob: Statement<[FinishParams], JobRow>;
   private readonly deleteJob: Statement<[string]>;
   private readonly selectUnfinished: Statement<[], JobRow>;
   private readonly countAssigned: Statement<[], { agent: string; jobs: number }>;
@@ -109,39 +112,40 @@ export class JobStore {
     private readonly clock: () => Date = () => new Date(),
   ) {
     this.insertJob = db.prepare(
-      `INSERT INTO jobs (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')})`,
+      `INSERT INTO jobs (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')}) RETURNING *`,
     );
     this.selectJob = db.prepare('SELECT * FROM jobs WHERE id = ?');
     this.replaceJob = db.prepare(
       `UPDATE jobs SET ${COLUMNS.filter((c) => c !== 'id').map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`,
     );
-    this.agentOfJob = db.prepare('UPDATE jobs SET agent = @agent, updated = @now WHERE id = @id');
+    // Only a job still waiting is handed out or queued again; one dismissed meanwhile stays as it is.
+    this.agentOfJob = db.prepare(`UPDATE jobs SET agent = @agent, updated = @now WHERE id = @id AND status = 'accepted' RETURNING *`);
     this.runningJob = db.prepare(
       `UPDATE jobs SET status = 'running', agent = @agent, started = coalesce(started, @started), updated = @now
-       WHERE id = @id AND ${UNFINISHED} AND NOT (status = 'running' AND agent IS @agent)`,
+       WHERE id = @id AND ${UNFINISHED} AND NOT (status = 'running' AND agent IS @agent) RETURNING *`,
     );
     this.progressJob = db.prepare(
       `UPDATE jobs SET progress = @progress, message = coalesce(@message, message), last_seq = @seq, updated = @now
-       WHERE id = @id AND last_seq < @seq AND ${UNFINISHED}`,
+       WHERE id = @id AND last_seq < @seq AND ${UNFINISHED} RETURNING *`,
     );
     this.finishJob = db.prepare(
       `UPDATE jobs SET status = @status, results = @results, error = @error, dismissed_by = @dismissed_by,
          progress = CASE WHEN @status = 'successful' THEN 100 ELSE progress END,
          finished = @now, updated = @now, last_seq = max(last_seq, @seq)
-       WHERE id = @id AND ${UNFINISHED} AND (@seq = 0 OR last_seq < @seq)`,
+       WHERE id = @id AND ${UNFINISHED} AND (@seq = 0 OR last_seq < @seq) RETURNING *`,
     );
     this.deleteJob = db.prepare('DELETE FROM jobs WHERE id = ?');
     this.selectUnfinished = db.prepare(`SELECT * FROM jobs WHERE ${UNFINISHED} ORDER BY created, id`);
     this.countAssigned = db.prepare(`SELECT agent, count(*) AS jobs FROM jobs WHERE ${UNFINISHED} AND agent IS NOT NULL GROUP BY agent`);
   }
 
-  create(job: JobRecord): void {
-    this.insertJob.run(toRow(job));
+  /** Each write below is one statement that returns the row it wrote (`RETURNING *`): no read follows. */
+  create(job: JobRecord): JobRecord {
+    return fromRow(this.insertJob.get(toRow(job))!);
   }
 
   get(id: string): JobRecord | undefined {
-    const row = this.selectJob.get(id);
-    return row && fromRow(row);
+    return rowToRecord(this.selectJob.get(id));
   }
 
   /**
@@ -207,15 +211,14 @@ export class JobStore {
     })();
   }
 
-  /** Records the agent a job was handed to (null: back in the queue); one small write per dispatch. */
-  setAgent(id: string, agent: string | null): void {
-    this.agentOfJob.run({ id, agent, now: this.now() });
+  /** Records the agent a waiting job was handed to (null: back in the queue); undefined when it no longer waits. */
+  setAgent(id: string, agent: string | null): JobRecord | undefined {
+    return rowToRecord(this.agentOfJob.get({ id, agent, now: this.now() }));
   }
 
   /** The job was handed to `agent`; a repeated report from that agent changes nothing and returns undefined. */
   markRunning(id: string, agent: string, startedAt: string): JobRecord | undefined {
-    const { changes } = this.runningJob.run({ id, agent, started: startedAt, now: this.now() });
-    return changes ? this.get(id) : undefined;
+    return rowToRecord(this.runningJob.get({ id, agent, started: startedAt, now: this.now() }));
   }
 
   /**
@@ -223,7 +226,12 @@ export class JobStore {
    * A null message keeps the previous one, since percent-only progress lines carry none.
    */
   recordProgress(id: string, seq: number, progress: number, message: string | null): boolean {
-    return this.progressJob.run({ id, seq, progress, message, now: this.now() }).changes > 0;
+    return this.progress(id, seq, progress, message) !== undefined;
+  }
+
+  /** `recordProgress` that returns the job as written, or undefined when nothing changed. */
+  progress(id: string, seq: number, progress: number, message: string | null): JobRecord | undefined {
+    return rowToRecord(this.progressJob.get({ id, seq, progress, message, now: this.now() }));
   }
 
   /**
@@ -231,7 +239,7 @@ export class JobStore {
    * orchestrator's own decisions use seq 0 and apply to any unfinished job.
    */
   finish(id: string, seq: number, outcome: JobOutcome): JobRecord | undefined {
-    const { changes } = this.finishJob.run({
+    const row = this.finishJob.get({
       id,
       seq,
       now: this.now(),
@@ -240,7 +248,7 @@ export class JobStore {
       error: outcome.status === 'failed' ? JSON.stringify(outcome.error) : null,
       dismissed_by: outcome.status === 'dismissed' ? outcome.dismissedBy : null,
     });
-    return changes ? this.get(id) : undefined;
+    return rowToRecord(row);
   }
 
   remove(id: string): boolean {

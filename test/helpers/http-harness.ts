@@ -2,14 +2,17 @@ import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createApp, type AppDeps } from '../../src/http/create-app.js';
+import { followJob, type JobFollower } from '../../src/jobs/job-follower.js';
 import type { JobService, SubmitRequest } from '../../src/jobs/job-service.js';
 import type { Link } from '../../src/http/links.js';
 import { createMetrics } from '../../src/jobs/job-metrics.js';
+import { JobEventStream } from '../../src/jobs/job-events.js';
 import { JobUpdates } from '../../src/jobs/job-updates.js';
 import type { ProcessSpec } from '../../protocol/index.js';
 import { AgentRegistry } from '../../src/registry/agent-registry.js';
-import type { JobRecord } from '../../src/store/job-record.js';
-import { JobStore, type JobOutcome } from '../../src/store/job-store.js';
+import { isFinished, type JobRecord } from '../../src/store/job-record.js';
+import type { JobStore, JobOutcome } from '../../src/store/job-store.js';
+import { SqliteJobStore } from '../../src/store/sqlite-job-store.js';
 import { ResultFiles } from '../../src/store/result-files.js';
 import { AgentAccounts } from '../../src/store/agent-accounts.js';
 import { UploadTokens } from '../../src/store/upload-tokens.js';
@@ -41,9 +44,23 @@ export function spec(id: string, fields: Partial<ProcessSpec> = {}): ProcessSpec
 }
 
 
+/** The feed of job changes, with a way for tests to announce a change they made in the store. */
+export class TestUpdates extends JobUpdates {
+  constructor(readonly events = new JobEventStream()) {
+    super(events);
+  }
+
+  publish(job: JobRecord): void {
+    this.events.emit({ type: isFinished(job) ? 'finished' : 'progress', job }, (err) => {
+      throw err;
+    });
+  }
+}
+
 /**
- * Just enough of a job service for HTTP tests: jobs go to the real store, and finish with
- * whatever `outcome` says once someone waits for them (or never, when it returns undefined).
+ * Just enough of a job service for HTTP tests: jobs are read from the real store, go to it
+ * when submitted, and finish with whatever `outcome` says once someone waits for them (or
+ * never, when it returns undefined).
  */
 export class TestJobService implements JobService {
   readonly submitted: SubmitRequest[] = [];
@@ -56,9 +73,32 @@ export class TestJobService implements JobService {
   submitError: Error | undefined;
   private count = 0;
 
-  constructor(private readonly jobs: JobStore) {}
+  private readonly jobs: JobStore;
 
-  submit(request: SubmitRequest): JobRecord {
+  constructor(
+    private readonly store: SqliteJobStore,
+    private readonly updates: TestUpdates,
+  ) {
+    this.jobs = store.rows;
+  }
+
+  get(id: string) {
+    return this.store.get(id);
+  }
+
+  list(filter: Parameters<JobService['list']>[0]) {
+    return this.store.list(filter);
+  }
+
+  assignedPerAgent() {
+    return this.store.assignedPerAgent();
+  }
+
+  follow(jobId: string): Promise<JobFollower> {
+    return followJob(this.updates, jobId, () => this.store.get(jobId), (step) => step());
+  }
+
+  async submit(request: SubmitRequest): Promise<JobRecord> {
     if (this.submitError) throw this.submitError;
     this.submitted.push(request);
     const now = new Date().toISOString();
@@ -97,7 +137,7 @@ export interface Harness extends TestCallers {
   registry: AgentRegistry;
   jobs: JobStore;
   jobService: TestJobService;
-  updates: JobUpdates;
+  updates: TestUpdates;
   results: ResultFiles;
   uploadTokens: UploadTokens;
   /** Lines the app logged, parsed. */
@@ -118,9 +158,10 @@ export async function startHarness(processes: ProcessSpec[], options: Partial<Om
   const registry = new AgentRegistry();
   registry.updatePresence('worker@example.org/a', LOAD);
   registry.setCatalog('worker@example.org/a', 'h1', processes, []);
-  const jobs = new JobStore(temp.db);
-  const jobService = new TestJobService(jobs);
-  const updates = new JobUpdates();
+  const jobStore = new SqliteJobStore(temp.db);
+  const jobs = jobStore.rows;
+  const updates = new TestUpdates();
+  const jobService = new TestJobService(jobStore, updates);
   const results = new ResultFiles(path.join(temp.dir, 'results'));
   const uploadTokens = new UploadTokens(temp.db);
   const users = new UserStore(temp.db);
@@ -128,15 +169,13 @@ export async function startHarness(processes: ProcessSpec[], options: Partial<Om
   const harness = { registry, jobs, jobService, updates, results, uploadTokens, users, ...testCallers(users), logs, ready: true, databaseFile: temp.file } as Harness;
   const deps: AppDeps = {
     registry,
-    jobs,
-    jobService,
-    updates,
+    jobs: jobService,
     results,
     uploadTokens,
     users,
     logger,
     readiness: () => harness.ready,
-    metrics: createMetrics(updates, registry, () => 0),
+    metrics: createMetrics(updates.events, registry, () => 0),
     agentAccounts: new AgentAccounts(temp.db),
     ...options,
   };

@@ -34,8 +34,8 @@ describe('admin API against real agents: draining, and the jobs of all users', f
     expect(response.status, `${route}: ${await response.clone().text()}`).to.equal(200);
     return (await response.json()) as T;
   };
-  const submit = (owner: string, processId: string, inputs: Record<string, unknown> = {}) =>
-    cluster.orchestrator.jobs.submit({ processId, inputs, execution: { response: 'document' }, owner }).id;
+  const submit = async (owner: string, processId: string, inputs: Record<string, unknown> = {}) =>
+    (await cluster.orchestrator.jobs.submit({ processId, inputs, execution: { response: 'document' }, owner })).id;
   const record = (id: string) => cluster.orchestrator.store.get(id)!;
   const all = (ids: string[], status: JobRecord['status']) => ids.every((id) => record(id).status === status);
   const until = (ids: string[], status: JobRecord['status'], timeoutMs = 8000) =>
@@ -44,7 +44,7 @@ describe('admin API against real agents: draining, and the jobs of all users', f
     (await adminJson<{ agents: { jid: string; drained: boolean }[] }>('/admin/agents')).agents.map((a) => [a.jid, a.drained]);
 
   it('gives a drained agent no new job, lets its running jobs finish, and gives it work again once undrained', async function () {
-    const first = Array.from({ length: 4 }, () => submit('alice', 'slow', { steps: 6, interval: 0.25 }));
+    const first = await Promise.all(Array.from({ length: 4 }, () => submit('alice', 'slow', { steps: 6, interval: 0.25 })));
     await until(first, 'running', 3000);
     const onNorth = first.filter((id) => record(id).agent === north.jid);
     expect(onNorth).to.have.length(2);
@@ -57,13 +57,13 @@ describe('admin API against real agents: draining, and the jobs of all users', f
     ]);
 
     // Both agents are full: these wait, and must not go to north when its jobs end.
-    const queued = [submit('bob', 'slow', { steps: 25, interval: 0.1 }), submit('bob', 'slow', { steps: 25, interval: 0.1 })];
+    const queued = await Promise.all([submit('bob', 'slow', { steps: 25, interval: 0.1 }), submit('bob', 'slow', { steps: 25, interval: 0.1 })]);
     await until(first, 'successful');
     await until(queued, 'running');
     expect(queued.map((id) => record(id).agent)).to.deep.equal([south.jid, south.jid]);
 
     // North is idle but drained, south is full: a new job waits.
-    const late = submit('carol', 'slow', { steps: 2, interval: 0.1 });
+    const late = await submit('carol', 'slow', { steps: 2, interval: 0.1 });
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(record(late)).to.deep.include({ status: 'accepted', agent: null });
 
@@ -87,11 +87,11 @@ describe('admin API against real agents: draining, and the jobs of all users', f
   it('lists exactly the jobs matching each filter, over the jobs of all users', async function () {
     const since = new Date().toISOString();
     const jobs = {
-      annEcho: submit('ann', 'echo', { echo: 'one' }),
-      annEcho2: submit('ann', 'echo', { echo: 'two' }),
-      annSlow: submit('ann', 'slow', { steps: 1, interval: 0.05 }),
-      benEcho: submit('ben', 'echo', { echo: 'three' }),
-      benFail: submit('ben', 'fail'),
+      annEcho: await submit('ann', 'echo', { echo: 'one' }),
+      annEcho2: await submit('ann', 'echo', { echo: 'two' }),
+      annSlow: await submit('ann', 'slow', { steps: 1, interval: 0.05 }),
+      benEcho: await submit('ben', 'echo', { echo: 'three' }),
+      benFail: await submit('ben', 'fail'),
     };
     const ids = Object.values(jobs);
     await eventually(() => (ids.every((id) => ['successful', 'failed'].includes(record(id).status)) ? true : undefined), 8000, 'all jobs finished');

@@ -22,8 +22,8 @@ describe('/metrics', function () {
 
   it('counts submitted and finished jobs by process and status, and shows agents and the queue', async function () {
     const { jobs, store } = cluster.orchestrator;
-    const submit = (processId: string) => jobs.submit({ processId, inputs: {}, execution: { response: 'document' }, owner: 'anonymous' }).id;
-    const ids = [submit('ok'), submit('ok'), submit('ko')];
+    const submit = async (processId: string) => (await jobs.submit({ processId, inputs: {}, execution: { response: 'document' }, owner: 'anonymous' })).id;
+    const ids = await Promise.all([submit('ok'), submit('ok'), submit('ko')]);
     await eventually(() => (ids.every((id) => ['successful', 'failed'].includes(store.get(id)!.status)) ? true : undefined), 5000, 'jobs finished');
     const response = await cluster.adminApi(`${cluster.orchestrator.url}/metrics`);
     expect(response.status).to.equal(200);

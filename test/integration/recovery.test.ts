@@ -31,7 +31,7 @@ describe('recovery: restarts and lost agents lose no job', function () {
 
   it('finishes a job that was running while the orchestrator restarted', async function () {
     await cluster.addAgent('steady', servicesDir);
-    const { id } = submit(8, 0.1);
+    const { id } = await submit(8, 0.1);
     await until(id, 'running');
     await cluster.restartOrchestrator(100);
     const done = await until(id, 'successful');
@@ -40,7 +40,7 @@ describe('recovery: restarts and lost agents lose no job', function () {
 
   it('delivers a result that was produced while the orchestrator was down', async function () {
     await cluster.addAgent('patient', servicesDir);
-    const { id } = submit(2, 0.1);
+    const { id } = await submit(2, 0.1);
     await until(id, 'running');
     // The run ends (~0.2 s) while the orchestrator is away; the agent keeps the result until acknowledged.
     await cluster.restartOrchestrator(1500);
@@ -50,7 +50,7 @@ describe('recovery: restarts and lost agents lose no job', function () {
 
   it('fails the running job of an agent that shuts down, saying why', async function () {
     const agent = await cluster.addAgent('mortal', servicesDir);
-    const { id } = submit(100, 0.1);
+    const { id } = await submit(100, 0.1);
     await until(id, 'running');
     await agent.stop(0);
     const failed = await until(id, 'failed', 5000);
@@ -77,9 +77,9 @@ describe('recovery: restarts and lost agents lose no job', function () {
 
   it('runs a queued job once an agent offering the process comes', async function () {
     const first = await cluster.addAgent('early', servicesDir, { slots: 1 });
-    const running = submit(100, 0.05);
+    const running = await submit(100, 0.05);
     await until(running.id, 'running');
-    const queued = submit(1, 0);
+    const queued = await submit(1, 0);
     await new Promise((r) => setTimeout(r, 200));
     expect(job(queued.id)?.status).to.equal('accepted');
     await cluster.addAgent('late', servicesDir, { slots: 1 });
@@ -130,7 +130,7 @@ describe('recovery: an agent that crashes', function () {
     };
     const first = start();
     await eventually(() => cluster.orchestrator.registry.process('nap'), 10_000, 'nap offered');
-    const { id } = cluster.orchestrator.jobs.submit({ processId: 'nap', inputs: { seconds: 60 }, execution: { response: 'document' }, owner: 'anonymous' });
+    const { id } = await cluster.orchestrator.jobs.submit({ processId: 'nap', inputs: { seconds: 60 }, execution: { response: 'document' }, owner: 'anonymous' });
     await eventually(() => (cluster.orchestrator.store.get(id)?.status === 'running' ? true : undefined), 5000, 'running');
     // The agent reports the job running before it spawns the program and records its group.
     const recorded = path.join(workDir, 'pids', id);

@@ -1,0 +1,352 @@
+import type { Logger } from 'pino';
+import { OutpostError } from '../errors.js';
+import type { AgentRegistry } from '../registry/agent-registry.js';
+import { isFinished, type JobRecord } from '../store/job-record.js';
+import type { JobStoreApi } from '../store/job-store-api.js';
+import type { JobOutcome } from '../store/job-store.js';
+import { UnsendableMessageError, type OrchestratorMessage } from '../../protocol/index.js';
+import { Dispatcher } from './dispatcher.js';
+import { JobEventStream, type JobEvent } from './job-events.js';
+import { GraceTimers } from './grace-timers.js';
+import { JobUpdates } from './job-updates.js';
+import { followJob, untilFinished, type JobFollower } from './job-follower.js';
+import type { LimitsOf } from './owner-limits.js';
+import { newJob, type SubmitRequest } from './new-job.js';
+import { PerJob } from './per-job.js';
+
+export type { JobFollower } from './job-follower.js';
+export type { SubmitRequest } from './new-job.js';
+
+export interface JobLifecycleOptions {
+  jobStore: JobStoreApi;
+  registry: AgentRegistry;
+  /** The one way messages reach agents. */
+  send: (jid: string, message: OrchestratorMessage) => Promise<void>;
+  /** Where the job's agent uploads output files, with a token made for this dispatch. */
+  uploadFor: (jobId: string) => { url: string; token: string };
+  /** Deletes the output files stored for a job. */
+  removeFiles: (jobId: string) => Promise<void>;
+  /** The limits of each job owner: `maxWaiting` applies at submission, `maxRunning` at placement. */
+  limits: LimitsOf;
+  /** How long a lost agent's jobs wait for it to come back before failing with `agent-lost`. */
+  graceMs: number;
+  /** How long a stop waits for the agent to confirm the kill before giving up on it. */
+  killTimeoutMs?: number;
+  logger: Logger;
+}
+
+/** Seconds a client told that it has too many jobs waiting is asked to wait before trying again. */
+const RETRY_AFTER_SECONDS = 5;
+/** How long a job its agent does not list after reconnecting waits for a late terminal event. */
+const UNLISTED_GRACE_MS = 3000;
+
+/**
+ * The only place where a job changes (docs/decisions.md, Jobs): each change is one store write,
+ * the dispatcher's bookkeeping, and one `JobEvent`. Changes of one job happen one after another
+ * in the order they were asked for, whatever the store's latency.
+ */
+export class JobLifecycle {
+  readonly events = new JobEventStream();
+  /** The changes of each job that clients see: for waiting clients and event streams. */
+  readonly updates = new JobUpdates(this.events);
+  readonly #options: JobLifecycleOptions;
+  readonly #dispatcher: Dispatcher;
+  readonly #graces = new GraceTimers();
+  readonly #perJob = new PerJob();
+  /** Jobs whose kill was asked for, with who asked (null: the owner's dismissal). */
+  readonly #kills = new Map<string, string | null>();
+
+  constructor(options: JobLifecycleOptions) {
+    this.#options = options;
+    this.#dispatcher = new Dispatcher({
+      registry: options.registry,
+      placed: (jobId, agent) => this.#assign(jobId, agent),
+      runningLimit: (owner) => options.limits(owner).maxRunning,
+    });
+  }
+
+  /** Jobs waiting for a free agent. */
+  queued(): number {
+    return this.#dispatcher.queued();
+  }
+
+  /** Agents or limits changed: waiting jobs may fit now. */
+  dispatchWaiting(): void {
+    this.#dispatcher.dispatchWaiting();
+  }
+
+  /** Validates the inputs against the process, stores the job (accepted) and dispatches or queues it. */
+  submit(request: SubmitRequest): Promise<JobRecord> {
+    const job = newJob(this.#options.registry, request);
+    return this.#perJob.run(job.id, async () => {
+      // A job beyond its owner's waiting limit rolls back as if it had never been submitted.
+      const created = await this.#options.jobStore
+        .transaction(async (store) => {
+          const inserted = await store.create(job);
+          this.#dispatcher.enqueue(inserted);
+          this.#refuseBeyondWaitingLimit(inserted);
+          return inserted;
+        })
+        .catch((err: unknown) => {
+          this.#dispatcher.release(job.id);
+          throw err;
+        });
+      this.#emit({ type: 'created', job: created });
+      return created;
+    });
+  }
+
+  /** A job that could not start at once counts against its owner's waiting limit (docs/decisions.md, Users and access: 429 with Retry-After). */
+  #refuseBeyondWaitingLimit(job: JobRecord): void {
+    const { maxWaiting } = this.#options.limits(job.owner);
+    if (!this.#dispatcher.isQueued(job.id) || this.#dispatcher.waiting(job.owner) <= maxWaiting) return;
+    const waiting = this.#dispatcher.waiting(job.owner) - 1;
+    const detail = `user '${job.owner}' already has ${waiting} job${waiting === 1 ? '' : 's'} waiting (limit ${maxWaiting})`;
+    throw new OutpostError('too-many-requests', 429, detail, { headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } });
+  }
+
+  /** Resolves with the job once it is finished (successful, failed or dismissed). */
+  async waitUntilFinished(jobId: string, signal: AbortSignal): Promise<JobRecord> {
+    signal.throwIfAborted();
+    const finished = untilFinished(await this.follow(jobId), signal);
+    if (!finished) throw noSuchJob(jobId);
+    return finished;
+  }
+
+  /** The job as it is now, then each later change a client sees; the read takes the job's turn. */
+  follow(jobId: string): Promise<JobFollower> {
+    return followJob(this.updates, jobId, () => this.#options.jobStore.get(jobId), (step) => this.#perJob.run(jobId, step));
+  }
+
+  /** DELETE /jobs/{id}: stops the run on its agent, then removes the job (OGC 18-062r2 §13, dismiss). */
+  async dismiss(jobId: string): Promise<JobRecord> {
+    const job = await this.stop(jobId, null);
+    await this.#perJob.run(jobId, async () => {
+      if (await this.#options.jobStore.remove(jobId)) this.#emit({ type: 'removed', job });
+    });
+    await this.#options.removeFiles(jobId);
+    return job;
+  }
+
+  /** POST /admin/jobs/{id}/kill: stops the run but keeps the job, dismissed by `by` (docs/decisions.md, HTTP). */
+  async kill(jobId: string, by: string): Promise<JobRecord> {
+    const job = await this.#find(jobId);
+    if (isFinished(job)) throw new OutpostError('job-finished', 409, `job '${jobId}' already finished (${job.status}); there is nothing to kill`);
+    return this.stop(jobId, by);
+  }
+
+  /**
+   * Ends a job as dismissed: a queued job leaves the queue without any agent being asked, a
+   * dispatched one is killed on its agent (waiting for the agent's confirmation up to the kill
+   * timeout). Finished jobs are returned as they are, marked dismissed.
+   */
+  async stop(jobId: string, by: string | null): Promise<JobRecord> {
+    const job = await this.#find(jobId);
+    if (isFinished(job)) return { ...job, status: 'dismissed', dismissedBy: by };
+    const assignment = this.#dispatcher.assignment(jobId);
+    const timeoutMs = this.#options.killTimeoutMs ?? 15_000;
+    // A second stop of the same job (DELETE while an admin kill is under way) waits for the first.
+    if (assignment && this.#kills.has(jobId)) {
+      return this.waitUntilFinished(jobId, AbortSignal.timeout(timeoutMs)).catch(() => this.#find(jobId));
+    }
+    if (assignment) {
+      this.#kills.set(jobId, by);
+      this.#emit({ type: 'kill-requested', job, by });
+      const confirmed = new AbortController();
+      const timer = setTimeout(() => confirmed.abort(new Error('kill not confirmed')), timeoutMs);
+      const finished = this.waitUntilFinished(jobId, confirmed.signal);
+      await this.#options.send(assignment.agent, { v: 1, type: 'kill', job: jobId }).catch(() => undefined);
+      const result = await finished.catch(() => undefined);
+      clearTimeout(timer);
+      this.#kills.delete(jobId);
+      if (result) return result;
+      this.#options.logger.warn({ job: jobId, agent: assignment.agent }, 'agent did not confirm the kill in time');
+    }
+    return this.#perJob.run(jobId, async () => (await this.#finish(jobId, 0, { status: 'dismissed', dismissedBy: by })) ?? this.#find(jobId));
+  }
+
+  /** The agent runs the job (`accepted`, or listed after a reconnect); a run nobody wants is stopped. */
+  running(jid: string, jobId: string): Promise<void> {
+    return this.#perJob.run(jobId, async () => {
+      const job = await this.#options.jobStore.get(jobId);
+      if (!job || isFinished(job) || !(await this.#fromAssignee(jid, jobId, job))) {
+        this.#options.send(jid, { v: 1, type: 'kill', job: jobId }).catch(() => undefined);
+        return;
+      }
+      this.#graces.cancel(jobId);
+      if (!this.#dispatcher.assignment(jobId)) this.#dispatcher.adopt(job, jid);
+      const running = await this.#options.jobStore.markRunning(jobId, jid, new Date().toISOString());
+      if (running) this.#emit({ type: 'running', job: running });
+    });
+  }
+
+  /** A progress event: one statement, which applies it only if its `seq` is new and the job unfinished. */
+  progress(jid: string, jobId: string, seq: number, progress: number, message: string | null): Promise<void> {
+    return this.#perJob.run(jobId, async () => {
+      if (!(await this.#fromAssignee(jid, jobId))) return;
+      const job = await this.#options.jobStore.recordProgress(jobId, seq, progress, message);
+      if (job) this.#emit({ type: 'progress', job });
+    });
+  }
+
+  /** A terminal event from an agent; a run killed on request ends as dismissed, whatever it reports. */
+  ended(jid: string, jobId: string, seq: number, outcome: JobOutcome): Promise<void> {
+    return this.#perJob.run(jobId, async () => {
+      if (await this.#fromAssignee(jid, jobId)) await this.#finish(jobId, seq, this.#killOutcome(jobId) ?? outcome);
+      // Acknowledged even when it was a repeat, so the agent stops resending it.
+      this.#options.send(jid, { v: 1, type: 'ack', job: jobId, seq }).catch(() => undefined);
+    });
+  }
+
+  /** The agent refused the job: a job it finds invalid fails, one it has no room for queues again. */
+  rejected(jid: string, jobId: string, reason: string, message: string): Promise<void> {
+    return this.#perJob.run(jobId, async () => {
+      const job = await this.#options.jobStore.get(jobId);
+      if (!(await this.#fromAssignee(jid, jobId, job))) return;
+      if (!job || isFinished(job)) return this.#dispatcher.release(jobId);
+      this.#options.logger.info({ job: jobId, agent: jid, reason }, 'agent refused a job');
+      if (reason === 'invalid-inputs') {
+        await this.#finish(jobId, 0, { status: 'failed', error: { code: 'rejected', message } });
+        return;
+      }
+      this.#requeue(jobId, jid);
+    });
+  }
+
+  /** The agent does not run a job we asked it to kill: nothing is left to stop. */
+  notRunning(jid: string, jobId: string): Promise<void> {
+    const outcome = this.#killOutcome(jobId);
+    if (!outcome || this.#dispatcher.assignment(jobId)?.agent !== jid) return Promise.resolve();
+    return this.#perJob.run(jobId, async () => void (await this.#finish(jobId, 0, outcome)));
+  }
+
+  /**
+   * The runs an agent reports after (re)connecting. A job handed to it that it does not list is
+   * not running there; its terminal event, if any, follows at once from the agent's outbox, so
+   * it gets a short grace instead of the long one.
+   */
+  async inFlight(jid: string, jobIds: string[]): Promise<void> {
+    const listed = new Set(jobIds);
+    for (const jobId of this.#dispatcher.jobsOn(jid)) {
+      if (!listed.has(jobId)) this.#startGrace(jobId, jid, Math.min(this.#options.graceMs, UNLISTED_GRACE_MS));
+    }
+    await Promise.all([...listed].map((jobId) => this.running(jid, jobId)));
+  }
+
+  /** A lost agent's jobs get a grace period to be reported again (by `jobs` or a terminal event). */
+  async agentLost(jid: string): Promise<void> {
+    await Promise.all(this.#dispatcher.jobsOn(jid).map(async (jobId) => {
+      this.#startGrace(jobId, jid);
+      const job = await this.#options.jobStore.get(jobId);
+      if (job) this.#emit({ type: 'agent-lost', job, agent: jid, graceMs: this.#options.graceMs });
+    }));
+  }
+
+  /** After a restart: queued jobs queue again; dispatched ones wait for their agent to report them. */
+  async resume(): Promise<void> {
+    for (const job of await this.#options.jobStore.unfinished()) {
+      if (job.agent === null) {
+        this.#dispatcher.enqueue(job);
+      } else {
+        this.#dispatcher.adopt(job, job.agent);
+        this.#startGrace(job.id, job.agent);
+      }
+    }
+  }
+
+  /** No grace period starts or ends any more. */
+  close(): void {
+    this.#graces.stop();
+  }
+
+  #emit(event: JobEvent): void {
+    this.events.emit(event, (err) => this.#options.logger.error({ job: event.job.id, event: event.type, err: (err as Error).message }, 'a job event listener failed'));
+  }
+
+  /** A placement: recorded (the job may have been dismissed meanwhile), then `execute` goes out. */
+  #assign(jobId: string, agent: string): void {
+    this.#inBackground(jobId, async () => {
+      const job = await this.#options.jobStore.assign(jobId, agent);
+      if (!job) return this.#dispatcher.release(jobId);
+      this.#emit({ type: 'assigned', job, agent });
+      this.#options.logger.debug({ job: jobId, agent }, 'dispatching');
+      const upload = this.#options.uploadFor(jobId);
+      this.#options.send(agent, { v: 1, type: 'execute', job: jobId, process: job.processId, inputs: job.inputs, upload })
+        .catch((err: Error) => this.#notSent(jobId, agent, err));
+    });
+  }
+
+  /** A change nobody awaits: a failure is logged, never left unhandled. */
+  #inBackground(jobId: string, step: () => Promise<unknown>): void {
+    this.#perJob.run(jobId, step).catch((err: Error) => this.#options.logger.error({ job: jobId, err: err.message }, 'job change failed'));
+  }
+
+  #notSent(jobId: string, agent: string, err: Error): void {
+    if (err instanceof UnsendableMessageError) {
+      // Sending it again would fail the same way: the job fails once, with the reason.
+      this.#options.logger.warn({ job: jobId, err: err.message }, 'execute can never be sent; the job fails');
+      this.#inBackground(jobId, () => this.#finish(jobId, 0, { status: 'failed', error: { code: 'undeliverable', message: err.message } }));
+      return;
+    }
+    // Rested like a refusal, so a link that keeps failing cannot spin the event loop.
+    this.#options.logger.warn({ job: jobId, agent, err: err.message }, 'execute could not be sent; requeued');
+    this.#requeue(jobId, agent);
+  }
+
+  /** Back to the head of its owner's queue; `refusedBy` rests that agent for the job. */
+  #requeue(jobId: string, refusedBy?: string): void {
+    if (!this.#dispatcher.requeue(jobId, refusedBy)) return;
+    this.#inBackground(jobId, async () => {
+      const job = await this.#options.jobStore.assign(jobId, null);
+      if (job) this.#emit({ type: 'queued', job });
+      this.#dispatcher.dispatchWaiting();
+    });
+  }
+
+  async #finish(jobId: string, seq: number, outcome: JobOutcome): Promise<JobRecord | undefined> {
+    this.#graces.cancel(jobId);
+    this.#dispatcher.release(jobId);
+    const job = await this.#options.jobStore.finish(jobId, seq, outcome);
+    if (!job) return undefined;
+    this.#emit({ type: 'finished', job });
+    // Files uploaded before a run failed (or was killed) belong to no result.
+    if (job.status !== 'successful') {
+      this.#options.removeFiles(jobId).catch((err: Error) => this.#options.logger.warn({ job: jobId, err: err.message }, 'files of an ended job could not be removed'));
+    }
+    return job;
+  }
+
+  #killOutcome(jobId: string): JobOutcome | undefined {
+    return this.#kills.has(jobId) ? { status: 'dismissed', dismissedBy: this.#kills.get(jobId)! } : undefined;
+  }
+
+  #startGrace(jobId: string, jid: string, ms = this.#options.graceMs): void {
+    this.#graces.start(jobId, ms, () => {
+      this.#inBackground(jobId, async () => {
+        const job = await this.#options.jobStore.get(jobId);
+        if (!job || isFinished(job)) return;
+        if (job.status === 'accepted') {
+          this.#options.logger.warn({ job: jobId, agent: jid }, 'agent lost before starting the job; requeued');
+          return this.#requeue(jobId);
+        }
+        await this.#finish(jobId, 0, { status: 'failed', error: { code: 'agent-lost', message: `agent ${jid} was lost while running the job` } });
+      });
+    });
+  }
+
+  /** Whether `jid` may report on the job: only the agent it was handed to (now, or as recorded in the store). */
+  async #fromAssignee(jid: string, jobId: string, stored?: JobRecord): Promise<boolean> {
+    const assigned = this.#dispatcher.assignment(jobId)?.agent ?? (stored ?? (await this.#options.jobStore.get(jobId)))?.agent;
+    if (assigned === jid) return true;
+    this.#options.logger.warn({ job: jobId, from: jid, assigned }, 'event from an agent the job was not handed to');
+    return false;
+  }
+
+  async #find(jobId: string): Promise<JobRecord> {
+    const job = await this.#options.jobStore.get(jobId);
+    if (!job) throw noSuchJob(jobId);
+    return job;
+  }
+}
+
+const noSuchJob = (jobId: string) => new OutpostError('no-such-job', 404, `job '${jobId}' does not exist`);

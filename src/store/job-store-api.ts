@@ -1,0 +1,33 @@
+import type { JobFilter, JobPage, JobRecord } from './job-record.js';
+import type { JobOutcome } from './job-store.js';
+
+/** What may be read about jobs: the HTTP API's view of the store. */
+export interface JobQueries {
+  get(id: string): Promise<JobRecord | undefined>;
+  /** Jobs matching every given filter, newest first. */
+  list(filter: JobFilter): Promise<JobPage>;
+  /** Unfinished jobs handed to each agent (full JID). */
+  assignedPerAgent(): Promise<Map<string, number>>;
+}
+
+/**
+ * The job store as the lifecycle uses it. Asynchronous, so that a database server can stand
+ * behind it; every write is one statement that returns the job as written, or undefined when
+ * its condition (status, sequence number) left the row alone.
+ */
+export interface JobStoreApi extends JobQueries {
+  /** Accepted and running jobs, oldest first. */
+  unfinished(): Promise<JobRecord[]>;
+  create(job: JobRecord): Promise<JobRecord>;
+  /** Records the agent a waiting job was handed to (null: back in the queue). */
+  assign(id: string, agent: string | null): Promise<JobRecord | undefined>;
+  /** The job runs on `agent`; a repeated report from the same agent changes nothing. */
+  markRunning(id: string, agent: string, startedAt: string): Promise<JobRecord | undefined>;
+  /** Applies a progress event unless it is a repeat (`seq <= lastSeq`) or the job is finished. */
+  recordProgress(id: string, seq: number, progress: number, message: string | null): Promise<JobRecord | undefined>;
+  /** Finishes an unfinished job; an agent's event applies once by `seq`, the orchestrator's own decisions use 0. */
+  finish(id: string, seq: number, outcome: JobOutcome): Promise<JobRecord | undefined>;
+  remove(id: string): Promise<boolean>;
+  /** Runs `fn` with its writes in one transaction: all of them are kept, or none. */
+  transaction<T>(fn: (store: JobStoreApi) => Promise<T>): Promise<T>;
+}

@@ -1,0 +1,77 @@
+import type { Database } from './database.js';
+import type { JobStoreApi } from './job-store-api.js';
+import { JobStore } from './job-store.js';
+
+type Statements = Omit<JobStoreApi, 'transaction'>;
+
+/** The statements themselves, run at once: what a transaction's body writes through. */
+function statements(rows: JobStore): Statements {
+  return {
+    get: async (id) => rows.get(id),
+    list: async (filter) => rows.list(filter),
+    assignedPerAgent: async () => rows.assignedPerAgent(),
+    unfinished: async () => rows.unfinished(),
+    create: async (job) => rows.create(job),
+    assign: async (id, agent) => rows.setAgent(id, agent),
+    markRunning: async (id, agent, startedAt) => rows.markRunning(id, agent, startedAt),
+    recordProgress: async (id, seq, progress, message) => rows.progress(id, seq, progress, message),
+    finish: async (id, seq, outcome) => rows.finish(id, seq, outcome),
+    remove: async (id) => rows.remove(id),
+  };
+}
+
+/**
+ * `JobStoreApi` on SQLite. better-sqlite3 is synchronous, so each statement has run by the time
+ * its promise is returned. A transaction holds the one connection: statements from outside it
+ * wait until it has ended, so a rollback never takes anyone else's write with it.
+ */
+export class SqliteJobStore implements JobStoreApi {
+  /** The same rows, read synchronously: for tools and tests that look at jobs from outside. */
+  readonly rows: JobStore;
+  readonly #db: Database;
+  readonly #direct: Statements;
+  #idle: Promise<unknown> = Promise.resolve();
+
+  constructor(db: Database, clock?: () => Date) {
+    this.#db = db;
+    this.rows = new JobStore(db, clock);
+    this.#direct = statements(this.rows);
+  }
+
+  get: JobStoreApi['get'] = (id) => this.#whenIdle(() => this.#direct.get(id));
+  list: JobStoreApi['list'] = (filter) => this.#whenIdle(() => this.#direct.list(filter));
+  assignedPerAgent: JobStoreApi['assignedPerAgent'] = () => this.#whenIdle(() => this.#direct.assignedPerAgent());
+  unfinished: JobStoreApi['unfinished'] = () => this.#whenIdle(() => this.#direct.unfinished());
+  create: JobStoreApi['create'] = (job) => this.#whenIdle(() => this.#direct.create(job));
+  assign: JobStoreApi['assign'] = (id, agent) => this.#whenIdle(() => this.#direct.assign(id, agent));
+  markRunning: JobStoreApi['markRunning'] = (id, agent, at) => this.#whenIdle(() => this.#direct.markRunning(id, agent, at));
+  recordProgress: JobStoreApi['recordProgress'] = (id, seq, progress, message) =>
+    this.#whenIdle(() => this.#direct.recordProgress(id, seq, progress, message));
+  finish: JobStoreApi['finish'] = (id, seq, outcome) => this.#whenIdle(() => this.#direct.finish(id, seq, outcome));
+  remove: JobStoreApi['remove'] = (id) => this.#whenIdle(() => this.#direct.remove(id));
+
+  /** `fn` must write through the store it is given; calling this store from inside would wait for itself. */
+  transaction<T>(fn: (store: JobStoreApi) => Promise<T>): Promise<T> {
+    const inside: JobStoreApi = {
+      ...this.#direct,
+      transaction: () => Promise.reject(new Error('transactions do not nest')),
+    };
+    const run = this.#whenIdle(async () => {
+      this.#db.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await fn(inside);
+        this.#db.exec('COMMIT');
+        return result;
+      } catch (error) {
+        this.#db.exec('ROLLBACK');
+        throw error;
+      }
+    });
+    this.#idle = run.catch(() => undefined);
+    return run;
+  }
+
+  #whenIdle<T>(statement: () => Promise<T>): Promise<T> {
+    return this.#idle.then(statement);
+  }
+}

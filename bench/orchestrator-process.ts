@@ -24,7 +24,7 @@ async function awaitAgents(orchestrator: RunningOrchestrator, processId: string,
 
 async function awaitJobs(orchestrator: RunningOrchestrator, ids: string[], timeoutMs: number) {
   const signal = AbortSignal.timeout(Math.max(1, Math.round(timeoutMs)));
-  const outcomes = await Promise.allSettled(ids.map((id) => orchestrator.jobs.waitUntilFinished(id, signal)));
+  const outcomes = await Promise.allSettled(ids.map((id) => orchestrator.lifecycle.waitUntilFinished(id, signal)));
   const finished = outcomes.filter((outcome) => outcome.status === 'fulfilled').length;
   return { finished, unfinished: ids.length - finished };
 }
@@ -33,7 +33,7 @@ const between = (from: string | null, to: string | null) => (from && to ? Date.p
 const defined = (values: (number | undefined)[]) => values.filter((value): value is number => value !== undefined);
 
 function jobTimings(orchestrator: RunningOrchestrator, since: string): JobTimings {
-  const jobs: JobRecord[] = orchestrator.store.list({ createdFrom: since, limit: 1_000_000, offset: 0 }).jobs;
+  const jobs: JobRecord[] = orchestrator.jobStore.list({ createdFrom: since, limit: 1_000_000, offset: 0 }).jobs;
   const statuses: Record<string, number> = {};
   for (const job of jobs) statuses[job.status] = (statuses[job.status] ?? 0) + 1;
   const finished = jobs.filter((job) => FINISHED_STATUSES.includes(job.status));

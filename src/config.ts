@@ -11,7 +11,7 @@ const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 const PublicUrl = Type.Optional(Type.String({ minLength: 1 }));
 /** Largest output file an agent may upload, in bytes. */
 const MaxUploadBytes = Type.Integer({ minimum: 1 });
-/** Who may do what without a token, and how much each user may run and queue (SPEC §5, §6). */
+/** Who may do what without a token, and how much each user may run and queue (docs/decisions.md, Users and access; docs/architecture.md, Placement). */
 const AccessAndLimits = {
   anonymousRead: Type.Boolean(),
   anonymousExecute: Type.Boolean(),

@@ -30,9 +30,9 @@ export interface RunningOrchestrator {
   url: string;
   registry: AgentRegistry;
   /** Where jobs change: submit, stop, and the events of every change. */
-  jobs: JobLifecycle;
+  lifecycle: JobLifecycle;
   /** The jobs as stored, read synchronously. */
-  store: JobStore;
+  jobStore: JobStore;
   /** Every change of a job, as the event streams see them. */
   updates: JobUpdates;
   users: UserStore;
@@ -144,8 +144,8 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
   return {
     url,
     registry,
-    jobs: lifecycle,
-    store: jobStore.rows,
+    lifecycle,
+    jobStore: jobStore.rows,
     updates: lifecycle.updates,
     users,
     agentAccounts,

@@ -73,7 +73,7 @@ export class Dispatcher {
     for (const { jobId, agent } of this.#scheduler.place(this.#snapshots(), Date.now())) this.#options.placed(jobId, agent);
   }
 
-  /** Agents as placement sees them; an agent offers a process only with its winning description (SPEC §6). */
+  /** Agents as placement sees them; an agent offers a process only with its winning description (docs/architecture.md, Placement; pools: docs/security.md). */
   #snapshots(): AgentSnapshot[] {
     const offers = new Map<string, Map<string, number>>();
     for (const offered of this.#options.registry.processes()) {

@@ -35,8 +35,8 @@ describe('admin API against real agents: draining, and the jobs of all users', f
     return (await response.json()) as T;
   };
   const submit = async (owner: string, processId: string, inputs: Record<string, unknown> = {}) =>
-    (await cluster.orchestrator.jobs.submit({ processId, inputs, execution: { response: 'document' }, owner })).id;
-  const record = (id: string) => cluster.orchestrator.store.get(id)!;
+    (await cluster.orchestrator.lifecycle.submit({ processId, inputs, execution: { response: 'document' }, owner })).id;
+  const record = (id: string) => cluster.orchestrator.jobStore.get(id)!;
   const all = (ids: string[], status: JobRecord['status']) => ids.every((id) => record(id).status === status);
   const until = (ids: string[], status: JobRecord['status'], timeoutMs = 8000) =>
     eventually(() => (all(ids, status) ? true : undefined), timeoutMs, `${ids.length} job(s) ${status}`);

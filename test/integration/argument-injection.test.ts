@@ -66,7 +66,7 @@ describe('no user value becomes a program option, through a real agent', functio
     await fs.rm(root, { recursive: true, force: true });
   });
 
-  const jobCount = () => cluster.orchestrator.store.list({ limit: 1000, offset: 0 }).jobs.length;
+  const jobCount = () => cluster.orchestrator.jobStore.list({ limit: 1000, offset: 0 }).jobs.length;
   const execute = (process: string, inputs: Record<string, unknown>) =>
     cluster.api(`${cluster.orchestrator.url}/processes/${process}/execution`, {
       method: 'POST',

@@ -23,7 +23,7 @@ describe('balancing across several real agents', function () {
   });
 
   it('runs 12 jobs on 3 agents × 2 slots: at most 6 at once, spread 2/2/2, the rest queued, all finished', async function () {
-    const { jobs, store } = cluster.orchestrator;
+    const { lifecycle: jobs, jobStore: store } = cluster.orchestrator;
     const ids = (await Promise.all(Array.from({ length: 12 }, () => jobs.submit({ processId: 'slow', inputs: { steps: 3, interval: 0.1 }, execution: { response: 'document' }, owner: 'anonymous' })))).map((job) => job.id);
     let most = 0;
     const spreads = new Set<string>();

@@ -40,7 +40,7 @@ describe('OGC API – Processes: execution through a real agent', function () {
   const execute = (process: string, body: unknown, headers: Record<string, string> = {}) =>
     cluster.api(url(`/processes/${process}/execution`), { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
   const json = async <T>(response: Response) => (await response.json()) as T;
-  const jobCount = () => cluster.orchestrator.store.list({ limit: 1000, offset: 0 }).jobs.length;
+  const jobCount = () => cluster.orchestrator.jobStore.list({ limit: 1000, offset: 0 }).jobs.length;
   const waitForStatus = (jobId: string, status: string, timeoutMs = 5000) =>
     eventually(async () => {
       const info = await json<StatusInfo>(await cluster.api(url(`/jobs/${jobId}`)));

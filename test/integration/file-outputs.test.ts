@@ -92,7 +92,7 @@ describe('file outputs: uploaded by the agent over HTTP, served by the orchestra
 
     const document = await json<Record<string, Reference>>(await cluster.api(url(`/jobs/${jobId}/results`)));
     expect(document).to.deep.equal({ data: { href: url(`/jobs/${jobId}/results/data`), type: 'application/octet-stream' } });
-    const reported = cluster.orchestrator.store.get(jobId)!.results!['data'] as { size: number; sha256: string };
+    const reported = cluster.orchestrator.jobStore.get(jobId)!.results!['data'] as { size: number; sha256: string };
     expect(reported.size).to.equal(BIG);
 
     const download = await cluster.api(document['data']!.href);
@@ -138,7 +138,7 @@ describe('file outputs: uploaded by the agent over HTTP, served by the orchestra
     const jobId = await submit('toolarge');
     const info = await finished(jobId);
     expect(info.status).to.equal('failed');
-    expect(cluster.orchestrator.store.get(jobId)!.error).to.deep.include({ code: 'output' });
+    expect(cluster.orchestrator.jobStore.get(jobId)!.error).to.deep.include({ code: 'output' });
     expect(info.message).to.equal(
       `output 'data' could not be uploaded to ${url(`/uploads/${jobId}/data`)}: HTTP 413: the file is larger than the upload limit of ${LIMIT} bytes`,
     );

@@ -100,7 +100,7 @@ describe('a hostile agent account cannot crash, hang or hijack the service', fun
   });
 
   it('fails a stored job whose execute cannot be sent once, with its cause, and starts normally', async function () {
-    const { store } = cluster.orchestrator;
+    const { jobStore: store } = cluster.orchestrator;
     const now = new Date().toISOString();
     store.create({
       id: 'stored-oversize', processId: 'big', status: 'accepted', owner: 'alice', agent: null, inputs: { text: 'x'.repeat(70_000) },
@@ -109,7 +109,7 @@ describe('a hostile agent account cannot crash, hang or hijack the service', fun
     });
     const orchestrator = await cluster.restartOrchestrator();
     const failed = await eventually(() => {
-      const job = orchestrator.store.get('stored-oversize');
+      const job = orchestrator.jobStore.get('stored-oversize');
       return job?.status === 'failed' ? job : undefined;
     }, 10_000, 'stored job failed');
     // The size depends on the upload URL, whose port changes from run to run.

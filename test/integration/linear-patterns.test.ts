@@ -54,7 +54,7 @@ describe('patterns from agents run in linear time', function () {
   const url = (route: string) => `${cluster.orchestrator.url}${route}`;
   const execute = (process: string, inputs: unknown) =>
     cluster.api(url(`/processes/${process}/execution`), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ inputs }) });
-  const jobCount = () => cluster.orchestrator.store.list({ limit: 1000, offset: 0 }).jobs.length;
+  const jobCount = () => cluster.orchestrator.jobStore.list({ limit: 1000, offset: 0 }).jobs.length;
   const timed = async <T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> => {
     const started = Date.now();
     const value = await work();

@@ -21,7 +21,7 @@ describe('/metrics', function () {
   });
 
   it('counts submitted and finished jobs by process and status, and shows agents and the queue', async function () {
-    const { jobs, store } = cluster.orchestrator;
+    const { lifecycle: jobs, jobStore: store } = cluster.orchestrator;
     const submit = async (processId: string) => (await jobs.submit({ processId, inputs: {}, execution: { response: 'document' }, owner: 'anonymous' })).id;
     const ids = await Promise.all([submit('ok'), submit('ok'), submit('ko')]);
     await eventually(() => (ids.every((id) => ['successful', 'failed'].includes(store.get(id)!.status)) ? true : undefined), 5000, 'jobs finished');

@@ -24,8 +24,8 @@ describe('recovery: restarts and lost agents lose no job', function () {
   });
 
   const submit = (steps: number, interval: number) =>
-    cluster.orchestrator.jobs.submit({ processId: 'slow', inputs: { steps, interval }, execution: { response: 'document' }, owner: 'anonymous' });
-  const job = (id: string) => cluster.orchestrator.store.get(id);
+    cluster.orchestrator.lifecycle.submit({ processId: 'slow', inputs: { steps, interval }, execution: { response: 'document' }, owner: 'anonymous' });
+  const job = (id: string) => cluster.orchestrator.jobStore.get(id);
   const until = (id: string, status: JobRecord['status'], timeoutMs = 10_000) =>
     eventually(() => (job(id)?.status === status ? job(id) : undefined), timeoutMs, `job ${status}`);
 
@@ -130,8 +130,8 @@ describe('recovery: an agent that crashes', function () {
     };
     const first = start();
     await eventually(() => cluster.orchestrator.registry.process('nap'), 10_000, 'nap offered');
-    const { id } = await cluster.orchestrator.jobs.submit({ processId: 'nap', inputs: { seconds: 60 }, execution: { response: 'document' }, owner: 'anonymous' });
-    await eventually(() => (cluster.orchestrator.store.get(id)?.status === 'running' ? true : undefined), 5000, 'running');
+    const { id } = await cluster.orchestrator.lifecycle.submit({ processId: 'nap', inputs: { seconds: 60 }, execution: { response: 'document' }, owner: 'anonymous' });
+    await eventually(() => (cluster.orchestrator.jobStore.get(id)?.status === 'running' ? true : undefined), 5000, 'running');
     // The agent reports the job running before it spawns the program and records its group.
     const recorded = path.join(workDir, 'pids', id);
     await eventually(async () => ((await readFile(recorded, 'utf8').catch(() => '')) !== '' ? true : undefined), 2000, 'run recorded');
@@ -139,7 +139,7 @@ describe('recovery: an agent that crashes', function () {
 
     await first.crash();
     const failed = await eventually(() => {
-      const job = cluster.orchestrator.store.get(id);
+      const job = cluster.orchestrator.jobStore.get(id);
       return job?.status === 'failed' ? job : undefined;
     }, 5000, 'agent-lost');
     expect(failed.error).to.deep.equal({ code: 'agent-lost', message: `agent ${jid}/agent was lost while running the job` });

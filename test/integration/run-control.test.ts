@@ -46,7 +46,7 @@ describe('run control: following and killing runs on a real agent', function () 
     newChildren = trackChildren();
   });
   afterEach(async function () {
-    await Promise.all(cluster.orchestrator.store.unfinished().map((job) => cluster.orchestrator.jobs.stop(job.id, null)));
+    await Promise.all(cluster.orchestrator.jobStore.unfinished().map((job) => cluster.orchestrator.lifecycle.stop(job.id, null)));
   });
 
   const url = (route: string) => `${cluster.orchestrator.url}${route}`;
@@ -60,7 +60,7 @@ describe('run control: following and killing runs on a real agent', function () 
     expect(response.status).to.equal(201);
     return (await json<StatusInfo>(response)).jobID;
   };
-  const record = (jobId: string) => cluster.orchestrator.store.get(jobId);
+  const record = (jobId: string) => cluster.orchestrator.jobStore.get(jobId);
   const untilStatus = (jobId: string, status: JobRecord['status']) =>
     eventually(() => (record(jobId)?.status === status ? record(jobId) : undefined), 5000, `job ${jobId} ${status}`);
   const kill = (jobId: string) => cluster.adminApi(url(`/admin/jobs/${jobId}/kill`), { method: 'POST' });

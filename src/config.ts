@@ -150,7 +150,7 @@ function load<T>(settings: Setting[], schema: object, argv: string[], env: NodeJ
 }
 
 /** Paths are appended to the public URL, so it has no query, fragment or trailing slash. */
-function publicUrl(value: string | undefined): string | undefined {
+export function publicUrl(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   if (!/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/.test(value)) {
     throw new ConfigError(`--public-url (or OUTPOST_PUBLIC_URL): must be an http:// or https:// URL without query or fragment, e.g. https://outpost.example.org; got '${value}'`);

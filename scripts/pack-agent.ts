@@ -38,7 +38,14 @@ const INSTALL_SCRIPTS = ['preinstall', 'install', 'postinstall'];
 
 class PackError extends Error {}
 
-const readManifest = (dir: string) => JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as Manifest;
+function readManifest(dir: string): Manifest {
+  const file = path.join(dir, 'package.json');
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Manifest;
+  } catch (err) {
+    throw new PackError(`${path.relative(root, file)}: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
 
 /** Compiled JavaScript files of a folder of dist/, relative to dist/. */
 const compiledFiles = (room: string) =>
@@ -125,7 +132,10 @@ function copyPackage(relative: string, into: string): void {
   cpSync(from, path.join(into, relative), {
     recursive: true,
     dereference: true,
-    filter: (source) => !NOT_RUN_FOLDERS.has(path.relative(from, source)) && !NOT_RUN.test(source),
+    filter: (source) => {
+      if (source.endsWith('.node')) throw new PackError(`${relative} ships a native module, ${path.relative(from, source)}; the agent's dependencies must be plain JavaScript`);
+      return !NOT_RUN_FOLDERS.has(path.relative(from, source)) && !NOT_RUN.test(source);
+    },
   });
 }
 

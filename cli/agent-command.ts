@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../src/config.js';
+import { ConfigError, publicUrl } from '../src/config.js';
 import { DEV_DOMAIN, prosodyDir } from '../dev/dev-mode.js';
 import { registerAccount, removeAccount } from '../dev/private-prosody.js';
 import { AgentAccounts, poolNameProblem } from '../src/store/agent-accounts.js';
@@ -15,7 +15,7 @@ interface Parsed {
   name: string;
   /** Given for an account of an operator's own XMPP server; absent for the embedded Prosody. */
   domain: string | undefined;
-  values: { pool?: string; host?: string; 'data-dir'?: string };
+  values: { pool?: string; host?: string; 'data-dir'?: string; 'public-url'?: string };
 }
 
 function parse(argv: string[], withName: boolean): Parsed {
@@ -23,7 +23,7 @@ function parse(argv: string[], withName: boolean): Parsed {
   try {
     parsed = parseArgs({
       args: argv,
-      options: { pool: { type: 'string' }, host: { type: 'string' }, 'data-dir': { type: 'string' } },
+      options: { pool: { type: 'string' }, host: { type: 'string' }, 'data-dir': { type: 'string' }, 'public-url': { type: 'string' } },
       strict: true,
       allowPositionals: true,
     });
@@ -92,16 +92,50 @@ async function addAgent({ name, domain, values }: Parsed): Promise<void> {
       throw new ConfigError(`no embedded Prosody in ${dataDir}: run \`npm start\` (outpost dev) once first, or name an account of your own server as NAME@DOMAIN`);
     },
   );
+  const url = await orchestratorUrl(dataDir, values);
   const password = randomBytes(18).toString('base64url');
   await registerAccount(prosodyDir(dataDir), name, DEV_DOMAIN, password);
   withAccounts(dataDir, (accounts) => accounts.add(`${name}@${DEV_DOMAIN}`, pool));
   // The address `outpost dev --host` gave the embedded Prosody, unless told another (e.g. behind NAT).
   const host = values.host ?? ports.host ?? process.env['OUTPOST_HOST'] ?? '127.0.0.1';
+  const passwordFile = `~/outpost/${name}.password`;
   process.stdout.write(
-    `Agent account ${name}@${DEV_DOMAIN} created in pool ${pool}. On the machine that runs the programs, in a copy of Outpost (npm ci):\n\n` +
-      `  OUTPOST_AGENT_PASSWORD='${password}' node bin/outpost-agent.js --server xmpp://${host}:${ports.c2s} --jid ${name}@${DEV_DOMAIN} --services ./services.d\n\n` +
-      (host.startsWith('127.') ? `The embedded Prosody listens on ${host} only; start \`npm start -- --host ADDRESS\` to reach it from other machines.\n` : ''),
+    `Agent account ${name}@${DEV_DOMAIN} created in pool ${pool}. On the machine that runs the programs (Node.js 20.10 or later; ` +
+      `nothing is compiled), as the user that runs them:\n\n` +
+      `  npm install -g ${url}/agent/outpost-agent.tgz\n` +
+      `  mkdir -p ~/outpost/services.d && (umask 077 && printf '%s\\n' '${password}' > ${passwordFile})\n` +
+      `  outpost-agent --server xmpp://${host}:${ports.c2s} --jid ${name}@${DEV_DOMAIN} --password-file ${passwordFile} --services ~/outpost/services.d\n\n` +
+      `The password is shown only now; its file is readable by that user alone (or set OUTPOST_AGENT_PASSWORD in an environment ` +
+      `file of the same mode; never pass it on the command line). Put a .properties file per program into ~/outpost/services.d ` +
+      `(Outpost's services.d/ has examples); the agent offers each as it appears.\n` +
+      reachabilityHint(host, url),
   );
+}
+
+const isLoopback = (host: string) => host.startsWith('127.') || host === 'localhost' || host === '[::1]';
+
+/** What keeps other machines from reaching the addresses printed, if anything. */
+function reachabilityHint(xmppHost: string, url: string): string {
+  const urlHost = new URL(url).hostname;
+  if (isLoopback(xmppHost)) {
+    const what = isLoopback(urlHost) ? 'The embedded Prosody and the orchestrator listen' : 'The embedded Prosody listens';
+    return `${what} on ${xmppHost} only; start \`npm start -- --host ADDRESS\` to reach ${isLoopback(urlHost) ? 'them' : 'it'} from other machines.\n`;
+  }
+  return isLoopback(urlHost) ? `The orchestrator is at ${url}, on this machine only; give --public-url with an address other machines reach.\n` : '';
+}
+
+/** Where agents download their package: the URL given, or that of the `outpost dev` running on the data directory. */
+async function orchestratorUrl(dataDir: string, values: Parsed['values']): Promise<string> {
+  const given = publicUrl(values['public-url'] ?? process.env['OUTPOST_PUBLIC_URL']);
+  if (given) return given;
+  const dev = await readFile(path.join(dataDir, 'dev.json'), 'utf8').then(
+    (text) => JSON.parse(text) as { url: string; publicUrl?: string },
+    () => {
+      throw new ConfigError(`no running \`outpost dev\` in ${dataDir} to take the orchestrator's URL from: start it, or give --public-url URL`);
+    },
+  );
+  // Where `outpost dev --public-url` says other machines reach it, else where it listens.
+  return dev.publicUrl ?? dev.url;
 }
 
 async function removeAgent({ name, domain, values }: Parsed): Promise<void> {

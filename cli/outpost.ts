@@ -14,7 +14,7 @@ const USAGE = `usage: outpost dev [--host H] [--http-port P] [--data-dir D] [--s
                      [--anonymous-read true|false] [--anonymous-execute true|false]
                      [--max-running N] [--max-waiting N] [--metrics-open true|false] [--public-hosts HOST[:PORT],...]
                      [--agent-allowlist JID,…] [--agent-domains DOMAIN,…]
-       outpost agent add NAME[@DOMAIN] [--pool P] [--host H] [--data-dir D]
+       outpost agent add NAME[@DOMAIN] [--pool P] [--host H] [--public-url URL] [--data-dir D]
        outpost agent remove NAME[@DOMAIN] [--data-dir D]
        outpost agent list [--data-dir D]
        outpost token create --user NAME [--admin] [--label L] [--data-dir D]

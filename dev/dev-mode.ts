@@ -108,7 +108,13 @@ export async function runDev(config: DevConfig, logger: Logger): Promise<void> {
     throw err;
   }
   const { adminToken, userToken } = tokens;
-  const info = { url: orchestrator.url, adminToken, userToken, xmpp: { host: prosody.host, port: prosody.c2sPort, domain: prosody.domain } };
+  const info = {
+    url: orchestrator.url,
+    ...(config.publicUrl === undefined ? {} : { publicUrl: config.publicUrl }),
+    adminToken,
+    userToken,
+    xmpp: { host: prosody.host, port: prosody.c2sPort, domain: prosody.domain },
+  };
   // Written whole, then renamed: a script polling for the file never reads half of it.
   await writeFile(`${devFile}.partial`, JSON.stringify(info, null, 2), { mode: 0o600 });
   await rename(`${devFile}.partial`, devFile);

@@ -169,7 +169,7 @@ function coerceToDeclaredTypes(raw: Record<string, unknown>, schema: TObject): R
 }
 
 /** Paths are appended to the public URL, so it has no query, fragment or trailing slash. */
-function publicUrl(value: string | undefined): string | undefined {
+export function publicUrl(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   if (!/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/.test(value)) {
     throw new ConfigError(`--public-url (or OUTPOST_PUBLIC_URL): must be an http:// or https:// URL without query or fragment, e.g. https://outpost.example.org; got '${value}'`);

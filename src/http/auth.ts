@@ -1,6 +1,7 @@
 import type { Context, Middleware } from 'koa';
 import { OutpostError } from '../errors.js';
 import type { Role, UserStore } from '../store/user-store.js';
+import { AGENT_PACKAGE_PATH } from './agent-package-routes.js';
 
 /** The caller of a request with a valid token; requests without one have none. */
 export interface RequestUser {
@@ -24,14 +25,15 @@ export const DEFAULT_ACCESS: AccessPolicy = { anonymousRead: true, anonymousExec
 
 /**
  * - `open`: probes; uploads, which carry a per-job token of their own; the admin web
- *   page, which holds no data and asks the admin API with a token the admin types in.
+ *   page, which holds no data and asks the admin API with a token the admin types in; the agent
+ *   package, which holds no secrets and is fetched by machines that have no token.
  * - `admin`: an admin token, always; `/metrics` too unless the policy opens it.
  * - `execute`: executing and `/jobs*`; a token unless anonymous execution is on.
  * - `read`: everything else (the landing page, `/conformance`, `/api*`, `/processes*`, unknown paths).
  */
 export type RouteClass = 'open' | 'read' | 'execute' | 'admin';
 
-const OPEN = new Set(['/healthz', '/readyz']);
+const OPEN = new Set(['/healthz', '/readyz', AGENT_PACKAGE_PATH]);
 
 /** The router matches paths case-insensitively and with a trailing slash, so the classes do as well. */
 const normalPath = (path: string) => path.toLowerCase().replace(/\/+$/, '') || '/';

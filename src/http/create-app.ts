@@ -14,6 +14,7 @@ import { adminPoolsRoutes } from './admin-pools-routes.js';
 import { adminRoutes } from './admin-routes.js';
 import { adminUiRoutes } from './admin-ui-routes.js';
 import { adminUsersRoutes } from './admin-users-routes.js';
+import { agentPackageRoutes } from './agent-package-routes.js';
 import { apiDocsRoutes } from './api-docs-routes.js';
 import { authentication, DEFAULT_ACCESS, type AccessPolicy } from './auth.js';
 import { errorMiddleware, responseErrorLogger } from './error-middleware.js';
@@ -73,6 +74,7 @@ export function apiRouter(deps: AppDeps): Router {
   metricsRoutes(router, deps.metrics);
   openApiRoutes(router, deps.registry);
   apiDocsRoutes(router);
+  agentPackageRoutes(router);
   processRoutes(router, deps.registry);
   executionRoutes(router, { registry: deps.registry, jobs: deps.jobs, jsonBody: body });
   jobRoutes(router, deps);

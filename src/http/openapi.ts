@@ -3,6 +3,7 @@ import type { Context } from 'koa';
 import { describeInputs } from '../jobs/input-schema.js';
 import type { ProcessSpec } from '../../protocol/index.js';
 import type { AgentRegistry } from '../registry/agent-registry.js';
+import { AGENT_PACKAGE_PATH } from './agent-package-routes.js';
 import { API_DESCRIPTION, API_TITLE } from './landing-routes.js';
 import { absoluteUrl, OPENAPI_TYPE } from './links.js';
 import { EXECUTE_REQUEST_SCHEMA } from './execute-request.js';
@@ -93,6 +94,12 @@ const paths: Record<string, Operation> = {
     { 'text/html': text, 'text/javascript': text, 'text/css': text, 'image/svg+xml': text },
     { 404: response('NotFound') },
     [fileParam],
+  ),
+  [AGENT_PACKAGE_PATH]: nonJsonGet(
+    'the agent package, for `npm install -g` on a machine that runs programs; its dependencies are bundled',
+    'getAgentPackage',
+    { 'application/gzip': binary },
+    { 304: { description: 'unchanged since the `ETag` sent in `If-None-Match`' }, 404: response('NotFound') },
   ),
   '/metrics': nonJsonGet('metrics in the Prometheus text format; open to all only with `--metrics-open true`', 'getMetrics', { 'text/plain': text }),
   '/healthz': get('liveness probe', 'getHealth', { 200: ok('the server is running', 'probe') }),

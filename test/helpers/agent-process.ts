@@ -25,6 +25,15 @@ export function spawnAgent(options: { server: string; jid: string; password: str
     ],
     { env: { PATH: process.env['PATH'], OUTPOST_AGENT_PASSWORD: options.password }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  return watchAgent(child);
+}
+
+/** An agent started by a shell command line, as an operator pastes it; `exec` so that the agent is the child. */
+export function spawnAgentCommand(commandLine: string, env: NodeJS.ProcessEnv): AgentProcess {
+  return watchAgent(spawn('/bin/sh', ['-c', `exec ${commandLine}`], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
+}
+
+function watchAgent(child: ChildProcess): AgentProcess {
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));

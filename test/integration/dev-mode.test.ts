@@ -10,7 +10,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { repoRoot } from '../helpers/paths.js';
 import { eventually } from '../helpers/cluster.js';
-import { spawnAgent, type AgentProcess } from '../helpers/agent-process.js';
+import { spawnAgentCommand, type AgentProcess } from '../helpers/agent-process.js';
 import { openDatabase } from '../../src/store/database.js';
 import { JobStore } from '../../src/store/job-store.js';
 
@@ -73,14 +73,22 @@ describe('outpost dev (what npm start runs)', function () {
     });
     expect(await echoed.text()).to.equal('from a fresh start');
 
-    // `outpost agent add` prints the command that starts a second agent elsewhere; run exactly that.
+    // `outpost agent add` prints the lines that install and start a second agent elsewhere; run exactly
+    // those, in a home of its own, with this repository's agent standing in for the installed one.
     const printed = await run(process.execPath, [path.join(repoRoot, 'bin', 'outpost.js'), 'agent', 'add', 'second', '--data-dir', dataDir]);
-    const command = /OUTPOST_AGENT_PASSWORD='([^']+)' node bin\/outpost-agent\.js --server (\S+) --jid (\S+) --services/.exec(printed.stdout);
-    expect(command, printed.stdout).to.not.equal(null);
-    const services = path.join(dataDir, 'second-services');
-    await mkdir(services);
-    await writeFile(path.join(services, 'hello.properties'), 'service = hello\nexecutable = /bin/echo\n');
-    second = spawnAgent({ server: command![2]!, jid: command![3]!, password: command![1]!, services, workDir: path.join(dataDir, 'second-work') });
+    const [install, setup, start] = /^ {2}npm install -g (\S+)\n {2}(mkdir .+)\n {2}outpost-agent (.+)\n\n/m.exec(printed.stdout)?.slice(1) ?? [];
+    expect(start, printed.stdout).to.be.a('string');
+    expect(install).to.equal(`${info.url}/agent/outpost-agent.tgz`);
+    const tarball = await fetch(install!, { method: 'HEAD' });
+    expect([tarball.status, tarball.headers.get('content-type')]).to.deep.equal([200, 'application/gzip']);
+    expect(start).to.match(/^--server xmpp:\/\/127\.0\.0\.1:\d+ --jid second@outpost\.localhost --password-file ~\/outpost\/second\.password --services ~\/outpost\/services\.d$/);
+    const home = path.join(dataDir, 'second-home');
+    await mkdir(home);
+    const env = { PATH: process.env['PATH'], HOME: home };
+    await run('/bin/sh', ['-c', setup!], { env });
+    expect((await stat(path.join(home, 'outpost', 'second.password'))).mode & 0o777).to.equal(0o600);
+    await writeFile(path.join(home, 'outpost', 'services.d', 'hello.properties'), 'service = hello\nexecutable = /bin/echo\n');
+    second = spawnAgentCommand(`'${process.execPath}' '${path.join(repoRoot, 'bin', 'outpost-agent.js')}' ${start}`, env);
     await eventually(async () => {
       const ids = ((await (await fetch(`${info.url}/processes`)).json()) as { processes: { id: string }[] }).processes.map((p) => p.id);
       return ids.includes('hello') ? true : undefined;
@@ -139,8 +147,26 @@ describe('outpost dev (what npm start runs)', function () {
     expect(await processesMentioning(dataDir)).to.deep.equal([]);
   });
 
+  it('refuses agent add without a URL to download the agent from, or with a bad one, and creates no account', async function () {
+    await mkdir(path.join(dataDir, 'prosody'));
+    await writeFile(path.join(dataDir, 'prosody', 'ports.json'), JSON.stringify({ c2s: 5222 }));
+    const cli = (...args: string[]) => run(process.execPath, [path.join(repoRoot, 'bin', 'outpost.js'), 'agent', ...args, '--data-dir', dataDir]);
+    const failure = (args: string[]) => cli(...args).then(
+      () => 'succeeded',
+      (err: { code: number; stderr: string }) => `${err.code} ${err.stderr.split('\n')[0]}`,
+    );
+    expect(await failure(['add', 'third'])).to.equal(
+      `2 outpost: no running \`outpost dev\` in ${dataDir} to take the orchestrator's URL from: start it, or give --public-url URL`,
+    );
+    expect(await failure(['add', 'third', '--public-url', 'ftp://outpost.example.org'])).to.equal(
+      "2 outpost: --public-url (or OUTPOST_PUBLIC_URL): must be an http:// or https:// URL without query or fragment, e.g. https://outpost.example.org; got 'ftp://outpost.example.org'",
+    );
+    expect((await cli('list')).stdout).to.equal('');
+  });
+
   it('keeps the component port on loopback while agents use --host, and agent add prints that address', async function () {
-    child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'outpost.js'), 'dev', '--host', '127.0.0.2', '--http-port', '0', '--data-dir', dataDir, '--log-level', 'warn'], {
+    const devArgs = ['dev', '--host', '127.0.0.2', '--http-port', '0', '--public-url', 'https://dev.example.org', '--data-dir', dataDir, '--log-level', 'warn'];
+    child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'outpost.js'), ...devArgs], {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -155,8 +181,16 @@ describe('outpost dev (what npm start runs)', function () {
     expect(await reachable('127.0.0.2', ports.c2s)).to.equal(true);
     expect(await reachable('127.0.0.1', ports.component)).to.equal(true);
     expect(await reachable('127.0.0.2', ports.component)).to.equal(false);
-    const printed = await run(process.execPath, [path.join(repoRoot, 'bin', 'outpost.js'), 'agent', 'add', 'remote', '--data-dir', dataDir]);
+    const printed = await run(process.execPath, [path.join(repoRoot, 'bin', 'outpost.js'), 'agent', 'add', 'remote', '--data-dir', dataDir], {
+      env: { ...process.env, OUTPOST_PUBLIC_URL: 'https://outpost.example.org/base/' },
+    });
     expect(printed.stdout).to.include(`--server xmpp://127.0.0.2:${ports.c2s} --jid remote@outpost.localhost`);
+    expect(printed.stdout).to.include('\n  npm install -g https://outpost.example.org/base/agent/outpost-agent.tgz\n');
+    expect(printed.stdout).to.include('\nThe embedded Prosody listens on 127.0.0.2 only; start `npm start -- --host ADDRESS` to reach it from other machines.\n');
+    // Without a URL of its own, agent add takes the one `outpost dev --public-url` was given.
+    const { OUTPOST_PUBLIC_URL: _unset, ...env } = process.env;
+    const fromDev = await run(process.execPath, [path.join(repoRoot, 'bin', 'outpost.js'), 'agent', 'add', 'other', '--data-dir', dataDir], { env });
+    expect(fromDev.stdout).to.include('\n  npm install -g https://dev.example.org/agent/outpost-agent.tgz\n');
     child.kill('SIGINT');
     await once(child, 'exit');
   });

@@ -9,6 +9,7 @@ const ROUTES: Record<RouteClass, { method: string; path: string; status: number 
   open: [
     { method: 'GET', path: '/healthz', status: 200 },
     { method: 'GET', path: '/readyz', status: 200 },
+    { method: 'GET', path: '/agent/outpost-agent.tgz', status: 200 },
   ],
   read: [
     { method: 'GET', path: '/', status: 200 },
@@ -165,6 +166,9 @@ describe('routeClass', () => {
     ['/uploads/j1/data', 'open'],
     ['/admin/ui', 'open'],
     ['/admin/ui/admin.js', 'open'],
+    ['/agent/outpost-agent.tgz', 'open'],
+    ['/Agent/Outpost-Agent.tgz/', 'open'],
+    ['/agent', 'read'],
     ['/', 'read'],
     ['/conformance', 'read'],
     ['/api', 'read'],

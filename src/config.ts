@@ -22,6 +22,8 @@ const AccessAndLimits = {
 const Exposure = {
   metricsOpen: Type.Optional(Type.Boolean()),
   publicHosts: Type.Optional(Type.String({ minLength: 1 })),
+  /** Comma-separated hosts, addresses or networks (CIDR) callbacks may reach although private (docs/security.md). */
+  callbackAllow: Type.Optional(Type.String({ minLength: 1 })),
 };
 
 const OrchestratorTObject = Type.Object(
@@ -107,6 +109,7 @@ const COMMON: Setting[] = [
   setting('maxWaiting', 'max-waiting', String(DEFAULT_LIMITS.maxWaiting)),
   setting('metricsOpen', 'metrics-open', 'false'),
   setting('publicHosts', 'public-hosts'),
+  setting('callbackAllow', 'callback-allow'),
 ];
 
 const SERVE: Setting[] = [

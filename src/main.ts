@@ -6,7 +6,11 @@ import type { OrchestratorConfig } from './config.js';
 import { createApp } from './http/create-app.js';
 import { AgentEvents } from './jobs/agent-events.js';
 import { JobLifecycle } from './jobs/job-lifecycle.js';
+import type { Backoff } from '../xmpp/backoff.js';
+import { CallbackSender } from './callbacks/callback-sender.js';
+import { CallbackAllowlist } from './callbacks/callback-targets.js';
 import { createMetrics } from './jobs/job-metrics.js';
+import { CallbackStore } from './store/callback-store.js';
 import { jobService } from './jobs/job-service.js';
 import type { JobUpdates } from './jobs/job-updates.js';
 import { ownerLimits } from './jobs/owner-limits.js';
@@ -46,6 +50,8 @@ export interface RunningOrchestrator {
 /** Tuning that has no flag; tests make its windows short. */
 export interface OrchestratorTuning {
   invalidStanzaLimit?: StanzaLimit;
+  /** Waits between attempts of a failed callback delivery (default 1 s doubling up to 60 s). */
+  callbackBackoff?: Backoff;
 }
 
 /** Composition root of the orchestrator: store, XMPP component, registry, jobs and HTTP. */
@@ -109,6 +115,9 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
     for (const { jid } of agentStore.known()) link.send(jid, { v: 1, type: 'catalog-request' }).catch(() => undefined);
   });
   const stopLiveness = watchAgentLiveness({ link, registry, intervalMs: config.pingInterval * 1000, logger });
+  const callbackAllow = new CallbackAllowlist(config.callbackAllow?.split(',').map((entry) => entry.trim()).filter(Boolean));
+  const callbacks = new CallbackSender({ store: new CallbackStore(db), allow: callbackAllow, publicBase: () => publicUrl, logger, ...(tuning.callbackBackoff && { backoff: tuning.callbackBackoff }) });
+  lifecycle.events.listen(callbacks.onJobEvent);
 
   const app = createApp({
     registry,
@@ -126,6 +135,7 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
     limitsChanged: () => lifecycle.dispatchWaiting(),
     metrics: createMetrics(lifecycle.events, registry, () => lifecycle.queued()),
     agentAccounts,
+    callbackAllow,
   });
   const server = http.createServer(app.callback());
   await new Promise<void>((resolve, reject) => {
@@ -138,6 +148,8 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
   await link.start();
   // Grace periods for jobs of the previous run start only now that agents can reach us.
   await lifecycle.resume();
+  // Deliveries kept from before a restart go out now that the public URL is known.
+  callbacks.start();
   logger.info({ url }, 'orchestrator ready');
 
   let stopping: Promise<void> | undefined;
@@ -156,6 +168,7 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await link.stop();
+        await callbacks.stop();
         lifecycle.close();
         db.close();
       })()),

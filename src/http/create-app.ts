@@ -1,4 +1,5 @@
 import { Router } from '@koa/router';
+import { CallbackAllowlist } from '../callbacks/callback-targets.js';
 import Koa from 'koa';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -61,6 +62,8 @@ export interface AppDeps {
   limitsChanged?: () => void;
   /** Prometheus metrics served at `/metrics`. */
   metrics: Registry;
+  /** Where callbacks may go besides public addresses (`--callback-allow`; default none). */
+  callbackAllow?: CallbackAllowlist;
   /** The accounts provisioned as agents, listed by the admin API. */
   agentAccounts: { list(): AgentAccount[] };
 }
@@ -76,7 +79,7 @@ export function apiRouter(deps: AppDeps): Router {
   apiDocsRoutes(router);
   agentPackageRoutes(router);
   processRoutes(router, deps.registry);
-  executionRoutes(router, { registry: deps.registry, jobs: deps.jobs, jsonBody: body });
+  executionRoutes(router, { registry: deps.registry, jobs: deps.jobs, jsonBody: body, callbackAllow: deps.callbackAllow ?? new CallbackAllowlist() });
   jobRoutes(router, deps);
   outputRoutes(router, deps);
   uploadRoutes(router, { ...deps, maxUploadBytes: deps.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES });

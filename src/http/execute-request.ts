@@ -1,6 +1,6 @@
 import { OutpostError } from '../errors.js';
 import { EXECUTE_REQUEST_WORDING, ajv, describeAjvError, type ProcessSpec } from '../../protocol/index.js';
-import type { ExecutionOptions } from '../store/job-record.js';
+import type { ExecutionOptions, Subscriber } from '../store/job-record.js';
 
 /** OGC 18-062r2 `execute.yaml`; unknown members are refused so that a misspelt one cannot go unnoticed. */
 export const EXECUTE_REQUEST_SCHEMA = {
@@ -33,6 +33,7 @@ interface ExecuteBody {
   inputs?: Record<string, unknown>;
   outputs?: Record<string, { transmissionMode?: 'value' | 'reference' }>;
   response?: 'document' | 'raw';
+  subscriber?: Subscriber;
 }
 
 export interface ExecuteRequest {
@@ -81,8 +82,8 @@ function responseMode(body: ExecuteBody, spec: ProcessSpec, outputs: ExecutionOp
 
 /**
  * Checks the shape of an execute request and settles its response options. The inputs
- * themselves are checked by the job service against the process's input schema. `subscriber`
- * is accepted as the standard allows but not acted upon: the callback class is not declared.
+ * themselves are checked by the job service against the process's input schema, the subscriber's
+ * URIs by `checkSubscriber`.
  */
 export function parseExecuteRequest(body: unknown, spec: ProcessSpec): ExecuteRequest {
   if (!validate(body)) {
@@ -91,5 +92,6 @@ export function parseExecuteRequest(body: unknown, spec: ProcessSpec): ExecuteRe
   const outputs = requestedOutputs(body, spec);
   const execution: ExecutionOptions = { response: responseMode(body, spec, outputs) };
   if (outputs) execution.outputs = outputs;
+  if (body.subscriber && Object.keys(body.subscriber).length > 0) execution.subscriber = body.subscriber;
   return { inputs: body.inputs ?? {}, execution };
 }

@@ -4,7 +4,8 @@ import { OutpostError } from '../errors.js';
 import type { JobService } from '../jobs/job-service.js';
 import type { ProcessSpec } from '../../protocol/index.js';
 import type { AgentRegistry } from '../registry/agent-registry.js';
-import type { JobRecord } from '../store/job-record.js';
+import type { JobRecord, Subscriber } from '../store/job-record.js';
+import { callbackUrlRefusal, type CallbackAllowlist } from '../callbacks/callback-targets.js';
 import { parseExecuteRequest } from './execute-request.js';
 import { requestOwner } from './job-access.js';
 import { absoluteUrl, jobPath } from './links.js';
@@ -16,6 +17,16 @@ export interface ExecutionDeps {
   registry: AgentRegistry;
   jobs: JobService;
   jsonBody: Middleware;
+  /** Where callbacks may go besides public addresses (`--callback-allow`). */
+  callbackAllow: CallbackAllowlist;
+}
+
+/** A subscriber URI that callbacks may not use is the client's error, said before any job exists. */
+async function checkSubscriber(subscriber: Subscriber | undefined, allow: CallbackAllowlist): Promise<void> {
+  for (const [member, uri] of Object.entries(subscriber ?? {})) {
+    const refusal = await callbackUrlRefusal(uri, allow);
+    if (refusal) throw new OutpostError('bad-request', 400, `'subscriber.${member}' ${uri} ${refusal}`);
+  }
 }
 
 /** RFC 7240 preferences are comma-separated tokens, case-insensitive, each optionally with a value. */
@@ -66,6 +77,7 @@ export function executionRoutes(router: Router, deps: ExecutionDeps): void {
     async (ctx) => {
       const spec = ctx.state.process as ProcessSpec;
       const { inputs, execution } = parseExecuteRequest(ctx.request.body, spec);
+      await checkSubscriber(execution.subscriber, deps.callbackAllow);
       const job = await deps.jobs.submit({ processId: spec.id, inputs, execution, owner: requestOwner(ctx) });
       ctx.set('Location', absoluteUrl(ctx, jobPath(job.id)));
 

@@ -4,7 +4,7 @@ import { link, OPENAPI_TYPE, REL, selfLink } from './links.js';
 const CONF = 'http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf';
 
 /** Conformance classes of OGC 18-062r2 that this API implements (§7.4, Annex A). */
-export const CONFORMANCE_CLASSES = ['core', 'ogc-process-description', 'json', 'oas30', 'job-list', 'dismiss'].map(
+export const CONFORMANCE_CLASSES = ['core', 'ogc-process-description', 'json', 'oas30', 'job-list', 'dismiss', 'callback'].map(
   (name) => `${CONF}/${name}`,
 );
 

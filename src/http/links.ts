@@ -47,11 +47,17 @@ export function publicBase(configured: string | undefined, publicHosts: readonly
   };
 }
 
+/** What building an absolute link needs of a request: the public base `publicBase` stored. */
+export type UrlBase = Pick<Context, 'state'>;
+
+/** A base for links made outside a request, e.g. in a callback's body. */
+export const urlBase = (publicBase: string): UrlBase => ({ state: { publicBase } });
+
 /**
  * An absolute URL for a path of this API. Process and job ids are restricted to URL-safe
  * characters by their schemas, so paths are used as they are.
  */
-export function absoluteUrl(ctx: Context, path: string, query?: URLSearchParams): string {
+export function absoluteUrl(ctx: UrlBase, path: string, query?: URLSearchParams): string {
   const search = query?.toString();
   return `${ctx.state.publicBase as string}${path}${search ? `?${search}` : ''}`;
 }
@@ -66,7 +72,7 @@ export function selfLink(ctx: Context, title: string): Link {
 }
 
 /** Hrefs stored as paths of this server become absolute; absolute ones stay as they are. */
-export function resolveHref(ctx: Context, href: string): string {
+export function resolveHref(ctx: UrlBase, href: string): string {
   return href.startsWith('/') ? absoluteUrl(ctx, href) : href;
 }
 

@@ -32,6 +32,18 @@ function resultsResponses(results: unknown) {
   };
 }
 
+/** OGC 18-062r2 callback class: what the server POSTs to each URI of the request's `subscriber`. */
+const callback = (member: string, summary: string, schema: string) => ({
+  [`{$request.body#/subscriber/${member}}`]: {
+    post: { summary, requestBody: { required: true, ...jsonContent(ref(schema)) }, responses: { 200: { description: 'delivered; any 2xx will do' } } },
+  },
+});
+const SUBSCRIBER_CALLBACKS = {
+  jobCompleted: callback('successUri', 'the results document once the job succeeded', 'results'),
+  jobInProgress: callback('inProgressUri', 'the job status as it runs, at most once a second', 'statusInfo'),
+  jobFailed: callback('failedUri', 'the job status once it failed', 'statusInfo'),
+};
+
 function executeOperation(operationId: string, summary: string, body: unknown, parameters: unknown[], results: unknown = ref('results')) {
   return {
     post: {
@@ -40,6 +52,7 @@ function executeOperation(operationId: string, summary: string, body: unknown, p
       operationId,
       parameters: [...parameters, param('prefer')],
       requestBody: { required: false, ...jsonContent(body) },
+      callbacks: SUBSCRIBER_CALLBACKS,
       responses: {
         ...resultsResponses(results),
         201: {

@@ -3,7 +3,7 @@ import type { OutputSpec, OutputValue, ProcessSpec } from '../../protocol/index.
 import type { JobErrorCode, JobRecord } from '../store/job-record.js';
 import { OutpostError } from '../errors.js';
 import { ProblemError } from './error-middleware.js';
-import { resolveHref } from './links.js';
+import { resolveHref, type UrlBase } from './links.js';
 
 export type Reference = Extract<OutputValue, { href: string }>;
 type Selected = { id: string; value: OutputValue }[];
@@ -65,12 +65,12 @@ function selectedResults(job: JobRecord): Selected {
   return ids.flatMap((id) => (results[id] ? [{ id, value: results[id] }] : []));
 }
 
-function documentValue(ctx: Context, value: OutputValue): unknown {
+function documentValue(ctx: UrlBase, value: OutputValue): unknown {
   return isReference(value) ? { href: resolveHref(ctx, value.href), type: value.mediaType } : value.value;
 }
 
 /** OGC 18-062r2 `results.yaml`: output id → inline value, or a link for references. */
-export function resultsDocument(ctx: Context, job: JobRecord): Record<string, unknown> {
+export function resultsDocument(ctx: UrlBase, job: JobRecord): Record<string, unknown> {
   return Object.fromEntries(selectedResults(job).map(({ id, value }) => [id, documentValue(ctx, value)]));
 }
 

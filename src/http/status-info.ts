@@ -1,6 +1,5 @@
-import type { Context } from 'koa';
 import type { JobRecord, JobStatus } from '../store/job-record.js';
-import { absoluteUrl, jobPath, JSON_TYPE, REL, type Link } from './links.js';
+import { absoluteUrl, jobPath, JSON_TYPE, REL, type Link, type UrlBase } from './links.js';
 
 /** OGC 18-062r2 `statusInfo.yaml`; timestamps absent until they happen. */
 export interface StatusInfo {
@@ -17,7 +16,7 @@ export interface StatusInfo {
   links: Link[];
 }
 
-function jobLinks(ctx: Context, job: JobRecord): Link[] {
+function jobLinks(ctx: UrlBase, job: JobRecord): Link[] {
   const self = jobPath(job.id);
   const links: Link[] = [{ href: absoluteUrl(ctx, self), rel: 'self', type: JSON_TYPE, title: 'job status' }];
   // Results are linked only once there are some (OGC 18-062r2 /req/core/job-success).
@@ -33,7 +32,7 @@ function statusMessage(job: JobRecord): string | undefined {
   return job.error?.message ?? job.message ?? undefined;
 }
 
-export function statusInfo(ctx: Context, job: JobRecord): StatusInfo {
+export function statusInfo(ctx: UrlBase, job: JobRecord): StatusInfo {
   return {
     jobID: job.id,
     processID: job.processId,

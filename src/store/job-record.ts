@@ -22,6 +22,14 @@ export interface ExecutionOptions {
   response: 'document' | 'raw';
   /** Requested outputs with their transmission mode; undefined means all, by value. */
   outputs?: Record<string, { transmissionMode?: 'value' | 'reference' }>;
+  /** Where to POST results, progress and failure (OGC 18-062r2 callback class). */
+  subscriber?: Subscriber;
+}
+
+export interface Subscriber {
+  successUri?: string;
+  inProgressUri?: string;
+  failedUri?: string;
 }
 
 export interface JobRecord {

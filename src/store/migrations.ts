@@ -72,4 +72,20 @@ export const MIGRATIONS: readonly string[] = [
     since      TEXT NOT NULL
   ) STRICT;
   `,
+  // Callback deliveries waiting to be made (OGC 18-062r2, callback class); a job keeps at most one
+  // pending progress delivery, replaced by newer progress (coalesced).
+  `
+  CREATE TABLE callbacks (
+    id        INTEGER PRIMARY KEY,
+    job_id    TEXT NOT NULL,
+    kind      TEXT NOT NULL CHECK (kind IN ('success', 'in-progress', 'failed')),
+    uri       TEXT NOT NULL,
+    body      TEXT NOT NULL CHECK (json_valid(body)),
+    attempts  INTEGER NOT NULL DEFAULT 0,
+    next_at   INTEGER NOT NULL,
+    created   INTEGER NOT NULL
+  ) STRICT;
+  CREATE UNIQUE INDEX callbacks_progress ON callbacks (job_id) WHERE kind = 'in-progress';
+  CREATE INDEX callbacks_job ON callbacks (job_id, id);
+  `,
 ];

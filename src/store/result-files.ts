@@ -56,10 +56,13 @@ export class ResultFiles {
         done(null, chunk);
       },
     });
+    const out = createWriteStream(part, { flags: 'wx', mode: 0o600 });
     try {
-      await pipeline(body, meter, createWriteStream(part, { flags: 'wx', mode: 0o600 }));
+      await pipeline(body, meter, out);
       await rename(part, file);
     } catch (error) {
+      // The file may still be opening when the pipeline fails; removed before that, it would come back.
+      if (!out.closed) await new Promise<void>((resolve) => out.once('close', () => resolve()));
       await rm(part, { force: true });
       throw error;
     }

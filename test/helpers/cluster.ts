@@ -39,6 +39,8 @@ export interface ClusterOptions {
   /** The orchestrator's logger (default: testLogger). */
   logger?: Logger;
   tuning?: OrchestratorTuning;
+  /** `--callback-allow`. */
+  callbackAllow?: string;
 }
 
 /** A private Prosody, an orchestrator on a temp data directory, and agents on demand. */
@@ -61,6 +63,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     xmppServer: prosody.componentService,
     componentJid: prosody.componentDomain,
     componentSecret: prosody.componentSecret,
+    callbackAllow: options.callbackAllow,
   };
   const orchestratorLogger = options.logger ?? testLogger;
   const orchestrator = await startOrchestrator(config, orchestratorLogger, options.tuning);

@@ -58,7 +58,7 @@ describe('HTTP landing page, conformance, API definition and probes', () => {
   it('declares the conformance classes', async () => {
     const body = (await (await fetch(`${h.url}/conformance`)).json()) as { conformsTo: string[] };
     expect(body.conformsTo).to.have.members(
-      ['core', 'ogc-process-description', 'json', 'oas30', 'job-list', 'dismiss'].map((c) => `${CONF}/${c}`),
+      ['core', 'ogc-process-description', 'json', 'oas30', 'job-list', 'dismiss', 'callback'].map((c) => `${CONF}/${c}`),
     );
   });
 

@@ -6,6 +6,7 @@ import type { OrchestratorConfig } from './config.js';
 import { createApp } from './http/create-app.js';
 import { AgentEvents } from './jobs/agent-events.js';
 import { JobLifecycle } from './jobs/job-lifecycle.js';
+import { logJobEvents } from './jobs/job-log.js';
 import { createMetrics } from './jobs/job-metrics.js';
 import { jobService } from './jobs/job-service.js';
 import type { JobUpdates } from './jobs/job-updates.js';
@@ -88,6 +89,7 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
     graceMs: config.agentGrace * 1000,
     logger,
   });
+  logJobEvents(lifecycle.events, logger);
   const agentEvents = new AgentEvents(lifecycle);
 
   feedRegistry({ link, registry, logger, poolOf, remember: (jid) => agentStore.remember(jid, new Date()) });

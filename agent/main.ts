@@ -1,6 +1,7 @@
 import path from 'node:path';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { Agent } from './agent.js';
+import { createAgentLogger } from './agent-logger.js';
 import { AGENT_USAGE, loadAgentConfig, type AgentConfig } from './config.js';
 import { Outbox } from './jobs/outbox.js';
 import { reapLeftoverRuns } from './jobs/leftover-runs.js';
@@ -66,7 +67,7 @@ export async function main(): Promise<void> {
     process.stderr.write(`outpost-agent: ${(err as Error).message}\n${AGENT_USAGE}\n`);
     process.exit(EX_CONFIG);
   }
-  const logger = pino({ level: config.logLevel, base: { agent: config.jid } });
+  const logger = createAgentLogger(config.logLevel, config.jid);
   let running: RunningAgent;
   try {
     running = await startAgent(config, logger);

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { Agent } from './agent.js';
 import { createAgentLogger } from './agent-logger.js';
+import { systemdUnit } from './systemd-unit.js';
 import { AGENT_USAGE, loadAgentConfig, type AgentConfig } from './config.js';
 import { Outbox } from './jobs/outbox.js';
 import { reapLeftoverRuns } from './jobs/leftover-runs.js';
@@ -66,6 +67,11 @@ export async function main(): Promise<void> {
   } catch (err) {
     process.stderr.write(`outpost-agent: ${(err as Error).message}\n${AGENT_USAGE}\n`);
     process.exit(EX_CONFIG);
+  }
+  if (config.systemdUnitFlags) {
+    const command = [process.execPath, path.resolve(process.argv[1]!)];
+    process.stdout.write(systemdUnit({ command, flags: config.systemdUnitFlags, workDir: config.workDir }));
+    return;
   }
   const logger = createAgentLogger(config.logLevel, config.jid);
   let running: RunningAgent;

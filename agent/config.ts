@@ -20,10 +20,24 @@ export interface AgentConfig {
 }
 
 export const AGENT_USAGE = `usage: outpost-agent --server xmpp://HOST:PORT --jid NAME@DOMAIN --services DIR
-         [--password P | --password-file FILE | env OUTPOST_AGENT_PASSWORD]
-         [--slots N] [--work-dir DIR] [--orchestrator JID] [--log-level LEVEL] [--kill-grace SECONDS]`;
+         [--password P | --password-file FILE] [--slots N] [--work-dir DIR] [--orchestrator JID]
+         [--log-level LEVEL] [--kill-grace SECONDS]
+       outpost-agent --print-systemd-unit --server xmpp://HOST:PORT --jid NAME@DOMAIN --services DIR [other flags]
+       outpost-agent --help
+--print-systemd-unit prints a systemd unit that runs the agent with these flags (the password goes
+into its EnvironmentFile, never into the unit). Each flag can also be set by an environment variable:
+  --server         OUTPOST_AGENT_SERVER
+  --jid            OUTPOST_AGENT_JID
+  --password       OUTPOST_AGENT_PASSWORD (better than the flag, which other users can see)
+  --password-file  OUTPOST_AGENT_PASSWORD_FILE
+  --services       OUTPOST_AGENT_SERVICES
+  --slots          OUTPOST_AGENT_SLOTS (default: the number of cores)
+  --work-dir       OUTPOST_AGENT_WORK_DIR (default: $XDG_STATE_HOME/outpost-agent/NAME)
+  --orchestrator   OUTPOST_AGENT_ORCHESTRATOR (default: orchestrator.DOMAIN)
+  --log-level      OUTPOST_AGENT_LOG_LEVEL (default: info)
+  --kill-grace     OUTPOST_AGENT_KILL_GRACE (default: 5)`;
 
-const OPTIONS = {
+export const OPTIONS = {
   server: { type: 'string' },
   jid: { type: 'string' },
   password: { type: 'string' },

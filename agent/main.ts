@@ -61,9 +61,14 @@ const EX_CONFIG = 78;
 
 /** `outpost-agent`: one agent until SIGINT/SIGTERM. */
 export async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help')) {
+    process.stdout.write(`${AGENT_USAGE}\n`);
+    return;
+  }
   let config: AgentConfig;
   try {
-    config = loadAgentConfig(process.argv.slice(2), process.env);
+    config = loadAgentConfig(argv, process.env);
   } catch (err) {
     process.stderr.write(`outpost-agent: ${(err as Error).message}\n${AGENT_USAGE}\n`);
     process.exit(EX_CONFIG);

@@ -5,7 +5,7 @@ import { startOrchestrator } from '../src/main.js';
 import { agentCommand } from './agent-command.js';
 import { createLogger } from './logger.js';
 
-const USAGE = `usage: outpost dev [--host H] [--http-port P] [--data-dir D] [--services DIR] [--slots N] [--public-url URL] [--max-upload-bytes N]
+export const USAGE = `usage: outpost dev [--host H] [--http-port P] [--data-dir D] [--services DIR] [--slots N] [--public-url URL] [--max-upload-bytes N]
                    [--log-level L] [--agent-grace SECONDS] [--ping-interval SECONDS] [--anonymous-read true|false]
                    [--anonymous-execute true|false] [--max-running N] [--max-waiting N] [--metrics-open true|false]
                    [--public-hosts HOST[:PORT],...]

@@ -55,7 +55,7 @@ export class JobLifecycle {
   readonly #perJob = new PerJob();
   /** Jobs whose kill was asked for, with who asked (null: the owner's dismissal). */
   readonly #kills = new Map<string, string | null>();
-  /** Jobs whose message is the note that their agent was lost, until an agent reports them again. */
+  /** Jobs whose message is (or, after a restart, may be) the note that their agent was lost, until an agent reports them again. */
   readonly #lostNotes = new Set<string>();
 
   constructor(options: JobLifecycleOptions) {
@@ -261,6 +261,7 @@ export class JobLifecycle {
         this.#dispatcher.enqueue(job);
       } else {
         this.#dispatcher.adopt(job, job.agent);
+        this.#lostNotes.add(job.id);
         this.#startGrace(job.id, job.agent);
       }
     }

@@ -249,6 +249,16 @@ describe('JobLifecycle: one write and one event per change', function () {
     expect(jobStore.rows.get(id)!.status).to.equal('running');
   });
 
+  it('clears a lost-agent note left from before a restart when the agent reports the job to the new lifecycle', async function () {
+    const id = await running();
+    await lifecycle.agentLost(WORKER);
+    lifecycle.close();
+    lifecycle = new JobLifecycle({ jobStore, registry, send: async () => undefined, uploadFor: () => ({ url: 'u', token: 't' }), removeFiles: async () => undefined, limits: () => limits, graceMs: 30, logger: testLogger });
+    await lifecycle.resume();
+    await lifecycle.inFlight(WORKER, [id]);
+    expect(jobStore.rows.get(id)).to.include({ status: 'running', message: null });
+  });
+
   it('says that a lost agent\'s job that had not started goes back to the queue', async function () {
     await dispatched();
     await lifecycle.agentLost(WORKER);

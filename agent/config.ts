@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ORCHESTRATOR_SUBDOMAIN } from '../protocol/index.js';
+import { SYSTEMD_WORK_DIR } from './systemd-unit.js';
 
 export interface AgentConfig {
   server: string;
@@ -14,13 +15,29 @@ export interface AgentConfig {
   orchestrator: string;
   logLevel: string;
   killGraceMs: number;
+  /** Given --print-systemd-unit: the flags the unit runs the agent with, the password left to its EnvironmentFile. */
+  systemdUnitFlags?: string[];
 }
 
 export const AGENT_USAGE = `usage: outpost-agent --server xmpp://HOST:PORT --jid NAME@DOMAIN --services DIR
-         [--password P | --password-file FILE | env OUTPOST_AGENT_PASSWORD]
-         [--slots N] [--work-dir DIR] [--orchestrator JID] [--log-level LEVEL] [--kill-grace SECONDS]`;
+         [--password P | --password-file FILE] [--slots N] [--work-dir DIR] [--orchestrator JID]
+         [--log-level LEVEL] [--kill-grace SECONDS]
+       outpost-agent --print-systemd-unit --server xmpp://HOST:PORT --jid NAME@DOMAIN --services DIR [other flags]
+       outpost-agent --help
+--print-systemd-unit prints a systemd unit that runs the agent with these flags (the password goes
+into its EnvironmentFile, never into the unit). Each flag can also be set by an environment variable:
+  --server         OUTPOST_AGENT_SERVER
+  --jid            OUTPOST_AGENT_JID
+  --password       OUTPOST_AGENT_PASSWORD (better than the flag, which other users can see)
+  --password-file  OUTPOST_AGENT_PASSWORD_FILE
+  --services       OUTPOST_AGENT_SERVICES
+  --slots          OUTPOST_AGENT_SLOTS (default: the number of cores)
+  --work-dir       OUTPOST_AGENT_WORK_DIR (default: $XDG_STATE_HOME/outpost-agent/NAME)
+  --orchestrator   OUTPOST_AGENT_ORCHESTRATOR (default: orchestrator.DOMAIN)
+  --log-level      OUTPOST_AGENT_LOG_LEVEL (default: info)
+  --kill-grace     OUTPOST_AGENT_KILL_GRACE (default: 5)`;
 
-const OPTIONS = {
+export const OPTIONS = {
   server: { type: 'string' },
   jid: { type: 'string' },
   password: { type: 'string' },
@@ -32,7 +49,14 @@ const OPTIONS = {
   'log-level': { type: 'string' },
   'kill-grace': { type: 'string' },
   help: { type: 'boolean' },
+  'print-systemd-unit': { type: 'boolean' },
 } as const;
+
+type Flag = Exclude<keyof typeof OPTIONS, 'help' | 'print-systemd-unit'>;
+/** The flags a systemd unit runs the agent with: not the password, which the unit's EnvironmentFile gives (docs/decisions.md, Fabric). */
+const UNIT_FLAGS = (Object.keys(OPTIONS) as (keyof typeof OPTIONS)[]).filter(
+  (flag): flag is Flag => !['help', 'print-systemd-unit', 'password', 'password-file'].includes(flag),
+);
 
 /**
  * `$XDG_STATE_HOME/outpost-agent/NAME`, or `~/.local/state/outpost-agent/NAME` (XDG Base Directory
@@ -49,14 +73,15 @@ export function defaultWorkDir(name: string, env: NodeJS.ProcessEnv): string {
 /** Flags, then OUTPOST_AGENT_* environment variables, then defaults; a bad value stops the agent with a message. */
 export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentConfig {
   const { values } = parseArgs({ args: argv, options: OPTIONS, strict: true });
-  const pick = (flag: Exclude<keyof typeof OPTIONS, 'help'>) => values[flag] ?? env[`OUTPOST_AGENT_${flag.replace(/-/g, '_').toUpperCase()}`];
+  const pick = (flag: Flag) => values[flag] ?? env[`OUTPOST_AGENT_${flag.replace(/-/g, '_').toUpperCase()}`];
+  const printUnit = values['print-systemd-unit'] === true;
   const server = pick('server');
   if (!server || !/^xmpps?:\/\/[^/:]+:\d+$/.test(server)) throw new Error(`--server must look like xmpp://host:5222 (got ${JSON.stringify(server)})`);
   const jid = pick('jid');
   if (!jid || !/^[^@/]+@[^@/]+(\/.+)?$/.test(jid)) throw new Error(`--jid must look like name@domain (got ${JSON.stringify(jid)})`);
   const passwordFile = pick('password-file');
   const password = passwordFile ? readFileSync(passwordFile, 'utf8').trim() : pick('password');
-  if (!password) throw new Error('a password is required: --password, --password-file or OUTPOST_AGENT_PASSWORD');
+  if (!password && !printUnit) throw new Error('a password is required: --password, --password-file or OUTPOST_AGENT_PASSWORD');
   const services = pick('services');
   if (!services) throw new Error('--services DIR is required');
   const slots = Number(pick('slots') ?? os.availableParallelism());
@@ -65,15 +90,24 @@ export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentCo
   if (!Number.isFinite(killGrace) || killGrace < 0) throw new Error(`--kill-grace must be a number of seconds (got ${pick('kill-grace')})`);
   const domain = jid.split('@')[1]!.split('/')[0]!;
   const name = jid.split('@')[0]!;
+  const resolved: Partial<Record<Flag, string>> = {
+    services: path.resolve(services),
+    'work-dir': path.resolve(pick('work-dir') ?? (printUnit ? SYSTEMD_WORK_DIR : defaultWorkDir(name, env))),
+  };
+  const unitFlags = UNIT_FLAGS.flatMap((flag) => {
+    const value = resolved[flag] ?? pick(flag);
+    return value === undefined ? [] : [`--${flag}`, value];
+  });
   return {
     server,
     jid,
-    password,
-    services: path.resolve(services),
+    password: password ?? '',
+    services: resolved.services!,
     slots,
-    workDir: path.resolve(pick('work-dir') ?? defaultWorkDir(name, env)),
+    workDir: resolved['work-dir']!,
     orchestrator: pick('orchestrator') ?? `${ORCHESTRATOR_SUBDOMAIN}.${domain}`,
     logLevel: pick('log-level') ?? 'info',
     killGraceMs: killGrace * 1000,
+    ...(printUnit ? { systemdUnitFlags: unitFlags } : {}),
   };
 }

@@ -1,6 +1,8 @@
 import path from 'node:path';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { Agent } from './agent.js';
+import { createAgentLogger } from './agent-logger.js';
+import { systemdUnit } from './systemd-unit.js';
 import { AGENT_USAGE, loadAgentConfig, type AgentConfig } from './config.js';
 import { Outbox } from './jobs/outbox.js';
 import { reapLeftoverRuns } from './jobs/leftover-runs.js';
@@ -59,14 +61,24 @@ const EX_CONFIG = 78;
 
 /** `outpost-agent`: one agent until SIGINT/SIGTERM. */
 export async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help')) {
+    process.stdout.write(`${AGENT_USAGE}\n`);
+    return;
+  }
   let config: AgentConfig;
   try {
-    config = loadAgentConfig(process.argv.slice(2), process.env);
+    config = loadAgentConfig(argv, process.env);
   } catch (err) {
     process.stderr.write(`outpost-agent: ${(err as Error).message}\n${AGENT_USAGE}\n`);
     process.exit(EX_CONFIG);
   }
-  const logger = pino({ level: config.logLevel, base: { agent: config.jid } });
+  if (config.systemdUnitFlags) {
+    const command = [process.execPath, path.resolve(process.argv[1]!)];
+    process.stdout.write(systemdUnit({ command, flags: config.systemdUnitFlags, workDir: config.workDir }));
+    return;
+  }
+  const logger = createAgentLogger(config.logLevel, config.jid);
   let running: RunningAgent;
   try {
     running = await startAgent(config, logger);

@@ -1,18 +1,19 @@
-import { pino } from 'pino';
 import { runDev } from '../dev/dev-mode.js';
 import { tokenCommand } from '../src/auth/token-command.js';
 import { ConfigError, loadDevConfig, loadServeConfig } from '../src/config.js';
 import { startOrchestrator } from '../src/main.js';
 import { agentCommand } from './agent-command.js';
+import { createLogger } from './logger.js';
 
-const USAGE = `usage: outpost dev [--host H] [--http-port P] [--data-dir D] [--services DIR] [--slots N] [--public-url URL] [--max-upload-bytes N]
+export const USAGE = `usage: outpost dev [--host H] [--http-port P] [--data-dir D] [--services DIR] [--slots N] [--public-url URL] [--max-upload-bytes N]
                    [--log-level L] [--agent-grace SECONDS] [--ping-interval SECONDS] [--anonymous-read true|false]
                    [--anonymous-execute true|false] [--max-running N] [--max-waiting N] [--metrics-open true|false]
-                   [--public-hosts HOST[:PORT],...]
+                   [--public-hosts HOST[:PORT],...] [--callback-allow HOST|ADDRESS|NETWORK,...]
        outpost serve --xmpp-server xmpp://HOST:PORT --component-jid orchestrator.DOMAIN --component-secret S [--host H] [--http-port P] [--data-dir D]
                      [--public-url URL] [--max-upload-bytes N] [--log-level L] [--agent-grace SECONDS] [--ping-interval SECONDS]
                      [--anonymous-read true|false] [--anonymous-execute true|false]
                      [--max-running N] [--max-waiting N] [--metrics-open true|false] [--public-hosts HOST[:PORT],...]
+                     [--callback-allow HOST|ADDRESS|NETWORK,...]
                      [--agent-allowlist JID,…] [--agent-domains DOMAIN,…]
        outpost agent add NAME[@DOMAIN] [--pool P] [--host H] [--public-url URL] [--data-dir D]
        outpost agent remove NAME[@DOMAIN] [--data-dir D]
@@ -34,11 +35,11 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
     switch (command) {
       case 'dev': {
         const config = loadDevConfig(rest, process.env);
-        return await runDev(config, pino({ level: config.logLevel }));
+        return await runDev(config, createLogger(config.logLevel));
       }
       case 'serve': {
         const config = loadServeConfig(rest, process.env);
-        const orchestrator = await startOrchestrator(config, pino({ level: config.logLevel }));
+        const orchestrator = await startOrchestrator(config, createLogger(config.logLevel));
         process.stdout.write(`Outpost orchestrator listening on ${orchestrator.url}\n`);
         for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void orchestrator.stop().then(() => process.exit(0)));
         return;

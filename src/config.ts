@@ -213,3 +213,6 @@ export function loadDevConfig(argv: string[], env: NodeJS.ProcessEnv): DevConfig
     services: path.resolve(config.services),
   };
 }
+
+/** The settings `outpost serve` and `outpost dev` take, each a flag with its environment variable. */
+export const COMMAND_SETTINGS: Readonly<Record<'serve' | 'dev', readonly Pick<Setting, 'flag' | 'env'>[]>> = { serve: SERVE, dev: DEV };

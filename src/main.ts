@@ -9,6 +9,7 @@ import { JobLifecycle } from './jobs/job-lifecycle.js';
 import type { Backoff } from '../xmpp/backoff.js';
 import { CallbackSender } from './callbacks/callback-sender.js';
 import { CallbackAllowlist } from './callbacks/callback-targets.js';
+import { logJobEvents } from './jobs/job-log.js';
 import { createMetrics } from './jobs/job-metrics.js';
 import { CallbackStore } from './store/callback-store.js';
 import { jobService } from './jobs/job-service.js';
@@ -94,6 +95,7 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
     graceMs: config.agentGrace * 1000,
     logger,
   });
+  logJobEvents(lifecycle.events, logger);
   const agentEvents = new AgentEvents(lifecycle);
 
   feedRegistry({ link, registry, logger, poolOf, remember: (jid) => agentStore.remember(jid, new Date()) });

@@ -18,7 +18,7 @@ export type JobEvent =
   | { type: 'finished'; job: JobRecord }
   /** Someone asked to stop the run; `by` is the admin, or null for the owner's dismissal. */
   | { type: 'kill-requested'; job: JobRecord; by: string | null }
-  /** Its agent went away; the job waits `graceMs` for it to come back. */
+  /** Its agent went away; the job waits `graceMs` for it to come back, its message saying so. */
   | { type: 'agent-lost'; job: JobRecord; agent: string; graceMs: number }
   /** Dismissed by its owner: the job and its files are gone. */
   | { type: 'removed'; job: JobRecord };
@@ -26,7 +26,7 @@ export type JobEvent =
 export type JobEventListener = (event: JobEvent) => void;
 
 /** Events that change what a client sees of a job (its statusInfo). */
-export const changesStatusInfo = (event: JobEvent) => ['created', 'running', 'progress', 'finished'].includes(event.type);
+export const changesStatusInfo = (event: JobEvent) => ['created', 'running', 'progress', 'agent-lost', 'finished'].includes(event.type);
 
 /** The stream of job events; a listener gets the events that happen after it was added. */
 export class JobEventStream {

@@ -7,7 +7,7 @@ import type { JobOutcome } from '../store/job-store.js';
 import { UnsendableMessageError, type OrchestratorMessage } from '../../protocol/index.js';
 import { Dispatcher } from './dispatcher.js';
 import { JobEventStream, type JobEvent } from './job-events.js';
-import { GraceTimers } from './grace-timers.js';
+import { GraceTimers, lostAgentNote } from './grace-timers.js';
 import { JobUpdates } from './job-updates.js';
 import { followJob, untilFinished, type JobFollower } from './job-follower.js';
 import type { LimitsOf } from './owner-limits.js';
@@ -55,6 +55,8 @@ export class JobLifecycle {
   readonly #perJob = new PerJob();
   /** Jobs whose kill was asked for, with who asked (null: the owner's dismissal). */
   readonly #kills = new Map<string, string | null>();
+  /** Jobs whose message is (or, after a restart, may be) the note that their agent was lost, until an agent reports them again. */
+  readonly #lostNotes = new Set<string>();
 
   constructor(options: JobLifecycleOptions) {
     this.#options = options;
@@ -175,7 +177,8 @@ export class JobLifecycle {
       }
       this.#graces.cancel(jobId);
       if (!this.#dispatcher.assignment(jobId)) this.#dispatcher.adopt(job, jid);
-      const running = await this.#options.jobStore.markRunning(jobId, jid, new Date().toISOString());
+      const back = this.#lostNotes.delete(jobId);
+      const running = await this.#options.jobStore.markRunning(jobId, jid, new Date().toISOString(), back);
       if (running) this.#emit({ type: 'running', job: running });
     });
   }
@@ -233,13 +236,22 @@ export class JobLifecycle {
     await Promise.all([...listed].map((jobId) => this.running(jid, jobId)));
   }
 
-  /** A lost agent's jobs get a grace period to be reported again (by `jobs` or a terminal event). */
+  /**
+   * A lost agent's jobs get a grace period to be reported again (by `jobs` or a terminal event);
+   * meanwhile their message says so, and until when, since their status alone does not change.
+   */
   async agentLost(jid: string): Promise<void> {
-    await Promise.all(this.#dispatcher.jobsOn(jid).map(async (jobId) => {
+    const lostAt = new Date();
+    const { graceMs } = this.#options;
+    await Promise.all(this.#dispatcher.jobsOn(jid).map((jobId) => this.#perJob.run(jobId, async () => {
       this.#startGrace(jobId, jid);
-      const job = await this.#options.jobStore.get(jobId);
-      if (job) this.#emit({ type: 'agent-lost', job, agent: jid, graceMs: this.#options.graceMs });
-    }));
+      const stored = await this.#options.jobStore.get(jobId);
+      if (!stored || isFinished(stored)) return;
+      const job = await this.#options.jobStore.note(jobId, lostAgentNote(jid, stored.status, lostAt, graceMs));
+      if (!job) return;
+      this.#lostNotes.add(jobId);
+      this.#emit({ type: 'agent-lost', job, agent: jid, graceMs });
+    })));
   }
 
   /** After a restart: queued jobs queue again; dispatched ones wait for their agent to report them. */
@@ -249,6 +261,7 @@ export class JobLifecycle {
         this.#dispatcher.enqueue(job);
       } else {
         this.#dispatcher.adopt(job, job.agent);
+        this.#lostNotes.add(job.id);
         this.#startGrace(job.id, job.agent);
       }
     }
@@ -269,7 +282,6 @@ export class JobLifecycle {
       const job = await this.#options.jobStore.assign(jobId, agent);
       if (!job) return this.#dispatcher.release(jobId);
       this.#emit({ type: 'assigned', job, agent });
-      this.#options.logger.debug({ job: jobId, agent }, 'dispatching');
       const upload = this.#options.uploadFor(jobId);
       this.#options.send(agent, { v: 1, type: 'execute', job: jobId, process: job.processId, inputs: job.inputs, upload })
         .catch((err: Error) => this.#notSent(jobId, agent, err));
@@ -305,6 +317,7 @@ export class JobLifecycle {
 
   async #finish(jobId: string, seq: number, outcome: JobOutcome): Promise<JobRecord | undefined> {
     this.#graces.cancel(jobId);
+    this.#lostNotes.delete(jobId);
     this.#dispatcher.release(jobId);
     const job = await this.#options.jobStore.finish(jobId, seq, outcome);
     if (!job) return undefined;

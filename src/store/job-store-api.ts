@@ -21,8 +21,10 @@ export interface JobStoreApi extends JobQueries {
   create(job: JobRecord): Promise<JobRecord>;
   /** Records the agent a waiting job was handed to (null: back in the queue). */
   assign(id: string, agent: string | null): Promise<JobRecord | undefined>;
-  /** The job runs on `agent`; a repeated report from the same agent changes nothing. */
-  markRunning(id: string, agent: string, startedAt: string): Promise<JobRecord | undefined>;
+  /** The job runs on `agent`; a repeated report from the same agent changes nothing, unless it is `back` from being lost (its note is cleared). */
+  markRunning(id: string, agent: string, startedAt: string, back?: boolean): Promise<JobRecord | undefined>;
+  /** Replaces the message of an unfinished job with the orchestrator's own note. */
+  note(id: string, message: string): Promise<JobRecord | undefined>;
   /** Applies a progress event unless it is a repeat (`seq <= lastSeq`) or the job is finished. */
   recordProgress(id: string, seq: number, progress: number, message: string | null): Promise<JobRecord | undefined>;
   /** Finishes an unfinished job; an agent's event applies once by `seq`, the orchestrator's own decisions use 0. */

@@ -95,7 +95,8 @@ export class JobStore {
   private readonly insertJob: Statement<[JobRow], JobRow>;
   private readonly selectJob: Statement<[string], JobRow>;
   private readonly replaceJob: Statement<[JobRow]>;
-  private readonly runningJob: Statement<[{ id: string; agent: string; started: string; now: string }], JobRow>;
+  private readonly runningJob: Statement<[{ id: string; agent: string; started: string; now: string; back: number }], JobRow>;
+  private readonly noteJob: Statement<[{ id: string; message: string; now: string }], JobRow>;
   private readonly agentOfJob: Statement<[{ id: string; agent: string | null; now: string }], JobRow>;
   private readonly progressJob: Statement<
     [{ id: string; seq: number; progress: number; message: string | null; now: string }],
@@ -121,9 +122,11 @@ export class JobStore {
     // Only a job still waiting is handed out or queued again; one dismissed meanwhile stays as it is.
     this.agentOfJob = db.prepare(`UPDATE jobs SET agent = @agent, updated = @now WHERE id = @id AND status = 'accepted' RETURNING *`);
     this.runningJob = db.prepare(
-      `UPDATE jobs SET status = 'running', agent = @agent, started = coalesce(started, @started), updated = @now
-       WHERE id = @id AND ${UNFINISHED} AND NOT (status = 'running' AND agent IS @agent) RETURNING *`,
+      `UPDATE jobs SET status = 'running', agent = @agent, started = coalesce(started, @started), updated = @now,
+         message = CASE WHEN @back THEN NULL ELSE message END
+       WHERE id = @id AND ${UNFINISHED} AND (@back OR NOT (status = 'running' AND agent IS @agent)) RETURNING *`,
     );
+    this.noteJob = db.prepare(`UPDATE jobs SET message = @message, updated = @now WHERE id = @id AND ${UNFINISHED} RETURNING *`);
     this.progressJob = db.prepare(
       `UPDATE jobs SET progress = @progress, message = coalesce(@message, message), last_seq = @seq, updated = @now
        WHERE id = @id AND last_seq < @seq AND ${UNFINISHED} RETURNING *`,
@@ -216,9 +219,17 @@ export class JobStore {
     return rowToRecord(this.agentOfJob.get({ id, agent, now: this.now() }));
   }
 
-  /** The job was handed to `agent`; a repeated report from that agent changes nothing and returns undefined. */
-  markRunning(id: string, agent: string, startedAt: string): JobRecord | undefined {
-    return rowToRecord(this.runningJob.get({ id, agent, started: startedAt, now: this.now() }));
+  /**
+   * The job was handed to `agent`; a repeated report from that agent changes nothing and returns
+   * undefined, unless the agent is `back` from being lost: then the note saying so is cleared.
+   */
+  markRunning(id: string, agent: string, startedAt: string, back = false): JobRecord | undefined {
+    return rowToRecord(this.runningJob.get({ id, agent, started: startedAt, now: this.now(), back: back ? 1 : 0 }));
+  }
+
+  /** Replaces the message of an unfinished job with the orchestrator's own note (e.g. its agent is lost). */
+  note(id: string, message: string): JobRecord | undefined {
+    return rowToRecord(this.noteJob.get({ id, message, now: this.now() }));
   }
 
   /**

@@ -13,7 +13,8 @@ function statements(rows: JobStore): Statements {
     unfinished: async () => rows.unfinished(),
     create: async (job) => rows.create(job),
     assign: async (id, agent) => rows.setAgent(id, agent),
-    markRunning: async (id, agent, startedAt) => rows.markRunning(id, agent, startedAt),
+    markRunning: async (id, agent, startedAt, back) => rows.markRunning(id, agent, startedAt, back),
+    note: async (id, message) => rows.note(id, message),
     recordProgress: async (id, seq, progress, message) => rows.progress(id, seq, progress, message),
     finish: async (id, seq, outcome) => rows.finish(id, seq, outcome),
     remove: async (id) => rows.remove(id),
@@ -44,7 +45,8 @@ export class SqliteJobStore implements JobStoreApi {
   unfinished: JobStoreApi['unfinished'] = () => this.#whenIdle(() => this.#direct.unfinished());
   create: JobStoreApi['create'] = (job) => this.#whenIdle(() => this.#direct.create(job));
   assign: JobStoreApi['assign'] = (id, agent) => this.#whenIdle(() => this.#direct.assign(id, agent));
-  markRunning: JobStoreApi['markRunning'] = (id, agent, at) => this.#whenIdle(() => this.#direct.markRunning(id, agent, at));
+  markRunning: JobStoreApi['markRunning'] = (id, agent, at, back) => this.#whenIdle(() => this.#direct.markRunning(id, agent, at, back));
+  note: JobStoreApi['note'] = (id, message) => this.#whenIdle(() => this.#direct.note(id, message));
   recordProgress: JobStoreApi['recordProgress'] = (id, seq, progress, message) =>
     this.#whenIdle(() => this.#direct.recordProgress(id, seq, progress, message));
   finish: JobStoreApi['finish'] = (id, seq, outcome) => this.#whenIdle(() => this.#direct.finish(id, seq, outcome));

@@ -25,3 +25,12 @@ describe('outpost --help', () => {
     expect((failure as { stderr: string }).stderr.split('\n')[0]).to.equal("outpost: unknown command 'launch'");
   });
 });
+
+describe('outpost-agent --help', () => {
+  it('prints the usage with every flag and its environment variable, and exits 0', async () => {
+    const { stdout, stderr } = await run(process.execPath, [path.join(repoRoot, 'bin', 'outpost-agent.js'), '--help'], { env: { PATH: process.env['PATH'] } });
+    expect(stderr).to.equal('');
+    expect(stdout).to.match(/^usage: outpost-agent --server /);
+    expect(stdout).to.match(/--kill-grace\s+OUTPOST_AGENT_KILL_GRACE/);
+  });
+});

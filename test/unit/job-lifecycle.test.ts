@@ -220,17 +220,49 @@ describe('JobLifecycle: one write and one event per change', function () {
     expect(events[0]!.job).to.include({ status: 'accepted', agent: null });
   });
 
-  it('tells that an agent was lost without writing, then fails its running job once the grace is over', async function () {
+  it('notes in one UPDATE that an agent was lost and until when, then fails its running job once the grace is over', async function () {
     const id = await running();
     await lifecycle.agentLost(WORKER);
     expect(types()).to.deep.equal(['agent-lost']);
     expect(events[0]).to.deep.include({ agent: WORKER, graceMs: 30 });
     expect(events[0]!.job.id).to.equal(id);
-    expect(writes()).to.deep.equal([]);
+    expect(writes()).to.have.length(1);
+    expect(events[0]!.job.message).to.match(new RegExp(`^agent ${WORKER} lost at \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ; the job fails at \\S+Z unless it comes back$`));
+    expect(jobStore.rows.get(id)!.message).to.equal(events[0]!.job.message);
     await new Promise((resolve) => setTimeout(resolve, 60));
     expect(types()).to.deep.equal(['agent-lost', 'finished']);
-    expect(writes()).to.have.length(1);
+    expect(writes()).to.have.length(2);
     expect(events[1]!.job.error).to.deep.equal({ code: 'agent-lost', message: `agent ${WORKER} was lost while running the job` });
+  });
+
+  it('clears the lost-agent note in one UPDATE when the agent reports the job again, even under the same JID', async function () {
+    const id = await running();
+    await lifecycle.progress(WORKER, id, 1, 40, 'halfway');
+    await lifecycle.agentLost(WORKER);
+    expect(jobStore.rows.get(id)!.message).to.match(/^agent .* lost at /);
+    reset();
+    await lifecycle.inFlight(WORKER, [id]);
+    expect(types()).to.deep.equal(['running']);
+    expect(writes()).to.have.length(1);
+    expect(events[0]!.job).to.include({ status: 'running', message: null, progress: 40 });
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(jobStore.rows.get(id)!.status).to.equal('running');
+  });
+
+  it('clears a lost-agent note left from before a restart when the agent reports the job to the new lifecycle', async function () {
+    const id = await running();
+    await lifecycle.agentLost(WORKER);
+    lifecycle.close();
+    lifecycle = new JobLifecycle({ jobStore, registry, send: async () => undefined, uploadFor: () => ({ url: 'u', token: 't' }), removeFiles: async () => undefined, limits: () => limits, graceMs: 30, logger: testLogger });
+    await lifecycle.resume();
+    await lifecycle.inFlight(WORKER, [id]);
+    expect(jobStore.rows.get(id)).to.include({ status: 'running', message: null });
+  });
+
+  it('says that a lost agent\'s job that had not started goes back to the queue', async function () {
+    await dispatched();
+    await lifecycle.agentLost(WORKER);
+    expect(events[0]!.job.message).to.match(/; the job goes back to the queue at \S+Z unless it comes back$/);
   });
 
   it('fails a job whose execute can never be sent, once: one UPDATE, one finished event', async function () {

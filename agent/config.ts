@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ORCHESTRATOR_SUBDOMAIN } from '../protocol/index.js';
+import { parseFingerprints, type ServerTrust } from '../xmpp/server-trust.js';
 
 export interface AgentConfig {
   server: string;
@@ -14,11 +15,14 @@ export interface AgentConfig {
   orchestrator: string;
   logLevel: string;
   killGraceMs: number;
+  /** By default the system's CAs, and plain text to loopback only. */
+  serverTrust?: ServerTrust;
 }
 
 export const AGENT_USAGE = `usage: outpost-agent --server xmpp://HOST:PORT --jid NAME@DOMAIN --services DIR
          [--password P | --password-file FILE | env OUTPOST_AGENT_PASSWORD]
-         [--slots N] [--work-dir DIR] [--orchestrator JID] [--log-level LEVEL] [--kill-grace SECONDS]`;
+         [--slots N] [--work-dir DIR] [--orchestrator JID] [--log-level LEVEL] [--kill-grace SECONDS]
+         [--server-fingerprint SHA256[,SHA256] | --ca-file FILE] [--insecure]`;
 
 const OPTIONS = {
   server: { type: 'string' },
@@ -32,7 +36,25 @@ const OPTIONS = {
   'log-level': { type: 'string' },
   'kill-grace': { type: 'string' },
   help: { type: 'boolean' },
+  // How the server is verified (loadServerTrust).
+  'server-fingerprint': { type: 'string' },
+  'ca-file': { type: 'string' },
+  insecure: { type: 'boolean' },
 } as const;
+
+/** --server-fingerprint, --ca-file and --insecure (docs/security.md, the network). */
+function loadServerTrust(server: string, pick: (flag: 'server-fingerprint' | 'ca-file') => string | undefined, insecure: boolean): ServerTrust {
+  const fingerprint = pick('server-fingerprint');
+  const caFile = pick('ca-file');
+  if (fingerprint !== undefined && caFile !== undefined) throw new Error('give --server-fingerprint or --ca-file, not both');
+  // @xmpp/tls takes no TLS options of ours; STARTTLS on xmpp:// is verified by the agent itself.
+  if (server.startsWith('xmpps:') && (fingerprint !== undefined || caFile !== undefined)) throw new Error('--server-fingerprint and --ca-file apply to xmpp:// (STARTTLS); give --server xmpp://HOST:PORT');
+  return {
+    ...(fingerprint === undefined ? {} : { fingerprints: parseFingerprints(fingerprint) }),
+    ...(caFile === undefined ? {} : { ca: readFileSync(caFile, 'utf8') }),
+    insecure,
+  };
+}
 
 /**
  * `$XDG_STATE_HOME/outpost-agent/NAME`, or `~/.local/state/outpost-agent/NAME` (XDG Base Directory
@@ -49,7 +71,7 @@ export function defaultWorkDir(name: string, env: NodeJS.ProcessEnv): string {
 /** Flags, then OUTPOST_AGENT_* environment variables, then defaults; a bad value stops the agent with a message. */
 export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentConfig {
   const { values } = parseArgs({ args: argv, options: OPTIONS, strict: true });
-  const pick = (flag: Exclude<keyof typeof OPTIONS, 'help'>) => values[flag] ?? env[`OUTPOST_AGENT_${flag.replace(/-/g, '_').toUpperCase()}`];
+  const pick = (flag: Exclude<keyof typeof OPTIONS, 'help' | 'insecure'>) => values[flag] ?? env[`OUTPOST_AGENT_${flag.replace(/-/g, '_').toUpperCase()}`];
   const server = pick('server');
   if (!server || !/^xmpps?:\/\/[^/:]+:\d+$/.test(server)) throw new Error(`--server must look like xmpp://host:5222 (got ${JSON.stringify(server)})`);
   const jid = pick('jid');
@@ -61,6 +83,7 @@ export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentCo
   if (!services) throw new Error('--services DIR is required');
   const slots = Number(pick('slots') ?? os.availableParallelism());
   if (!Number.isInteger(slots) || slots < 1) throw new Error(`--slots must be a positive integer (got ${pick('slots')})`);
+  const serverTrust = loadServerTrust(server, pick, values.insecure ?? env['OUTPOST_AGENT_INSECURE'] === 'true');
   const killGrace = Number(pick('kill-grace') ?? 5);
   if (!Number.isFinite(killGrace) || killGrace < 0) throw new Error(`--kill-grace must be a number of seconds (got ${pick('kill-grace')})`);
   const domain = jid.split('@')[1]!.split('/')[0]!;
@@ -75,5 +98,6 @@ export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentCo
     orchestrator: pick('orchestrator') ?? `${ORCHESTRATOR_SUBDOMAIN}.${domain}`,
     logLevel: pick('log-level') ?? 'info',
     killGraceMs: killGrace * 1000,
+    serverTrust,
   };
 }

@@ -8,7 +8,9 @@ import { issueUserToken } from '../src/auth/token-command.js';
 import { startOrchestrator, type RunningOrchestrator } from '../src/main.js';
 import type { AgentRegistry } from '../src/registry/agent-registry.js';
 import type { Role, UserStore } from '../src/store/user-store.js';
+import { isLoopbackHost } from '../xmpp/server-trust.js';
 import { PrivateProsody } from './private-prosody.js';
+import { ensureDevCertificate, type TlsFiles } from './tls-certificate.js';
 
 /** The embedded Prosody's XMPP domain. */
 export const DEV_DOMAIN = 'outpost.localhost';
@@ -48,7 +50,12 @@ export const prosodyDir = (dataDir: string) => path.join(dataDir, 'prosody');
  * (its runs finish or are killed), then the orchestrator, then Prosody.
  */
 export async function runDev(config: DevConfig, logger: Logger): Promise<void> {
-  const prosody = new PrivateProsody({ dir: prosodyDir(config.dataDir), host: config.host, domain: DEV_DOMAIN, logger });
+  // The operator's certificate, else one of our own, kept in the data directory (docs/security.md, the network).
+  const tls: TlsFiles =
+    config.tlsCert && config.tlsKey ? { certFile: config.tlsCert, keyFile: config.tlsKey } : await ensureDevCertificate(config.dataDir, [DEV_DOMAIN, 'localhost', config.host]);
+  // HTTPS by default as soon as other machines can reach the orchestrator (docs/decisions.md, Fabric).
+  const https = config.https ?? !isLoopbackHost(config.host);
+  const prosody = new PrivateProsody({ dir: prosodyDir(config.dataDir), host: config.host, domain: DEV_DOMAIN, logger, tls });
   await prosody.start();
   const devFile = path.join(config.dataDir, 'dev.json');
   let orchestrator: RunningOrchestrator | undefined;
@@ -79,6 +86,7 @@ export async function runDev(config: DevConfig, logger: Logger): Promise<void> {
         maxWaiting: config.maxWaiting,
         metricsOpen: config.metricsOpen,
         publicHosts: config.publicHosts,
+        ...(https ? { tlsCert: tls.certFile, tlsKey: tls.keyFile } : {}),
         xmppServer: prosody.componentService,
         componentJid: prosody.componentDomain,
         componentSecret: prosody.componentSecret,
@@ -99,6 +107,8 @@ export async function runDev(config: DevConfig, logger: Logger): Promise<void> {
         orchestrator: prosody.componentDomain,
         logLevel: config.logLevel,
         killGraceMs: 5000,
+        // The dev agent pins the certificate, as the agents `outpost agent add` prints commands for.
+        serverTrust: { fingerprints: [prosody.fingerprint!.replace(/:/g, '')] },
       },
       logger.child({ agent: LOCAL_AGENT }),
     );
@@ -113,7 +123,7 @@ export async function runDev(config: DevConfig, logger: Logger): Promise<void> {
     ...(config.publicUrl === undefined ? {} : { publicUrl: config.publicUrl }),
     adminToken,
     userToken,
-    xmpp: { host: prosody.host, port: prosody.c2sPort, domain: prosody.domain },
+    xmpp: { host: prosody.host, port: prosody.c2sPort, domain: prosody.domain, fingerprint: prosody.fingerprint },
   };
   // Written whole, then renamed: a script polling for the file never reads half of it.
   await writeFile(`${devFile}.partial`, JSON.stringify(info, null, 2), { mode: 0o600 });

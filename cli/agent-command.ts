@@ -87,7 +87,7 @@ async function addAgent({ name, domain, values }: Parsed): Promise<void> {
     return;
   }
   const ports = await readFile(path.join(prosodyDir(dataDir), 'ports.json'), 'utf8').then(
-    (text) => JSON.parse(text) as { c2s: number; host?: string },
+    (text) => JSON.parse(text) as { c2s: number; host?: string; fingerprint?: string },
     () => {
       throw new ConfigError(`no embedded Prosody in ${dataDir}: run \`npm start\` (outpost dev) once first, or name an account of your own server as NAME@DOMAIN`);
     },
@@ -99,12 +99,14 @@ async function addAgent({ name, domain, values }: Parsed): Promise<void> {
   // The address `outpost dev --host` gave the embedded Prosody, unless told another (e.g. behind NAT).
   const host = values.host ?? ports.host ?? process.env['OUTPOST_HOST'] ?? '127.0.0.1';
   const passwordFile = `~/outpost/${name}.password`;
+  // The agent pins the embedded Prosody's certificate (docs/security.md, the network); rotation adds the next one, comma-separated.
+  const pin = ports.fingerprint ? ` --server-fingerprint ${ports.fingerprint}` : '';
   process.stdout.write(
     `Agent account ${name}@${DEV_DOMAIN} created in pool ${pool}. On the machine that runs the programs (Node.js 20.10 or later; ` +
       `nothing is compiled), as the user that runs them:\n\n` +
       `  npm install -g ${url}/agent/outpost-agent.tgz\n` +
       `  mkdir -p ~/outpost/services.d && (umask 077 && printf '%s\\n' '${password}' > ${passwordFile})\n` +
-      `  outpost-agent --server xmpp://${host}:${ports.c2s} --jid ${name}@${DEV_DOMAIN} --password-file ${passwordFile} --services ~/outpost/services.d\n\n` +
+      `  outpost-agent --server xmpp://${host}:${ports.c2s} --jid ${name}@${DEV_DOMAIN} --password-file ${passwordFile} --services ~/outpost/services.d${pin}\n\n` +
       `The password is shown only now; its file is readable by that user alone (or set OUTPOST_AGENT_PASSWORD in an environment ` +
       `file of the same mode; never pass it on the command line). Put a .properties file per program into ~/outpost/services.d ` +
       `(Outpost's services.d/ has examples); the agent offers each as it appears.\n` +

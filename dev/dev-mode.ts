@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { DevConfig } from '../src/config.js';
@@ -51,8 +51,8 @@ export const prosodyDir = (dataDir: string) => path.join(dataDir, 'prosody');
  */
 export async function runDev(config: DevConfig, logger: Logger): Promise<void> {
   // The operator's certificate, else one of our own, kept in the data directory (docs/security.md, the network).
-  const tls: TlsFiles =
-    config.tlsCert && config.tlsKey ? { certFile: config.tlsCert, keyFile: config.tlsKey } : await ensureDevCertificate(config.dataDir, [DEV_DOMAIN, 'localhost', config.host]);
+  const ownCertificate = !(config.tlsCert && config.tlsKey);
+  const tls: TlsFiles = ownCertificate ? await ensureDevCertificate(config.dataDir, [DEV_DOMAIN, 'localhost', config.host]) : { certFile: config.tlsCert!, keyFile: config.tlsKey! };
   // HTTPS by default as soon as other machines can reach the orchestrator (docs/decisions.md, Fabric).
   const https = config.https ?? !isLoopbackHost(config.host);
   const prosody = new PrivateProsody({ dir: prosodyDir(config.dataDir), host: config.host, domain: DEV_DOMAIN, logger, tls });
@@ -121,6 +121,8 @@ export async function runDev(config: DevConfig, logger: Logger): Promise<void> {
   const info = {
     url: orchestrator.url,
     ...(config.publicUrl === undefined ? {} : { publicUrl: config.publicUrl }),
+    // For `outpost agent add`: npm must be told to trust a certificate no CA signed.
+    ...(https && ownCertificate ? { selfSignedCertificate: await readFile(tls.certFile, 'utf8') } : {}),
     adminToken,
     userToken,
     xmpp: { host: prosody.host, port: prosody.c2sPort, domain: prosody.domain, fingerprint: prosody.fingerprint },

@@ -42,6 +42,17 @@ const OPTIONS = {
   insecure: { type: 'boolean' },
 } as const;
 
+function readCaFile(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new Error(`--ca-file ${file}: cannot be read (${(err as Error).message})`);
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new Error(`--ca-file ${file}: holds no PEM certificate`);
+  return text;
+}
+
 /** --server-fingerprint, --ca-file and --insecure (docs/security.md, the network). */
 function loadServerTrust(server: string, pick: (flag: 'server-fingerprint' | 'ca-file') => string | undefined, insecure: boolean): ServerTrust {
   const fingerprint = pick('server-fingerprint');
@@ -51,7 +62,7 @@ function loadServerTrust(server: string, pick: (flag: 'server-fingerprint' | 'ca
   if (server.startsWith('xmpps:') && (fingerprint !== undefined || caFile !== undefined)) throw new Error('--server-fingerprint and --ca-file apply to xmpp:// (STARTTLS); give --server xmpp://HOST:PORT');
   return {
     ...(fingerprint === undefined ? {} : { fingerprints: parseFingerprints(fingerprint) }),
-    ...(caFile === undefined ? {} : { ca: readFileSync(caFile, 'utf8') }),
+    ...(caFile === undefined ? {} : { ca: readCaFile(caFile) }),
     insecure,
   };
 }

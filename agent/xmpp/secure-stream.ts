@@ -9,7 +9,7 @@ const TLS_NS = 'urn:ietf:params:xml:ns:xmpp-tls';
 
 /** The parts of @xmpp/connection that STARTTLS has to reach; @xmpp/starttls takes no TLS options. */
 interface StreamInternals {
-  socket: unknown;
+  socket: Duplex;
   options: { domain: string };
   isSecure(): boolean;
   _onElement(element: Element): void;
@@ -38,6 +38,8 @@ export function secureStreams(client: Client, host: string, trust: ServerTrust):
       checkPlainText(host, 'the server offers no STARTTLS: the login and every job to', trust);
     } catch (err) {
       entity.emit('error', err as Error);
+      // Closed, so that a refused reconnect is retried later like any lost connection.
+      entity.socket.destroy();
       return;
     }
     deliver(element);
@@ -49,7 +51,7 @@ async function startTls(entity: StreamInternals, trust: ServerTrust): Promise<vo
   if (!answer.is('proceed', TLS_NS)) throw new Error('the server refused STARTTLS');
   // RFC 6120 §13.7.2.1: the certificate names the XMPP domain, not the host it was reached at.
   const { domain } = entity.options;
-  const secured: TLSSocket & { secure?: boolean } = await connectVerified({ socket: entity.socket as Duplex, host: domain, servername: domain }, trust);
+  const secured: TLSSocket & { secure?: boolean } = await connectVerified({ socket: entity.socket, host: domain, servername: domain }, trust);
   // @xmpp/connection calls a stream secure when its socket says so (isSecure).
   secured.secure = true;
   entity._attachSocket(secured);

@@ -6,6 +6,7 @@ import { loadAgentConfig } from '../../agent/config.js';
 import { certificateFingerprint, ensureDevCertificate, type TlsFiles } from '../../dev/tls-certificate.js';
 import { loadDevConfig, loadServeConfig } from '../../src/config.js';
 import { isLoopbackHost } from '../../xmpp/server-trust.js';
+import { repoRoot } from '../helpers/paths.js';
 import { errorMessage } from '../helpers/temp-services.js';
 
 const SERVE = ['--xmpp-server', 'xmpp://xmpp.example.org:5347', '--component-jid', 'orchestrator.example.org', '--component-secret', 's'];
@@ -68,6 +69,8 @@ describe('config: how an agent verifies its server', () => {
   for (const [args, message] of [
     [['--server-fingerprint', 'abc'], "--server-fingerprint must be the certificate's SHA-256 in hex (64 digits, colons allowed), comma-separated; got 'abc'"],
     [['--server-fingerprint', PIN, '--ca-file', '/etc/hostname'], 'give --server-fingerprint or --ca-file, not both'],
+    [['--ca-file', '/nonexistent/ca.pem'], "--ca-file /nonexistent/ca.pem: cannot be read (ENOENT: no such file or directory, open '/nonexistent/ca.pem')"],
+    [['--ca-file', path.join(repoRoot, 'package.json')], `--ca-file ${path.join(repoRoot, 'package.json')}: holds no PEM certificate`],
     [['--server', 'xmpps://xmpp.example.org:5223', '--server-fingerprint', PIN], '--server-fingerprint and --ca-file apply to xmpp:// (STARTTLS); give --server xmpp://HOST:PORT'],
   ] as const) {
     it(`refuses ${args.join(' ')}`, () => {

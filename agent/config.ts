@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ORCHESTRATOR_SUBDOMAIN } from '../protocol/index.js';
 import { SYSTEMD_WORK_DIR } from './systemd-unit.js';
+import { parseFingerprints, type ServerTrust } from '../xmpp/server-trust.js';
 
 export interface AgentConfig {
   server: string;
@@ -17,11 +18,13 @@ export interface AgentConfig {
   killGraceMs: number;
   /** Given --print-systemd-unit: the flags the unit runs the agent with, the password left to its EnvironmentFile. */
   systemdUnitFlags?: string[];
+  /** By default the system's CAs, and plain text to loopback only. */
+  serverTrust?: ServerTrust;
 }
 
 export const AGENT_USAGE = `usage: outpost-agent --server xmpp://HOST:PORT --jid NAME@DOMAIN --services DIR
          [--password P | --password-file FILE] [--slots N] [--work-dir DIR] [--orchestrator JID]
-         [--log-level LEVEL] [--kill-grace SECONDS]
+         [--log-level LEVEL] [--kill-grace SECONDS] [--server-fingerprint SHA256[,SHA256] | --ca-file FILE] [--insecure]
        outpost-agent --print-systemd-unit --server xmpp://HOST:PORT --jid NAME@DOMAIN --services DIR [other flags]
        outpost-agent --help
 --print-systemd-unit prints a systemd unit that runs the agent with these flags (the password goes
@@ -35,7 +38,10 @@ into its EnvironmentFile, never into the unit). Each flag can also be set by an 
   --work-dir       OUTPOST_AGENT_WORK_DIR (default: $XDG_STATE_HOME/outpost-agent/NAME)
   --orchestrator   OUTPOST_AGENT_ORCHESTRATOR (default: orchestrator.DOMAIN)
   --log-level      OUTPOST_AGENT_LOG_LEVEL (default: info)
-  --kill-grace     OUTPOST_AGENT_KILL_GRACE (default: 5)`;
+  --kill-grace     OUTPOST_AGENT_KILL_GRACE (default: 5)
+  --server-fingerprint  OUTPOST_AGENT_SERVER_FINGERPRINT (SHA-256 of the server's certificate; a comma-separated list during a rotation)
+  --ca-file        OUTPOST_AGENT_CA_FILE (trust this CA instead of the system's)
+  --insecure       OUTPOST_AGENT_INSECURE (allow plain text to a host that is not this machine)`;
 
 export const OPTIONS = {
   server: { type: 'string' },
@@ -50,13 +56,43 @@ export const OPTIONS = {
   'kill-grace': { type: 'string' },
   help: { type: 'boolean' },
   'print-systemd-unit': { type: 'boolean' },
+  // How the server is verified (loadServerTrust).
+  'server-fingerprint': { type: 'string' },
+  'ca-file': { type: 'string' },
+  insecure: { type: 'boolean' },
 } as const;
 
-type Flag = Exclude<keyof typeof OPTIONS, 'help' | 'print-systemd-unit'>;
+/** Flags that take a value; `--insecure` is a switch of its own. */
+type Flag = Exclude<keyof typeof OPTIONS, 'help' | 'print-systemd-unit' | 'insecure'>;
 /** The flags a systemd unit runs the agent with: not the password, which the unit's EnvironmentFile gives (docs/decisions.md, Fabric). */
 const UNIT_FLAGS = (Object.keys(OPTIONS) as (keyof typeof OPTIONS)[]).filter(
-  (flag): flag is Flag => !['help', 'print-systemd-unit', 'password', 'password-file'].includes(flag),
+  (flag): flag is Flag => !['help', 'print-systemd-unit', 'insecure', 'password', 'password-file'].includes(flag),
 );
+
+function readCaFile(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new Error(`--ca-file ${file}: cannot be read (${(err as Error).message})`);
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new Error(`--ca-file ${file}: holds no PEM certificate`);
+  return text;
+}
+
+/** --server-fingerprint, --ca-file and --insecure (docs/security.md, the network). */
+function loadServerTrust(server: string, pick: (flag: 'server-fingerprint' | 'ca-file') => string | undefined, insecure: boolean): ServerTrust {
+  const fingerprint = pick('server-fingerprint');
+  const caFile = pick('ca-file');
+  if (fingerprint !== undefined && caFile !== undefined) throw new Error('give --server-fingerprint or --ca-file, not both');
+  // @xmpp/tls takes no TLS options of ours; STARTTLS on xmpp:// is verified by the agent itself.
+  if (server.startsWith('xmpps:') && (fingerprint !== undefined || caFile !== undefined)) throw new Error('--server-fingerprint and --ca-file apply to xmpp:// (STARTTLS); give --server xmpp://HOST:PORT');
+  return {
+    ...(fingerprint === undefined ? {} : { fingerprints: parseFingerprints(fingerprint) }),
+    ...(caFile === undefined ? {} : { ca: readCaFile(caFile) }),
+    insecure,
+  };
+}
 
 /**
  * `$XDG_STATE_HOME/outpost-agent/NAME`, or `~/.local/state/outpost-agent/NAME` (XDG Base Directory
@@ -86,6 +122,7 @@ export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentCo
   if (!services) throw new Error('--services DIR is required');
   const slots = Number(pick('slots') ?? os.availableParallelism());
   if (!Number.isInteger(slots) || slots < 1) throw new Error(`--slots must be a positive integer (got ${pick('slots')})`);
+  const serverTrust = loadServerTrust(server, pick, values.insecure ?? env['OUTPOST_AGENT_INSECURE'] === 'true');
   const killGrace = Number(pick('kill-grace') ?? 5);
   if (!Number.isFinite(killGrace) || killGrace < 0) throw new Error(`--kill-grace must be a number of seconds (got ${pick('kill-grace')})`);
   const domain = jid.split('@')[1]!.split('/')[0]!;
@@ -93,11 +130,13 @@ export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentCo
   const resolved: Partial<Record<Flag, string>> = {
     services: path.resolve(services),
     'work-dir': path.resolve(pick('work-dir') ?? (printUnit ? SYSTEMD_WORK_DIR : defaultWorkDir(name, env))),
+    ...(pick('ca-file') === undefined ? {} : { 'ca-file': path.resolve(pick('ca-file')!) }),
   };
   const unitFlags = UNIT_FLAGS.flatMap((flag) => {
     const value = resolved[flag] ?? pick(flag);
     return value === undefined ? [] : [`--${flag}`, value];
   });
+  if (serverTrust.insecure) unitFlags.push('--insecure');
   return {
     server,
     jid,
@@ -109,5 +148,6 @@ export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentCo
     logLevel: pick('log-level') ?? 'info',
     killGraceMs: killGrace * 1000,
     ...(printUnit ? { systemdUnitFlags: unitFlags } : {}),
+    serverTrust,
   };
 }

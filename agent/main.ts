@@ -10,6 +10,7 @@ import { preparePrivateWorkDir, WorkDirError } from './jobs/work-dir.js';
 import { runProcess } from './runner/run-process.js';
 import { watchServices } from './services/services-watcher.js';
 import { XmppLoginError } from '../xmpp/connection.js';
+import { ServerTrustError } from '../xmpp/server-trust.js';
 import { AgentLink } from './xmpp/agent-link.js';
 
 export interface RunningAgent {
@@ -36,13 +37,14 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
   const loaded = watcher.current();
   for (const invalid of loaded.invalid) logger.warn({ file: invalid.file, reason: invalid.reason }, 'invalid service file');
   logger.info({ services: loaded.services.size, invalid: loaded.invalid.length, folder: config.services }, 'services loaded');
-  const link = new AgentLink({ service: config.server, jid: config.jid, password: config.password, orchestrator: config.orchestrator, logger });
+  const trust = config.serverTrust ?? {};
+  const link = new AgentLink({ service: config.server, jid: config.jid, password: config.password, orchestrator: config.orchestrator, trust, logger });
   agent = new Agent({
     link,
     outbox,
     catalog: () => watcher.current(),
     slots: config.slots,
-    runner: { workDir: config.workDir, run: runProcess, killGraceMs: config.killGraceMs },
+    runner: { workDir: config.workDir, run: runProcess, killGraceMs: config.killGraceMs, serverTrust: trust },
     logger,
   });
   await agent.start();
@@ -83,7 +85,7 @@ export async function main(): Promise<void> {
   try {
     running = await startAgent(config, logger);
   } catch (err) {
-    if (!(err instanceof WorkDirError) && !(err instanceof XmppLoginError)) throw err;
+    if (!(err instanceof WorkDirError) && !(err instanceof XmppLoginError) && !(err instanceof ServerTrustError)) throw err;
     // One line and EX_CONFIG, so that a service manager does not restart it in a loop.
     process.stderr.write(`outpost-agent: ${err instanceof XmppLoginError ? `${config.jid}: ${err.message} (check the password and that the account exists)` : err.message}\n`);
     process.exit(EX_CONFIG);

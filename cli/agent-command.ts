@@ -87,24 +87,26 @@ async function addAgent({ name, domain, values }: Parsed): Promise<void> {
     return;
   }
   const ports = await readFile(path.join(prosodyDir(dataDir), 'ports.json'), 'utf8').then(
-    (text) => JSON.parse(text) as { c2s: number; host?: string },
+    (text) => JSON.parse(text) as { c2s: number; host?: string; fingerprint?: string },
     () => {
       throw new ConfigError(`no embedded Prosody in ${dataDir}: run \`npm start\` (outpost dev) once first, or name an account of your own server as NAME@DOMAIN`);
     },
   );
-  const url = await orchestratorUrl(dataDir, values);
+  const { url, certificate } = await orchestratorUrl(dataDir, values);
   const password = randomBytes(18).toString('base64url');
   await registerAccount(prosodyDir(dataDir), name, DEV_DOMAIN, password);
   withAccounts(dataDir, (accounts) => accounts.add(`${name}@${DEV_DOMAIN}`, pool));
   // The address `outpost dev --host` gave the embedded Prosody, unless told another (e.g. behind NAT).
   const host = values.host ?? ports.host ?? process.env['OUTPOST_HOST'] ?? '127.0.0.1';
   const passwordFile = `~/outpost/${name}.password`;
+  // The agent pins the embedded Prosody's certificate (docs/security.md, the network); rotation adds the next one, comma-separated.
+  const pin = ports.fingerprint ? ` --server-fingerprint ${ports.fingerprint}` : '';
   process.stdout.write(
     `Agent account ${name}@${DEV_DOMAIN} created in pool ${pool}. On the machine that runs the programs (Node.js 20.10 or later; ` +
       `nothing is compiled), as the user that runs them:\n\n` +
-      `  npm install -g ${url}/agent/outpost-agent.tgz\n` +
+      `  ${installCommand(`${url}/agent/outpost-agent.tgz`, certificate)}\n` +
       `  mkdir -p ~/outpost/services.d && (umask 077 && printf '%s\\n' '${password}' > ${passwordFile})\n` +
-      `  outpost-agent --server xmpp://${host}:${ports.c2s} --jid ${name}@${DEV_DOMAIN} --password-file ${passwordFile} --services ~/outpost/services.d\n\n` +
+      `  outpost-agent --server xmpp://${host}:${ports.c2s} --jid ${name}@${DEV_DOMAIN} --password-file ${passwordFile} --services ~/outpost/services.d${pin}\n\n` +
       `The password is shown only now; its file is readable by that user alone (or set OUTPOST_AGENT_PASSWORD in an environment ` +
       `file of the same mode; never pass it on the command line). Put a .properties file per program into ~/outpost/services.d ` +
       `(Outpost's services.d/ has examples); the agent offers each as it appears.\n` +
@@ -124,18 +126,32 @@ function reachabilityHint(xmppHost: string, url: string): string {
   return isLoopback(urlHost) ? `The orchestrator is at ${url}, on this machine only; give --public-url with an address other machines reach.\n` : '';
 }
 
-/** Where agents download their package: the URL given, or that of the `outpost dev` running on the data directory. */
-async function orchestratorUrl(dataDir: string, values: Parsed['values']): Promise<string> {
+/**
+ * npm trusts the system's CAs only: to download from `outpost dev`'s own HTTPS it is given the
+ * self-signed certificate (PEM text) as its CA, written beside the agent's other files.
+ */
+function installCommand(packageUrl: string, certificate: string | undefined): string {
+  if (certificate === undefined) return `npm install -g ${packageUrl}`;
+  const pem = certificate.trim().replace(/\n/g, '\\n');
+  return `mkdir -p ~/outpost && printf '%b\\n' '${pem}' > ~/outpost/server.pem && npm install -g --cafile ~/outpost/server.pem ${packageUrl}`;
+}
+
+/**
+ * Where agents download their package: the URL given, or that of the `outpost dev` running on the
+ * data directory, with its certificate when it serves HTTPS with one it made itself.
+ */
+async function orchestratorUrl(dataDir: string, values: Parsed['values']): Promise<{ url: string; certificate?: string }> {
   const given = publicUrl(values['public-url'] ?? process.env['OUTPOST_PUBLIC_URL']);
-  if (given) return given;
+  if (given) return { url: given };
   const dev = await readFile(path.join(dataDir, 'dev.json'), 'utf8').then(
-    (text) => JSON.parse(text) as { url: string; publicUrl?: string },
+    (text) => JSON.parse(text) as { url: string; publicUrl?: string; selfSignedCertificate?: string },
     () => {
       throw new ConfigError(`no running \`outpost dev\` in ${dataDir} to take the orchestrator's URL from: start it, or give --public-url URL`);
     },
   );
   // Where `outpost dev --public-url` says other machines reach it, else where it listens.
-  return dev.publicUrl ?? dev.url;
+  if (dev.publicUrl !== undefined) return { url: dev.publicUrl };
+  return { url: dev.url, ...(dev.selfSignedCertificate === undefined ? {} : { certificate: dev.selfSignedCertificate }) };
 }
 
 async function removeAgent({ name, domain, values }: Parsed): Promise<void> {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { DevConfig } from '../src/config.js';
@@ -8,7 +8,9 @@ import { issueUserToken } from '../src/auth/token-command.js';
 import { startOrchestrator, type RunningOrchestrator } from '../src/main.js';
 import type { AgentRegistry } from '../src/registry/agent-registry.js';
 import type { Role, UserStore } from '../src/store/user-store.js';
+import { isLoopbackHost } from '../xmpp/server-trust.js';
 import { PrivateProsody } from './private-prosody.js';
+import { ensureDevCertificate, type TlsFiles } from './tls-certificate.js';
 
 /** The embedded Prosody's XMPP domain. */
 export const DEV_DOMAIN = 'outpost.localhost';
@@ -48,7 +50,12 @@ export const prosodyDir = (dataDir: string) => path.join(dataDir, 'prosody');
  * (its runs finish or are killed), then the orchestrator, then Prosody.
  */
 export async function runDev(config: DevConfig, logger: Logger): Promise<void> {
-  const prosody = new PrivateProsody({ dir: prosodyDir(config.dataDir), host: config.host, domain: DEV_DOMAIN, logger });
+  // The operator's certificate, else one of our own, kept in the data directory (docs/security.md, the network).
+  const ownCertificate = !(config.tlsCert && config.tlsKey);
+  const tls: TlsFiles = ownCertificate ? await ensureDevCertificate(config.dataDir, [DEV_DOMAIN, 'localhost', config.host]) : { certFile: config.tlsCert!, keyFile: config.tlsKey! };
+  // HTTPS by default as soon as other machines can reach the orchestrator (docs/decisions.md, Fabric).
+  const https = config.https ?? !isLoopbackHost(config.host);
+  const prosody = new PrivateProsody({ dir: prosodyDir(config.dataDir), host: config.host, domain: DEV_DOMAIN, logger, tls });
   await prosody.start();
   const devFile = path.join(config.dataDir, 'dev.json');
   let orchestrator: RunningOrchestrator | undefined;
@@ -79,6 +86,7 @@ export async function runDev(config: DevConfig, logger: Logger): Promise<void> {
         maxWaiting: config.maxWaiting,
         metricsOpen: config.metricsOpen,
         publicHosts: config.publicHosts,
+        ...(https ? { tlsCert: tls.certFile, tlsKey: tls.keyFile } : {}),
         xmppServer: prosody.componentService,
         componentJid: prosody.componentDomain,
         componentSecret: prosody.componentSecret,
@@ -99,6 +107,8 @@ export async function runDev(config: DevConfig, logger: Logger): Promise<void> {
         orchestrator: prosody.componentDomain,
         logLevel: config.logLevel,
         killGraceMs: 5000,
+        // The dev agent pins the certificate, as the agents `outpost agent add` prints commands for.
+        serverTrust: { fingerprints: [prosody.fingerprint!.replace(/:/g, '')] },
       },
       logger.child({ agent: LOCAL_AGENT }),
     );
@@ -111,9 +121,11 @@ export async function runDev(config: DevConfig, logger: Logger): Promise<void> {
   const info = {
     url: orchestrator.url,
     ...(config.publicUrl === undefined ? {} : { publicUrl: config.publicUrl }),
+    // For `outpost agent add`: npm must be told to trust a certificate no CA signed.
+    ...(https && ownCertificate ? { selfSignedCertificate: await readFile(tls.certFile, 'utf8') } : {}),
     adminToken,
     userToken,
-    xmpp: { host: prosody.host, port: prosody.c2sPort, domain: prosody.domain },
+    xmpp: { host: prosody.host, port: prosody.c2sPort, domain: prosody.domain, fingerprint: prosody.fingerprint },
   };
   // Written whole, then renamed: a script polling for the file never reads half of it.
   await writeFile(`${devFile}.partial`, JSON.stringify(info, null, 2), { mode: 0o600 });

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { ORCHESTRATOR_SUBDOMAIN } from '../protocol/index.js';
 import { freePort, isPortFree, waitForPort } from './free-port.js';
+import { certificateFingerprint } from './tls-certificate.js';
 
 const TEMPLATE = fileURLToPath(new URL('../../prosody/prosody.cfg.lua.template', import.meta.url));
 const CONFIG_FILE = 'prosody.cfg.lua';
@@ -19,6 +20,8 @@ export interface PrivateProsodyOptions {
   domain: string;
   logger: Logger;
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** PEM files of the certificate and key: with them the client port requires STARTTLS; without, it has no TLS. */
+  tls?: { certFile: string; keyFile: string };
 }
 
 interface Ports {
@@ -26,6 +29,8 @@ interface Ports {
   component: number;
   /** The address agents reach the client port at, for `outpost agent add`. */
   host: string;
+  /** The SHA-256 fingerprint of the client port's certificate, which agents pin (`outpost agent add`). */
+  fingerprint?: string;
 }
 
 /**
@@ -41,10 +46,11 @@ export function findProsody(): string {
 }
 
 /** Keeps the ports of an earlier run when they are still free, so printed agent commands stay valid. */
-async function choosePorts(file: string, host: string): Promise<Ports> {
+async function choosePorts(file: string, host: string, fingerprint: string | undefined): Promise<Ports> {
   const previous = await readFile(file, 'utf8').then((text) => JSON.parse(text) as Ports, () => undefined);
   const reusable = previous && (await isPortFree(host, previous.c2s)) && (await isPortFree(COMPONENT_HOST, previous.component));
-  const ports = reusable ? { c2s: previous.c2s, component: previous.component, host } : { c2s: await freePort(host), component: await freePort(COMPONENT_HOST), host };
+  const chosen = reusable ? { c2s: previous.c2s, component: previous.component } : { c2s: await freePort(host), component: await freePort(COMPONENT_HOST) };
+  const ports = { ...chosen, host, ...(fingerprint === undefined ? {} : { fingerprint }) };
   await writeFile(file, JSON.stringify(ports));
   return ports;
 }
@@ -90,8 +96,8 @@ function prosodyctl(dir: string, args: string[], password: string): Promise<{ co
 }
 
 /**
- * A Prosody of Outpost's own: generated config, free loopback ports, a component secret made
- * anew at each start, no mod_limits. Started for `outpost dev` and for the tests; never left running.
+ * A Prosody of Outpost's own: generated config, free ports, a component secret made anew at each
+ * start, no mod_limits, STARTTLS required when given a certificate. Started for `outpost dev` and for the tests; never left running.
  */
 export class PrivateProsody {
   readonly componentDomain: string;
@@ -119,6 +125,10 @@ export class PrivateProsody {
   get componentPort(): number {
     return this.#ports.component;
   }
+  /** The client port's certificate fingerprint, when it has TLS. */
+  get fingerprint(): string | undefined {
+    return this.#ports.fingerprint;
+  }
   get clientService(): string {
     return `xmpp://${this.host}:${this.c2sPort}`;
   }
@@ -133,7 +143,8 @@ export class PrivateProsody {
     await mkdir(path.join(dir, 'data'), { recursive: true, mode: 0o700 });
     await mkdir(path.join(dir, 'certs'), { recursive: true });
     await killLeftover(path.join(dir, 'prosody.pid'), this.#configFile);
-    this.#ports = await choosePorts(path.join(dir, 'ports.json'), host);
+    const fingerprint = this.options.tls && certificateFingerprint(this.options.tls.certFile);
+    this.#ports = await choosePorts(path.join(dir, 'ports.json'), host, fingerprint);
     await this.#writeConfig();
     // A process group of its own: a terminal's Ctrl-C must not stop it before the agent's grace
     // period and the orchestrator's last writes are over; it is stopped last, explicitly.
@@ -189,6 +200,8 @@ export class PrivateProsody {
       domain: this.domain,
       componentDomain: this.componentDomain,
       componentSecret: this.componentSecret,
+      tlsCertificate: this.options.tls?.certFile ?? '',
+      tlsKey: this.options.tls?.keyFile ?? '',
     };
     const template = await readFile(TEMPLATE, 'utf8');
     const config = template.replace(/\{\{(\w+)\}\}/g, (_, key: string) => {

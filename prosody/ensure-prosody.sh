@@ -1,18 +1,24 @@
 #!/bin/sh
-# Makes sure Debian's Prosody is installed: installs it when running as root with apt,
-# otherwise says in one line how to install it. Outpost only uses the binaries; it never
-# starts the system service nor reads /etc/prosody.
-if command -v prosody >/dev/null 2>&1 || [ -x /usr/bin/prosody ]; then exit 0; fi
+# Makes sure Debian's Prosody and the openssl CLI (which makes `outpost dev`'s certificate) are
+# installed: installs what is missing when running as root with apt, otherwise says in one line
+# how to install it. Outpost only uses the binaries; it never starts the system service nor reads
+# /etc/prosody.
+missing=""
+command -v prosody >/dev/null 2>&1 || [ -x /usr/bin/prosody ] || missing="prosody"
+command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
+missing="${missing# }"
+if [ -z "$missing" ]; then exit 0; fi
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-  echo "outpost: installing Prosody (apt-get install -y prosody)..." >&2
+  echo "outpost: installing $missing (apt-get install -y $missing)..." >&2
   # policy-rc.d keeps the package from starting the system-wide Prosody service.
   if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && remove_policy=1; fi
   export DEBIAN_FRONTEND=noninteractive
-  (apt-get install -y -qq prosody >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq prosody >/dev/null)) || status=$?
+  # $missing is unquoted on purpose: one word per package.
+  (apt-get install -y -qq $missing >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq $missing >/dev/null)) || status=$?
   [ -n "${remove_policy:-}" ] && rm -f /usr/sbin/policy-rc.d
   [ -z "${status:-}" ] && exit 0
-  echo "outpost: could not install Prosody with apt-get" >&2
+  echo "outpost: could not install $missing with apt-get" >&2
   exit 1
 fi
-echo "outpost: Prosody is missing; install it with: sudo apt-get install -y prosody" >&2
+echo "outpost: $missing missing; install with: sudo apt-get install -y $missing" >&2
 exit 1

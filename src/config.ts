@@ -1,3 +1,5 @@
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { Type, type Static, type TObject } from '@sinclair/typebox';
@@ -25,6 +27,11 @@ const Exposure = {
   /** Comma-separated hosts, addresses or networks (CIDR) callbacks may reach although private (docs/security.md). */
   callbackAllow: Type.Optional(Type.String({ minLength: 1 })),
 };
+/** PEM files of a certificate and its key: HTTPS, and in dev the embedded Prosody's STARTTLS (docs/security.md, the network). */
+const TlsFiles = {
+  tlsCert: Type.Optional(Type.String({ minLength: 1 })),
+  tlsKey: Type.Optional(Type.String({ minLength: 1 })),
+};
 
 const OrchestratorTObject = Type.Object(
   {
@@ -40,6 +47,7 @@ const OrchestratorTObject = Type.Object(
     maxUploadBytes: MaxUploadBytes,
     ...AccessAndLimits,
     ...Exposure,
+    ...TlsFiles,
     /**
      * Comma-separated domains every account of which may act as an agent, besides the provisioned
      * accounts. Off by default: any account of a domain is not proof of being an agent (docs/security.md).
@@ -74,6 +82,9 @@ const DevTObject = Type.Object(
     maxUploadBytes: MaxUploadBytes,
     ...AccessAndLimits,
     ...Exposure,
+    ...TlsFiles,
+    /** HTTPS with the Prosody's certificate; unset, on when --host is not loopback. */
+    https: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
@@ -110,6 +121,8 @@ const COMMON: Setting[] = [
   setting('metricsOpen', 'metrics-open', 'false'),
   setting('publicHosts', 'public-hosts'),
   setting('callbackAllow', 'callback-allow'),
+  setting('tlsCert', 'tls-cert'),
+  setting('tlsKey', 'tls-key'),
 ];
 
 const SERVE: Setting[] = [
@@ -121,7 +134,7 @@ const SERVE: Setting[] = [
   setting('agentAllowlist', 'agent-allowlist'),
 ];
 
-const DEV: Setting[] = [...COMMON, setting('services', 'services', './services.d'), setting('slots', 'slots', '4')];
+const DEV: Setting[] = [...COMMON, setting('services', 'services', './services.d'), setting('slots', 'slots', '4'), setting('https', 'https')];
 
 export class ConfigError extends Error {}
 
@@ -189,6 +202,23 @@ function publicHosts(value: string | undefined): string | undefined {
   return hosts.join(',');
 }
 
+/** Both files or neither, each readable, the key that of the certificate; paths made absolute. */
+function tlsFiles(cert: string | undefined, key: string | undefined): { tlsCert?: string; tlsKey?: string } {
+  if (cert === undefined && key === undefined) return {};
+  if (cert === undefined || key === undefined) throw new ConfigError('--tls-cert and --tls-key (or OUTPOST_TLS_CERT and OUTPOST_TLS_KEY) go together');
+  const read = <T>(flag: string, file: string, parse: (pem: Buffer) => T): T => {
+    try {
+      return parse(readFileSync(file));
+    } catch (err) {
+      throw new ConfigError(`--${flag} ${file}: not a readable PEM file (${(err as Error).message})`);
+    }
+  };
+  const certificate = read('tls-cert', cert, (pem) => new X509Certificate(pem));
+  const privateKey = read('tls-key', key, (pem) => createPrivateKey(pem));
+  if (!certificate.checkPrivateKey(privateKey)) throw new ConfigError(`--tls-key ${key} is not the key of the certificate in --tls-cert ${cert}`);
+  return { tlsCert: path.resolve(cert), tlsKey: path.resolve(key) };
+}
+
 export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): OrchestratorConfig {
   const config = load<Static<typeof OrchestratorTObject>>(SERVE, OrchestratorTObject, argv, env);
   const list = (value: string) => value.split(',').map((item) => item.trim()).filter(Boolean);
@@ -198,6 +228,7 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Orchest
     dataDir: path.resolve(config.dataDir),
     publicUrl: publicUrl(config.publicUrl),
     publicHosts: publicHosts(config.publicHosts),
+    ...tlsFiles(config.tlsCert, config.tlsKey),
     ...(agentDomains === undefined ? {} : { agentDomains: list(agentDomains) }),
     ...(agentAllowlist === undefined ? {} : { agentAllowlist: list(agentAllowlist) }),
   };
@@ -210,6 +241,7 @@ export function loadDevConfig(argv: string[], env: NodeJS.ProcessEnv): DevConfig
     dataDir: path.resolve(config.dataDir),
     publicUrl: publicUrl(config.publicUrl),
     publicHosts: publicHosts(config.publicHosts),
+    ...tlsFiles(config.tlsCert, config.tlsKey),
     services: path.resolve(config.services),
   };
 }

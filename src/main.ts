@@ -1,5 +1,6 @@
 import http from 'node:http';
-import { mkdir } from 'node:fs/promises';
+import https from 'node:https';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { OrchestratorConfig } from './config.js';
@@ -139,13 +140,15 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
     agentAccounts,
     callbackAllow,
   });
-  const server = http.createServer(app.callback());
+  // With a certificate, HTTPS: upload tokens, outputs and user tokens then cross the network encrypted (docs/security.md, the network).
+  const tls = config.tlsCert && config.tlsKey ? { cert: await readFile(config.tlsCert), key: await readFile(config.tlsKey) } : undefined;
+  const server = tls ? https.createServer(tls, app.callback()) : http.createServer(app.callback());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.httpPort, config.host, () => resolve());
   });
   const { port } = server.address() as { port: number };
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  const url = `${tls ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   const publicUrl = config.publicUrl ?? url;
   await link.start();
   // Grace periods for jobs of the previous run start only now that agents can reach us.

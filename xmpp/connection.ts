@@ -2,6 +2,7 @@ import type { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { encodeMessage, type Message, type OrchestratorMessage } from '../protocol/index.js';
 import { backoffDelay, DEFAULT_BACKOFF, isTransient, type Backoff } from './backoff.js';
+import { ServerTrustError } from './server-trust.js';
 import { STANZAS_NS } from './xmpp-names.js';
 
 /** The part of an @xmpp/client or @xmpp/component connection that both links drive. */
@@ -138,6 +139,8 @@ export class XmppConnection<E extends ReceivedStanza> {
         if ((err as Error).name === 'SASLError') {
           throw new XmppLoginError(`the server refused the login: ${(err as { condition?: string }).condition ?? (err as Error).message}`);
         }
+        // An untrusted server or a plain-text link: nothing is sent, and no retry would change it.
+        if (err instanceof ServerTrustError) await this.stop();
         if (!isTransient(err) || this.#stopped) throw err;
         await entity.stop().catch(() => undefined);
         const delay = backoffDelay(attempt, this.#backoff);

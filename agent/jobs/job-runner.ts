@@ -5,6 +5,7 @@ import type { ServiceDefinition } from '../services/service-definition.js';
 import type { RunOutcome, runProcess } from '../runner/run-process.js';
 import type { Outbox } from './outbox.js';
 import { forgetRun, jobDir, recordRun } from './leftover-runs.js';
+import type { ServerTrust } from '../../xmpp/server-trust.js';
 import { DeliveryError, deliverOutputs, type DeliveryOptions, type UploadTarget } from './upload-outputs.js';
 
 type ExecuteMessage = Extract<OrchestratorMessage, { type: 'execute' }>;
@@ -24,6 +25,8 @@ export interface JobRunnerOptions {
   send: (message: AgentMessage) => Promise<void>;
   run: typeof runProcess;
   killGraceMs?: number;
+  /** Uploads verify the orchestrator as the XMPP link verifies the server. */
+  serverTrust?: ServerTrust;
   logger: Logger;
   /** The run is over: its slot is free (called before the terminal event goes out, so the orchestrator can reuse it at once). */
   onSlotFree: () => void;
@@ -51,7 +54,7 @@ export async function runJob(options: JobRunnerOptions, service: ServiceDefiniti
       send({ v: 1, type: 'progress', job: request.job, seq: next(), progress, ...(message ? { message: message.slice(0, 1000) } : {}) }).catch(() => undefined);
     },
   });
-  const delivery = { upload: running.upload, signal: running.abort.signal, logger: logger.child({ job: request.job }) };
+  const delivery = { upload: running.upload, signal: running.abort.signal, trust: options.serverTrust ?? {}, logger: logger.child({ job: request.job }) };
   const event = await terminalEvent(request.job, service, next(), outcome, delivery);
   logger.info({ job: request.job, process: request.process, outcome: event.type }, 'run finished');
   options.onSlotFree();

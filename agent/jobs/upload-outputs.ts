@@ -1,11 +1,14 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import https from 'node:https';
+import net from 'node:net';
 import { Readable, Transform, pipeline } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { AgentMessage } from '../../protocol/index.js';
 import type { LocalOutputValue } from '../runner/run-types.js';
 import type { LocalOutputSpec } from '../services/service-definition.js';
+import { checkPlainText, connectVerified, ServerTrustError, type ServerTrust } from '../../xmpp/server-trust.js';
 
 type Outputs = Extract<AgentMessage, { type: 'completed' }>['outputs'];
 type Reference = Extract<Outputs[string], { href: string }>;
@@ -20,6 +23,8 @@ export interface DeliveryOptions {
   upload?: UploadTarget;
   /** Aborting stops the uploads (the job was killed); the promise then rejects. */
   signal: AbortSignal;
+  /** The orchestrator is verified as the XMPP server is; plain HTTP goes to loopback only unless insecure. */
+  trust?: ServerTrust;
   logger: Logger;
   /** Waits before each retry of a failed upload; the upload fails for good when they run out. */
   retryDelaysMs?: readonly number[];
@@ -85,7 +90,7 @@ async function upload(name: string, content: Content, mediaType: string, options
   const delays = options.retryDelaysMs ?? RETRY_DELAYS_MS;
   const started = Date.now();
   for (let attempt = 1; ; attempt++) {
-    const result = await attemptUpload(url, options.upload.token, content, mediaType, options.signal);
+    const result = await attemptUpload(url, options.upload.token, content, mediaType, options.signal, options.trust ?? {});
     if (result.ok) {
       options.logger.info({ output: name, size: result.reference.size, ms: Date.now() - started }, 'output uploaded');
       return result.reference;
@@ -100,7 +105,7 @@ async function upload(name: string, content: Content, mediaType: string, options
   }
 }
 
-async function attemptUpload(url: string, token: string, content: Content, mediaType: string, signal: AbortSignal): Promise<Attempt> {
+async function attemptUpload(url: string, token: string, content: Content, mediaType: string, signal: AbortSignal, trust: ServerTrust): Promise<Attempt> {
   const size = 'bytes' in content ? content.bytes.length : content.size;
   const source = 'bytes' in content ? Readable.from(content.bytes) : createReadStream(content.path);
   const hash = createHash('sha256');
@@ -111,26 +116,21 @@ async function attemptUpload(url: string, token: string, content: Content, media
     },
   });
   const body = pipeline(source, hashing, () => undefined);
-  let response: Response;
+  let response: Answer;
   try {
-    response = await fetch(url, {
-      method: 'PUT',
-      headers: { Authorization: `Bearer ${token}`, 'Content-Type': mediaType, 'Content-Length': String(size) },
-      body: Readable.toWeb(body) as ReadableStream<Uint8Array>,
-      duplex: 'half',
-      signal,
-    });
+    response = await put(new URL(url), { Authorization: `Bearer ${token}`, 'Content-Type': mediaType, 'Content-Length': String(size) }, body, signal, trust);
   } catch (error) {
     if (signal.aborted) throw error;
+    if (error instanceof ServerTrustError) return { ok: false, transient: false, reason: error.message };
     return { ok: false, transient: true, reason: networkReason(error) };
   } finally {
     source.destroy();
   }
   if (response.status !== 201) {
     const transient = response.status >= 500 || response.status === 408 || response.status === 429;
-    return { ok: false, transient, reason: `HTTP ${response.status}: ${await problemDetail(response)}` };
+    return { ok: false, transient, reason: `HTTP ${response.status}: ${problemDetail(response)}` };
   }
-  const stored = (await response.json().catch(() => ({}))) as { href?: unknown; size?: unknown; sha256?: unknown };
+  const stored = parseJson(response.text) as { href?: unknown; size?: unknown; sha256?: unknown };
   const sha256 = hash.digest('hex');
   if (stored.size !== size || stored.sha256 !== sha256) {
     const reason = `the orchestrator stored ${String(stored.size)} bytes with SHA-256 ${String(stored.sha256)}, but sent were ${size} bytes with SHA-256 ${sha256}`;
@@ -140,19 +140,57 @@ async function attemptUpload(url: string, token: string, content: Content, media
   return { ok: true, reference: { href: stored.href, mediaType, size, sha256 } };
 }
 
+interface Answer {
+  status: number;
+  statusText: string;
+  text: string;
+}
+
+/**
+ * PUTs `body` to `url`: plain HTTP only to loopback unless insecure. fetch takes no TLS options,
+ * so HTTPS goes through node:https on a connection made and verified with `trust` before the
+ * token is written.
+ */
+async function put(url: URL, headers: Record<string, string>, body: Readable, signal: AbortSignal, trust: ServerTrust): Promise<Answer> {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (url.protocol === 'https:') return httpsPut(url, host, headers, body, signal, trust);
+  checkPlainText(host, 'the output and its upload token to', trust);
+  const response = await fetch(url, { method: 'PUT', headers, body: Readable.toWeb(body) as ReadableStream<Uint8Array>, duplex: 'half', signal });
+  return { status: response.status, statusText: response.statusText, text: await response.text().catch(() => '') };
+}
+
+async function httpsPut(url: URL, host: string, headers: Record<string, string>, body: Readable, signal: AbortSignal, trust: ServerTrust): Promise<Answer> {
+  const socket = await connectVerified({ host, port: Number(url.port || 443), ...(net.isIP(host) ? {} : { servername: host }) }, trust);
+  return new Promise((resolve, reject) => {
+    const request = https.request(url, { method: 'PUT', headers, signal, createConnection: () => socket }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.once('error', reject);
+      response.once('end', () => resolve({ status: response.statusCode ?? 0, statusText: response.statusMessage ?? '', text: Buffer.concat(chunks).toString() }));
+    });
+    request.once('error', reject);
+    pipeline(body, request, (err) => err && request.destroy(err));
+  });
+}
+
+/** The answer's JSON object, or an empty one when it is none (not JSON, or not an object). */
+function parseJson(text: string): Record<string, unknown> {
+  try {
+    const value = JSON.parse(text) as unknown;
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
 function networkReason(error: unknown): string {
   const cause = (error as { cause?: { message?: unknown } }).cause?.message;
   return `${(error as Error).message}${typeof cause === 'string' ? ` (${cause})` : ''}`;
 }
 
 /** The `detail` of an RFC 7807 answer, else the start of the body. */
-async function problemDetail(response: Response): Promise<string> {
-  const text = await response.text().catch(() => '');
-  try {
-    const detail = (JSON.parse(text) as { detail?: unknown }).detail;
-    if (typeof detail === 'string') return detail;
-  } catch {
-    // Not JSON: the text itself says what went wrong.
-  }
-  return text.slice(0, 300) || response.statusText;
+function problemDetail(response: Answer): string {
+  const detail = parseJson(response.text)['detail'];
+  if (typeof detail === 'string') return detail;
+  return response.text.slice(0, 300) || response.statusText;
 }

@@ -4,8 +4,10 @@ import type { Element } from '@xmpp/xml';
 import type { Logger } from 'pino';
 import { AGENT_NS, decodeOrchestratorMessage, loadToAttrs, type AgentLoad, type AgentMessage, type OrchestratorMessage } from '../../protocol/index.js';
 import { XmppConnection, type XmppEntity } from '../../xmpp/connection.js';
+import type { ServerTrust } from '../../xmpp/server-trust.js';
 import { PING_NS, answered } from '../../xmpp/xmpp-names.js';
 import { preferFastScram } from './fast-scram-sha1.js';
+import { secureStreams } from './secure-stream.js';
 
 export interface AgentLinkOptions {
   /** `xmpp://host:port` of the XMPP server's client port. */
@@ -15,6 +17,8 @@ export interface AgentLinkOptions {
   password: string;
   /** The orchestrator component's JID. */
   orchestrator: string;
+  /** How the server is verified; by default the system's CAs, and plain text to loopback only. */
+  trust?: ServerTrust;
   logger: Logger;
 }
 
@@ -48,6 +52,7 @@ export class AgentLink extends EventEmitter<AgentLinkEvents> {
     const { username, domain, resource } = splitJid(options.jid);
     this.#xmpp = client({ service: options.service, domain, username, password: options.password, resource });
     preferFastScram((this.#xmpp as unknown as { saslFactory: unknown }).saslFactory);
+    secureStreams(this.#xmpp, new URL(options.service).hostname, options.trust ?? {});
     this.#connection = new XmppConnection<Element>({
       entity: this.#xmpp as unknown as XmppEntity<Element>,
       xml,

@@ -11,7 +11,7 @@ export interface AgentProcess {
 }
 
 /** An agent in a process of its own, started the way a remote machine starts it. */
-export function spawnAgent(options: { server: string; jid: string; password: string; services: string; workDir: string; slots?: number; logLevel?: string }): AgentProcess {
+export function spawnAgent(options: { server: string; jid: string; password: string; services: string; workDir: string; slots?: number; logLevel?: string; extraArgs?: string[] }): AgentProcess {
   const child = spawn(
     process.execPath,
     [
@@ -22,6 +22,7 @@ export function spawnAgent(options: { server: string; jid: string; password: str
       '--work-dir', options.workDir,
       '--slots', String(options.slots ?? 2),
       '--log-level', options.logLevel ?? 'warn',
+      ...(options.extraArgs ?? []),
     ],
     { env: { PATH: process.env['PATH'], OUTPOST_AGENT_PASSWORD: options.password }, stdio: ['ignore', 'pipe', 'pipe'] },
   );

@@ -5,8 +5,9 @@ import type { Logger } from 'pino';
 import { DEFAULT_LIMITS } from '../../src/jobs/owner-limits.js';
 import { startOrchestrator, type OrchestratorTuning, type RunningOrchestrator } from '../../src/main.js';
 import { startAgent, type RunningAgent } from '../../agent/main.js';
+import { certificateFingerprint, ensureDevCertificate, type TlsFiles } from '../../dev/tls-certificate.js';
 import { testCallers, type TestCallers } from './api.js';
-import { startTestProsody, type TestProsody } from './prosody.js';
+import { startTestProsody, TEST_DOMAIN, type TestProsody } from './prosody.js';
 import { testLogger } from './logger.js';
 
 export interface TestAgent extends RunningAgent {
@@ -23,6 +24,8 @@ export interface Cluster extends TestCallers {
   server: TestProsody;
   orchestrator: RunningOrchestrator;
   dataDir: string;
+  /** With `tls`: the certificate of the Prosody's STARTTLS and the orchestrator's HTTPS, and its fingerprint. */
+  tls?: TlsFiles & { fingerprint: string };
   /** Starts a real agent (its own XMPP connection, real child processes) on a services folder. */
   addAgent(name: string, servicesDir: string, options?: { slots?: number; killGraceMs?: number; workDir?: string; pool?: string }): Promise<TestAgent>;
   /** An XMPP account provisioned as an agent in `pool` (default: its name), for raw protocol tests. */
@@ -41,12 +44,16 @@ export interface ClusterOptions {
   tuning?: OrchestratorTuning;
   /** `--callback-allow`. */
   callbackAllow?: string;
+  /** STARTTLS required on the client port, HTTPS, and agents that pin the certificate. */
+  tls?: boolean;
 }
 
 /** A private Prosody, an orchestrator on a temp data directory, and agents on demand. */
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
-  const server = await startTestProsody();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'outpost-data-'));
+  const files = options.tls ? await ensureDevCertificate(dataDir, [TEST_DOMAIN, 'localhost', '127.0.0.1']) : undefined;
+  const tls = files && { ...files, fingerprint: certificateFingerprint(files.certFile) };
+  const server = await startTestProsody(files ? { tls: files } : {});
   const agents: TestAgent[] = [];
   const { prosody } = server;
   const config = {
@@ -64,6 +71,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     componentJid: prosody.componentDomain,
     componentSecret: prosody.componentSecret,
     callbackAllow: options.callbackAllow,
+    ...(tls ? { tlsCert: tls.certFile, tlsKey: tls.keyFile } : {}),
   };
   const orchestratorLogger = options.logger ?? testLogger;
   const orchestrator = await startOrchestrator(config, orchestratorLogger, options.tuning);
@@ -71,6 +79,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     server,
     dataDir,
     orchestrator,
+    ...(tls ? { tls } : {}),
     ...testCallers(orchestrator.users),
     async addAccount(name, pool = name) {
       const account = await server.addAccount(name);
@@ -102,6 +111,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
           orchestrator: prosody.componentDomain,
           logLevel: 'silent',
           killGraceMs: agentOptions.killGraceMs ?? 1000,
+          ...(tls ? { serverTrust: { fingerprints: [tls.fingerprint.replace(/:/g, '')] } } : {}),
         },
         testLogger,
       );

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { PrivateProsody } from '../../dev/private-prosody.js';
+import type { TlsFiles } from '../../dev/tls-certificate.js';
 import { testLogger } from './logger.js';
 
 export interface TestProsody {
@@ -12,10 +13,13 @@ export interface TestProsody {
   stop(): Promise<void>;
 }
 
-/** A private Prosody in a temp folder, for one test file. */
-export async function startTestProsody(): Promise<TestProsody> {
+/** The test servers' XMPP domain. */
+export const TEST_DOMAIN = 'outpost.test';
+
+/** A private Prosody in a temp folder, for one test file: on loopback without TLS unless told otherwise. */
+export async function startTestProsody(options: { host?: string; tls?: TlsFiles } = {}): Promise<TestProsody> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'outpost-prosody-'));
-  const prosody = new PrivateProsody({ dir, host: '127.0.0.1', domain: 'outpost.test', logger: testLogger });
+  const prosody = new PrivateProsody({ dir, host: options.host ?? '127.0.0.1', domain: TEST_DOMAIN, logger: testLogger, ...(options.tls ? { tls: options.tls } : {}) });
   await prosody.start();
   return {
     prosody,

@@ -81,7 +81,7 @@ describe('outpost dev (what npm start runs)', function () {
     expect(install).to.equal(`${info.url}/agent/outpost-agent.tgz`);
     const tarball = await fetch(install!, { method: 'HEAD' });
     expect([tarball.status, tarball.headers.get('content-type')]).to.deep.equal([200, 'application/gzip']);
-    expect(start).to.match(/^--server xmpp:\/\/127\.0\.0\.1:\d+ --jid second@outpost\.localhost --password-file ~\/outpost\/second\.password --services ~\/outpost\/services\.d$/);
+    expect(start).to.match(/^--server xmpp:\/\/127\.0\.0\.1:\d+ --jid second@outpost\.localhost --password-file ~\/outpost\/second\.password --services ~\/outpost\/services\.d --server-fingerprint ([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
     const home = path.join(dataDir, 'second-home');
     await mkdir(home);
     const env = { PATH: process.env['PATH'], HOME: home };

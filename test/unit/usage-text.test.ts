@@ -9,6 +9,7 @@ import { repoRoot } from '../helpers/paths.js';
 /** Options the README shows that belong to other programs, with whose they are. */
 const OTHER_PROGRAMS: Record<string, string> = {
   '--prefix': 'npm install',
+  '--cafile': 'npm install',
   '--system': 'useradd',
   '--no-create-home': 'useradd',
   '--now': 'systemctl enable',

@@ -1,5 +1,5 @@
 import { readFileSync, readdirSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** State letter and parent pid from /proc, or undefined once the process is fully gone. */
@@ -60,4 +60,23 @@ function childrenOf(parent: number): number[] {
 export function trackChildren(): () => number[] {
   const before = new Set(childrenOf(process.pid));
   return () => childrenOf(process.pid).filter((pid) => !before.has(pid));
+}
+
+/** Pids of processes whose command line mentions `text` (e.g. a test's temporary folder). */
+export async function processesMentioning(text: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes(text)) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+/**
+ * Kills what a test left running in its folder: a dev process killed mid-test leaves its Prosody,
+ * which runs in a process group of its own (dev/private-prosody.ts).
+ */
+export async function killProcessesMentioning(text: string): Promise<void> {
+  for (const pid of await processesMentioning(text)) process.kill(pid, 'SIGKILL');
 }

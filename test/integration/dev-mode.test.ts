@@ -3,29 +3,19 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import os from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
 import { repoRoot } from '../helpers/paths.js';
+import { killProcessesMentioning, processesMentioning } from '../helpers/process-tree.js';
 import { eventually } from '../helpers/cluster.js';
 import { spawnAgentCommand, type AgentProcess } from '../helpers/agent-process.js';
 import { openDatabase } from '../../src/store/database.js';
 import { JobStore } from '../../src/store/job-store.js';
 
 const run = promisify(execFile);
-
-/** Pids of processes whose command line mentions `text`. */
-async function processesMentioning(text: string): Promise<number[]> {
-  const pids: number[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
-    if (cmdline.includes(text)) pids.push(Number(entry));
-  }
-  return pids;
-}
 
 describe('outpost dev (what npm start runs)', function () {
   this.timeout(30_000);
@@ -39,8 +29,7 @@ describe('outpost dev (what npm start runs)', function () {
   afterEach(async function () {
     if (child && child.exitCode === null) child.kill('SIGKILL');
     await second?.crash();
-    // A dev process killed mid-test leaves its Prosody; the next start would reap it, this test does now.
-    for (const pid of await processesMentioning(dataDir)) process.kill(pid, 'SIGKILL');
+    await killProcessesMentioning(dataDir);
     await rm(dataDir, { recursive: true, force: true });
   });
 

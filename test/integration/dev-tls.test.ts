@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { spawnAgentCommand, type AgentProcess } from '../helpers/agent-process.js';
 import { eventually } from '../helpers/cluster.js';
 import { repoRoot } from '../helpers/paths.js';
+import { killProcessesMentioning } from '../helpers/process-tree.js';
 
 const run = promisify(execFile);
 const outpost = path.join(repoRoot, 'bin', 'outpost.js');
@@ -39,6 +40,7 @@ describe('outpost dev with TLS: its own certificate, HTTPS, and an agent install
   afterEach(async () => {
     if (child && child.exitCode === null) child.kill('SIGKILL');
     await second?.crash();
+    await killProcessesMentioning(dataDir);
     await rm(dataDir, { recursive: true, force: true });
   });
 

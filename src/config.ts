@@ -219,16 +219,23 @@ function tlsFiles(cert: string | undefined, key: string | undefined): { tlsCert?
   return { tlsCert: path.resolve(cert), tlsKey: path.resolve(key) };
 }
 
+/** The settings dev and serve share, checked and made absolute where they name files or URLs. */
+function commonPaths(config: { dataDir: string; publicUrl?: string; publicHosts?: string; tlsCert?: string; tlsKey?: string }) {
+  return {
+    dataDir: path.resolve(config.dataDir),
+    publicUrl: publicUrl(config.publicUrl),
+    publicHosts: publicHosts(config.publicHosts),
+    ...tlsFiles(config.tlsCert, config.tlsKey),
+  };
+}
+
 export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): OrchestratorConfig {
   const config = load<Static<typeof OrchestratorTObject>>(SERVE, OrchestratorTObject, argv, env);
   const list = (value: string) => value.split(',').map((item) => item.trim()).filter(Boolean);
   const { agentAllowlist, agentDomains, ...rest } = config;
   return {
     ...rest,
-    dataDir: path.resolve(config.dataDir),
-    publicUrl: publicUrl(config.publicUrl),
-    publicHosts: publicHosts(config.publicHosts),
-    ...tlsFiles(config.tlsCert, config.tlsKey),
+    ...commonPaths(config),
     ...(agentDomains === undefined ? {} : { agentDomains: list(agentDomains) }),
     ...(agentAllowlist === undefined ? {} : { agentAllowlist: list(agentAllowlist) }),
   };
@@ -236,14 +243,7 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Orchest
 
 export function loadDevConfig(argv: string[], env: NodeJS.ProcessEnv): DevConfig {
   const config = load<DevConfig>(DEV, DevTObject, argv, env);
-  return {
-    ...config,
-    dataDir: path.resolve(config.dataDir),
-    publicUrl: publicUrl(config.publicUrl),
-    publicHosts: publicHosts(config.publicHosts),
-    ...tlsFiles(config.tlsCert, config.tlsKey),
-    services: path.resolve(config.services),
-  };
+  return { ...config, ...commonPaths(config), services: path.resolve(config.services) };
 }
 
 /** The settings `outpost serve` and `outpost dev` take, each a flag with its environment variable. */

@@ -1,39 +1,19 @@
 import { expect } from 'chai';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
-import { spawnAgent, type AgentProcess } from '../helpers/agent-process.js';
+import { spawnAgent, spawnAgentCommand, type AgentProcess } from '../helpers/agent-process.js';
 import { eventually, startCluster, type Cluster } from '../helpers/cluster.js';
 import { examplesDir } from '../helpers/examples.js';
-import { fixture } from '../helpers/paths.js';
+import { httpsRequest as request } from '../helpers/https-request.js';
+import { networkNamespaceOrSkip, type NetworkNamespace } from '../helpers/netns.js';
+import { fixture, repoRoot } from '../helpers/paths.js';
 import { startTestProsody, type TestProsody } from '../helpers/prosody.js';
 import { writeProperties } from '../helpers/temp-services.js';
 
 const WRONG_PIN = 'ab'.repeat(32);
 const colonHex = (hex: string) => hex.toUpperCase().match(/../g)!.join(':');
-
-/** A request to the orchestrator's HTTPS, trusting the test certificate as a CA (fetch takes no CA). */
-function request(url: string, ca: string, token: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown>; text: string }> {
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json', prefer: 'respond-async' }) };
-    const outgoing = https.request(url, { method: body === undefined ? 'GET' : 'POST', headers, ca }, (response) => {
-      let text = '';
-      response.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      response.on('end', () => resolve({ status: response.statusCode!, text, json: text.startsWith('{') ? (JSON.parse(text) as Record<string, unknown>) : {} }));
-    });
-    outgoing.once('error', reject);
-    outgoing.end(body === undefined ? undefined : JSON.stringify(body));
-  });
-}
-
-/** The first IPv4 address of this machine that is not loopback, to bind a server other machines would reach. */
-function externalAddress(): string | undefined {
-  return Object.values(os.networkInterfaces())
-    .flat()
-    .find((address) => address && address.family === 'IPv4' && !address.internal)?.address;
-}
 
 describe('TLS: STARTTLS to the embedded Prosody, HTTPS uploads, pinned certificates', function () {
   this.timeout(60_000);
@@ -117,25 +97,28 @@ describe('TLS: STARTTLS to the embedded Prosody, HTTPS uploads, pinned certifica
 
 describe('TLS: a server that offers no STARTTLS on an address other machines reach', function () {
   this.timeout(30_000);
-  const address = externalAddress();
+  let ns: NetworkNamespace;
   let server: TestProsody;
   let workDir: string;
   let agent: AgentProcess | undefined;
 
   before(async function () {
-    if (!address) this.skip();
-    server = await startTestProsody({ host: address });
+    ns = await networkNamespaceOrSkip(this);
+    server = await startTestProsody({ host: ns.hostAddress });
     workDir = await mkdtemp(path.join(os.tmpdir(), 'outpost-plain-'));
   });
   afterEach(async () => agent?.crash());
   after(async function () {
     await server?.stop();
+    await ns?.remove();
     if (workDir) await rm(workDir, { recursive: true, force: true });
   });
 
+  /** An agent inside the namespace, which reaches the server only over the veth. */
   const start = async (name: string, extraArgs: string[] = []) => {
     const { jid, password } = await server.addAccount(name);
-    return (agent = spawnAgent({ server: server.prosody.clientService, jid, password, services: examplesDir, workDir: path.join(workDir, name), logLevel: 'info', extraArgs }));
+    const args = ['--server', server.prosody.clientService, '--jid', jid, '--services', examplesDir, '--work-dir', path.join(workDir, name), '--log-level', 'info', ...extraArgs];
+    return (agent = spawnAgentCommand(`${ns.execPrefix} ${process.execPath} ${path.join(repoRoot, 'bin', 'outpost-agent.js')} ${args.join(' ')}`, { PATH: process.env['PATH'], OUTPOST_AGENT_PASSWORD: password }));
   };
 
   it('is refused with one line and exit code 78 before any login', async function () {
@@ -143,7 +126,7 @@ describe('TLS: a server that offers no STARTTLS on an address other machines rea
     const [code] = await once(child.child, 'exit');
     expect(code).to.equal(78);
     expect(child.output().split('\n').filter((line) => !line.startsWith('{'))).to.deep.equal([
-      `outpost-agent: the server offers no STARTTLS: the login and every job to ${address} would travel in plain text; give the server TLS, or start the agent with --insecure to allow it`,
+      `outpost-agent: the server offers no STARTTLS: the login and every job to ${ns.hostAddress} would travel in plain text; give the server TLS, or start the agent with --insecure to allow it`,
       '',
     ]);
   });
@@ -152,5 +135,4 @@ describe('TLS: a server that offers no STARTTLS on an address other machines rea
     const child = await start('insecure', ['--insecure']);
     await eventually(() => (/"msg":"xmpp client online"/.test(child.output()) ? true : undefined), 15_000, `online (output: ${child.output()})`);
   });
-
 });

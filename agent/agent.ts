@@ -106,6 +106,7 @@ export class Agent {
     this.#stopping = (async () => {
       await this.drain(true);
       while (this.#running.size > 0 && Date.now() < this.#stopUntil) await new Promise((r) => setTimeout(r, 50));
+      if (this.#running.size > 0) this.#options.logger.warn({ jobs: [...this.#running.keys()] }, 'stopping: grace over, killing the runs left');
       for (const job of this.#running.values()) job.abort.abort();
       while (this.#running.size > 0 || this.#finishing.size > 0) await new Promise((r) => setTimeout(r, 20));
       // Results of the last runs reach the orchestrator now rather than at the next start.

@@ -16,15 +16,19 @@ export interface AgentConfig {
   orchestrator: string;
   logLevel: string;
   killGraceMs: number;
+  /** How long SIGTERM (or a first Ctrl-C) lets the standalone agent's runs finish before they are killed. */
+  stopGraceMs?: number;
   /** Given --print-systemd-unit: the flags the unit runs the agent with, the password left to its EnvironmentFile. */
   systemdUnitFlags?: string[];
   /** By default the system's CAs, and plain text to loopback only. */
   serverTrust?: ServerTrust;
 }
 
+export const DEFAULT_STOP_GRACE_SECONDS = 30;
+
 export const AGENT_USAGE = `usage: outpost-agent --server xmpp://HOST:PORT --jid NAME@DOMAIN --services DIR
          [--password P | --password-file FILE] [--slots N] [--work-dir DIR] [--orchestrator JID]
-         [--log-level LEVEL] [--kill-grace SECONDS] [--server-fingerprint SHA256[,SHA256] | --ca-file FILE] [--insecure]
+         [--log-level LEVEL] [--kill-grace SECONDS] [--stop-grace SECONDS] [--server-fingerprint SHA256[,SHA256] | --ca-file FILE] [--insecure]
        outpost-agent --print-systemd-unit --server xmpp://HOST:PORT --jid NAME@DOMAIN --services DIR [other flags]
        outpost-agent --help
 --print-systemd-unit prints a systemd unit that runs the agent with these flags (the password goes
@@ -38,7 +42,8 @@ into its EnvironmentFile, never into the unit). Each flag can also be set by an 
   --work-dir       OUTPOST_AGENT_WORK_DIR (default: $XDG_STATE_HOME/outpost-agent/NAME)
   --orchestrator   OUTPOST_AGENT_ORCHESTRATOR (default: orchestrator.DOMAIN)
   --log-level      OUTPOST_AGENT_LOG_LEVEL (default: info)
-  --kill-grace     OUTPOST_AGENT_KILL_GRACE (default: 5)
+  --kill-grace     OUTPOST_AGENT_KILL_GRACE (default: 5; SIGTERM to SIGKILL when a run is killed)
+  --stop-grace     OUTPOST_AGENT_STOP_GRACE (default: 30; how long stopping lets runs finish)
   --server-fingerprint  OUTPOST_AGENT_SERVER_FINGERPRINT (SHA-256 of the server's certificate; a comma-separated list during a rotation)
   --ca-file        OUTPOST_AGENT_CA_FILE (trust this CA instead of the system's)
   --insecure       OUTPOST_AGENT_INSECURE (allow plain text to a host that is not this machine)`;
@@ -54,6 +59,7 @@ export const OPTIONS = {
   orchestrator: { type: 'string' },
   'log-level': { type: 'string' },
   'kill-grace': { type: 'string' },
+  'stop-grace': { type: 'string' },
   help: { type: 'boolean' },
   'print-systemd-unit': { type: 'boolean' },
   // How the server is verified (loadServerTrust).
@@ -125,6 +131,8 @@ export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentCo
   const serverTrust = loadServerTrust(server, pick, values.insecure ?? env['OUTPOST_AGENT_INSECURE'] === 'true');
   const killGrace = Number(pick('kill-grace') ?? 5);
   if (!Number.isFinite(killGrace) || killGrace < 0) throw new Error(`--kill-grace must be a number of seconds (got ${pick('kill-grace')})`);
+  const stopGrace = Number(pick('stop-grace') ?? DEFAULT_STOP_GRACE_SECONDS);
+  if (!Number.isFinite(stopGrace) || stopGrace < 0) throw new Error(`--stop-grace must be a number of seconds (got ${pick('stop-grace')})`);
   const domain = jid.split('@')[1]!.split('/')[0]!;
   const name = jid.split('@')[0]!;
   const resolved: Partial<Record<Flag, string>> = {
@@ -147,6 +155,7 @@ export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentCo
     orchestrator: pick('orchestrator') ?? `${ORCHESTRATOR_SUBDOMAIN}.${domain}`,
     logLevel: pick('log-level') ?? 'info',
     killGraceMs: killGrace * 1000,
+    stopGraceMs: stopGrace * 1000,
     ...(printUnit ? { systemdUnitFlags: unitFlags } : {}),
     serverTrust,
   };

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { Agent } from './agent.js';
 import { createAgentLogger } from './agent-logger.js';
 import { systemdUnit } from './systemd-unit.js';
-import { AGENT_USAGE, loadAgentConfig, type AgentConfig } from './config.js';
+import { AGENT_USAGE, DEFAULT_STOP_GRACE_SECONDS, loadAgentConfig, type AgentConfig } from './config.js';
 import { Outbox } from './jobs/outbox.js';
 import { reapLeftoverRuns } from './jobs/leftover-runs.js';
 import { preparePrivateWorkDir, WorkDirError } from './jobs/work-dir.js';
@@ -77,7 +77,7 @@ export async function main(): Promise<void> {
   }
   if (config.systemdUnitFlags) {
     const command = [process.execPath, path.resolve(process.argv[1]!)];
-    process.stdout.write(systemdUnit({ command, flags: config.systemdUnitFlags, workDir: config.workDir }));
+    process.stdout.write(systemdUnit({ command, flags: config.systemdUnitFlags, workDir: config.workDir, stopGraceSeconds: (config.stopGraceMs ?? DEFAULT_STOP_GRACE_SECONDS * 1000) / 1000 }));
     return;
   }
   const logger = createAgentLogger(config.logLevel, config.jid);
@@ -95,7 +95,7 @@ export async function main(): Promise<void> {
   const shutdown = () => {
     signals += 1;
     logger.info({ signals }, signals === 1 ? 'stopping: waiting for runs to finish' : 'stopping now');
-    void running.stop(signals === 1 ? 30_000 : 0).then(() => process.exit(0));
+    void running.stop(signals === 1 ? config.stopGraceMs ?? DEFAULT_STOP_GRACE_SECONDS * 1000 : 0).then(() => process.exit(0));
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);

@@ -9,7 +9,12 @@ export interface UnitSettings {
   /** Flags and their values, in order, e.g. ['--server', 'xmpp://…']. */
   flags: string[];
   workDir: string;
+  /** How long the agent lets runs finish when stopped (`--stop-grace`). */
+  stopGraceSeconds: number;
 }
+
+/** Room systemd leaves after the agent's own grace, for the kills and the last results to go out. */
+const STOP_MARGIN_SECONDS = 15;
 
 /** One word of ExecStart= (systemd.service(5), Command lines; systemd.unit(5), Specifiers). */
 function execWord(word: string): string {
@@ -22,7 +27,7 @@ function execWord(word: string): string {
  * example agent). A configuration error exits 78 (EX_CONFIG) and is not restarted; anything else
  * is. The first SIGTERM goes to the agent alone, which lets runs finish (docs/decisions.md, Fabric).
  */
-export function systemdUnit({ command, flags, workDir }: UnitSettings): string {
+export function systemdUnit({ command, flags, workDir, stopGraceSeconds }: UnitSettings): string {
   const outsideState = workDir !== SYSTEMD_WORK_DIR;
   return `# Outpost agent. Install: useradd --system --no-create-home outpost-agent; put
 # OUTPOST_AGENT_PASSWORD=… into ${SYSTEMD_ENVIRONMENT_FILE} (mode 0600, owned by root);
@@ -45,9 +50,9 @@ StateDirectoryMode=0700
 ${outsideState ? `ReadWritePaths=${execWord(workDir)}\n` : ''}Restart=on-failure
 RestartSec=5
 RestartPreventExitStatus=78
-# The agent drains on SIGTERM and waits up to 30 s for its runs; the rest are killed after that.
+# The agent drains on SIGTERM and waits up to ${stopGraceSeconds} s for its runs; the rest are killed after that.
 KillMode=mixed
-TimeoutStopSec=45
+TimeoutStopSec=${stopGraceSeconds + STOP_MARGIN_SECONDS}
 UMask=0077
 NoNewPrivileges=true
 PrivateTmp=true

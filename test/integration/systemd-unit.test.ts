@@ -69,6 +69,13 @@ describe('outpost-agent --print-systemd-unit', function () {
       command: ['/usr/bin/node', '/usr/lib/node_modules/outpost-agent/bin/outpost-agent.js'],
       flags: ['--server', 'xmpp://outpost.example.org:5222', '--jid', 'gpu1@outpost.example.org', '--services', '/etc/outpost-agent/services.d', '--work-dir', '/var/lib/outpost-agent'],
       workDir: '/var/lib/outpost-agent',
+      stopGraceSeconds: 30,
     }));
+  });
+
+  it('gives systemd time for the agent\'s own stop grace', function () {
+    const unit = systemdUnit({ command: ['/usr/bin/node', '/a.js'], flags: ['--stop-grace', '60'], workDir: '/var/lib/outpost-agent', stopGraceSeconds: 60 });
+    expect(unit).to.include('waits up to 60 s for its runs');
+    expect(unit).to.include('\nTimeoutStopSec=75\n');
   });
 });

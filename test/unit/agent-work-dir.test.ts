@@ -25,6 +25,13 @@ describe('agent work directory', () => {
     expect(loadAgentConfig([...REQUIRED, '--work-dir', '/srv/agent'], { HOME: '/home/me' }).workDir).to.equal('/srv/agent');
   });
 
+  it('reads how long stopping lets runs finish, 30 s unless told', () => {
+    expect(loadAgentConfig(REQUIRED, { HOME: '/home/me' }).stopGraceMs).to.equal(30_000);
+    expect(loadAgentConfig([...REQUIRED, '--stop-grace', '2.5'], { HOME: '/home/me' }).stopGraceMs).to.equal(2500);
+    expect(loadAgentConfig(REQUIRED, { HOME: '/home/me', OUTPOST_AGENT_STOP_GRACE: '0' }).stopGraceMs).to.equal(0);
+    expect(() => loadAgentConfig([...REQUIRED, '--stop-grace', 'soon'], { HOME: '/home/me' })).to.throw('--stop-grace must be a number of seconds (got soon)');
+  });
+
   it('creates a missing work directory and its parents as 0700, and makes an existing one 0700', async () => {
     const fresh = path.join(dir, 'state', 'outpost-agent', 'gpu-box');
     await preparePrivateWorkDir(fresh);

@@ -164,5 +164,17 @@ describe('HTML pages', () => {
     const html = await (await h.api(`${h.url}/jobs/j1`, { headers: { Accept: BROWSER_ACCEPT } })).text();
     expect(html).to.include(`data-href="${h.url}/jobs/j1/results/report" data-type="image/png"`);
     expect(html).to.include('Download (1234 bytes)');
+    expect(html).to.include('<dt>Ran for</dt><dd id="job-duration">2.0 s</dd>');
+    expect(html).not.to.include('id="dismiss"');
+  });
+
+  it("shows a failed job's cause, and a dismiss button only while the job runs", async () => {
+    const failed = await (await h.api(`${h.url}/jobs/j2`, { headers: { Accept: BROWSER_ACCEPT } })).text();
+    expect(failed).to.match(/<dt>Failure<\/dt><dd id="job-message" class="problem">exited with 3: /);
+    h.jobs.create(jobRecord('j3', { status: 'running', created: at(7), started: at(7), updated: at(8), progress: 40, message: 'step 4' }));
+    const running = await (await h.api(`${h.url}/jobs/j3`, { headers: { Accept: BROWSER_ACCEPT } })).text();
+    expect(running).to.include('<progress id="job-progress" max="100" value="40">');
+    expect(running).to.include('<button type="button" id="dismiss" class="danger">Dismiss</button>');
+    expect(running).to.include(`data-events="${h.url}/jobs/j3/events"`);
   });
 });

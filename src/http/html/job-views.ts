@@ -23,6 +23,12 @@ export function outputViews(ctx: Context, job: JobRecord): OutputView[] {
   });
 }
 
+/** How long a finished run took, as the page shows it; the script fills it in for a run that ends while shown. */
+export function runTime(started: string | null | undefined, finished: string | null | undefined): string {
+  if (!started || !finished) return '';
+  return `${((Date.parse(finished) - Date.parse(started)) / 1000).toFixed(1)} s`;
+}
+
 /** The job page: status that its script keeps up to date from the event stream, and the results once there are some. */
 export function jobPageView(ctx: Context, job: JobRecord): PageView {
   const path = jobPath(job.id);
@@ -32,6 +38,7 @@ export function jobPageView(ctx: Context, job: JobRecord): PageView {
     scripts: ['job-page.js'],
     data: {
       finished: isFinished(job),
+      duration: runTime(job.started, job.finished),
       failed: job.status === 'failed',
       eventsHref: absoluteUrl(ctx, `${path}/events`),
       jobHref: absoluteUrl(ctx, path),
@@ -59,6 +66,6 @@ export function jobListView(ctx: Context): PageView {
     template: 'jobs',
     title: 'Jobs',
     scripts: ['job-list.js'],
-    data: { statuses: JOB_STATUSES, filter: { processID: given('processID'), status: given('status'), datetime: given('datetime') } },
+    data: { statuses: JOB_STATUSES, filter: { processID: given('processID'), status: given('status'), datetime: given('datetime'), limit: given('limit') } },
   };
 }

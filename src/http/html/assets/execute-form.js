@@ -31,7 +31,7 @@
     });
     const location = response.headers.get('Location');
     if (response.status === 201 && location) {
-      window.location.assign(location);
+      window.outpost.visit(location);
       return;
     }
     const problem = await response.json().catch(() => ({}));

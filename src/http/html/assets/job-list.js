@@ -11,7 +11,7 @@
         if (String(value).trim() !== '') query.append(name, String(value).trim());
       }
       const search = query.toString();
-      window.location.assign(form.action + (search ? '?' + search : ''));
+      window.outpost.visit(form.action + (search ? '?' + search : ''));
     });
   });
 })();

@@ -4,8 +4,10 @@
 (function () {
   const PREVIEW_LIMIT = 200000;
   let following;
+  let last;
 
   function show(status) {
+    last = status;
     const set = (id, text) => {
       const element = document.getElementById(id);
       if (element) element.textContent = text ?? '';
@@ -13,11 +15,14 @@
     const badge = document.getElementById('job-status');
     badge.className = 'status status-' + status.status;
     set('job-status', status.status);
-    document.getElementById('job-progress').value = status.progress;
+    const bar = document.getElementById('job-progress');
+    bar.value = status.progress;
+    bar.textContent = status.progress + '%';
     set('job-percent', status.progress + '%');
     set('job-message', status.message);
     set('job-started', status.started);
     set('job-finished', status.finished);
+    if (status.started && status.finished) set('job-duration', ((Date.parse(status.finished) - Date.parse(status.started)) / 1000).toFixed(1) + ' s');
   }
 
   /** Server-Sent Events: blocks end with a blank line; `data:` lines hold the statusInfo. */
@@ -46,13 +51,18 @@
         buffer = buffer.slice(end + 2);
       }
     }
-    // The stream ends with the job: the page shown again carries the results or the cause.
-    await window.outpost.reload();
+    // The stream ends with the job: the page shown again carries the results or the cause. A
+    // dismissed job is removed, so its page stays as the stream left it.
+    if (last && last.status === 'dismissed') document.getElementById('dismiss')?.remove();
+    else await window.outpost.reload();
   }
 
   async function dismiss(section) {
     const response = await fetch(section.dataset.job, { method: 'DELETE', headers: window.outpost.authHeaders({ Accept: 'application/json' }) });
-    if (!response.ok) {
+    if (response.ok) {
+      show(await response.json());
+      document.getElementById('dismiss')?.remove();
+    } else {
       const problem = await response.json().catch(() => ({}));
       document.getElementById('dismiss-message').textContent = problem.detail || 'the server answered ' + response.status;
     }

@@ -69,6 +69,8 @@
   }
 
   async function fetchOutput(preview) {
+    // The token goes only to this server, whatever an output's link says.
+    if (new URL(preview.dataset.href, location.href).origin !== location.origin) throw new Error('it is not stored on this server');
     const response = await fetch(preview.dataset.href, { headers: window.outpost.authHeaders({}) });
     if (!response.ok) throw new Error('the server answered ' + response.status);
     return response.blob();

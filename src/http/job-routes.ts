@@ -5,7 +5,7 @@ import { jobListView, jobPageView, resultsPageView } from './html/job-views.js';
 import { represent } from './html/representation.js';
 import { findVisibleJob, visibleOwner } from './job-access.js';
 import { parseJobListQuery } from './job-list-query.js';
-import { htmlLink, jobPath } from './links.js';
+import { alternateLink, htmlLink, jobPath } from './links.js';
 import { pageLinks } from './paging.js';
 import { sendResults, successfulJob } from './results-response.js';
 import { statusInfo } from './status-info.js';
@@ -22,7 +22,7 @@ export function jobRoutes(router: Router, deps: JobRouteDeps): void {
     const page = await deps.jobs.list(filter);
     const list = {
       jobs: page.jobs.map((job) => statusInfo(ctx, job)),
-      links: pageLinks(ctx, filter, page.more, 'jobs'),
+      links: [...pageLinks(ctx, filter, page.more, 'jobs'), alternateLink(ctx, 'jobs as HTML')],
     };
     represent(ctx, list, jobListView(ctx));
   });

@@ -1,5 +1,5 @@
 import type { Context } from 'koa';
-import { absoluteUrl, alternateLink, JSON_TYPE, selfLink, type Link } from './links.js';
+import { absoluteUrl, JSON_TYPE, selfLink, type Link } from './links.js';
 import { integerParam } from './query-params.js';
 
 export const DEFAULT_LIMIT = 100;
@@ -25,11 +25,10 @@ function pageLink(ctx: Context, rel: 'next' | 'prev', offset: number, limit: num
   return { href: absoluteUrl(ctx, ctx.path, query), rel, type: JSON_TYPE, title: rel === 'next' ? 'next page' : 'previous page' };
 }
 
-/** `self`, `next` when more items follow, `prev` when this is not the first page (OGC 18-062r2 /rec/core/next-1..3), and the page as HTML. */
+/** `self`, plus `next` when more items follow and `prev` when this is not the first page (OGC 18-062r2 /rec/core/next-1..3). */
 export function pageLinks(ctx: Context, paging: Paging, more: boolean, title: string): Link[] {
   const links = [selfLink(ctx, title)];
   if (more) links.push(pageLink(ctx, 'next', paging.offset + paging.limit, paging.limit));
   if (paging.offset > 0) links.push(pageLink(ctx, 'prev', Math.max(0, paging.offset - paging.limit), paging.limit));
-  links.push(alternateLink(ctx, `${title} as HTML`));
   return links;
 }

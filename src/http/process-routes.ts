@@ -1,6 +1,7 @@
 import type { Router } from '@koa/router';
 import type { AgentRegistry } from '../registry/agent-registry.js';
 import { represent } from './html/representation.js';
+import { alternateLink } from './links.js';
 import { pageLinks, parsePaging } from './paging.js';
 import { findProcess, processDescription, processSummary } from './process-description.js';
 
@@ -12,7 +13,7 @@ export function processRoutes(router: Router, registry: AgentRegistry): void {
     const page = offered.slice(paging.offset, paging.offset + paging.limit);
     const list = {
       processes: page.map(({ spec }) => processSummary(ctx, spec)),
-      links: pageLinks(ctx, paging, paging.offset + paging.limit < offered.length, 'processes offered'),
+      links: [...pageLinks(ctx, paging, paging.offset + paging.limit < offered.length, 'processes offered'), alternateLink(ctx, 'processes as HTML')],
     };
     represent(ctx, list, { template: 'processes', title: 'Processes' });
   });

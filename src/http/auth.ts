@@ -2,6 +2,7 @@ import type { Context, Middleware } from 'koa';
 import { OutpostError } from '../errors.js';
 import type { Role, UserStore } from '../store/user-store.js';
 import { AGENT_PACKAGE_PATH } from './agent-package-routes.js';
+import { ASSETS_PATH } from './html/render.js';
 
 /** The caller of a request with a valid token; requests without one have none. */
 export interface RequestUser {
@@ -26,7 +27,8 @@ export const DEFAULT_ACCESS: AccessPolicy = { anonymousRead: true, anonymousExec
 /**
  * - `open`: probes; uploads, which carry a per-job token of their own; the admin web
  *   page, which holds no data and asks the admin API with a token the admin types in; the agent
- *   package, which holds no secrets and is fetched by machines that have no token.
+ *   package, which holds no secrets and is fetched by machines that have no token; the styles
+ *   and scripts of the HTML pages, which hold no data either.
  * - `admin`: an admin token, always; `/metrics` too unless the policy opens it.
  * - `execute`: executing and `/jobs*`; a token unless anonymous execution is on.
  * - `read`: everything else (the landing page, `/conformance`, `/api*`, `/processes*`, unknown paths).
@@ -44,7 +46,7 @@ export const isMetricsPath = (path: string): boolean => normalPath(path) === '/m
 export function routeClass(path: string): RouteClass {
   const p = normalPath(path);
   const under = (prefix: string) => p === prefix || p.startsWith(`${prefix}/`);
-  if (OPEN.has(p) || under('/uploads') || under('/admin/ui')) return 'open';
+  if (OPEN.has(p) || under('/uploads') || under('/admin/ui') || under(ASSETS_PATH)) return 'open';
   if (under('/admin') || p === '/metrics') return 'admin';
   if (under('/jobs') || /^\/processes\/[^/]+\/execution$/.test(p)) return 'execute';
   return 'read';

@@ -16,6 +16,7 @@ import { adminRoutes } from './admin-routes.js';
 import { adminUiRoutes } from './admin-ui-routes.js';
 import { adminUsersRoutes } from './admin-users-routes.js';
 import { agentPackageRoutes } from './agent-package-routes.js';
+import { assetRoutes } from './html/asset-routes.js';
 import { apiDocsRoutes } from './api-docs-routes.js';
 import { authentication, DEFAULT_ACCESS, type AccessPolicy } from './auth.js';
 import { errorMiddleware, responseErrorLogger } from './error-middleware.js';
@@ -29,7 +30,7 @@ import { metricsRoutes } from './metrics-routes.js';
 import { openApiRoutes } from './openapi.js';
 import { outputRoutes } from './output-routes.js';
 import { processRoutes } from './process-routes.js';
-import { jsonFormatOnly } from './query-params.js';
+import { responseFormat } from './query-params.js';
 import { uploadRoutes } from './upload-routes.js';
 
 export interface AppDeps {
@@ -88,6 +89,7 @@ export function apiRouter(deps: AppDeps): Router {
   adminJobsRoutes(router, deps);
   adminPoolsRoutes(router, { registry: deps.registry, agentAccounts: deps.agentAccounts, jsonBody: body });
   adminUiRoutes(router);
+  assetRoutes(router);
   adminUsersRoutes(router, {
     users: deps.users,
     jsonBody: body,
@@ -106,7 +108,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(errorMiddleware(deps.logger));
   app.use(publicBase(deps.baseUrl, deps.publicHosts));
   app.use(authentication(deps.users, deps.access ?? DEFAULT_ACCESS));
-  app.use(jsonFormatOnly());
+  app.use(responseFormat());
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;

@@ -1,6 +1,8 @@
 import type { Context, Middleware } from 'koa';
 import type { Logger } from 'pino';
 import { ERROR_TYPES, OutpostError, type ErrorCode } from '../errors.js';
+import { sendPage } from './html/render.js';
+import { negotiatedFormat } from './query-params.js';
 
 const TITLES: Record<ErrorCode, string> = {
   'no-such-process': 'No such process',
@@ -85,6 +87,9 @@ function toProblem(error: unknown): Problem | undefined {
 function send(ctx: Context, problem: Problem): void {
   ctx.set(problem.headers);
   ctx.status = problem.status;
+  if (negotiatedFormat(ctx) === 'html') {
+    return sendPage(ctx, 'error', TITLES[problem.code], { status: problem.status, detail: problem.detail, needsToken: problem.status === 401 });
+  }
   // OGC 18-062r2 §7.6 exceptions are served as JSON with the members of RFC 7807.
   ctx.type = 'application/json';
   ctx.body = {

@@ -1,10 +1,11 @@
 import type { Router } from '@koa/router';
-import { link, OPENAPI_TYPE, REL, selfLink } from './links.js';
+import { represent } from './html/representation.js';
+import { alternateLink, link, OPENAPI_TYPE, REL, selfLink } from './links.js';
 
 const CONF = 'http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf';
 
 /** Conformance classes of OGC 18-062r2 that this API implements (§7.4, Annex A). */
-export const CONFORMANCE_CLASSES = ['core', 'ogc-process-description', 'json', 'oas30', 'job-list', 'dismiss', 'callback'].map(
+export const CONFORMANCE_CLASSES = ['core', 'ogc-process-description', 'json', 'html', 'oas30', 'job-list', 'dismiss', 'callback'].map(
   (name) => `${CONF}/${name}`,
 );
 
@@ -14,11 +15,12 @@ export const API_DESCRIPTION = 'Command-line programs offered by remote agents, 
 /** Landing page and conformance (OGC 18-062r2 §7.2, §7.4), plus probes for process supervisors. */
 export function landingRoutes(router: Router, readiness: () => boolean): void {
   router.get('/', (ctx) => {
-    ctx.body = {
+    const landing = {
       title: API_TITLE,
       description: API_DESCRIPTION,
       links: [
         selfLink(ctx, 'this document'),
+        alternateLink(ctx, 'this document as HTML'),
         link(ctx, '/api', 'service-desc', 'the API definition', OPENAPI_TYPE),
         link(ctx, '/api.html', 'service-doc', 'the API documentation', 'text/html'),
         link(ctx, '/conformance', REL.conformance, 'conformance classes implemented by this server'),
@@ -26,10 +28,15 @@ export function landingRoutes(router: Router, readiness: () => boolean): void {
         link(ctx, '/jobs', REL.jobList, 'jobs'),
       ],
     };
+    represent(ctx, landing, { template: 'landing', title: API_TITLE });
   });
 
   router.get('/conformance', (ctx) => {
-    ctx.body = { conformsTo: CONFORMANCE_CLASSES };
+    const conformance = {
+      conformsTo: CONFORMANCE_CLASSES,
+      links: [selfLink(ctx, 'conformance classes'), alternateLink(ctx, 'conformance classes as HTML')],
+    };
+    represent(ctx, conformance, { template: 'conformance', title: 'Conformance' });
   });
 
   router.get('/healthz', (ctx) => {

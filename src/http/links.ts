@@ -10,6 +10,7 @@ export const REL = {
 } as const;
 
 export const JSON_TYPE = 'application/json';
+export const HTML_TYPE = 'text/html';
 export const OPENAPI_TYPE = 'application/vnd.oai.openapi+json;version=3.0';
 
 export interface Link {
@@ -70,6 +71,19 @@ export function link(ctx: Context, path: string, rel: string, title: string, typ
 export function selfLink(ctx: Context, title: string): Link {
   return { href: absoluteUrl(ctx, ctx.path, new URLSearchParams(ctx.querystring)), rel: 'self', type: JSON_TYPE, title };
 }
+
+/**
+ * The page of a resource, the `alternate` of its JSON document (OGC 18-062r2 /req/json/content,
+ * /req/html/content); `query` keeps a list's filters.
+ */
+export function htmlLink(ctx: UrlBase, path: string, title: string, query?: string): Link {
+  const search = new URLSearchParams(query);
+  search.set('f', 'html');
+  return { href: absoluteUrl(ctx, path, search), rel: 'alternate', type: HTML_TYPE, title };
+}
+
+/** The current request's page, with its query. */
+export const alternateLink = (ctx: Context, title: string): Link => htmlLink(ctx, ctx.path, title, ctx.querystring);
 
 /** Hrefs stored as paths of this server become absolute; absolute ones stay as they are. */
 export function resolveHref(ctx: UrlBase, href: string): string {

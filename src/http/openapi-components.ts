@@ -13,6 +13,11 @@ export const response = (name: string) => ({ $ref: `#/components/responses/${nam
 export const header = (name: string) => ({ $ref: `#/components/headers/${name}` });
 export const jsonContent = (schema: unknown) => ({ content: { 'application/json': { schema } } });
 export const ok = (description: string, schemaName: string) => ({ description, ...jsonContent(ref(schemaName)) });
+/** An OGC resource, also served as a page (OGC 18-062r2 html conformance class). */
+export const okOrPage = (description: string, schemaName: string) => {
+  const json = ok(description, schemaName);
+  return { ...json, content: { ...json.content, 'text/html': { schema: { type: 'string' } } } };
+};
 
 const string = { type: 'string' };
 const arrayOf = (items: Schema) => ({ type: 'array', items });
@@ -122,7 +127,11 @@ const parameters: Record<string, Schema> = {
   processId: { name: 'processId', in: 'path', required: true, description: 'id of a process', schema: string },
   jobId: { name: 'jobId', in: 'path', required: true, description: 'id of a job', schema: string },
   outputId: { name: 'outputId', in: 'path', required: true, description: 'id of an output of the job’s process', schema: string },
-  f: query('f', 'response format; only JSON is served', { type: 'string', enum: ['json'] }),
+  f: query(
+    'f',
+    'response format; without it, HTML is sent to clients that prefer `text/html` to JSON (browsers), JSON to all others',
+    { type: 'string', enum: ['json', 'html'] },
+  ),
   limit: query('limit', 'most items in the response', { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT }),
   offset: query('offset', 'items to skip; follow the `next` link rather than computing it', { type: 'integer', minimum: 0, default: 0 }),
   processID: query('processID', 'only jobs of these processes (repeatable or comma-separated)', arrayOf(string), exploded),

@@ -9,7 +9,7 @@ import { absoluteUrl, OPENAPI_TYPE } from './links.js';
 import { EXECUTE_REQUEST_SCHEMA } from './execute-request.js';
 import { EVENT_STREAM_TYPE } from './job-events-routes.js';
 import { adminParameters, adminPaths, adminSchemas } from './openapi-admin.js';
-import { components, headerRefs, JOB_LIST_PARAMS, jsonContent, ok, param, ref, response, securitySchemes, withAccess } from './openapi-components.js';
+import { components, headerRefs, JOB_LIST_PARAMS, jsonContent, ok, okOrPage, param, ref, response, securitySchemes, withAccess } from './openapi-components.js';
 import { outputSchema } from './process-description.js';
 
 type Operation = Record<string, unknown>;
@@ -84,8 +84,8 @@ function nonJsonGet(summary: string, operationId: string, content: Record<string
 const fileParam = { name: 'file', in: 'path', required: true, description: 'name of the file', schema: text };
 
 const paths: Record<string, Operation> = {
-  '/': get('landing page', 'getLandingPage', { 200: ok('links to the API', 'landingPage'), 500: response('ServerError') }),
-  '/conformance': get('conformance classes', 'getConformance', { 200: ok('conformance classes', 'confClasses') }),
+  '/': get('landing page', 'getLandingPage', { 200: okOrPage('links to the API', 'landingPage'), 500: response('ServerError') }),
+  '/conformance': get('conformance classes', 'getConformance', { 200: okOrPage('conformance classes', 'confClasses') }),
   '/api': get('this API definition', 'getApi', {
     200: { description: 'OpenAPI 3.0 document', content: { [OPENAPI_TYPE]: { schema: { type: 'object' } } } },
   }),
@@ -108,6 +108,13 @@ const paths: Record<string, Operation> = {
     { 404: response('NotFound') },
     [fileParam],
   ),
+  '/assets/{file}': nonJsonGet(
+    'a style sheet, script or icon of the HTML pages',
+    'getPageAsset',
+    { 'text/javascript': text, 'text/css': text, 'image/svg+xml': text },
+    { 404: response('NotFound') },
+    [fileParam],
+  ),
   [AGENT_PACKAGE_PATH]: nonJsonGet(
     'the agent package, for `npm install -g` on a machine that runs programs; its dependencies are bundled',
     'getAgentPackage',
@@ -123,24 +130,24 @@ const paths: Record<string, Operation> = {
   '/processes': get(
     'processes offered by the agents',
     'getProcesses',
-    { 200: ok('process summaries, with a `next` link when more follow', 'processList'), 400: response('BadRequest') },
+    { 200: okOrPage('process summaries, with a `next` link when more follow', 'processList'), 400: response('BadRequest') },
     [param('limit'), param('offset')],
   ),
   '/processes/{processId}': get(
     'process description',
     'getProcessDescription',
-    { 200: ok('the process, its inputs and outputs', 'process'), 404: response('NotFound') },
+    { 200: okOrPage('the process, its inputs and outputs', 'process'), 404: response('NotFound') },
     [param('processId')],
   ),
   '/processes/{processId}/execution': executeOperation('execute', 'execute a process', ref('execute'), [param('processId')]),
   '/jobs': get(
     'jobs, newest first',
     'getJobs',
-    { 200: ok('status of each job, with paging links', 'jobList'), 400: response('BadRequest') },
+    { 200: okOrPage('status of each job, with paging links', 'jobList'), 400: response('BadRequest') },
     JOB_LIST_PARAMS,
   ),
   '/jobs/{jobId}': {
-    ...get('job status', 'getStatus', { 200: ok('the status of the job', 'statusInfo'), 404: response('NotFound') }, [
+    ...get('job status', 'getStatus', { 200: okOrPage('the status of the job', 'statusInfo'), 404: response('NotFound') }, [
       param('jobId'),
     ]),
     delete: {
@@ -169,6 +176,10 @@ const paths: Record<string, Operation> = {
     'getResult',
     {
       ...resultsResponses(ref('results')),
+      200: {
+        description: 'results document, or the one output as the body (`response=raw`), or with `f=html` the results page',
+        content: { 'application/json': { schema: ref('results') }, 'text/html': { schema: text }, '*/*': { schema: {} } },
+      },
       400: response('JobFailed'),
       404: response('NotFound'),
       500: response('JobFailed'),

@@ -3,7 +3,7 @@ import { OutpostError } from '../errors.js';
 import { describeInputs, type InputDescription } from '../jobs/input-schema.js';
 import type { OutputSpec, ProcessSpec } from '../../protocol/index.js';
 import type { AgentRegistry } from '../registry/agent-registry.js';
-import { absoluteUrl, JSON_TYPE, processPath, REL, type Link } from './links.js';
+import { absoluteUrl, htmlLink, JSON_TYPE, processPath, REL, type Link } from './links.js';
 
 /** Every process runs either way and can be dismissed (OGC 18-062r2 §7.10, `jobControlOptions`). */
 export const JOB_CONTROL_OPTIONS = ['sync-execute', 'async-execute', 'dismiss'] as const;
@@ -57,6 +57,7 @@ export function processSummary(ctx: Context, spec: ProcessSpec): ProcessSummary 
     outputTransmission: OUTPUT_TRANSMISSION,
     links: [
       { href: absoluteUrl(ctx, path), rel: 'self', type: JSON_TYPE, title: 'process description' },
+      htmlLink(ctx, path, 'process description as HTML, with a form that runs it'),
       { href: absoluteUrl(ctx, `${path}/execution`), rel: REL.execute, type: JSON_TYPE, title: 'execute the process' },
     ],
   };

@@ -36,11 +36,28 @@ export function integerParam(ctx: Context, name: string, range: { min: number; m
   return value;
 }
 
-/** Only JSON is served here; `f=json` is accepted so that clients may ask for it explicitly (OGC 18-062r2 §7.4). */
-export function jsonFormatOnly(): Middleware {
+export const RESPONSE_FORMATS = ['json', 'html'] as const;
+export type ResponseFormat = (typeof RESPONSE_FORMATS)[number];
+
+/**
+ * `f` wins; otherwise HTML only for a client that prefers it to JSON, as a browser's Accept header
+ * does, so a client that accepts any type, or sends no Accept, gets JSON (OGC 18-062r2 §7.4, html and json classes).
+ * Never throws: an error page is negotiated with this before `f` is checked.
+ */
+export function negotiatedFormat(ctx: Context): ResponseFormat {
+  const format = ctx.query['f'];
+  if (format === 'html' || format === 'json') return format;
+  return ctx.accepts('application/json', 'text/html') === 'text/html' ? 'html' : 'json';
+}
+
+/** Checks `f` and keeps the negotiated format in `ctx.state.format` for the routes that offer HTML. */
+export function responseFormat(): Middleware {
   return async (ctx, next) => {
     const format = singleParam(ctx, 'f');
-    if (format !== undefined && format !== 'json') throw invalidParameter('f', `must be 'json', got '${format}'`);
+    if (format !== undefined && !(RESPONSE_FORMATS as readonly string[]).includes(format)) {
+      throw invalidParameter('f', `must be 'json' or 'html', got '${format}'`);
+    }
+    ctx.state.format = negotiatedFormat(ctx);
     await next();
   };
 }

@@ -1,5 +1,5 @@
 import type { JobRecord, JobStatus } from '../store/job-record.js';
-import { absoluteUrl, jobPath, JSON_TYPE, REL, type Link, type UrlBase } from './links.js';
+import { absoluteUrl, htmlLink, jobPath, JSON_TYPE, REL, type Link, type UrlBase } from './links.js';
 
 /** OGC 18-062r2 `statusInfo.yaml`; timestamps absent until they happen. */
 export interface StatusInfo {
@@ -18,7 +18,10 @@ export interface StatusInfo {
 
 function jobLinks(ctx: UrlBase, job: JobRecord): Link[] {
   const self = jobPath(job.id);
-  const links: Link[] = [{ href: absoluteUrl(ctx, self), rel: 'self', type: JSON_TYPE, title: 'job status' }];
+  const links: Link[] = [
+    { href: absoluteUrl(ctx, self), rel: 'self', type: JSON_TYPE, title: 'job status' },
+    htmlLink(ctx, self, 'job status as HTML'),
+  ];
   // Results are linked only once there are some (OGC 18-062r2 /req/core/job-success).
   if (job.status === 'successful') {
     links.push({ href: absoluteUrl(ctx, `${self}/results`), rel: REL.results, type: JSON_TYPE, title: 'job results' });

@@ -80,14 +80,14 @@ describe('HTTP jobs', () => {
     it('pages with next and prev links that keep the filters', async () => {
       const first = await list('?processID=echo,convert&limit=2');
       expect(ids(first)).to.deep.equal(['j4', 'j3']);
-      expect(first.links.map((l) => l.rel)).to.deep.equal(['self', 'next']);
+      expect(first.links.map((l) => l.rel)).to.deep.equal(['self', 'next', 'alternate']);
       expect(first.links[0]!.href).to.equal(`${h.url}/jobs?processID=echo%2Cconvert&limit=2`);
       const next = first.links[1]!.href;
       expect(next).to.equal(`${h.url}/jobs?processID=echo%2Cconvert&limit=2&offset=2`);
 
       const second = (await (await h.api(next)).json()) as JobListBody;
       expect(ids(second)).to.deep.equal(['j2', 'j1']);
-      expect(second.links.map((l) => l.rel)).to.deep.equal(['self', 'prev']);
+      expect(second.links.map((l) => l.rel)).to.deep.equal(['self', 'prev', 'alternate']);
       expect(second.links[1]!.href).to.equal(`${h.url}/jobs?processID=echo%2Cconvert&limit=2&offset=0`);
     });
 
@@ -132,6 +132,7 @@ describe('HTTP jobs', () => {
         progress: 100,
         links: [
           { href: `${h.url}/jobs/j1`, rel: 'self', type: 'application/json', title: 'job status' },
+          { href: `${h.url}/jobs/j1?f=html`, rel: 'alternate', type: 'text/html', title: 'job status as HTML' },
           { href: `${h.url}/jobs/j1/results`, rel: 'http://www.opengis.net/def/rel/ogc/1.0/results', type: 'application/json', title: 'job results' },
         ],
       });
@@ -141,7 +142,7 @@ describe('HTTP jobs', () => {
       const running = (await (await h.api(`${h.url}/jobs/j3`)).json()) as Record<string, unknown>;
       expect(running).to.not.have.any.keys('finished', 'message');
       expect(running).to.include({ status: 'running', progress: 42, started: at(200) });
-      expect((running['links'] as Link[]).map((l) => l.rel)).to.deep.equal(['self']);
+      expect((running['links'] as Link[]).map((l) => l.rel)).to.deep.equal(['self', 'alternate']);
       const failed = (await (await h.api(`${h.url}/jobs/j2`)).json()) as Record<string, unknown>;
       expect(failed['message']).to.equal('ran longer than 2 seconds');
     });

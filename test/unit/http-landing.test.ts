@@ -47,18 +47,18 @@ describe('HTTP landing page, conformance, API definition and probes', () => {
     expect(body.links.find((l) => l.rel === 'service-desc')?.href).to.equal('https://example.org/outpost/api');
   });
 
-  it('refuses formats other than JSON', async () => {
+  it('refuses formats other than JSON and HTML', async () => {
     const response = await fetch(`${h.url}/processes?f=xml`);
     expect(response.status).to.equal(400);
     const problem = await problemOf(response);
     expect(problem.type).to.equal(ERROR_TYPES['invalid-parameter']);
-    expect(problem.detail).to.equal("query parameter 'f' must be 'json', got 'xml'");
+    expect(problem.detail).to.equal("query parameter 'f' must be 'json' or 'html', got 'xml'");
   });
 
   it('declares the conformance classes', async () => {
     const body = (await (await fetch(`${h.url}/conformance`)).json()) as { conformsTo: string[] };
     expect(body.conformsTo).to.have.members(
-      ['core', 'ogc-process-description', 'json', 'oas30', 'job-list', 'dismiss', 'callback'].map((c) => `${CONF}/${c}`),
+      ['core', 'ogc-process-description', 'json', 'html', 'oas30', 'job-list', 'dismiss', 'callback'].map((c) => `${CONF}/${c}`),
     );
   });
 

@@ -47,7 +47,7 @@ describe('HTTP process list and descriptions', () => {
       outputTransmission: ['value', 'reference'],
     });
     expect(summary!.links).to.deep.include({ href: `${h.url}/processes/echo`, rel: 'self', type: 'application/json', title: 'process description' });
-    expect(body.links.map((l) => l.rel)).to.deep.equal(['self']);
+    expect(body.links.map((l) => l.rel)).to.deep.equal(['self', 'alternate']);
   });
 
   it('pages with limit and offset, linking next and previous pages', async () => {

@@ -209,7 +209,8 @@ export class JobLifecycle {
       if (!job || isFinished(job)) return this.#dispatcher.release(jobId);
       this.#options.logger.info({ job: jobId, agent: jid, reason }, 'agent refused a job');
       if (reason === 'invalid-inputs') {
-        await this.#finish(jobId, 0, { status: 'failed', error: { code: 'rejected', message } });
+        // The client's error, as when the agent accepts and then fails with `invalid-inputs` (HTTP 400).
+        await this.#finish(jobId, 0, { status: 'failed', error: { code: 'invalid-inputs', message } });
         return;
       }
       this.#requeue(jobId, jid);

@@ -60,6 +60,12 @@ describe('AgentEvents: who may report what', function () {
     });
   });
 
+  it('fails a job whose inputs its agent refuses as invalid, as the client\'s error', async function () {
+    await events.handle(WORKER, { v: 1, type: 'rejected', job: 'j1', reason: 'invalid-inputs', message: "input 'path' is outside /data" });
+    expect(store.get('j1')).to.include({ status: 'failed' });
+    expect(store.get('j1')!.error).to.deep.equal({ code: 'invalid-inputs', message: "input 'path' is outside /data" });
+  });
+
   it('accepts a reference to the result this server stored', async function () {
     await events.handle(WORKER, completed({ map: { href: '/jobs/j1/results/map', mediaType: 'image/tiff', size: 3 } }));
     expect(store.get('j1')).to.include({ status: 'successful' });

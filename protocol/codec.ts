@@ -21,9 +21,14 @@ function compileAll(schemas: readonly TObject[]): Map<string, ValidateFunction> 
   return byType;
 }
 
+/**
+ * A decoder whose schemas are compiled on first use: each program decodes one direction only, and
+ * compiled validators are a good part of an agent's memory.
+ */
 function decoder<M>(schemas: readonly TObject[]) {
-  const byType = compileAll(schemas);
+  let compiled: Map<string, ValidateFunction> | undefined;
   return (body: string): Decoded<M> => {
+    const byType = (compiled ??= compileAll(schemas));
     if (Buffer.byteLength(body) > MAX_BODY_BYTES) return { ok: false, error: `body exceeds ${MAX_BODY_BYTES} bytes` };
     if (nestsDeeperThan(body)) return { ok: false, error: `body nests objects and arrays deeper than ${MAX_JSON_DEPTH} levels` };
     let value: unknown;

@@ -8,7 +8,8 @@ import { linearRegExpEngine } from './linear-regexp.js';
  * come from agents (protocol/linear-regexp.ts). `allowUnionTypes` admits `type: ['integer', 'null']`.
  */
 export const ajv = new Ajv({ strict: true, allErrors: false, allowUnionTypes: true, code: { regExp: linearRegExpEngine } });
-addFormats.default(ajv);
+// Only the formats the product's schemas use: each one added costs memory in every agent.
+addFormats.default(ajv, ['date-time', 'uri']);
 
 /**
  * How one kind of message words ajv's errors. A template is looked up as `<keyword>@root` (for an

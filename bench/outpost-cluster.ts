@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { AgentAccounts } from '../src/store/agent-accounts.js';
+import { openDatabase } from '../src/store/database.js';
 import { pino } from 'pino';
 import { PrivateProsody } from '../dev/private-prosody.js';
 import { smallEnv, startProcess, type StartedProcess } from './child-process.js';
@@ -56,11 +58,16 @@ export async function startOutpostCluster(options: ClusterOptions, stack: Cleanu
     anonymousExecute: true,
     maxRunning: Number.MAX_SAFE_INTEGER,
     maxWaiting: Number.MAX_SAFE_INTEGER,
-    agentDomains: [DOMAIN],
     xmppServer: prosody.componentService,
     componentJid: prosody.componentDomain,
     componentSecret: prosody.componentSecret,
   };
+  // The bench agents are one fleet: provisioned into one pool, they share the process they offer.
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const db = openDatabase(path.join(config.dataDir, 'outpost.db'));
+  const accounts = new AgentAccounts(db);
+  for (let i = 1; i <= options.agents; i++) accounts.add(`bench-agent-${i}@${DOMAIN}`, 'bench');
+  db.close();
   const orchestratorProcess = startProcess(
     'orchestrator',
     process.execPath,

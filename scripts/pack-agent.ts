@@ -162,7 +162,7 @@ function pack(): void {
     });
     const [{ filename, size, entryCount }] = JSON.parse(output) as [{ filename: string; size: number; entryCount: number }];
     renameSync(path.join(dist, filename), AGENT_TARBALL);
-    process.stdout.write(`${path.relative(root, AGENT_TARBALL)}: ${(size / 1024).toFixed(0)} KiB, ${entryCount} files, ${bundled.length} bundled packages\n`);
+    process.stderr.write(`${path.relative(root, AGENT_TARBALL)}: ${(size / 1024).toFixed(0)} KiB, ${entryCount} files, ${bundled.length} bundled packages\n`);
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }

@@ -13,6 +13,9 @@ interface PageGlobals {
   document: { querySelector(css: string): { textContent: string | null } | null };
 }
 
+/** A file name an agent reports as invalid: shown as these characters, never as an element. */
+const MARKUP = '<img src=x onerror=alert(1)>';
+
 describe('Admin console in a real browser', function () {
   this.timeout(90_000);
   let browser: Browser;
@@ -36,7 +39,7 @@ describe('Admin console in a real browser', function () {
     cluster = await startCluster();
     servicesDir = await mkdtemp(path.join(os.tmpdir(), 'outpost-services-'));
     await copyExamples(servicesDir, 'slow', 'fail');
-    await writeFile(path.join(servicesDir, 'broken.properties'), 'service = broken\ntitle = <b>Broken</b>\n');
+    await writeFile(path.join(servicesDir, `${MARKUP}.properties`), 'service = broken\n');
     agent = await cluster.addAgent('console', servicesDir);
     spare = (await cluster.addAccount('spare')).jid;
   });
@@ -92,8 +95,8 @@ describe('Admin console in a real browser', function () {
     expect(await page.textContent(`${online} td.load`)).to.match(/^0 \/ \d+ slots/);
     const cells = await page.locator(`${online} td`).allTextContents();
     expect(cells[3]).to.include('fail').and.to.include('slow');
-    expect(cells[4]).to.match(/^broken\.properties.+/);
-    expect(await page.locator('#agents b').count(), 'agent text is never markup').to.equal(0);
+    expect(cells[4]).to.equal(`${MARKUP}.properties` + "missing required key 'executable'");
+    expect(await page.locator('#agents img').count(), 'agent text is never markup').to.equal(0);
     const offline = `#agents tr:has(code:text-is("${spare}"))`;
     await page.waitForSelector(`${offline}:has-text("provisioned in pool spare; not connected")`);
     expect(await page.textContent(`${offline} .badge`)).to.equal('offline');

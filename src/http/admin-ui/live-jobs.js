@@ -101,21 +101,25 @@ export function followLiveJobs({ signal, killButton, onFinished, onError }) {
   const connect = async () => {
     const response = await fetch(new URL('events', API), { headers: { Accept: 'text/event-stream', ...authorization() }, cache: 'no-store', signal });
     if (!response.ok) throw await problem(response);
-    // Listed only once the stream is open, so that no change falls between the list and the stream.
-    const { jobs } = await api(`jobs?status=${LIVE}&limit=1000`);
-    rows.clear();
-    for (const job of jobs) rows.set(job.jobID, newRow(job, killButton));
-    render();
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = '';
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) throw new ApiError(0, 'the event stream ended');
-      buffer += value;
-      const end = buffer.lastIndexOf('\n\n');
-      if (end < 0) continue;
-      for (const event of events(buffer.slice(0, end))) handle(event);
-      buffer = buffer.slice(end + 2);
+    try {
+      // Listed only once the stream is open, so that no change falls between the list and the stream.
+      const { jobs } = await api(`jobs?status=${LIVE}&limit=1000`);
+      rows.clear();
+      for (const job of jobs) rows.set(job.jobID, newRow(job, killButton));
+      render();
+      let buffer = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) throw new ApiError(0, 'the event stream ended');
+        buffer += value;
+        const end = buffer.lastIndexOf('\n\n');
+        if (end < 0) continue;
+        for (const event of events(buffer.slice(0, end))) handle(event);
+        buffer = buffer.slice(end + 2);
+      }
+    } finally {
+      reader.cancel().catch(() => undefined);
     }
   };
 

@@ -125,6 +125,7 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
   const app = createApp({
     registry,
     jobs: jobService(jobStore, lifecycle),
+    jobEvents: lifecycle.events,
     logger,
     baseUrl: config.publicUrl,
     publicHosts: config.publicHosts?.split(','),

@@ -22,7 +22,7 @@ function nonEmptyParam(ctx: Context, name: string): string | undefined {
  * A job as an admin sees it: its statusInfo, whose it is and where it ran. The only link is the
  * admin view, since `/jobs/{id}` answers the job's owner only.
  */
-function adminSummary(ctx: Context, job: JobRecord) {
+export function adminSummary(ctx: Context, job: JobRecord) {
   return {
     ...statusInfo(ctx, job),
     owner: job.owner,

@@ -24,6 +24,7 @@ async function agentViews({ registry, jobs }: AdminRouteDeps) {
       connectedSince: agent.connectedSince.toISOString(),
       lastSeen: agent.lastSeen.toISOString(),
       load,
+      loadHistory: agent.loadHistory.map(({ at, ...sample }) => ({ at: at.toISOString(), ...sample })),
       // Presence is not sent per job, so `load.running` is the agent's count at its last presence.
       assigned: assigned.get(agent.jid) ?? 0,
       drained: registry.isDrained(agent.jid),

@@ -11,6 +11,9 @@ const UI_DIR = fileURLToPath(new URL('../../../src/http/admin-ui/', import.meta.
 const FILES: Record<string, string> = {
   'index.html': 'text/html; charset=utf-8',
   'admin.js': 'text/javascript; charset=utf-8',
+  'dom.js': 'text/javascript; charset=utf-8',
+  'live-jobs.js': 'text/javascript; charset=utf-8',
+  'sparkline.js': 'text/javascript; charset=utf-8',
   'admin.css': 'text/css; charset=utf-8',
   'favicon.svg': 'image/svg+xml',
 };

@@ -10,6 +10,7 @@ import type { AgentAccount } from '../store/agent-accounts.js';
 import { DEFAULT_MAX_UPLOAD_BYTES, type ResultFiles } from '../store/result-files.js';
 import type { UploadTokens } from '../store/upload-tokens.js';
 import type { UserStore } from '../store/user-store.js';
+import { adminEventsRoutes, type AdminEventsDeps } from './admin-events-routes.js';
 import { adminJobsRoutes } from './admin-jobs-routes.js';
 import { adminPoolsRoutes } from './admin-pools-routes.js';
 import { adminRoutes } from './admin-routes.js';
@@ -33,7 +34,7 @@ import { processRoutes } from './process-routes.js';
 import { responseFormat } from './query-params.js';
 import { uploadRoutes } from './upload-routes.js';
 
-export interface AppDeps {
+export interface AppDeps extends AdminEventsDeps {
   registry: AgentRegistry;
   /** Jobs: reading them, and the lifecycle's verbs (submit, dismiss, kill, wait, follow). */
   jobs: JobService;
@@ -87,6 +88,7 @@ export function apiRouter(deps: AppDeps): Router {
   jobEventsRoutes(router, deps);
   adminRoutes(router, deps);
   adminJobsRoutes(router, deps);
+  adminEventsRoutes(router, deps);
   adminPoolsRoutes(router, { registry: deps.registry, agentAccounts: deps.agentAccounts, jsonBody: body });
   adminUiRoutes(router);
   assetRoutes(router);

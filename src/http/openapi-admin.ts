@@ -1,3 +1,4 @@
+import { EVENT_STREAM_TYPE } from './event-stream.js';
 import { ROLES } from '../store/user-store.js';
 import { POOL_BODY } from './admin-pools-routes.js';
 import { LIMITS, NEW_TOKEN, NEW_USER } from './admin-users-routes.js';
@@ -40,6 +41,10 @@ export const adminSchemas: Record<string, Schema> = {
       connectedSince: dateTime,
       lastSeen: dateTime,
       load: object({ slots: integer, running: integer, load1: { type: 'number' }, cores: integer, memFree: { type: 'number' }, draining: boolean }),
+      loadHistory: {
+        ...arrayOf(object({ at: dateTime, running: integer, slots: integer, load1: { type: 'number' } })),
+        description: 'the load at each presence since it connected, oldest first: the last 10 minutes, at most 60 samples',
+      },
       assigned: { type: 'integer', description: 'unfinished jobs handed to this agent; `load.running` is its own count at its last presence' },
       drained: { type: 'boolean', description: 'drained by an admin: takes no new jobs' },
       catalog: object({ hash: string, received: { type: 'boolean', description: 'whether the catalog of this hash has arrived' } }),
@@ -187,6 +192,22 @@ export const adminPaths: Record<string, Operation> = {
       200: ok('the jobs, with paging links', 'adminJobList'),
       400: response('BadRequest'),
     }),
+  },
+  '/admin/events': {
+    get: op(
+      'every job’s changes as Server-Sent Events',
+      'getAdminEvents',
+      [],
+      {
+        200: {
+          description:
+            'a `job` event per change, with `change` (created, assigned, queued, running, progress, agent-lost, kill-requested, finished) ' +
+            'and `job` as `/admin/jobs` lists it; a `removed` event with the `jobID` of a job its owner dismissed. The stream does not end ' +
+            'by itself; it ends with a `revoked` event (an exception, status 401) when the token it was opened with is revoked.',
+          content: { [EVENT_STREAM_TYPE]: { schema: string } },
+        },
+      },
+    ),
   },
   '/admin/jobs/{jobId}': {
     get: op('a job’s whole record, stderr included', 'getJobRecord', [param('jobId')], { 200: ok('the job', 'adminJobDetail'), ...notFound }),

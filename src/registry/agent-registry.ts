@@ -14,7 +14,21 @@ export interface AgentEntry {
   catalogHash: string | null;
   connectedSince: Date;
   lastSeen: Date;
+  /** Load at each presence, oldest first: the last `LOAD_HISTORY_MS` at most `LOAD_HISTORY_SAMPLES`. */
+  loadHistory: LoadSample[];
 }
+
+/** The agent's load as one presence reported it. */
+export interface LoadSample {
+  at: Date;
+  running: number;
+  slots: number;
+  load1: number;
+}
+
+/** How far back an agent's load is kept, and how many samples at most, so memory stays small. */
+export const LOAD_HISTORY_MS = 10 * 60_000;
+export const LOAD_HISTORY_SAMPLES = 60;
 
 /** A process as offered by one or more agents of the pool that owns its id. */
 export interface OfferedProcess {
@@ -79,11 +93,13 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
   /** `pool` defaults to the bare JID: an agent alone in its own pool. */
   updatePresence(jid: string, load: AgentLoad, pool = bareJid(jid), now = new Date()): void {
     const entry = this.#agents.get(jid);
+    const sample = { at: now, running: load.running, slots: load.slots, load1: load.load1 };
     if (entry) {
       entry.load = load;
       entry.lastSeen = now;
+      recordSample(entry.loadHistory, sample);
     } else {
-      this.#agents.set(jid, { jid, pool, load, processes: [], invalid: [], catalogHash: null, connectedSince: now, lastSeen: now });
+      this.#agents.set(jid, { jid, pool, load, processes: [], invalid: [], catalogHash: null, connectedSince: now, lastSeen: now, loadHistory: [sample] });
       this.emit('agent-online', jid);
     }
     this.emit('changed');
@@ -201,6 +217,14 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
     this.#offered = new Map(sorted.map((p) => [p.spec.id, p]));
     return this.#offered;
   }
+}
+
+/** Appends in place, dropping the samples that are too old or too many. */
+function recordSample(history: LoadSample[], sample: LoadSample): void {
+  history.push(sample);
+  const oldest = sample.at.getTime() - LOAD_HISTORY_MS;
+  const stale = history.findIndex((s) => s.at.getTime() >= oldest);
+  history.splice(0, Math.max(stale, history.length - LOAD_HISTORY_SAMPLES));
 }
 
 function sameDescription(a: ProcessSpec, b: ProcessSpec): boolean {

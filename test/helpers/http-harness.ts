@@ -170,6 +170,7 @@ export async function startHarness(processes: ProcessSpec[], options: Partial<Om
   const deps: AppDeps = {
     registry,
     jobs: jobService,
+    jobEvents: updates.events,
     results,
     uploadTokens,
     users,

@@ -46,6 +46,30 @@ describe('AgentRegistry', () => {
   });
 });
 
+describe('AgentRegistry: load history', () => {
+  const JID = 'north@example.org/agent';
+  const minutes = (n: number) => new Date(Date.parse('2024-05-01T12:00:00Z') + n * 60_000);
+
+  it('keeps a sample per presence, oldest first, for the last 10 minutes', () => {
+    const registry = new AgentRegistry();
+    for (const [minute, running] of [[0, 0], [5, 1], [11, 2]] as const) registry.updatePresence(JID, { ...LOAD, running, load1: running / 2 }, undefined, minutes(minute));
+    expect(registry.agent(JID)!.loadHistory).to.deep.equal([
+      { at: minutes(5), running: 1, slots: 2, load1: 0.5 },
+      { at: minutes(11), running: 2, slots: 2, load1: 1 },
+    ]);
+  });
+
+  it('keeps at most 60 samples, and starts afresh when the agent comes back', () => {
+    const registry = new AgentRegistry();
+    for (let i = 0; i < 75; i++) registry.updatePresence(JID, { ...LOAD, running: i }, undefined, minutes(i / 60));
+    const history = registry.agent(JID)!.loadHistory;
+    expect(history.map((s) => s.running)).to.deep.equal([...Array(60).keys()].map((i) => i + 15));
+    registry.remove(JID);
+    registry.updatePresence(JID, LOAD, undefined, minutes(2));
+    expect(registry.agent(JID)!.loadHistory).to.have.length(1);
+  });
+});
+
 describe('AgentRegistry: who may offer what', () => {
   const spec = (id: string, version: string, title = id) => ({ id, title, version, keywords: [], inputs: {}, outputs: {}, maxParallel: 1, file: `${id}.properties` });
   let registry: AgentRegistry;

@@ -28,6 +28,13 @@ describe('HTTP admin agents: drain, undrain and processes', () => {
   const post = (path: string) => h.adminApi(`${h.url}${path}`, { method: 'POST' });
   const agents = async () => ((await (await h.adminApi(`${h.url}/admin/agents`)).json()) as { agents: AgentView[] }).agents;
 
+  it('shows each agent’s load at each presence as loadHistory', async () => {
+    h.registry.updatePresence(SPARE, { ...LOAD, running: 2, load1: 1.25 }, undefined, new Date('2024-05-01T12:00:30Z'));
+    const spare = (await agents()).find((agent) => agent.jid === SPARE) as AgentView & { loadHistory: unknown[] };
+    expect(spare.loadHistory).to.have.length(2);
+    expect(spare.loadHistory[1]).to.deep.equal({ at: '2024-05-01T12:00:30.000Z', running: 2, slots: 3, load1: 1.25 });
+  });
+
   it('drains an agent named by its URL-encoded full JID and answers its view', async () => {
     let changes = 0;
     h.registry.on('changed', () => changes++);

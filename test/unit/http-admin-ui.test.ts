@@ -21,6 +21,9 @@ describe('HTTP admin web page', () => {
     ['', 'text/html; charset=utf-8'],
     ['index.html', 'text/html; charset=utf-8'],
     ['admin.js', 'text/javascript; charset=utf-8'],
+    ['dom.js', 'text/javascript; charset=utf-8'],
+    ['live-jobs.js', 'text/javascript; charset=utf-8'],
+    ['sparkline.js', 'text/javascript; charset=utf-8'],
     ['admin.css', 'text/css; charset=utf-8'],
     ['favicon.svg', 'image/svg+xml'],
   ] as const) {
@@ -55,9 +58,11 @@ describe('HTTP admin web page', () => {
     expect(page).not.to.match(/<style|\sstyle=|\son[a-z]+=/i);
   });
 
-  it('builds no markup from data in its script', async () => {
-    const script = await readFile(path.join(UI_DIR, 'admin.js'), 'utf8');
-    expect(script).not.to.match(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function/);
+  it('builds no markup from data in its scripts, and follows jobs with the token header rather than EventSource', async () => {
+    for (const file of ['admin.js', 'dom.js', 'live-jobs.js', 'sparkline.js']) {
+      const script = await readFile(path.join(UI_DIR, file), 'utf8');
+      expect(script, file).not.to.match(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function|EventSource|document\.cookie/);
+    }
   });
 
   it('redirects /admin/ui to /admin/ui/, where the relative links of the page work', async () => {

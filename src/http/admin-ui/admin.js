@@ -1,51 +1,12 @@
-// The admin page: polls the admin API with the token typed in and renders what it gets.
-// Agents and users supply much of the text shown here, so every value becomes a text node;
-// markup is never built from data.
+// The admin page: agents, processes, failures and users polled from the admin API with the token
+// typed in; live jobs followed as events (live-jobs.js). Every value becomes a text node.
 
-const TOKEN_KEY = 'outpost.adminToken';
-const POLL_MS = 2000;
-const FINISHED_SHOWN = 20;
-const LIVE = 'accepted,running';
-const FINISHED = 'successful,failed,dismissed';
+import { api, badge, byId, code, el, list, time, token, TOKEN_KEY } from './dom.js';
+import { clearLiveJobs, followLiveJobs } from './live-jobs.js';
+import { loadSparkline } from './sparkline.js';
 
-/** The admin API, relative to this page (`/admin/ui/`), so that a path prefix of a proxy is kept. */
-const API = new URL('../', document.baseURI);
-
-class ApiError extends Error {
-  constructor(status, detail) {
-    super(detail);
-    this.status = status;
-  }
-}
-
-const byId = (id) => document.getElementById(id);
-const token = () => sessionStorage.getItem(TOKEN_KEY);
-
-/** An element with attributes and children; strings become text nodes. */
-function el(tag, attributes = {}, ...children) {
-  const element = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (value !== undefined && value !== null) element.setAttribute(name, String(value));
-  }
-  for (const child of children.flat()) {
-    if (child === undefined || child === null) continue;
-    element.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return element;
-}
-
-async function api(path, init = {}) {
-  const headers = { Accept: 'application/json', Authorization: `Bearer ${token()}` };
-  let response;
-  try {
-    response = await fetch(new URL(path, API), { ...init, headers, cache: 'no-store' });
-  } catch (err) {
-    throw new ApiError(0, `the server cannot be reached (${err.message})`);
-  }
-  const body = await response.json().catch(() => null);
-  if (!response.ok) throw new ApiError(response.status, body?.detail ?? response.statusText);
-  return body;
-}
+const POLL_MS = 3000;
+const FAILURES_SHOWN = 10;
 
 /** Until when the outcome of an admin's action stays shown rather than the poll's routine line. */
 let noticeUntil = 0;
@@ -65,25 +26,6 @@ function showError(err, hold = false) {
   else setStatus(`No answer: ${err.message}. Retrying…`, 'error', hold);
 }
 
-function time(iso) {
-  if (!iso) return '';
-  const date = new Date(iso);
-  const sameDay = date.toDateString() === new Date().toDateString();
-  return el('time', { datetime: iso, title: iso }, sameDay ? date.toLocaleTimeString() : date.toLocaleString());
-}
-
-function duration(fromIso, toIso) {
-  if (!fromIso || !toIso) return '';
-  const seconds = (Date.parse(toIso) - Date.parse(fromIso)) / 1000;
-  if (seconds < 60) return `${seconds.toFixed(1)} s`;
-  const minutes = Math.floor(seconds / 60);
-  return minutes < 60 ? `${minutes} min ${Math.round(seconds % 60)} s` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
-}
-
-const list = (items) => (items.length ? el('ul', {}, items.map((item) => el('li', {}, item))) : '—');
-const code = (text) => el('code', {}, text);
-const badge = (status) => el('span', { class: `badge ${status}` }, status);
-
 /** Rebuilds a table body only when its data changed, so that a button is not replaced under the pointer. */
 const shown = new Map();
 function fill(tbodyId, items, row) {
@@ -96,11 +38,13 @@ function fill(tbodyId, items, row) {
   tbody.replaceChildren(...rows);
 }
 
-/** Without a valid token nothing is known, which is not the same as nothing there. */
+const POLLED = ['agents', 'processes', 'failures', 'users'];
+
 function clearTables() {
   shown.clear();
-  for (const id of ['agents', 'processes', 'live', 'finished']) byId(id).replaceChildren();
-  for (const id of ['agents-count', 'processes-count', 'live-count']) byId(id).textContent = '';
+  for (const id of POLLED) byId(id).replaceChildren();
+  for (const id of POLLED) byId(`${id}-count`).textContent = '';
+  clearLiveJobs();
 }
 
 function action(label, title, run) {
@@ -136,25 +80,51 @@ function killButton(job) {
   });
 }
 
-function draining(agent) {
-  if (agent.drained) return el('span', { class: 'badge drained' }, 'drained by admin');
-  if (agent.load.draining) return el('span', { class: 'badge drained' }, 'draining (agent)');
-  return 'no';
+function state(agent) {
+  if (agent.offline) return badge('offline');
+  if (agent.drained) return badge('drained', 'draining (admin)');
+  if (agent.load.draining) return badge('drained', 'draining (agent)');
+  return badge('online');
 }
 
 function agentRow(agent) {
+  if (agent.offline) {
+    return el('tr', { class: 'offline' }, el('td', {}, code(agent.jid)), el('td', {}, state(agent)), el('td', { colspan: 4, class: 'minor' }, agent.why));
+  }
   const { load } = agent;
   return el(
     'tr',
     {},
     el('td', {}, code(agent.jid)),
-    el('td', {}, time(agent.connectedSince)),
-    el('td', {}, el('div', {}, `${agent.assigned} / ${load.slots} slots`), el('div', { class: 'minor' }, `load ${load.load1.toFixed(2)} on ${load.cores} cores`)),
-    el('td', {}, draining(agent)),
+    el('td', {}, state(agent), el('div', { class: 'minor' }, 'since ', time(agent.connectedSince))),
+    el(
+      'td',
+      { class: 'load' },
+      el('div', {}, `${agent.assigned} / ${load.slots} slots`),
+      loadSparkline(agent.loadHistory, load.cores),
+      el('div', { class: 'minor' }, `load ${load.load1.toFixed(2)} on ${load.cores} cores`),
+    ),
     el('td', {}, list(agent.processes.map((p) => [code(p.id), ` ${p.version}`]))),
     el('td', {}, list(agent.invalid.map((f) => [code(f.file), el('div', { class: 'reason' }, f.reason)]))),
     el('td', {}, drainButton(agent)),
   );
+}
+
+/** Full JIDs this page has seen online: shown offline when they are gone. */
+const seen = new Set();
+const bare = (jid) => jid.split('/')[0];
+
+/** Online agents, then accounts provisioned or agents seen before that have no connection now. */
+function withOffline(online, accounts) {
+  for (const agent of online) seen.add(agent.jid);
+  const onlineJids = new Set(online.map((a) => a.jid));
+  const onlineAccounts = new Set(online.map((a) => bare(a.jid)));
+  const offline = [...seen].filter((jid) => !onlineJids.has(jid)).map((jid) => ({ jid, offline: true, why: 'seen online earlier on this page' }));
+  for (const account of accounts) {
+    if (account.revoked || onlineAccounts.has(account.jid) || offline.some((a) => bare(a.jid) === account.jid)) continue;
+    offline.push({ jid: account.jid, offline: true, why: `provisioned in pool ${account.pool}; not connected` });
+  }
+  return [...online, ...offline.sort((a, b) => a.jid.localeCompare(b.jid))];
 }
 
 function processRow(process) {
@@ -170,71 +140,74 @@ function processRow(process) {
   );
 }
 
-/** `noAgent`: what a job handed to no agent is, i.e. queued while live, never run once finished. */
-function jobCells(job, noAgent) {
-  return [
+function failureRow(job) {
+  const stderr = job.error?.stderr;
+  return el(
+    'tr',
+    {},
     el('td', {}, code(job.jobID)),
     el('td', {}, code(job.processID)),
     el('td', {}, job.owner),
-    el('td', {}, job.agent ? code(job.agent) : el('span', { class: 'minor' }, noAgent)),
-    el('td', {}, badge(job.status)),
-  ];
-}
-
-function liveRow(job) {
-  return el(
-    'tr',
-    {},
-    jobCells(job, 'queued'),
-    el('td', { class: 'progress' }, el('progress', { max: 100, value: job.progress }), ` ${job.progress} %`),
-    el('td', { class: 'message' }, job.message ?? ''),
-    el('td', {}, time(job.created)),
-    el('td', {}, killButton(job)),
+    el('td', {}, job.agent ? code(job.agent) : ''),
+    el('td', {}, time(job.finished)),
+    el('td', { class: 'message' }, job.error?.message ?? job.message ?? ''),
+    el('td', { class: 'stderr' }, stderr ? el('pre', {}, stderr) : el('span', { class: 'minor' }, 'nothing on stderr')),
   );
 }
 
-function finishedRow(job) {
+const limit = (value) => (value === null || value === undefined ? el('span', { class: 'minor' }, 'default') : value);
+
+function userRow(user) {
   return el(
     'tr',
     {},
-    jobCells(job, 'never ran'),
-    el('td', { class: 'message' }, job.message ?? ''),
-    el('td', {}, time(job.finished)),
-    el('td', {}, duration(job.started, job.finished)),
+    el('td', {}, user.name),
+    el('td', {}, user.role),
+    el('td', {}, time(user.created)),
+    el('td', {}, limit(user.limits?.maxRunning)),
+    el('td', {}, limit(user.limits?.maxWaiting)),
+  );
+}
+
+/** Failed jobs do not change, so each one's record (with stderr) is fetched once. */
+const failureDetails = new Map();
+async function failures() {
+  const { jobs } = await api(`jobs?status=failed&limit=${FAILURES_SHOWN}`);
+  return Promise.all(
+    jobs.map(async (job) => {
+      if (!failureDetails.has(job.jobID)) failureDetails.set(job.jobID, await api(`jobs/${encodeURIComponent(job.jobID)}`));
+      return failureDetails.get(job.jobID);
+    }),
   );
 }
 
 let polling;
 let generation = 0;
 
-/** Loads everything once and schedules the next poll; a newer refresh supersedes an older one. */
+/** Loads everything but the live jobs once and schedules the next poll; a newer refresh supersedes an older one. */
 async function refresh() {
   clearTimeout(polling);
   const run = ++generation;
-  if (!token()) {
-    clearTables();
-    setStatus('Type an admin token above. npm start prints one; outpost token create --user NAME --admin makes one.', 'info');
-    return;
-  }
+  if (!token()) return;
   try {
-    const [agents, processes, live, finished] = await Promise.all([
+    const [agents, accounts, processes, failed, users] = await Promise.all([
       api('agents'),
+      api('agent-accounts'),
       api('processes'),
-      api(`jobs?status=${LIVE}&limit=1000`),
-      api(`jobs?status=${FINISHED}&limit=${FINISHED_SHOWN}`),
+      failures(),
+      api('users'),
     ]);
     if (run !== generation) return;
-    fill('agents', agents.agents, agentRow);
+    const allAgents = withOffline(agents.agents, accounts.accounts);
+    fill('agents', allAgents, agentRow);
     fill('processes', processes.processes, processRow);
-    fill('live', live.jobs, liveRow);
-    fill('finished', finished.jobs, finishedRow);
-    byId('agents-count').textContent = `(${agents.agents.length})`;
+    fill('failures', failed, failureRow);
+    fill('users', users.users, userRow);
+    byId('agents-count').textContent = `(${agents.agents.length} online of ${allAgents.length})`;
     byId('processes-count').textContent = `(${processes.processes.length})`;
-    const more = live.links.some((link) => link.rel === 'next') ? '+' : '';
-    byId('live-count').textContent = `(${live.jobs.length}${more})`;
-    if (Date.now() > noticeUntil) {
-      setStatus(`Up to date at ${new Date().toLocaleTimeString()}; refreshed every ${POLL_MS / 1000} s.`, 'info');
-    }
+    byId('failures-count').textContent = `(last ${failed.length})`;
+    byId('users-count').textContent = `(${users.users.length})`;
+    if (Date.now() > noticeUntil) setStatus(`Up to date at ${new Date().toLocaleTimeString()}; jobs live, the rest every ${POLL_MS / 1000} s.`, 'info');
   } catch (err) {
     if (run !== generation) return;
     showError(err);
@@ -244,19 +217,46 @@ async function refresh() {
   polling = setTimeout(refresh, POLL_MS);
 }
 
+let following;
+
+/** Starts over with the token now in the session: the live stream and the polled tables. */
+function start() {
+  following?.abort();
+  clearTimeout(polling);
+  clearTables();
+  if (!token()) {
+    setStatus('Type an admin token above. npm start prints one; outpost token create --user NAME --admin makes one.', 'info');
+    return;
+  }
+  following = new AbortController();
+  followLiveJobs({
+    signal: following.signal,
+    killButton,
+    onFinished: (job) => job.status === 'failed' && refresh(),
+    onError: (err) => {
+      showError(err);
+      if (err.status === 401 || err.status === 403) {
+        clearTimeout(polling);
+        clearTables();
+      }
+    },
+  });
+  refresh();
+}
+
 byId('token-form').addEventListener('submit', (event) => {
   event.preventDefault();
   const value = byId('token').value.trim();
   if (value) sessionStorage.setItem(TOKEN_KEY, value);
   else sessionStorage.removeItem(TOKEN_KEY);
-  refresh();
+  start();
 });
 
 byId('forget').addEventListener('click', () => {
   sessionStorage.removeItem(TOKEN_KEY);
   byId('token').value = '';
-  refresh();
+  start();
 });
 
 byId('token').value = token() ?? '';
-refresh();
+start();

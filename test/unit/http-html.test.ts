@@ -118,6 +118,12 @@ describe('HTML pages', () => {
     expect((await problemOf(missing)).detail).to.equal("no such file of the HTML pages: '../package.json'");
   });
 
+  it('names each page once in its title, the landing page as Outpost alone', async () => {
+    const title = async (path: string) => /<title>([^<]*)<\/title>/.exec(await (await fetch(`${h.url}${path}?f=html`)).text())?.[1];
+    expect(await title('/')).to.equal('Outpost');
+    expect(await title('/conformance')).to.match(/^[^·]+ · Outpost$/);
+  });
+
   it('links each JSON document to its page and each page to its JSON document', async () => {
     const alternates = async (path: string) => {
       const body = (await (await h.api(`${h.url}${path}`)).json()) as { links: Link[] };

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -33,6 +33,20 @@ export async function launchChromium(): Promise<Browser | string> {
     await rm(profile, { recursive: true, force: true });
     return `${CHROMIUM} did not start: ${(error as Error).message.split('\n')[0]}`;
   }
+}
+
+/**
+ * Chromium for a suite's `before`, with the screenshots folder ready; without a Chromium that
+ * starts, the suite says why and is skipped, never passed.
+ */
+export async function launchChromiumOrSkip(suite: Mocha.Context): Promise<Browser> {
+  const launched = await launchChromium();
+  if (typeof launched === 'string') {
+    console.warn(`    browser tests skipped: ${launched}`);
+    suite.skip();
+  }
+  await mkdir(SCREENSHOTS_DIR, { recursive: true });
+  return launched as Browser;
 }
 
 /** What a page said on its console at level error or warning, its uncaught errors, and CSP violations among them. */

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { launchChromium, SCREENSHOTS_DIR, watchConsole, type Browser } from '../helpers/browser.js';
+import { launchChromiumOrSkip, SCREENSHOTS_DIR, watchConsole, type Browser } from '../helpers/browser.js';
 import { eventually, startCluster, type Cluster, type TestAgent } from '../helpers/cluster.js';
 import { copyExamples, examplesDir } from '../helpers/examples.js';
 import { processesMentioning, waitUntilGone } from '../helpers/process-tree.js';
@@ -29,13 +29,7 @@ describe('Admin console in a real browser', function () {
   let requests: string[];
 
   before(async function () {
-    const launched = await launchChromium();
-    if (typeof launched === 'string') {
-      console.warn(`    browser tests skipped: ${launched}`);
-      this.skip();
-    }
-    browser = launched;
-    await mkdir(SCREENSHOTS_DIR, { recursive: true });
+    browser = await launchChromiumOrSkip(this);
     cluster = await startCluster();
     servicesDir = await mkdtemp(path.join(os.tmpdir(), 'outpost-services-'));
     await copyExamples(servicesDir, 'slow', 'fail');

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { launchChromium, SCREENSHOTS_DIR, watchConsole, type Browser } from '../helpers/browser.js';
+import { launchChromiumOrSkip, SCREENSHOTS_DIR, watchConsole, type Browser } from '../helpers/browser.js';
 import { eventually, startCluster, type Cluster } from '../helpers/cluster.js';
 import { copyExamples, examplesDir } from '../helpers/examples.js';
 import { processesMentioning, waitUntilGone } from '../helpers/process-tree.js';
@@ -30,13 +30,7 @@ describe('HTML pages in a real browser', function () {
   let problems: string[];
 
   before(async function () {
-    const launched = await launchChromium();
-    if (typeof launched === 'string') {
-      console.warn(`    browser tests skipped: ${launched}`);
-      this.skip();
-    }
-    browser = launched;
-    await mkdir(SCREENSHOTS_DIR, { recursive: true });
+    browser = await launchChromiumOrSkip(this);
     cluster = await startCluster();
     servicesDir = await mkdtemp(path.join(os.tmpdir(), 'outpost-services-'));
     await copyExamples(servicesDir, 'slow', 'echo');

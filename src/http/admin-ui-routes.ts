@@ -1,8 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Router } from '@koa/router';
-import type { Context } from 'koa';
-import { OutpostError } from '../errors.js';
+import { staticFileServer } from './static-files.js';
 
 /** The build compiles only TypeScript, so the page's files are read from the source tree. */
 const UI_DIR = fileURLToPath(new URL('../../../src/http/admin-ui/', import.meta.url));
@@ -26,16 +24,7 @@ export const ADMIN_UI_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
   "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-async function serve(ctx: Context, file: string): Promise<void> {
-  const type = Object.hasOwn(FILES, file) ? FILES[file] : undefined;
-  if (!type) throw new OutpostError('not-found', 404, `no such file of the admin page: '${file}'`);
-  ctx.type = type;
-  ctx.set('Content-Security-Policy', ADMIN_UI_CSP);
-  ctx.set('X-Content-Type-Options', 'nosniff');
-  ctx.set('Referrer-Policy', 'no-referrer');
-  ctx.set('Cache-Control', 'no-cache');
-  ctx.body = await readFile(`${UI_DIR}${file}`);
-}
+const serve = staticFileServer({ dir: UI_DIR, files: FILES, csp: ADMIN_UI_CSP, what: 'the admin page' });
 
 /**
  * `/admin/ui/`: the admin web page. It holds no data, so it is served without a token; its script

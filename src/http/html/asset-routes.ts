@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import type { Router } from '@koa/router';
-import { OutpostError } from '../../errors.js';
+import { staticFileServer } from '../static-files.js';
 import { ASSETS_PATH, HTML_DIR, PAGE_CSP } from './render.js';
 
 /** Only these files are served; nothing else of the disk is reachable. */
@@ -13,16 +12,9 @@ const FILES: Record<string, string> = {
   'favicon.svg': 'image/svg+xml',
 };
 
+const serve = staticFileServer({ dir: `${HTML_DIR}assets/`, files: FILES, csp: PAGE_CSP, what: 'the HTML pages' });
+
 /** `/assets/{file}`: the styles and scripts of the HTML pages, open like the pages' shells. */
 export function assetRoutes(router: Router): void {
-  router.get(`${ASSETS_PATH}/:file`, async (ctx) => {
-    const file = ctx.params['file']!;
-    const type = Object.hasOwn(FILES, file) ? FILES[file] : undefined;
-    if (!type) throw new OutpostError('not-found', 404, `no such file of the HTML pages: '${file}'`);
-    ctx.type = type;
-    ctx.set('Content-Security-Policy', PAGE_CSP);
-    ctx.set('X-Content-Type-Options', 'nosniff');
-    ctx.set('Cache-Control', 'no-cache');
-    ctx.body = await readFile(`${HTML_DIR}assets/${file}`);
-  });
+  router.get(`${ASSETS_PATH}/:file`, (ctx) => serve(ctx, ctx.params['file']!));
 }

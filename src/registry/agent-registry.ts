@@ -117,7 +117,8 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
     entry.processes = processes;
     this.#offered = undefined;
     entry.invalid = invalid;
-    const refused = this.refusedOffers().filter((offer) => offer.jid === jid);
+    // Only this agent's offers: a catalog must not cost a pass over the whole fleet.
+    const refused = this.#refusedOf(entry);
     if (refused.length > 0) this.emit('refused', refused);
     this.emit('changed');
     return true;
@@ -125,11 +126,13 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
 
   /** Every offer of an agent online whose pool does not own the id. */
   refusedOffers(): RefusedOffer[] {
-    return this.agents().flatMap((agent) =>
-      agent.processes
-        .filter(({ id }) => this.#claims.get(id) !== agent.pool)
-        .map(({ id }) => ({ process: id, owner: this.#claims.get(id)!, jid: agent.jid, pool: agent.pool })),
-    );
+    return this.agents().flatMap((agent) => this.#refusedOf(agent));
+  }
+
+  #refusedOf(agent: AgentEntry): RefusedOffer[] {
+    return agent.processes
+      .filter(({ id }) => this.#claims.get(id) !== agent.pool)
+      .map(({ id }) => ({ process: id, owner: this.#claims.get(id)!, jid: agent.jid, pool: agent.pool }));
   }
 
   /** The pool that owns a process id, if any has offered it. */

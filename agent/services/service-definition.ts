@@ -26,6 +26,25 @@ export interface LocalOutputSpec {
   description?: string;
 }
 
+/**
+ * One item of a service's argument list, in order (README, Arguments). A service with
+ * `arguments` builds its argv from them alone; `customArgs` and `argFormat` then play no part.
+ * - `word`: a fixed word (from `customargs`, or a WPS Remote `[ConstN]`).
+ * - `input`: the words of `template` for each value of the input, `{value}` inside a word replaced
+ *   by the value; an input without a value adds nothing. `separator` joins the values of a
+ *   multi-valued input into one value instead of repeating the template.
+ */
+export type ArgumentItem =
+  | { kind: 'word'; word: string }
+  | { kind: 'input'; input: string; template: string[]; separator?: string };
+
+/** What a line of the program's output does (WPS Remote `[Logging]`); the first rule that matches wins. */
+export interface OutputLineRule {
+  /** Regex source, run by the linear-time engine; `progress` takes the percent from group 1. */
+  pattern: string;
+  action: 'ignore' | 'progress' | 'log' | 'abort';
+}
+
 /** One valid properties file, as the agent keeps it: everything needed to run the program. */
 export interface ServiceDefinition {
   /** Properties file name within the services folder, e.g. `echo.properties`. */
@@ -41,6 +60,8 @@ export interface ServiceDefinition {
   /** `customargs`, already split into words (never given to a shell). */
   customArgs: string[];
   argFormat: ArgFormat;
+  /** The ordered argument list, when the service file spells one out (per-input templates). */
+  arguments?: ArgumentItem[];
   /** `endofoptions`: a `--` goes before the positional values, so they may start with '-'. */
   endOfOptions?: boolean;
   /** Inputs in declaration order (the order `positional` uses). */
@@ -48,6 +69,8 @@ export interface ServiceDefinition {
   outputs: Record<string, LocalOutputSpec>;
   /** Regex source with one capture group (the percent), matched on each output line. */
   progress?: string;
+  /** Rules applied to each output line before `progress`; a WPS Remote `[Logging]` section. */
+  lineRules?: OutputLineRule[];
   timeoutSeconds: number;
   /** Runs of this process at once on this agent; undefined means the agent's slots. */
   maxParallel?: number;

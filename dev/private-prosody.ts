@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
@@ -11,6 +11,7 @@ import { certificateFingerprint } from './tls-certificate.js';
 
 const TEMPLATE = fileURLToPath(new URL('../../prosody/prosody.cfg.lua.template', import.meta.url));
 const CONFIG_FILE = 'prosody.cfg.lua';
+const PID_FILE = 'prosody.pid';
 const PROSODY_BINARIES = ['/usr/bin/prosody', '/usr/local/bin/prosody'];
 
 export interface PrivateProsodyOptions {
@@ -55,12 +56,17 @@ async function choosePorts(file: string, host: string, fingerprint: string | und
   return ports;
 }
 
-/** Ends a Prosody that an earlier, crashed run left behind (found through its pid file). */
+/**
+ * Ends a Prosody that an earlier, crashed run left behind (found through its pid file), and waits
+ * until it is gone so that its ports are free again.
+ */
 async function killLeftover(pidFile: string, configFile: string): Promise<void> {
   const pid = Number(await readFile(pidFile, 'utf8').catch(() => ''));
   if (!Number.isInteger(pid) || pid <= 0) return;
-  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-  if (cmdline.includes(configFile)) process.kill(pid, 'SIGKILL');
+  const isLeftover = async () => (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).includes(configFile);
+  if (!(await isLeftover())) return;
+  process.kill(pid, 'SIGKILL');
+  for (let waited = 0; waited < 5000 && (await isLeftover()); waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
 /** Creates or resets an account of the private Prosody in `dir`, running or not (its storage is files). */
@@ -142,7 +148,7 @@ export class PrivateProsody {
     const { dir, host, logger } = this.options;
     await mkdir(path.join(dir, 'data'), { recursive: true, mode: 0o700 });
     await mkdir(path.join(dir, 'certs'), { recursive: true });
-    await killLeftover(path.join(dir, 'prosody.pid'), this.#configFile);
+    await killLeftover(path.join(dir, PID_FILE), this.#configFile);
     const fingerprint = this.options.tls && certificateFingerprint(this.options.tls.certFile);
     this.#ports = await choosePorts(path.join(dir, 'ports.json'), host, fingerprint);
     await this.#writeConfig();
@@ -154,6 +160,9 @@ export class PrivateProsody {
       detached: true,
     });
     this.#child = child;
+    // Written here rather than by Prosody: its pid file comes with mod_posix, which also changes
+    // its signal handling and umask, and the private server needs neither.
+    if (child.pid !== undefined) await writeFile(path.join(dir, PID_FILE), String(child.pid));
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
     this.#exited = new Promise((resolve) => child.once('exit', () => resolve()));
@@ -186,6 +195,7 @@ export class PrivateProsody {
       await this.#exited;
       clearTimeout(timer);
     }
+    await rm(path.join(this.options.dir, PID_FILE), { force: true });
     this.#child = undefined;
   }
 

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, publicUrl } from '../src/config.js';
 import { DEV_DOMAIN, prosodyDir } from '../dev/dev-mode.js';
-import { registerAccount, removeAccount } from '../dev/private-prosody.js';
+import { registerAccounts, removeAccount } from '../dev/prosody-accounts.js';
 import { AgentAccounts, poolNameProblem } from '../src/store/agent-accounts.js';
 import { openDatabase } from '../src/store/database.js';
 
@@ -15,30 +15,44 @@ interface Parsed {
   name: string;
   /** Given for an account of an operator's own XMPP server; absent for the embedded Prosody. */
   domain: string | undefined;
-  values: { pool?: string; host?: string; 'data-dir'?: string; 'public-url'?: string };
+  values: { pool?: string; host?: string; 'data-dir'?: string; 'public-url'?: string; count?: string; from?: string; credentials?: string };
 }
 
-function parse(argv: string[], withName: boolean): Parsed {
+function parse(argv: string[], withName: boolean | 'add'): Parsed {
   let parsed;
   try {
     parsed = parseArgs({
       args: argv,
-      options: { pool: { type: 'string' }, host: { type: 'string' }, 'data-dir': { type: 'string' }, 'public-url': { type: 'string' } },
+      options: {
+        pool: { type: 'string' },
+        host: { type: 'string' },
+        'data-dir': { type: 'string' },
+        'public-url': { type: 'string' },
+        count: { type: 'string' },
+        from: { type: 'string' },
+        credentials: { type: 'string' },
+      },
       strict: true,
       allowPositionals: true,
     });
   } catch (err) {
     throw new ConfigError((err as Error).message);
   }
+  const bulkOnly = (['count', 'from', 'credentials'] as const).find((flag) => parsed.values[flag] !== undefined);
+  if (withName !== 'add' && bulkOnly) throw new ConfigError(`--${bulkOnly} is only for agent add`);
   const [account, ...extra] = parsed.positionals;
   if (extra.length > 0) throw new ConfigError(`unexpected argument '${extra[0]}'`);
-  if (!withName) return { name: '', domain: undefined, values: parsed.values };
+  if (!withName || (account === undefined && parsed.values.from !== undefined)) return { name: '', domain: undefined, values: parsed.values };
   if (!account) throw new ConfigError('an agent NAME (or NAME@DOMAIN) is required');
+  return { ...splitAccount(account), values: parsed.values };
+}
+
+function splitAccount(account: string): { name: string; domain: string | undefined } {
   const [name = '', domain, ...rest] = account.split('@');
   if (!NAME.test(name) || rest.length > 0 || domain === '') {
     throw new ConfigError(`agent name '${account}' must be letters, digits, '.', '_' or '-', optionally followed by @DOMAIN`);
   }
-  return { name, domain, values: parsed.values };
+  return { name, domain };
 }
 
 function withAccounts<T>(dataDir: string, use: (accounts: AgentAccounts) => T): T {
@@ -62,8 +76,12 @@ const dataDirOf = (values: Parsed['values']) => path.resolve(values['data-dir'] 
 export async function agentCommand(argv: string[]): Promise<void> {
   const [action, ...rest] = argv;
   switch (action) {
-    case 'add':
-      return addAgent(parse(rest, true));
+    case 'add': {
+      const parsed = parse(rest, 'add');
+      if (parsed.values.count !== undefined || parsed.values.from !== undefined) return addAgents(parsed);
+      if (parsed.values.credentials !== undefined) throw new ConfigError('--credentials goes with --count or --from');
+      return addAgent(parsed);
+    }
     case 'remove':
       return removeAgent(parse(rest, true));
     case 'list': {
@@ -77,15 +95,120 @@ export async function agentCommand(argv: string[]): Promise<void> {
 }
 
 async function addAgent({ name, domain, values }: Parsed): Promise<void> {
-  const pool = values.pool ?? name;
-  const problem = poolNameProblem(pool);
-  if (problem) throw new ConfigError(problem);
+  const pool = checkedPool(values.pool ?? name);
   const dataDir = dataDirOf(values);
   if (domain !== undefined) {
     withAccounts(dataDir, (accounts) => accounts.add(`${name}@${domain}`, pool));
     process.stdout.write(`Agent account ${name}@${domain} recorded in pool ${pool}. Create the account on your XMPP server; Outpost accepts it as an agent from now on.\n`);
     return;
   }
+  const setup = await agentSetup(dataDir, values);
+  const password = randomBytes(18).toString('base64url');
+  await registerAccounts(prosodyDir(dataDir), DEV_DOMAIN, [{ username: name, password }]);
+  withAccounts(dataDir, (accounts) => accounts.add(`${name}@${DEV_DOMAIN}`, pool));
+  const passwordFile = `~/outpost/${name}.password`;
+  process.stdout.write(
+    `Agent account ${name}@${DEV_DOMAIN} created in pool ${pool}. On the machine that runs the programs (Node.js 20.10 or later; ` +
+      `nothing is compiled), as the user that runs them:\n\n` +
+      `  ${setup.install}\n` +
+      `  mkdir -p ~/outpost/services.d && (umask 077 && printf '%s\\n' '${password}' > ${passwordFile})\n` +
+      `  ${setup.run(name, passwordFile)}\n\n` +
+      `The password is shown only now; its file is readable by that user alone (or set OUTPOST_AGENT_PASSWORD in an environment ` +
+      `file of the same mode; never pass it on the command line). Put a .properties file per program into ~/outpost/services.d ` +
+      `(Outpost's services.d/ has examples); the agent offers each as it appears.\n` +
+      setup.hint,
+  );
+}
+
+const MAX_BULK = 100_000;
+
+/**
+ * `agent add PREFIX --count N` and `agent add --from FILE`: many agents in one step (a fleet), each
+ * with a password of its own written to a 0600 file, never printed. On the running embedded
+ * Prosody all accounts are made over one admin connection (docs/decisions.md, Fleets).
+ */
+async function addAgents({ name, domain, values }: Parsed): Promise<void> {
+  if (values.count !== undefined && values.from !== undefined) throw new ConfigError('give --count or --from, not both');
+  const wanted = values.from !== undefined ? await namesFromFile(values.from, name, values.pool) : countedNames(name, domain, values.count!, values.pool);
+  const dataDir = dataDirOf(values);
+  const embedded = wanted.filter((agent) => agent.domain === undefined);
+  const started = Date.now();
+  if (embedded.length > 0) {
+    const setup = await agentSetup(dataDir, values);
+    const dir = path.resolve(values.credentials ?? path.join(dataDir, 'agent-credentials'));
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const accounts = embedded.map((agent) => ({ username: agent.name, password: randomBytes(18).toString('base64url') }));
+    for (const account of accounts) await writeFile(path.join(dir, `${account.username}.password`), `${account.password}\n`, { mode: 0o600 });
+    await registerAccounts(prosodyDir(dataDir), DEV_DOMAIN, accounts);
+    withAccounts(dataDir, (store) => store.addMany(embedded.map((agent) => ({ jid: `${agent.name}@${DEV_DOMAIN}`, pool: agent.pool }))));
+    process.stdout.write(
+      `Created ${embedded.length} agent accounts (${embedded[0]!.name} … ${embedded.at(-1)!.name}) in ${((Date.now() - started) / 1000).toFixed(1)} s. ` +
+        `Each one's password is in ${dir}/NAME.password (mode 0600) and shown nowhere else. On each machine, as the user that runs ` +
+        `the programs, copy its file to ~/outpost/NAME.password (mode 0600) and run, with its NAME:\n\n` +
+        `  ${setup.install}\n  mkdir -p ~/outpost/services.d\n  ${setup.run('NAME', '~/outpost/NAME.password')}\n\n${setup.hint}`,
+    );
+  }
+  const recorded = wanted.filter((agent) => agent.domain !== undefined);
+  if (recorded.length > 0) {
+    withAccounts(dataDir, (store) => store.addMany(recorded.map((agent) => ({ jid: `${agent.name}@${agent.domain}`, pool: agent.pool }))));
+    process.stdout.write(`Recorded ${recorded.length} agent accounts of your own XMPP server; create them there, and Outpost accepts them as agents from now on.\n`);
+  }
+}
+
+interface WantedAgent {
+  name: string;
+  domain: string | undefined;
+  pool: string;
+}
+
+function countedNames(prefix: string, domain: string | undefined, countText: string, pool: string | undefined): WantedAgent[] {
+  const count = Number(countText);
+  if (!/^\d+$/.test(countText) || count < 1 || count > MAX_BULK) throw new ConfigError(`--count must be a whole number from 1 to ${MAX_BULK}; got '${countText}'`);
+  const width = String(count).length;
+  const chosenPool = checkedPool(pool ?? prefix);
+  return Array.from({ length: count }, (_, i) => ({ name: `${prefix}-${String(i + 1).padStart(width, '0')}`, domain, pool: chosenPool }));
+}
+
+/** One agent a line: `NAME[@DOMAIN] [POOL]`; blank lines and `#` comments are skipped. */
+async function namesFromFile(file: string, extra: string, pool: string | undefined): Promise<WantedAgent[]> {
+  if (extra !== '') throw new ConfigError(`--from takes the names from ${file}; unexpected argument '${extra}'`);
+  const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    throw new ConfigError(`cannot read ${file}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
+  });
+  const agents: WantedAgent[] = [];
+  const seen = new Set<string>();
+  text.split('\n').forEach((raw, index) => {
+    const line = raw.replace(/#.*/, '').trim();
+    if (line === '') return;
+    const where = `${file}:${index + 1}`;
+    const [account = '', linePool, ...rest] = line.split(/\s+/);
+    if (rest.length > 0) throw new ConfigError(`${where}: expected NAME[@DOMAIN] [POOL], got '${line}'`);
+    const agent = atLine(where, () => ({ ...splitAccount(account), pool: checkedPool(linePool ?? pool ?? account.split('@')[0]!) }));
+    if (seen.has(account)) throw new ConfigError(`${where}: '${account}' is listed twice`);
+    seen.add(account);
+    agents.push(agent);
+  });
+  if (agents.length === 0) throw new ConfigError(`${file} names no agent`);
+  if (agents.length > MAX_BULK) throw new ConfigError(`${file} names ${agents.length} agents; at most ${MAX_BULK} at once`);
+  return agents;
+}
+
+function atLine<T>(where: string, read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    throw err instanceof ConfigError ? new ConfigError(`${where}: ${err.message}`) : err;
+  }
+}
+
+function checkedPool(pool: string): string {
+  const problem = poolNameProblem(pool);
+  if (problem) throw new ConfigError(problem);
+  return pool;
+}
+
+/** What an agent of the embedded Prosody installs and runs, and what may keep it from connecting. */
+async function agentSetup(dataDir: string, values: Parsed['values']): Promise<{ install: string; run: (name: string, passwordFile: string) => string; hint: string }> {
   const ports = await readFile(path.join(prosodyDir(dataDir), 'ports.json'), 'utf8').then(
     (text) => JSON.parse(text) as { c2s: number; host?: string; fingerprint?: string },
     () => {
@@ -93,25 +216,16 @@ async function addAgent({ name, domain, values }: Parsed): Promise<void> {
     },
   );
   const { url, certificate } = await orchestratorUrl(dataDir, values);
-  const password = randomBytes(18).toString('base64url');
-  await registerAccount(prosodyDir(dataDir), name, DEV_DOMAIN, password);
-  withAccounts(dataDir, (accounts) => accounts.add(`${name}@${DEV_DOMAIN}`, pool));
   // The address `outpost dev --host` gave the embedded Prosody, unless told another (e.g. behind NAT).
   const host = values.host ?? ports.host ?? process.env['OUTPOST_HOST'] ?? '127.0.0.1';
-  const passwordFile = `~/outpost/${name}.password`;
   // The agent pins the embedded Prosody's certificate (docs/security.md, the network); rotation adds the next one, comma-separated.
   const pin = ports.fingerprint ? ` --server-fingerprint ${ports.fingerprint}` : '';
-  process.stdout.write(
-    `Agent account ${name}@${DEV_DOMAIN} created in pool ${pool}. On the machine that runs the programs (Node.js 20.10 or later; ` +
-      `nothing is compiled), as the user that runs them:\n\n` +
-      `  ${installCommand(`${url}/agent/outpost-agent.tgz`, certificate)}\n` +
-      `  mkdir -p ~/outpost/services.d && (umask 077 && printf '%s\\n' '${password}' > ${passwordFile})\n` +
-      `  outpost-agent --server xmpp://${host}:${ports.c2s} --jid ${name}@${DEV_DOMAIN} --password-file ${passwordFile} --services ~/outpost/services.d${pin}\n\n` +
-      `The password is shown only now; its file is readable by that user alone (or set OUTPOST_AGENT_PASSWORD in an environment ` +
-      `file of the same mode; never pass it on the command line). Put a .properties file per program into ~/outpost/services.d ` +
-      `(Outpost's services.d/ has examples); the agent offers each as it appears.\n` +
-      reachabilityHint(host, url),
-  );
+  return {
+    install: installCommand(`${url}/agent/outpost-agent.tgz`, certificate),
+    run: (name, passwordFile) =>
+      `outpost-agent --server xmpp://${host}:${ports.c2s} --jid ${name}@${DEV_DOMAIN} --password-file ${passwordFile} --services ~/outpost/services.d${pin}`,
+    hint: reachabilityHint(host, url),
+  };
 }
 
 const isLoopback = (host: string) => host.startsWith('127.') || host === 'localhost' || host === '[::1]';

@@ -17,6 +17,8 @@ export const USAGE = `usage: outpost dev [--host H] [--http-port P] [--data-dir 
                      [--callback-allow HOST|ADDRESS|NETWORK,...]
                      [--agent-allowlist JID,…] [--agent-domains DOMAIN,…] [--tls-cert FILE --tls-key FILE]
        outpost agent add NAME[@DOMAIN] [--pool P] [--host H] [--public-url URL] [--data-dir D]
+       outpost agent add PREFIX[@DOMAIN] --count N [--pool P] [--credentials DIR] [--host H] [--public-url URL] [--data-dir D]
+       outpost agent add --from FILE [--pool P] [--credentials DIR] [--host H] [--public-url URL] [--data-dir D]
        outpost agent remove NAME[@DOMAIN] [--data-dir D]
        outpost agent list [--data-dir D]
        outpost token create --user NAME [--admin] [--label L] [--data-dir D]

@@ -92,6 +92,8 @@ export async function runDev(config: DevConfig, logger: Logger): Promise<void> {
         componentSecret: prosody.componentSecret,
       },
       logger,
+      {},
+      { removeAccount: (jid) => prosody.removeAccount(jid) },
     );
     orchestrator.agentAccounts.add(`${LOCAL_AGENT}@${DEV_DOMAIN}`, LOCAL_AGENT);
     tokens = { adminToken: devToken(orchestrator.users, 'admin'), userToken: devToken(orchestrator.users, 'user') };

@@ -1,18 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { ORCHESTRATOR_SUBDOMAIN } from '../protocol/index.js';
 import { freePort, isPortFree, waitForPort } from './free-port.js';
+import { registerAccounts, removeAccount } from './prosody-accounts.js';
+import { CONFIG_FILE, findProsody } from './prosody-paths.js';
 import { certificateFingerprint } from './tls-certificate.js';
 
 const TEMPLATE = fileURLToPath(new URL('../../prosody/prosody.cfg.lua.template', import.meta.url));
-const CONFIG_FILE = 'prosody.cfg.lua';
 const PID_FILE = 'prosody.pid';
-const PROSODY_BINARIES = ['/usr/bin/prosody', '/usr/local/bin/prosody'];
 
 export interface PrivateProsodyOptions {
   /** Folder of its own for config, data, log and pid file. */
@@ -40,11 +39,6 @@ interface Ports {
  */
 const COMPONENT_HOST = '127.0.0.1';
 
-export function findProsody(): string {
-  const found = PROSODY_BINARIES.find((file) => existsSync(file));
-  if (!found) throw new Error('Prosody is not installed: install it with `apt-get install -y prosody` (Debian, Ubuntu)');
-  return found;
-}
 
 /** Keeps the ports of an earlier run when they are still free, so printed agent commands stay valid. */
 async function choosePorts(file: string, host: string, fingerprint: string | undefined): Promise<Ports> {
@@ -67,38 +61,6 @@ async function killLeftover(pidFile: string, configFile: string): Promise<void> 
   if (!(await isLeftover())) return;
   process.kill(pid, 'SIGKILL');
   for (let waited = 0; waited < 5000 && (await isLeftover()); waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
-}
-
-/** Creates or resets an account of the private Prosody in `dir`, running or not (its storage is files). */
-export async function registerAccount(dir: string, username: string, domain: string, password: string): Promise<void> {
-  // The password goes in on stdin: on the command line any local user could read it in /proc.
-  const jid = `${username}@${domain}`;
-  const added = await prosodyctl(dir, ['adduser', jid], password);
-  if (added.code === 0) return;
-  if (!added.output.includes('already exists')) throw new Error(`prosodyctl adduser ${jid} failed: ${added.output.trim()}`);
-  const changed = await prosodyctl(dir, ['passwd', jid], password);
-  if (changed.code !== 0) throw new Error(`prosodyctl passwd ${jid} failed: ${changed.output.trim()}`);
-}
-
-/** Deletes an account of the private Prosody in `dir`; an account that does not exist is no error. */
-export async function removeAccount(dir: string, username: string, domain: string): Promise<void> {
-  const jid = `${username}@${domain}`;
-  const removed = await prosodyctl(dir, ['deluser', jid], '');
-  if (removed.code !== 0 && !/does not exist/i.test(removed.output)) throw new Error(`prosodyctl deluser ${jid} failed: ${removed.output.trim()}`);
-}
-
-/** Runs prosodyctl against the private config, answering its two password prompts. */
-function prosodyctl(dir: string, args: string[], password: string): Promise<{ code: number | null; output: string }> {
-  const binary = path.join(path.dirname(findProsody()), 'prosodyctl');
-  return new Promise((resolve, reject) => {
-    const child = spawn(binary, ['--config', path.join(dir, CONFIG_FILE), ...args], { stdio: ['pipe', 'pipe', 'pipe'], timeout: 10_000 });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, output }));
-    child.stdin.end(`${password}\n${password}\n`);
-  });
 }
 
 /**
@@ -181,7 +143,13 @@ export class PrivateProsody {
 
   /** Creates (or resets the password of) an account, e.g. for an agent. */
   async registerAccount(username: string, password: string): Promise<void> {
-    await registerAccount(this.options.dir, username, this.domain, password);
+    await registerAccounts(this.options.dir, this.domain, [{ username, password }]);
+  }
+
+  /** Deletes an account of this server (closing its sessions when it runs); another domain's JID is not ours to delete. */
+  async removeAccount(jid: string): Promise<void> {
+    const [username = '', domain] = jid.split('@');
+    if (domain === this.domain) await removeAccount(this.options.dir, username, this.domain);
   }
 
   /** SIGTERM, then SIGKILL if Prosody has not exited within `graceMs`. Idempotent. */

@@ -56,8 +56,19 @@ export interface OrchestratorTuning {
   callbackBackoff?: Backoff;
 }
 
+/** What the orchestrator may do on an XMPP server that Outpost itself runs (the embedded Prosody). */
+export interface EmbeddedServer {
+  /** Deletes an agent's XMPP account and closes its sessions. */
+  removeAccount(jid: string): Promise<void>;
+}
+
 /** Composition root of the orchestrator: store, XMPP component, registry, jobs and HTTP. */
-export async function startOrchestrator(config: OrchestratorConfig, logger: Logger, tuning: OrchestratorTuning = {}): Promise<RunningOrchestrator> {
+export async function startOrchestrator(
+  config: OrchestratorConfig,
+  logger: Logger,
+  tuning: OrchestratorTuning = {},
+  embedded?: EmbeddedServer,
+): Promise<RunningOrchestrator> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const db = openDatabase(path.join(config.dataDir, 'outpost.db'));
   const jobStore = new SqliteJobStore(db);
@@ -139,6 +150,7 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
     limitsChanged: () => lifecycle.dispatchWaiting(),
     metrics: createMetrics(lifecycle.events, registry, () => lifecycle.queued()),
     agentAccounts,
+    ...(embedded && { removeXmppAccount: (jid: string) => embedded.removeAccount(jid) }),
     callbackAllow,
   });
   // With a certificate, HTTPS: upload tokens, outputs and user tokens then cross the network encrypted (docs/security.md, the network).

@@ -9,8 +9,9 @@ import { selfLink } from './links.js';
 
 export interface AdminPoolsDeps {
   registry: AgentRegistry;
-  agentAccounts: { list(): AgentAccount[] };
+  agentAccounts: { list(): AgentAccount[]; revoke(jid: string): boolean };
   jsonBody: Middleware;
+  removeXmppAccount?: (jid: string) => Promise<void>;
 }
 
 export const POOL_BODY = {
@@ -21,14 +22,27 @@ export const POOL_BODY = {
 } as const;
 
 const processId = new RegExp(PROCESS_ID_PATTERN);
+const BARE_JID = /^[^@/\s]{1,200}@[^@/\s]{1,200}$/;
 
 /**
  * Who may offer what (docs/security.md): the accounts provisioned as agents with their pools, and
  * handing a process id to another pool.
  */
-export function adminPoolsRoutes(router: Router, { registry, agentAccounts, jsonBody }: AdminPoolsDeps): void {
+export function adminPoolsRoutes(router: Router, { registry, agentAccounts, jsonBody, removeXmppAccount }: AdminPoolsDeps): void {
   router.get('/admin/agent-accounts', (ctx) => {
     ctx.body = { accounts: agentAccounts.list(), links: [selfLink(ctx, 'agent accounts')] };
+  });
+
+  // Revoking is immediate: the record first (its stanzas are refused from now on), then the XMPP
+  // account where Outpost runs the server (which closes its sessions), then its jobs are handled
+  // as those of a lost agent.
+  router.delete('/admin/agent-accounts/:jid', async (ctx) => {
+    const jid = ctx.params['jid']!;
+    if (!BARE_JID.test(jid)) throw new OutpostError('bad-request', 400, `'${jid.slice(0, 200)}' is not a bare JID (NAME@DOMAIN)`);
+    if (!agentAccounts.revoke(jid)) throw new OutpostError('not-found', 404, `no active agent account '${jid}'`);
+    await removeXmppAccount?.(jid);
+    for (const agent of registry.agentsNamed(jid)) registry.remove(agent.jid);
+    ctx.body = { jid, revoked: true, xmppAccountRemoved: removeXmppAccount !== undefined, links: [selfLink(ctx, 'revoked agent account')] };
   });
 
   router.put('/admin/processes/:processId/pool', jsonBody, (ctx) => {

@@ -67,7 +67,9 @@ export interface AppDeps extends AdminEventsDeps {
   /** Where callbacks may go besides public addresses (`--callback-allow`; default none). */
   callbackAllow?: CallbackAllowlist;
   /** The accounts provisioned as agents, listed by the admin API. */
-  agentAccounts: { list(): AgentAccount[] };
+  agentAccounts: { list(): AgentAccount[]; revoke(jid: string): boolean };
+  /** Deletes an agent's XMPP account and closes its sessions, where Outpost runs the XMPP server. */
+  removeXmppAccount?: (jid: string) => Promise<void>;
 }
 
 /** Every route of the API; `createApp` serves them, and the API definition is checked against them. */
@@ -89,7 +91,12 @@ export function apiRouter(deps: AppDeps): Router {
   adminRoutes(router, deps);
   adminJobsRoutes(router, deps);
   adminEventsRoutes(router, deps);
-  adminPoolsRoutes(router, { registry: deps.registry, agentAccounts: deps.agentAccounts, jsonBody: body });
+  adminPoolsRoutes(router, {
+    registry: deps.registry,
+    agentAccounts: deps.agentAccounts,
+    jsonBody: body,
+    ...(deps.removeXmppAccount && { removeXmppAccount: deps.removeXmppAccount }),
+  });
   adminUiRoutes(router);
   assetRoutes(router);
   adminUsersRoutes(router, {

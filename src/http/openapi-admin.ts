@@ -106,6 +106,7 @@ export const adminSchemas: Record<string, Schema> = {
     accounts: arrayOf(object({ jid: string, pool: string, created: dateTime, revoked: nullable(dateTime) })),
     links,
   }),
+  revokedAgentAccount: object({ jid: string, revoked: { type: 'boolean' }, xmppAccountRemoved: { type: 'boolean' }, links }),
   processPool: object({ id: string, pool: string, links }),
   poolBody: oas30(POOL_BODY),
   killedJob: object({ job: ref('statusInfo'), dismissedBy: string }),
@@ -129,6 +130,7 @@ const query = (name: string, description: string) => ({ name, in: 'query', requi
 
 export const adminParameters: Record<string, Schema> = {
   jid: path('jid', 'a full JID, or a bare one for the first connection of the account'),
+  accountJid: path('jid', 'the bare JID of an agent account, NAME@DOMAIN'),
   userName: path('name', 'name of a user'),
   tokenId: path('id', 'id of a token'),
   user: query('user', 'only jobs of this user'),
@@ -186,6 +188,14 @@ export const adminPaths: Record<string, Operation> = {
   },
   '/admin/agent-accounts': {
     get: op('accounts provisioned as agents, with their pools', 'getAgentAccounts', [], { 200: ok('the accounts', 'agentAccountList') }),
+  },
+  '/admin/agent-accounts/{jid}': {
+    delete: op(
+      'revoke an agent account: its stanzas are refused, its XMPP account is deleted where Outpost runs the server (closing its connection), and its jobs are handled as a lost agent’s',
+      'revokeAgentAccount',
+      [param('accountJid')],
+      { 200: ok('the revoked account', 'revokedAgentAccount'), 400: response('BadRequest'), 404: response('NotFound') },
+    ),
   },
   '/admin/jobs': {
     get: op('jobs of all users, newest first', 'getAllJobs', [...JOB_LIST_PARAMS, param('user'), param('agent')], {

@@ -24,7 +24,10 @@ export class AgentAccounts {
   readonly #select: Statement<[string], AgentAccount>;
   readonly #selectAll: Statement<[], AgentAccount>;
 
+  readonly #db: Database;
+
   constructor(db: Database) {
+    this.#db = db;
     // Adding an account again (e.g. after a revocation) gives it the new pool and makes it active.
     this.#upsert = db.prepare(
       `INSERT INTO agent_accounts (jid, pool, created) VALUES (@jid, @pool, @at)
@@ -38,6 +41,13 @@ export class AgentAccounts {
   add(jid: string, pool: string, at = new Date()): AgentAccount {
     this.#upsert.run({ jid, pool, at: at.toISOString() });
     return this.#select.get(jid)!;
+  }
+
+  /** Adds many accounts in one transaction (`outpost agent add --count/--from`). */
+  addMany(accounts: readonly { jid: string; pool: string }[], at = new Date()): void {
+    this.#db.transaction(() => {
+      for (const { jid, pool } of accounts) this.#upsert.run({ jid, pool, at: at.toISOString() });
+    })();
   }
 
   /** Returns false when there was no active account of that JID. */

@@ -11,6 +11,9 @@ export interface LivenessOptions {
   logger: Logger;
 }
 
+/** Rounds an interval's pings are spread over. */
+const ROUNDS = 20;
+
 /**
  * XEP-0199 pings of every online agent. A frozen agent, or one whose server session lingers
  * (stream management hibernation), never sends `unavailable`; missed pings tell instead.
@@ -42,10 +45,20 @@ export function watchAgentLiveness({ link, registry, intervalMs, misses = 2, log
     }
   };
 
+  // Each agent is pinged once an interval, but the pings are spread over it in small rounds, so
+  // that a fleet's answers never arrive as one burst that delays the jobs falling into it.
+  const roundMs = Math.max(50, Math.floor(intervalMs / ROUNDS));
+  let round = 0;
+  let due: string[] = [];
+  let share = 0;
   const timer = setInterval(() => {
     if (!link.online) return;
-    for (const jid of [...registry.agents().map((a) => a.jid), ...silent]) void check(jid);
-  }, intervalMs);
+    if (round++ % ROUNDS === 0) {
+      due = [...registry.agents().map((a) => a.jid), ...silent];
+      share = Math.ceil(due.length / ROUNDS);
+    }
+    for (const jid of due.splice(0, share)) void check(jid);
+  }, roundMs);
   timer.unref();
   return () => {
     clearInterval(timer);

@@ -20,28 +20,49 @@ export interface RegistryFeedOptions {
   poolOf: (bareJid: string) => string | undefined;
   /** Called for every agent seen, so a restarted orchestrator can ask it to announce again. */
   remember: (jid: string) => void;
-  catalogWaitMs?: number;
+  /** The first wait before a lost catalog is asked for again; later ones double (default 2 s). */
+  catalogRetryMs?: number;
 }
 
-/** Keeps the registry in step with agents' presence and catalog messages. */
-export function feedRegistry({ link, registry, logger, poolOf, remember, catalogWaitMs = 2000 }: RegistryFeedOptions): void {
-  const partial = new Map<string, PartialCatalog>();
+/** How long a ping that confirms a missing catalog may take: a server busy with a fleet's logins is slow. */
+const CONFIRM_TIMEOUT_MS = 30_000;
+const MAX_CATALOG_REQUESTS = 6;
 
-  const checks = new Map<string, NodeJS.Timeout>();
+/** Keeps the registry in step with agents' presence and catalog messages. */
+export function feedRegistry({ link, registry, logger, poolOf, remember, catalogRetryMs = 2000 }: RegistryFeedOptions): void {
+  const partial = new Map<string, PartialCatalog>();
+  /** Agents whose catalog is being confirmed, with the timer of the next attempt while one waits. */
+  const confirming = new Map<string, NodeJS.Timeout | undefined>();
+  const lacksCatalog = (jid: string) => {
+    const entry = registry.agent(jid);
+    return entry !== undefined && entry.catalogHash !== entry.load.catalog;
+  };
+
+  /**
+   * The agent sends its catalog right after the presence that names it, and one agent's stanzas
+   * reach us in order (docs/protocol.md §2.3): once it has answered a ping sent after that presence,
+   * a catalog still missing was lost, not waiting in a busy server's buffers. Only then is it asked
+   * for, again after a doubling wait with jitter while it stays missing, at most six times.
+   */
+  const confirmCatalog = async (jid: string, attempt: number): Promise<void> => {
+    confirming.set(jid, undefined);
+    const answered = await link.ping(jid, CONFIRM_TIMEOUT_MS);
+    // Parts of a multi-part catalog still arriving are in flight, not missing.
+    const inFlight = partial.get(jid)?.hash === registry.agent(jid)?.load.catalog;
+    if (!answered || !lacksCatalog(jid) || attempt >= MAX_CATALOG_REQUESTS || !confirming.has(jid)) return void confirming.delete(jid);
+    if (!inFlight) await link.send(jid, { v: 1, type: 'catalog-request' }).catch(() => undefined);
+    const wait = catalogRetryMs * 2 ** attempt * (0.5 + Math.random());
+    confirming.set(jid, setTimeout(() => void confirmCatalog(jid, attempt + (inFlight ? 0 : 1)), wait).unref());
+  };
+  const stopConfirming = (jid: string) => {
+    clearTimeout(confirming.get(jid));
+    confirming.delete(jid);
+  };
 
   link.on('presence', (jid: string, load: AgentLoad) => {
     if (!registry.agent(jid)) remember(jid);
     registry.updatePresence(jid, load, poolOf(bareJid(jid)));
-    // The catalog follows the presence that names it; if it has not come a little later, it was missed.
-    clearTimeout(checks.get(jid));
-    checks.set(
-      jid,
-      setTimeout(() => {
-        checks.delete(jid);
-        const entry = registry.agent(jid);
-        if (entry && entry.catalogHash !== entry.load.catalog) link.send(jid, { v: 1, type: 'catalog-request' }).catch(() => undefined);
-      }, catalogWaitMs).unref(),
-    );
+    if (lacksCatalog(jid) && !confirming.has(jid)) void confirmCatalog(jid, 0);
   });
 
   registry.on('refused', (offers) => {
@@ -51,8 +72,7 @@ export function feedRegistry({ link, registry, logger, poolOf, remember, catalog
 
   link.on('unavailable', (jid: string) => {
     partial.delete(jid);
-    clearTimeout(checks.get(jid));
-    checks.delete(jid);
+    stopConfirming(jid);
     registry.remove(jid);
   });
 

@@ -1,5 +1,5 @@
 import { DEFAULT_BBOX_CRS, isArrayInput } from '../../protocol/index.js';
-import { VALUE, argumentsOf } from '../services/argument-list.js';
+import { BBOX_PARTS, VALUE, argumentsOf } from '../services/argument-list.js';
 import { shapeProblem, valuesOf, type BoundingBox } from '../services/input-values.js';
 import { optionLikeProblem } from '../services/option-safety.js';
 import type { ArgumentItem, LocalInputSpec, ServiceDefinition } from '../services/service-definition.js';
@@ -59,8 +59,8 @@ function valueProblem(service: Shape, name: string, spec: LocalInputSpec, value:
 /**
  * The words of one input item. Per value: each template word with `{value}` replaced; a boolean
  * whose template has no `{value}` gives its words when true, nothing when false; a bounding box
- * gives four words where a word is exactly `{value}`, else `minx,miny,maxx,maxy` (and `{crs}` its
- * CRS); a JSON object is written to a file whose name is the value. An absent input gives nothing.
+ * gives four words where a word is exactly `{value}`, else `minx,miny,maxx,maxy`, and `{minx}`,
+ * `{miny}`, `{maxx}`, `{maxy}`, `{crs}` its parts (`-projwin {minx} {maxy} {maxx} {miny}`); a JSON object is written to a file whose name is the value. An absent input gives nothing.
  */
 function inputWords(item: Extract<ArgumentItem, { kind: 'input' }>, spec: LocalInputSpec | undefined, value: unknown, files: InputFile[]): string[] {
   if (value === undefined || !spec) return [];
@@ -71,7 +71,8 @@ function inputWords(item: Extract<ArgumentItem, { kind: 'input' }>, spec: LocalI
     case 'bbox': {
       const { bbox, crs = spec.crs?.[0] ?? DEFAULT_BBOX_CRS } = value as BoundingBox;
       const corners = bbox.map(String);
-      return item.template.flatMap((word) => (word === VALUE ? corners : [word.replaceAll(VALUE, corners.join(',')).replaceAll('{crs}', crs)]));
+      const named = (word: string) => BBOX_PARTS.reduce((text, part, i) => text.replaceAll(part, corners[i]!), word.replaceAll('{crs}', crs));
+      return item.template.flatMap((word) => (word === VALUE ? corners : [named(word.replaceAll(VALUE, corners.join(',')))]));
     }
     case 'object': {
       const name = `input-${item.input}.json`;

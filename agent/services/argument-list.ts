@@ -15,6 +15,8 @@ export interface InputPlacement {
 
 /** The placeholder for an input's value inside a template word. */
 export const VALUE = '{value}';
+/** A bounding box's corners by name, in the order of its `bbox` array (OGC 18-062r2 `bbox.yaml`). */
+export const BBOX_PARTS = ['{minx}', '{miny}', '{maxx}', '{maxy}'] as const;
 // A `customargs` word that stands for an input: `{name}`.
 const PLACEHOLDER = /^\{([A-Za-z0-9_.-]+)\}$/;
 
@@ -35,7 +37,10 @@ export function parsePlacement(subject: string, spec: InputSpec, members: Record
   if (arg !== undefined) {
     if (typeof arg !== 'string' || arg.trim() === '') fail(`${subject}: arg must be the words the value becomes, like "-z {value}"`);
     const template = splitCustomArgs(arg, `${subject}: arg`);
-    if (spec.type !== 'boolean' && !template.some((word) => word.includes(VALUE))) fail(`${subject}: arg must contain ${VALUE}`);
+    const placeholders = spec.type === 'bbox' ? [VALUE, ...BBOX_PARTS] : [VALUE];
+    if (spec.type !== 'boolean' && !template.some((word) => placeholders.some((placeholder) => word.includes(placeholder)))) {
+      fail(`${subject}: arg must contain ${placeholders.join(' or ')}`);
+    }
     placement.template = template;
   }
   if (separator !== undefined) {

@@ -25,7 +25,7 @@ describe('array, bounding box and JSON object inputs, end to end through HTTP an
       inputs: JSON.stringify({
         src: { type: 'string' },
         bands: { type: 'integer', minOccurs: 1, maxOccurs: 3, minimum: 1, arg: '-b {value}' },
-        aoi: { type: 'bbox', required: false, arg: '-projwin {value}' },
+        aoi: { type: 'bbox', required: false, arg: '-projwin {minx} {maxy} {maxx} {miny}' },
         list: { type: 'integer', maxOccurs: 3, required: false, arg: '--list={value}', separator: ',' },
       }),
     });
@@ -79,11 +79,11 @@ describe('array, bounding box and JSON object inputs, end to end through HTTP an
     expect(description.inputs['aoi']?.schema).to.deep.include({ type: 'object', format: 'ogc-bbox', required: ['bbox'] });
   });
 
-  it('runs with an array repeated per value, a bounding box as four words and a joined array', async function () {
+  it('runs with an array repeated per value, a bounding box as four words in the order the program wants, and a joined array', async function () {
     const response = await execute('translate', { src: 'dem.tif', bands: [1, 3], aoi: { bbox: [-122.5, 37.5, -122, 38] }, list: [4, 5] });
     expect(response.status).to.equal(200);
     expect(args(await response.text())).to.deep.equal([
-      'translate', 'dem.tif', 'out.tif', '-b', '1', '-b', '3', '-projwin', '-122.5', '37.5', '-122', '38', '--list=4,5',
+      'translate', 'dem.tif', 'out.tif', '-b', '1', '-b', '3', '-projwin', '-122.5', '38', '-122', '37.5', '--list=4,5',
     ]);
   });
 

@@ -29,7 +29,7 @@ describe('buildArgv with an argument list', () => {
     input('quiet', '-q'),
     input('bands', '-b {value}'),
     input('zoom', '-z {value}'),
-    input('aoi', '-projwin {value}'),
+    input('aoi', '-te {value}'),
     input('src', '{value}'),
     word('out.tif'),
   ]);
@@ -60,7 +60,7 @@ describe('buildArgv with an argument list', () => {
   it('spreads a bounding box over four words where a word is {value}, negative numbers included', () => {
     const box = { bbox: [-122.5, 37.5, -122, 38] };
     expect(buildArgv(gdal, { src: 'a', bands: [1], aoi: box })).to.deep.include({
-      args: ['translate', '-b', '1', '-projwin', '-122.5', '37.5', '-122', '38', 'a', 'out.tif'],
+      args: ['translate', '-b', '1', '-te', '-122.5', '37.5', '-122', '38', 'a', 'out.tif'],
     });
   });
 
@@ -71,6 +71,13 @@ describe('buildArgv with an argument list', () => {
     });
     const crs = 'http://www.opengis.net/def/crs/EPSG/0/4326';
     expect(buildArgv(joined, { src: 'a', bands: [1], aoi: { bbox: [1, 2, 3, 4], crs } })).to.deep.include({ args: ['--bbox=1,2,3,4', `--crs=${crs}`] });
+  });
+
+  it('places the corners of a bounding box by name', () => {
+    const projwin = service([input('aoi', '-projwin {minx} {maxy} {maxx} {miny}')]);
+    expect(buildArgv(projwin, { src: 'a', bands: [1], aoi: { bbox: [-122.5, 37.5, -122, 38] } })).to.deep.include({
+      args: ['-projwin', '-122.5', '38', '-122', '37.5'],
+    });
   });
 
   it('writes a JSON object input to a file in the work directory and passes its name', () => {

@@ -73,6 +73,7 @@ describe('service files: inputs beyond scalars and where each input goes', () =>
 
   it('refuses placements that cannot work, with the reason', async () => {
     await rejects({ inputs: inputs({ z: { type: 'integer', arg: '-z' } }) }, "input 'z': arg must contain {value}");
+    await rejects({ inputs: inputs({ z: { type: 'bbox', arg: '-te {crs}' } }) }, "input 'z': arg must contain {value} or {minx} or {miny} or {maxx} or {maxy}");
     await rejects({ inputs: inputs({ z: { type: 'integer', arg: 5 } }) }, `input 'z': arg must be the words the value becomes, like "-z {value}"`);
     await rejects({ inputs: inputs({ z: { type: 'string', arg: '-z {value} *' } }) }, "input 'z': arg contains a wildcard '*' (it is never expanded; quote it)");
     await rejects({ inputs: inputs({ z: { type: 'integer', separator: ',' } }) }, "input 'z': separator only applies to inputs with maxOccurs above 1");

@@ -3,13 +3,9 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
+import { inputExecutor } from '../helpers/execute-inputs.js';
 import { fixture } from '../helpers/paths.js';
 import { writeProperties } from '../helpers/temp-services.js';
-
-interface Exception {
-  type: string;
-  detail: string;
-}
 
 describe('array, bounding box and JSON object inputs, end to end through HTTP and a real agent', function () {
   let cluster: Cluster;
@@ -51,24 +47,8 @@ describe('array, bounding box and JSON object inputs, end to end through HTTP an
     await fs.rm(root, { recursive: true, force: true });
   });
 
-  const jobCount = () => cluster.orchestrator.jobStore.list({ limit: 1000, offset: 0 }).jobs.length;
-  const execute = (process: string, inputs: Record<string, unknown>) =>
-    cluster.api(`${cluster.orchestrator.url}/processes/${process}/execution`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ inputs }),
-    });
+  const { execute, expectRefusedBeforeDispatch: expectRefused } = inputExecutor(() => cluster);
   const args = (text: string) => text.split('\0').slice(0, -1);
-
-  async function expectRefused(process: string, inputs: Record<string, unknown>, detail: string): Promise<void> {
-    const before = jobCount();
-    const response = await execute(process, inputs);
-    expect(response.status).to.equal(400);
-    const exception = (await response.json()) as Exception;
-    expect(exception.type).to.match(/invalid-input$/);
-    expect(exception.detail).to.equal(detail);
-    expect(jobCount()).to.equal(before);
-  }
 
   it('describes the array and the bounding box as OGC does', async function () {
     const description = (await (await cluster.api(`${cluster.orchestrator.url}/processes/translate`)).json()) as {

@@ -4,34 +4,10 @@ import { expect } from 'chai';
 import { toProcessSpec } from '../../agent/services/catalog.js';
 import { readServiceFile } from '../../agent/services/properties-file.js';
 import type { ServiceDefinition } from '../../agent/services/service-definition.js';
-import { useTempDir, writeProperties, writeScript } from '../helpers/temp-services.js';
-
-const FILE = 'svc.properties';
+import { SERVICE_FILE, useServiceFileReader, useTempDir, writeScript } from '../helpers/temp-services.js';
 
 describe('service files: inputs beyond scalars and where each input goes', () => {
-  const tempDir = useTempDir();
-  let dir: string;
-  let tool: string;
-
-  beforeEach(async () => {
-    dir = tempDir();
-    tool = await writeScript(dir, 'tool.sh');
-  });
-
-  async function read(properties: Record<string, string>) {
-    await writeProperties(dir, FILE, { service: 'svc', executable: tool, ...properties });
-    return readServiceFile(dir, FILE);
-  }
-
-  async function readValid(properties: Record<string, string>): Promise<ServiceDefinition> {
-    const result = await read(properties);
-    if (result.status !== 'valid') expect.fail(`expected a valid file, got ${JSON.stringify(result)}`);
-    return result.service;
-  }
-
-  async function rejects(properties: Record<string, string>, reason: string): Promise<void> {
-    expect(await read(properties)).to.deep.equal({ status: 'invalid', invalid: { file: FILE, reason } });
-  }
+  const { readValid, rejects } = useServiceFileReader();
 
   const inputs = (specs: Record<string, unknown>) => JSON.stringify(specs);
 
@@ -143,8 +119,8 @@ describe('service files: a backslash that starts no escape keeps it', () => {
   async function readRaw(body: string): Promise<ServiceDefinition> {
     const dir = tempDir();
     const tool = await writeScript(dir, 'tool.sh');
-    await fs.writeFile(path.join(dir, FILE), `service = svc\nexecutable = ${tool}\n${body}\n`);
-    const result = await readServiceFile(dir, FILE);
+    await fs.writeFile(path.join(dir, SERVICE_FILE), `service = svc\nexecutable = ${tool}\n${body}\n`);
+    const result = await readServiceFile(dir, SERVICE_FILE);
     if (result.status !== 'valid') expect.fail(`expected a valid file, got ${JSON.stringify(result)}`);
     return result.service;
   }

@@ -92,7 +92,7 @@ export function describeInputs(inputs: Record<string, InputSpec>): Record<string
           // The format names OGC's bounding box for clients (OGC 18-062r2, ProcessDescription example).
           schema: spec.type === 'bbox' ? { ...schema, format: 'ogc-bbox' } : schema,
           minOccurs: required ? Math.max(spec.minOccurs ?? 1, 1) : 0,
-          maxOccurs: spec.maxOccurs ?? 1,
+          maxOccurs: schema.type === 'array' ? schema.maxItems : 1,
         },
       ];
     }),

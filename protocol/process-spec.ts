@@ -16,19 +16,37 @@ export function NamedRecord<V extends TSchema>(value: V) {
 
 const Scalar = Type.Union([Type.String(), Type.Number(), Type.Boolean()]);
 
+/** The CRS a bounding box is in when it names none (OGC 18-062r2, `bbox.yaml`). */
+export const DEFAULT_BBOX_CRS = 'http://www.opengis.net/def/crs/OGC/1.3/CRS84';
+/** Most values an array input takes (`maxOccurs`). */
+export const MAX_OCCURS = 1000;
+
 export const InputSpecSchema = Type.Object(
   {
-    type: Type.Union([Type.Literal('string'), Type.Literal('number'), Type.Literal('integer'), Type.Literal('boolean')]),
+    type: Type.Union([
+      Type.Literal('string'),
+      Type.Literal('number'),
+      Type.Literal('integer'),
+      Type.Literal('boolean'),
+      Type.Literal('bbox'),
+      Type.Literal('object'),
+    ]),
     title: Type.Optional(Type.String({ maxLength: 200 })),
     description: Type.Optional(Type.String({ maxLength: 4000 })),
     enum: Type.Optional(Type.Array(Scalar, { minItems: 1, maxItems: 1000 })),
-    default: Type.Optional(Scalar),
+    /** A scalar; an array of them for an array input; a bounding box or JSON object for those types. */
+    default: Type.Optional(Type.Union([Scalar, Type.Array(Scalar, { maxItems: MAX_OCCURS }), Type.Object({})])),
     minimum: Type.Optional(Type.Number()),
     maximum: Type.Optional(Type.Number()),
     minLength: Type.Optional(Type.Integer({ minimum: 0 })),
     maxLength: Type.Optional(Type.Integer({ minimum: 0 })),
     pattern: Type.Optional(Type.String({ maxLength: 1000 })),
     required: Type.Optional(Type.Boolean()),
+    /** Fewest and most values (OGC 18-062r2 §7.11.2, `minOccurs`/`maxOccurs`); `maxOccurs` > 1 makes an array input. */
+    minOccurs: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_OCCURS })),
+    maxOccurs: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_OCCURS })),
+    /** `bbox` inputs: the CRS URIs a box may be in, the first one the default (absent: any, default CRS84). */
+    crs: Type.Optional(Type.Array(Type.String({ maxLength: 200 }), { minItems: 1, maxItems: 50 })),
     /**
      * A string value may start with '-': the agent passes it where no program reads it as an
      * option. Absent means such values are refused (docs/protocol.md, InputSpec).
@@ -47,6 +65,11 @@ export function optionLikeRefusal(input: string): string {
 /** An input without a default is required unless it says `required: false` (docs/architecture.md, Service files). */
 export function isRequired(spec: InputSpec): boolean {
   return spec.required ?? spec.default === undefined;
+}
+
+/** An input that takes several values, given as a JSON array. */
+export function isArrayInput(spec: Pick<InputSpec, 'maxOccurs'>): boolean {
+  return (spec.maxOccurs ?? 1) > 1;
 }
 
 export const OutputTypeSchema = Type.Union([Type.Literal('string'), Type.Literal('json'), Type.Literal('file')]);

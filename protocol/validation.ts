@@ -89,8 +89,11 @@ export const ADMIN_BODY_WORDING: AjvWording = {
 /** The inputs of an execute request, checked against a process's input specs. */
 export const INPUTS_WORDING: AjvWording = {
   root: 'inputs',
-  // Input ids match NAME_PATTERN, so the JSON pointer needs no unescaping.
-  member: (pointer) => `input '${pointer.slice(1)}'`,
+  // Input ids match NAME_PATTERN, so the JSON pointer needs no unescaping; the rest points inside the value.
+  member: (pointer) => {
+    const [id, ...inside] = pointer.slice(1).split('/');
+    return inside.length === 0 ? `input '${id}'` : `input '${id}' at /${inside.join('/')}`;
+  },
   templates: {
     none: 'inputs are invalid',
     'additionalProperties@root': "unknown input '{property}'",
@@ -99,6 +102,8 @@ export const INPUTS_WORDING: AjvWording = {
     enum: '{name} must be one of: {values}',
     minLength: '{name} must be at least {limit} characters long',
     maxLength: '{name} must be at most {limit} characters long',
+    minItems: '{name} must have at least {limit} values',
+    maxItems: '{name} must have at most {limit} values',
     default: '{name} {message}',
   },
 };

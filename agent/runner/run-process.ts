@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PRIVATE_DIR } from '../jobs/work-dir.js';
 import { buildArgv } from './build-argv.js';
@@ -48,6 +48,7 @@ async function run(request: RunRequest, progress: ProgressCoalescer): Promise<Ru
   const parseLine = createProgressParser(service.progress);
   const workDir = path.resolve(request.workDir);
   await mkdir(workDir, { recursive: true, mode: PRIVATE_DIR });
+  for (const file of argv.files ?? []) await writeFile(path.join(workDir, file.name), file.content, { mode: 0o600 });
   if (signal.aborted) return KILLED_BEFORE_START;
 
   const maxStdoutBytes = request.maxStdoutBytes ?? DEFAULT_MAX_STDOUT_BYTES;

@@ -52,7 +52,7 @@ export function toProcessSpec(service: ServiceDefinition, slots: number): Proces
     description: service.description,
     keywords: service.keywords,
     version: service.version,
-    inputs: Object.fromEntries(Object.entries(service.inputs).map(([name, spec]) => [name, publishedInput(service, spec)])),
+    inputs: Object.fromEntries(Object.entries(service.inputs).map(([name, spec]) => [name, publishedInput(service, name, spec)])),
     outputs: Object.fromEntries(outputs),
     maxParallel: Math.min(service.maxParallel ?? slots, slots),
     file: service.file,

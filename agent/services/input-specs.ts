@@ -1,39 +1,69 @@
-import { InputSpecSchema, LinearRegExp, ajv, isRequired, type InputSpec } from '../../protocol/index.js';
+import { InputSpecSchema, ajv, isArrayInput, isRequired, type InputSpec } from '../../protocol/index.js';
+import { parsePlacement, type InputPlacement } from './argument-list.js';
+import { KIND_IN_WORDS, compilePattern, hasType, valueProblem } from './input-values.js';
 import { parseConfinement, splitLocalKeys } from './path-inputs.js';
 import type { LocalInputSpec } from './service-definition.js';
 import { ajvReason, checkName, fail, isJsonObject, parseJsonObject } from './validation.js';
 
 type InputType = InputSpec['type'];
-type Scalar = NonNullable<InputSpec['default']>;
 
 const validateSpec = ajv.compile<InputSpec>(InputSpecSchema);
-const INPUT_TYPES: readonly InputType[] = ['string', 'number', 'integer', 'boolean'];
-const KIND: Record<InputType, string> = { string: 'a string', number: 'a number', integer: 'an integer', boolean: 'a boolean' };
+const INPUT_TYPES: readonly InputType[] = ['string', 'number', 'integer', 'boolean', 'bbox', 'object'];
+const SCALAR_TYPES: readonly InputType[] = ['string', 'number', 'integer', 'boolean'];
 const NUMBER_KEYS = ['minimum', 'maximum'] as const;
 const STRING_KEYS = ['minLength', 'maxLength', 'pattern', 'allowDash'] as const;
+// An absolute URI, as the published schema's `format: uri` demands of a CRS.
+const URI = /^[A-Za-z][A-Za-z0-9+.-]*:\S+$/;
+
+/** The `inputs` of a service file: the specs, and where the inputs that say so go on the command line. */
+export interface ParsedInputs {
+  inputs: Record<string, LocalInputSpec>;
+  placements: Record<string, InputPlacement>;
+}
 
 /**
  * Parses `inputs`: name → InputSpec in declaration order, each with `required` set explicitly
- * (an input is required when it has no default, unless it says `required: false`).
+ * (an input is required when it has no default, unless it says `required: false` or `minOccurs: 0`).
  */
-export function parseInputs(text: string): Record<string, LocalInputSpec> {
-  const declared = parseJsonObject('inputs', text);
-  return Object.fromEntries(Object.entries(declared).map(([name, value]) => [name, checkInput(name, value)]));
+export function parseInputs(text: string): ParsedInputs {
+  const parsed: ParsedInputs = { inputs: {}, placements: {} };
+  for (const [name, value] of Object.entries(parseJsonObject('inputs', text))) {
+    const { spec, placement } = checkInput(name, value);
+    parsed.inputs[name] = spec;
+    if (placement) parsed.placements[name] = placement;
+  }
+  return parsed;
 }
 
-function checkInput(name: string, value: unknown): LocalInputSpec {
+function checkInput(name: string, value: unknown): { spec: LocalInputSpec; placement: InputPlacement | undefined } {
   checkName(`input name '${name}'`, name);
   // JavaScript objects list integer-like keys first, so such names would lose their position.
   if (/^\d+$/.test(name)) fail(`input name '${name}' must not be all digits (its declaration order would be lost)`);
   const subject = `input '${name}'`;
   if (!isJsonObject(value)) fail(`${subject} must be a JSON object`);
   if (!INPUT_TYPES.includes(value['type'] as InputType)) fail(`${subject}: type must be one of ${INPUT_TYPES.join(', ')}`);
-  const { published: spec, local } = splitLocalKeys(value);
-  if (!validateSpec(spec)) fail(ajvReason(subject, validateSpec.errors));
+  const { arg, separator, stdin, ...declared } = value;
+  const { published, local } = splitLocalKeys(declared);
+  if (!validateSpec(published)) fail(ajvReason(subject, validateSpec.errors));
+  const spec = withArrayDefault(published);
   checkConstraints(subject, spec);
-  const required = isRequired(spec);
+  const required = requiredOf(subject, spec);
+  return {
+    spec: { ...spec, required, ...parseConfinement(subject, spec.type, local) },
+    placement: parsePlacement(subject, spec, { arg, separator, stdin }),
+  };
+}
+
+/** One default value of an array input is its only value. */
+function withArrayDefault(spec: InputSpec): InputSpec {
+  return isArrayInput(spec) && spec.default !== undefined && !Array.isArray(spec.default) ? { ...spec, default: [spec.default] } : spec;
+}
+
+function requiredOf(subject: string, spec: InputSpec): boolean {
+  const required = spec.minOccurs === undefined ? isRequired(spec) : spec.minOccurs > 0;
+  if (spec.required !== undefined && spec.required !== required) fail(`${subject}: required contradicts minOccurs ${spec.minOccurs}`);
   if (required && spec.default !== undefined) fail(`${subject}: a required input cannot have a default`);
-  return { ...spec, required, ...parseConfinement(subject, spec.type, local) };
+  return required;
 }
 
 function checkConstraints(subject: string, spec: InputSpec): void {
@@ -44,6 +74,12 @@ function checkConstraints(subject: string, spec: InputSpec): void {
   for (const key of STRING_KEYS) {
     if (spec[key] !== undefined && spec.type !== 'string') fail(`${subject}: ${key} only applies to string inputs`);
   }
+  if (!SCALAR_TYPES.includes(spec.type)) {
+    if (spec.enum !== undefined) fail(`${subject}: enum only applies to string, number, integer and boolean inputs`);
+    if (isArrayInput(spec)) fail(`${subject}: maxOccurs above 1 only applies to string, number, integer and boolean inputs`);
+  }
+  if ((spec.minOccurs ?? 0) > (spec.maxOccurs ?? 1)) fail(`${subject}: minOccurs must not be greater than maxOccurs`);
+  checkCrs(subject, spec);
   if (spec.minimum !== undefined && spec.maximum !== undefined && spec.minimum > spec.maximum) {
     fail(`${subject}: minimum must not be greater than maximum`);
   }
@@ -58,7 +94,7 @@ function checkConstraints(subject: string, spec: InputSpec): void {
     }
   }
   for (const value of spec.enum ?? []) {
-    if (!hasType(spec.type, value)) fail(`${subject}: enum value ${JSON.stringify(value)} must be ${KIND[spec.type]}`);
+    if (!hasType(spec.type, value)) fail(`${subject}: enum value ${JSON.stringify(value)} must be ${KIND_IN_WORDS[spec.type]}`);
   }
   if (spec.default !== undefined) {
     const problem = valueProblem(spec, spec.default);
@@ -66,37 +102,9 @@ function checkConstraints(subject: string, spec: InputSpec): void {
   }
 }
 
-/** Why `value` does not fit the input (a phrase like `must be at least 1`), or undefined when it does. */
-function valueProblem(spec: InputSpec, value: unknown): string | undefined {
-  if (!hasType(spec.type, value)) return `must be ${KIND[spec.type]}`;
-  if (spec.enum && !spec.enum.includes(value as Scalar)) return `must be one of ${spec.enum.map((item) => JSON.stringify(item)).join(', ')}`;
-  if (typeof value === 'number') {
-    if (spec.minimum !== undefined && value < spec.minimum) return `must be at least ${spec.minimum}`;
-    if (spec.maximum !== undefined && value > spec.maximum) return `must be at most ${spec.maximum}`;
-  }
-  if (typeof value === 'string') {
-    const length = [...value].length;
-    if (spec.minLength !== undefined && length < spec.minLength) return `must be at least ${spec.minLength} characters long`;
-    if (spec.maxLength !== undefined && length > spec.maxLength) return `must be at most ${spec.maxLength} characters long`;
-    if (spec.pattern !== undefined && !compilePattern(spec.pattern).test(value)) return `must match the pattern ${spec.pattern}`;
-  }
-  return undefined;
-}
-
-/** Read as JSON Schema reads `pattern`, and run in linear time like the orchestrator's validation. */
-function compilePattern(pattern: string): LinearRegExp {
-  return new LinearRegExp(pattern);
-}
-
-function hasType(type: InputType, value: unknown): boolean {
-  switch (type) {
-    case 'string':
-      return typeof value === 'string';
-    case 'number':
-      return typeof value === 'number' && Number.isFinite(value);
-    case 'integer':
-      return Number.isInteger(value);
-    case 'boolean':
-      return typeof value === 'boolean';
-  }
+function checkCrs(subject: string, spec: InputSpec): void {
+  if (spec.crs === undefined) return;
+  if (spec.type !== 'bbox') fail(`${subject}: crs only applies to bbox inputs`);
+  const notUri = spec.crs.find((crs) => !URI.test(crs));
+  if (notUri !== undefined) fail(`${subject}: crs ${JSON.stringify(notUri)} must be an absolute URI`);
 }

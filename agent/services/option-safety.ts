@@ -1,31 +1,23 @@
 import { optionLikeRefusal, type InputSpec } from '../../protocol/index.js';
+import { valueNeverStartsOption } from './argument-list.js';
 import type { LocalInputSpec, ServiceDefinition } from './service-definition.js';
 import { fail } from './validation.js';
 
-type ArgumentShape = Pick<ServiceDefinition, 'argFormat' | 'endOfOptions'>;
+type ArgumentShape = Pick<ServiceDefinition, 'arguments' | 'argFormat' | 'customArgs' | 'endOfOptions' | 'inputs'>;
 
 /**
- * True when a string value of this input may start with '-'. Passed as an argument of its own
- * (`positional`, or the value word of `--{key} {value}` / `-{key} {value}`), such a value would be
- * read by the program as an option: `--output=/etc/passwd` given to `sort`. Inside
- * `--{key}={value}` or the JSON on stdin it is only a value; after a `--` (`endofoptions`) too.
+ * True when a string value of input `name` may start with '-'. Passed as an argument of its own
+ * (`positional`, the value word of `--{key} {value}` / `-{key} {value}`, an `arg` word that starts
+ * with `{value}`), such a value would be read by the program as an option: `--output=/etc/passwd`
+ * given to `sort`. Inside `--{key}={value}` or the JSON on stdin it is only a value; after a `--` too.
  */
-export function dashAllowed(service: ArgumentShape, spec: Pick<LocalInputSpec, 'allowDash'>): boolean {
-  if (spec.allowDash === true) return true;
-  switch (service.argFormat) {
-    case '--{key}={value}':
-    case 'stdin-json':
-      return true;
-    case 'positional':
-      return service.endOfOptions === true;
-    default:
-      return false;
-  }
+export function dashAllowed(service: ArgumentShape, name: string, spec: Pick<LocalInputSpec, 'allowDash'>): boolean {
+  return spec.allowDash === true || valueNeverStartsOption(service, name);
 }
 
 /** Why a value of input `name` is refused as an option, or undefined when it is not. */
 export function optionLikeProblem(service: ArgumentShape, name: string, spec: LocalInputSpec, value: unknown): string | undefined {
-  if (typeof value !== 'string' || !value.startsWith('-') || dashAllowed(service, spec)) return undefined;
+  if (typeof value !== 'string' || !value.startsWith('-') || dashAllowed(service, name, spec)) return undefined;
   return optionLikeRefusal(name);
 }
 
@@ -35,11 +27,11 @@ export function optionLikeProblem(service: ArgumentShape, name: string, spec: Lo
  * enum value that the rule above refuses (every run using it would be refused), unless
  * `allowDash` says the program is meant to read it as an option.
  */
-export function checkOptionSafety(service: ArgumentShape & Pick<ServiceDefinition, 'inputs'>): void {
+export function checkOptionSafety(service: ArgumentShape): void {
   if (service.endOfOptions && service.argFormat !== 'positional') fail("'endofoptions' only applies to argformat positional");
   for (const [name, spec] of Object.entries(service.inputs)) {
-    if (dashAllowed(service, spec)) continue;
-    const dashed = [spec.default, ...(spec.enum ?? [])].find((value) => typeof value === 'string' && value.startsWith('-'));
+    if (dashAllowed(service, name, spec)) continue;
+    const dashed = [...[spec.default].flat(), ...(spec.enum ?? [])].find((value) => typeof value === 'string' && value.startsWith('-'));
     if (dashed !== undefined) {
       fail(`input '${name}': ${JSON.stringify(dashed)} starts with '-', so it would be refused (set "allowDash": true if the program should read it as an option)`);
     }
@@ -50,7 +42,7 @@ export function checkOptionSafety(service: ArgumentShape & Pick<ServiceDefinitio
  * The wire form of an input: `allowDash` as this agent applies it, so the orchestrator refuses
  * what the agent would; path confinement stays on the agent (docs/protocol.md, InputSpec).
  */
-export function publishedInput(service: ArgumentShape, spec: LocalInputSpec): InputSpec {
+export function publishedInput(service: ArgumentShape, name: string, spec: LocalInputSpec): InputSpec {
   const { within: _within, allowUrls: _allowUrls, allowDash: _allowDash, ...published } = spec;
-  return spec.type === 'string' && dashAllowed(service, spec) ? { ...published, allowDash: true } : published;
+  return spec.type === 'string' && dashAllowed(service, name, spec) ? { ...published, allowDash: true } : published;
 }

@@ -5,7 +5,9 @@ import { parseLines } from 'dot-properties';
 import type { InvalidFile } from '../../protocol/index.js';
 import { compileProgressPattern } from '../runner/progress-parser.js';
 import { splitCustomArgs } from './custom-args.js';
+import { argumentsOf, checkPositions, nativeArgumentList } from './argument-list.js';
 import { parseInputs } from './input-specs.js';
+import { keepUnknownJsonEscapes, keepUnknownPropertiesEscapes } from './native-escapes.js';
 import { checkOptionSafety } from './option-safety.js';
 import { resolveConfinedDirs } from './path-inputs.js';
 import { defaultOutputs, parseOutputs } from './output-specs.js';
@@ -85,7 +87,7 @@ async function readText(file: string): Promise<string> {
 
 function parseProperties(text: string): Properties {
   const found = new Map<Key, string>();
-  for (const line of parseLines(text)) {
+  for (const line of parseLines(keepUnknownPropertiesEscapes(text))) {
     if (!Array.isArray(line)) continue;
     const [key = '', value = ''] = line;
     if (!isKey(key)) fail(`unknown key '${key}'`);
@@ -111,7 +113,8 @@ async function toDefinition(dir: string, file: string, p: Properties): Promise<S
   const namespace = optional(p.namespace, (value) => checkName("'namespace'", value));
   const id = namespace === undefined ? service : `${namespace}:${service}`;
   if (id.length > MAX_ID_LENGTH) fail(`process id '${id}' must be at most ${MAX_ID_LENGTH} characters`);
-  const definition = withoutUndefined({
+  const inputs = p.inputs ? parseInputs(keepUnknownJsonEscapes(p.inputs)) : { inputs: {}, placements: {} };
+  const plain = withoutUndefined({
     file,
     id,
     title: optional(p.title, (value) => limitText('title', value, 200)),
@@ -122,14 +125,16 @@ async function toDefinition(dir: string, file: string, p: Properties): Promise<S
     customArgs: p.customargs ? splitCustomArgs(p.customargs) : [],
     argFormat: p.argformat ? parseArgFormat(p.argformat) : DEFAULT_ARG_FORMAT,
     endOfOptions: optional(p.endofoptions, (value) => parseFlag('endofoptions', value, false)),
-    inputs: p.inputs ? await resolveConfinedDirs(parseInputs(p.inputs)) : {},
-    outputs: p.outputs ? parseOutputs(p.outputs) : defaultOutputs(),
+    inputs: await resolveConfinedDirs(inputs.inputs),
+    outputs: p.outputs ? parseOutputs(keepUnknownJsonEscapes(p.outputs)) : defaultOutputs(),
     progress: optional(p.progress, parseProgress),
     timeoutSeconds: p.timeout ? parseTimeout(p.timeout) : DEFAULT_TIMEOUT_SECONDS,
     maxParallel: optional(p.max_parallel, parseMaxParallel),
-    env: p.env ? parseEnv(p.env) : {},
+    env: p.env ? parseEnv(keepUnknownJsonEscapes(p.env)) : {},
   });
+  const definition: ServiceDefinition = { ...plain, ...nativeArgumentList(plain, inputs.placements) };
   checkOptionSafety(definition);
+  checkPositions(argumentsOf(definition), definition.inputs);
   return definition;
 }
 

@@ -62,6 +62,8 @@ export interface ServiceDefinition {
   argFormat: ArgFormat;
   /** The ordered argument list, when the service file spells one out (per-input templates). */
   arguments?: ArgumentItem[];
+  /** The input whose value is the program's standard input (a JSON object as JSON text); not with `stdin-json`. */
+  stdinInput?: string;
   /** `endofoptions`: a `--` goes before the positional values, so they may start with '-'. */
   endOfOptions?: boolean;
   /** Inputs in declaration order (the order `positional` uses). */

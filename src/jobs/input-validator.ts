@@ -1,7 +1,7 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { InputSpec } from '../../protocol/process-spec.js';
 import { inputJsonSchema } from './input-schema.js';
-import { isRequired, optionLikeRefusal } from '../../protocol/process-spec.js';
+import { isArrayInput, isRequired, optionLikeRefusal } from '../../protocol/process-spec.js';
 import { INPUTS_WORDING, ajv, describeAjvError } from '../../protocol/validation.js';
 
 export type InputValidation =
@@ -19,12 +19,20 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** `{ "value": x }` stands for `x` (OGC 18-062r2 §7.11.2, qualified input value). */
-function unwrap(value: unknown): unknown {
-  if (isPlainObject(value) && 'value' in value && Object.keys(value).every((key) => QUALIFIER_KEYS.has(key))) {
-    return value['value'];
-  }
-  return value;
+/**
+ * `{ "value": x }` stands for `x` (OGC 18-062r2 §7.11.2, qualified input value). A JSON object
+ * input may itself hold a `value` member, so for it the qualified form must say more than `value`.
+ */
+function unwrap(value: unknown, objectInput = false): unknown {
+  if (!isPlainObject(value) || !('value' in value) || !Object.keys(value).every((key) => QUALIFIER_KEYS.has(key))) return value;
+  return objectInput && Object.keys(value).length === 1 ? value : value['value'];
+}
+
+/** An array input also takes one bare value, as a one-value array (OGC 18-062r2 §7.11.2.2). */
+function normalize(spec: InputSpec | undefined, value: unknown): unknown {
+  const unwrapped = unwrap(value, spec?.type === 'object');
+  if (!spec || !isArrayInput(spec)) return unwrapped;
+  return Array.isArray(unwrapped) ? unwrapped.map((item) => unwrap(item)) : [unwrapped];
 }
 
 /**
@@ -41,7 +49,7 @@ function describe(error: ErrorObject | undefined): { message: string; input?: st
   const message = describeAjvError(error && [error], INPUTS_WORDING);
   if (!error) return { message };
   const params = error.params as Record<string, unknown>;
-  const input = error.instancePath === '' ? params['additionalProperty'] ?? params['missingProperty'] : error.instancePath.slice(1);
+  const input = error.instancePath === '' ? params['additionalProperty'] ?? params['missingProperty'] : error.instancePath.split('/')[1];
   return input === undefined ? { message } : { message, input: String(input) };
 }
 
@@ -61,7 +69,7 @@ function compile(inputs: Record<string, InputSpec>): InputValidator {
   }
   return (values) => {
     const unwrapped = isPlainObject(values)
-      ? Object.fromEntries(Object.entries(values).map(([id, value]) => [id, unwrap(value)]))
+      ? Object.fromEntries(Object.entries(values).map(([id, value]) => [id, normalize(Object.hasOwn(inputs, id) ? inputs[id] : undefined, value)]))
       : values;
     const unknown = isPlainObject(unwrapped) ? unknownInputError(inputs, unwrapped) : undefined;
     if (unknown || !validate(unwrapped)) return { ok: false, ...describe(unknown ?? validate.errors?.[0]) };
@@ -73,14 +81,14 @@ function compile(inputs: Record<string, InputSpec>): InputValidator {
 }
 
 /**
- * The first string value that starts with '-' where the agent has not said the program takes it
- * as a value (`allowDash`, docs/protocol.md InputSpec): passed as an argument of its own, the
- * program would read it as an option.
+ * The first input with a string value (or, for an array input, a string item) that starts with '-'
+ * where the agent has not said the program takes it as a value (`allowDash`, docs/protocol.md
+ * InputSpec): passed as an argument of its own, the program would read it as an option.
  */
 function optionLikeInput(inputs: Record<string, InputSpec>, values: Record<string, unknown>): string | undefined {
   return Object.keys(values).find((id) => {
-    const value = values[id];
-    return typeof value === 'string' && value.startsWith('-') && inputs[id]?.allowDash !== true;
+    if (inputs[id]?.type !== 'string' || inputs[id]?.allowDash === true) return false;
+    return ([] as unknown[]).concat(values[id]).some((value) => typeof value === 'string' && value.startsWith('-'));
   });
 }
 

@@ -1,7 +1,10 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { expect } from 'chai';
 import { stringify } from 'dot-properties';
+import { readServiceFile, type ParsedServiceFile } from '../../agent/services/properties-file.js';
+import type { ServiceDefinition } from '../../agent/services/service-definition.js';
 
 /** Gives each test of the enclosing suite a fresh temporary folder, removed after the test. */
 export function useTempDir(): () => string {
@@ -36,4 +39,36 @@ export function errorMessage(action: () => unknown): string {
     return (err as Error).message;
   }
   throw new Error('expected the action to throw');
+}
+
+/** The file `useServiceFileReader` writes. */
+export const SERVICE_FILE = 'svc.properties';
+
+/**
+ * Per test, a temporary folder with an executable `tool.sh`, and readers of a service file
+ * `svc.properties` with `service = svc` and that executable plus the given keys.
+ */
+export function useServiceFileReader() {
+  const tempDir = useTempDir();
+  let tool = '';
+  beforeEach(async () => {
+    tool = await writeScript(tempDir(), 'tool.sh');
+  });
+  const reader = {
+    dir: () => tempDir(),
+    tool: () => tool,
+    async read(properties: Record<string, string>): Promise<ParsedServiceFile> {
+      await writeProperties(tempDir(), SERVICE_FILE, { service: 'svc', executable: tool, ...properties });
+      return readServiceFile(tempDir(), SERVICE_FILE);
+    },
+    async readValid(properties: Record<string, string>): Promise<ServiceDefinition> {
+      const result = await reader.read(properties);
+      if (result.status !== 'valid') expect.fail(`expected a valid file, got ${JSON.stringify(result)}`);
+      return result.service;
+    },
+    async rejects(properties: Record<string, string>, reason: string): Promise<void> {
+      expect(await reader.read(properties)).to.deep.equal({ status: 'invalid', invalid: { file: SERVICE_FILE, reason } });
+    },
+  };
+  return reader;
 }

@@ -3,15 +3,9 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
+import { inputExecutor, type Exception } from '../helpers/execute-inputs.js';
 import { fixture } from '../helpers/paths.js';
 import { writeProperties } from '../helpers/temp-services.js';
-
-interface Exception {
-  type: string;
-  status: number;
-  detail: string;
-  failure?: { code: string; exitCode?: number };
-}
 
 const OPTION_REFUSAL = "must not start with '-' (the program would read it as an option)";
 
@@ -66,23 +60,10 @@ describe('no user value becomes a program option, through a real agent', functio
     await fs.rm(root, { recursive: true, force: true });
   });
 
-  const jobCount = () => cluster.orchestrator.jobStore.list({ limit: 1000, offset: 0 }).jobs.length;
-  const execute = (process: string, inputs: Record<string, unknown>) =>
-    cluster.api(`${cluster.orchestrator.url}/processes/${process}/execution`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ inputs }),
-    });
+  const { execute, expectRefusedBeforeDispatch: refusedBeforeDispatch } = inputExecutor(() => cluster);
 
-  async function expectRefusedBeforeDispatch(process: string, inputs: Record<string, unknown>, input: string): Promise<void> {
-    const before = jobCount();
-    const response = await execute(process, inputs);
-    expect(response.status).to.equal(400);
-    const exception = (await response.json()) as Exception;
-    expect(exception.type).to.match(/invalid-input$/);
-    expect(exception.detail).to.equal(`input '${input}' ${OPTION_REFUSAL}`);
-    expect(jobCount()).to.equal(before);
-  }
+  const expectRefusedBeforeDispatch = (process: string, inputs: Record<string, unknown>, input: string) =>
+    refusedBeforeDispatch(process, inputs, `input '${input}' ${OPTION_REFUSAL}`);
 
   it('refuses --help for positional ls before anything runs', async function () {
     await expectRefusedBeforeDispatch('ls', { path: '--help' }, 'path');

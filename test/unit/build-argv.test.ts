@@ -29,9 +29,9 @@ describe('buildArgv', () => {
     expect(result).to.deep.equal({ ok: true, args: ['-name', 'x', '-count', '2', '-verbose', 'false'] });
   });
 
-  it('writes positional values in declaration order, absent optional inputs as empty strings', () => {
+  it('writes positional values in declaration order; an absent optional input leaves no argument, not an empty one', () => {
     const result = buildArgv(service('positional', ['sub']), { ratio: 1.25, name: 'x' });
-    expect(result).to.deep.equal({ ok: true, args: ['sub', 'x', '2', '', '1.25'] });
+    expect(result).to.deep.equal({ ok: true, args: ['sub', 'x', '2', '1.25'] });
   });
 
   it('writes the inputs with defaults as one JSON line on stdin for stdin-json', () => {
@@ -50,18 +50,18 @@ describe('buildArgv', () => {
       ok: true,
       args: [`--name=${nasty}`, '--count=2'],
     });
-    expect(buildArgv(service('positional'), { name: nasty })).to.deep.equal({ ok: true, args: [nasty, '2', '', ''] });
+    expect(buildArgv(service('positional'), { name: nasty })).to.deep.equal({ ok: true, args: [nasty, '2'] });
   });
 
   it('refuses an input the service does not declare', () => {
     expect(buildArgv(service('--{key}={value}'), { name: 'x', x: 1 })).to.deep.equal({ ok: false, message: "unknown input 'x'" });
   });
 
-  it('refuses values that are not scalars', () => {
-    for (const value of [{ a: 1 }, [1], null, Number.NaN]) {
+  it('refuses values that are not of the declared type', () => {
+    for (const value of [{ a: 1 }, [1], null, Number.NaN, 3]) {
       expect(buildArgv(service('--{key}={value}'), { name: value })).to.deep.equal({
         ok: false,
-        message: "input 'name' must be a string, number or boolean",
+        message: "input 'name' must be a string",
       });
     }
   });
@@ -111,7 +111,7 @@ describe('buildArgv and values that start with a dash', () => {
 
   it('passes them after a -- when the service asks for one, which goes after the custom arguments', () => {
     const ended = { ...service('positional', ['-l']), endOfOptions: true };
-    expect(buildArgv(ended, { name: '--help' })).to.deep.equal({ ok: true, args: ['-l', '--', '--help', '2', '', ''] });
+    expect(buildArgv(ended, { name: '--help' })).to.deep.equal({ ok: true, args: ['-l', '--', '--help', '2'] });
     expect(buildArgv({ ...ended, inputs: {} }, {})).to.deep.equal({ ok: true, args: ['-l'] });
   });
 });

@@ -13,6 +13,8 @@ const hostile = spec('hostile', {
     count: { type: 'integer', minimum: 1, maximum: 9, default: 3 },
     name: { type: 'string' },
     loud: { type: 'boolean', required: false },
+    bands: { type: 'integer', maxOccurs: 3, default: [1, 2], required: false },
+    aoi: { type: 'bbox', required: true },
   },
   outputs: { report: { type: 'file', mediaType: 'image/png' } },
 });
@@ -164,6 +166,13 @@ describe('HTML pages', () => {
     expect(html).to.match(/<input type="number" id="input-count" data-input="count" data-type="integer" step="1" min="1" max="9" value="3">/);
     expect(html).to.match(/<input type="text" id="input-name" data-input="name" data-type="string" maxlength="16384" required>/);
     expect(html).to.match(/<select id="input-loud" data-input="loud" data-type="boolean">\s*<option value="">\(not set\)<\/option>/);
+  });
+
+  it('takes array and bounding box inputs as JSON text, with the default filled in', async () => {
+    const html = await (await page(h, '/processes/hostile')).text();
+    expect(html).to.include('<textarea id="input-bands" data-input="bands" data-type="json" rows="2" placeholder="a JSON array, e.g. [&quot;a&quot;, &quot;b&quot;]">[1,2]</textarea>');
+    expect(html).to.include('<textarea id="input-aoi" data-input="aoi" data-type="json" rows="2" placeholder="{&quot;bbox&quot;: [minx, miny, maxx, maxy]}" required></textarea>');
+    expect(html).to.include('<td>[1,2]</td>');
   });
 
   it('shows results with previews that the script loads with the token, and file sizes', async () => {

@@ -3,37 +3,19 @@ import path from 'node:path';
 import { Ajv } from 'ajv';
 import { expect } from 'chai';
 import { toProcessSpec } from '../../agent/services/catalog.js';
-import { readServiceFile } from '../../agent/services/properties-file.js';
 import type { ServiceDefinition } from '../../agent/services/service-definition.js';
 import { ProcessSpecSchema } from '../../protocol/index.js';
-import { useTempDir, writeProperties, writeScript } from '../helpers/temp-services.js';
-
-const FILE = 'svc.properties';
+import { useServiceFileReader } from '../helpers/temp-services.js';
 
 describe('service files: keys that keep values from becoming options', () => {
-  const tempDir = useTempDir();
+  const { dir: tempDir, tool: toolPath, readValid, rejects } = useServiceFileReader();
   let dir: string;
   let tool: string;
 
-  beforeEach(async () => {
+  beforeEach(() => {
     dir = tempDir();
-    tool = await writeScript(dir, 'tool.sh');
+    tool = toolPath();
   });
-
-  async function read(properties: Record<string, string>) {
-    await writeProperties(dir, FILE, { service: 'svc', executable: tool, ...properties });
-    return readServiceFile(dir, FILE);
-  }
-
-  async function readValid(properties: Record<string, string>): Promise<ServiceDefinition> {
-    const result = await read(properties);
-    if (result.status !== 'valid') expect.fail(`expected a valid file, got ${JSON.stringify(result)}`);
-    return result.service;
-  }
-
-  async function rejects(properties: Record<string, string>, reason: string): Promise<void> {
-    expect(await read(properties)).to.deep.equal({ status: 'invalid', invalid: { file: FILE, reason } });
-  }
 
   const inputs = (specs: Record<string, unknown>) => JSON.stringify(specs);
 

@@ -142,7 +142,7 @@ describe('runProcess: running a program', () => {
     expect((await runFixture(service, workDir, { inputs: { name: ['a'] } })).outcome).to.deep.equal({
       status: 'failed',
       code: 'invalid-inputs',
-      message: "input 'name' must be a string, number or boolean",
+      message: "input 'name' must be a string",
     });
     expect(existsSync(workDir)).to.equal(false);
   });

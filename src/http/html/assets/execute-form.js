@@ -11,6 +11,13 @@
         return Number(raw);
       case 'boolean':
         return raw === 'true';
+      case 'json':
+        // Text that is no JSON goes as it is, so the server's 400 says what the input must be.
+        try {
+          return JSON.parse(raw);
+        } catch {
+          return raw;
+        }
       default:
         return field.value;
     }

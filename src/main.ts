@@ -9,7 +9,7 @@ import { AgentEvents } from './jobs/agent-events.js';
 import { JobLifecycle } from './jobs/job-lifecycle.js';
 import type { Backoff } from '../xmpp/backoff.js';
 import { CallbackSender } from './callbacks/callback-sender.js';
-import { CallbackAllowlist } from './callbacks/callback-targets.js';
+import { AddressAllowlist } from '../net/address-guard.js';
 import { logJobEvents } from './jobs/job-log.js';
 import { createMetrics } from './jobs/job-metrics.js';
 import { CallbackStore } from './store/callback-store.js';
@@ -118,7 +118,7 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
     for (const { jid } of agentStore.known()) link.send(jid, { v: 1, type: 'catalog-request' }).catch(() => undefined);
   });
   const stopLiveness = watchAgentLiveness({ link, registry, intervalMs: config.pingInterval * 1000, logger });
-  const callbackAllow = new CallbackAllowlist(config.callbackAllow?.split(',').map((entry) => entry.trim()).filter(Boolean));
+  const callbackAllow = AddressAllowlist.parse(config.callbackAllow);
   const callbacks = new CallbackSender({ store: new CallbackStore(db), allow: callbackAllow, publicBase: () => publicUrl, logger, ...(tuning.callbackBackoff && { backoff: tuning.callbackBackoff }) });
   lifecycle.events.listen(callbacks.onJobEvent);
 

@@ -1,5 +1,5 @@
 import { Router } from '@koa/router';
-import { CallbackAllowlist } from '../callbacks/callback-targets.js';
+import { AddressAllowlist } from '../../net/address-guard.js';
 import Koa from 'koa';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -65,7 +65,7 @@ export interface AppDeps extends AdminEventsDeps {
   /** Prometheus metrics served at `/metrics`. */
   metrics: Registry;
   /** Where callbacks may go besides public addresses (`--callback-allow`; default none). */
-  callbackAllow?: CallbackAllowlist;
+  callbackAllow?: AddressAllowlist;
   /** The accounts provisioned as agents, listed by the admin API. */
   agentAccounts: { list(): AgentAccount[] };
 }
@@ -81,7 +81,7 @@ export function apiRouter(deps: AppDeps): Router {
   apiDocsRoutes(router);
   agentPackageRoutes(router);
   processRoutes(router, deps.registry);
-  executionRoutes(router, { registry: deps.registry, jobs: deps.jobs, jsonBody: body, callbackAllow: deps.callbackAllow ?? new CallbackAllowlist() });
+  executionRoutes(router, { registry: deps.registry, jobs: deps.jobs, jsonBody: body, callbackAllow: deps.callbackAllow ?? new AddressAllowlist() });
   jobRoutes(router, deps);
   outputRoutes(router, deps);
   uploadRoutes(router, { ...deps, maxUploadBytes: deps.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES });

@@ -25,7 +25,8 @@ import { openDatabase } from './store/database.js';
 import type { JobStore } from './store/job-store.js';
 import { ProcessPools } from './store/process-pools.js';
 import { SqliteJobStore } from './store/sqlite-job-store.js';
-import { ResultFiles } from './store/result-files.js';
+import { DEFAULT_MAX_UPLOAD_BYTES, ResultFiles } from './store/result-files.js';
+import { storeInlineFiles } from './jobs/file-inputs.js';
 import { UploadTokens } from './store/upload-tokens.js';
 import { UserStore } from './store/user-store.js';
 import { watchAgentLiveness } from './registry/agent-liveness.js';
@@ -83,6 +84,7 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
     ...tuning,
   });
   const results = new ResultFiles(path.join(config.dataDir, 'results'));
+  const inputs = new ResultFiles(path.join(config.dataDir, 'inputs'));
   const uploadTokens = new UploadTokens(db);
   // Jobs are dispatched once the XMPP link is up; by then the server listens and `publicUrl` is set.
   const uploadFor = (jobId: string) => ({ url: `${publicUrl}/uploads/${jobId}`, token: uploadTokens.issue(jobId) });
@@ -92,6 +94,11 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
     send: (jid, message) => link.send(jid, message),
     uploadFor,
     removeFiles: (jobId) => results.remove(jobId),
+    inputFiles: {
+      store: (jobId, files) => storeInlineFiles(inputs, jobId, files, config.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES),
+      url: (jobId) => `${publicUrl}/inputs/${jobId}`,
+      remove: (jobId) => inputs.remove(jobId),
+    },
     limits,
     graceMs: config.agentGrace * 1000,
     logger,
@@ -130,6 +137,7 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
     baseUrl: config.publicUrl,
     publicHosts: config.publicHosts?.split(','),
     results,
+    inputs,
     uploadTokens,
     maxUploadBytes: config.maxUploadBytes,
     readiness: () => link.online,

@@ -7,8 +7,8 @@ type InputType = InputSpec['type'];
 type Scalar = NonNullable<InputSpec['default']>;
 
 const validateSpec = ajv.compile<InputSpec>(InputSpecSchema);
-const INPUT_TYPES: readonly InputType[] = ['string', 'number', 'integer', 'boolean'];
-const KIND: Record<InputType, string> = { string: 'a string', number: 'a number', integer: 'an integer', boolean: 'a boolean' };
+const INPUT_TYPES: readonly InputType[] = ['string', 'number', 'integer', 'boolean', 'file'];
+const KIND: Record<InputType, string> = { string: 'a string', number: 'a number', integer: 'an integer', boolean: 'a boolean', file: 'a file' };
 const NUMBER_KEYS = ['minimum', 'maximum'] as const;
 const STRING_KEYS = ['minLength', 'maxLength', 'pattern', 'allowDash'] as const;
 
@@ -44,6 +44,9 @@ function checkConstraints(subject: string, spec: InputSpec): void {
   for (const key of STRING_KEYS) {
     if (spec[key] !== undefined && spec.type !== 'string') fail(`${subject}: ${key} only applies to string inputs`);
   }
+  if (spec.mediaTypes !== undefined && spec.type !== 'file') fail(`${subject}: mediaTypes only applies to file inputs`);
+  // What the client sends is the file; a value written in the service file could only be a path here.
+  if (spec.type === 'file' && (spec.enum !== undefined || spec.default !== undefined)) fail(`${subject}: a file input takes no enum or default`);
   if (spec.minimum !== undefined && spec.maximum !== undefined && spec.minimum > spec.maximum) {
     fail(`${subject}: minimum must not be greater than maximum`);
   }
@@ -98,5 +101,7 @@ function hasType(type: InputType, value: unknown): boolean {
       return Number.isInteger(value);
     case 'boolean':
       return typeof value === 'boolean';
+    case 'file':
+      return false;
   }
 }

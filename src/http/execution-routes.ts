@@ -17,6 +17,8 @@ export interface ExecutionDeps {
   registry: AgentRegistry;
   jobs: JobService;
   jsonBody: Middleware;
+  /** For a process with file inputs: a body that may carry them, up to the upload limit. */
+  filesBody: Middleware;
   /** Where callbacks may go besides public addresses (`--callback-allow`). */
   callbackAllow: AddressAllowlist;
 }
@@ -73,7 +75,10 @@ export function executionRoutes(router: Router, deps: ExecutionDeps): void {
       ctx.state.process = findProcess(deps.registry, ctx.params['processId']!);
       await next();
     },
-    deps.jsonBody,
+    (ctx, next) => {
+      const takesFiles = Object.values((ctx.state.process as ProcessSpec).inputs).some((input) => input.type === 'file');
+      return (takesFiles ? deps.filesBody : deps.jsonBody)(ctx, next);
+    },
     async (ctx) => {
       const spec = ctx.state.process as ProcessSpec;
       const { inputs, execution } = parseExecuteRequest(ctx.request.body, spec);

@@ -8,7 +8,7 @@ export const DEFAULT_MAX_INPUT_LENGTH = 16 * 1024;
 
 /** The JSON Schema of one input value, as published in `inputs.<id>.schema`. */
 export interface InputJsonSchema {
-  type: InputSpec['type'];
+  type: Exclude<InputSpec['type'], 'file'>;
   enum?: NonNullable<InputSpec['enum']>;
   default?: NonNullable<InputSpec['default']>;
   minimum?: number;
@@ -18,11 +18,21 @@ export interface InputJsonSchema {
   pattern?: string;
 }
 
+/** A file of one media type, as OGC 18-062r2 describes binary inputs (§7.11.2.4, `contentEncoding` and `contentMediaType`). */
+interface BinaryJsonSchema {
+  type: 'string';
+  contentEncoding: 'binary';
+  contentMediaType?: string;
+}
+
+/** A file input: one media type, or `oneOf` the media types it accepts. */
+export type FileJsonSchema = BinaryJsonSchema | { oneOf: BinaryJsonSchema[] };
+
 /** An input description of a process description (OGC 18-062r2 §7.10, `inputDescription`). */
 export interface InputDescription {
   title: string;
   description?: string;
-  schema: InputJsonSchema;
+  schema: InputJsonSchema | FileJsonSchema;
   minOccurs: 0 | 1;
   maxOccurs: 1;
 }
@@ -31,7 +41,8 @@ export interface InputDescription {
  * Bounds are kept only where JSON Schema applies them (numeric bounds on numbers, length and
  * pattern on strings), so the published schema means what it says and ajv's strict mode accepts it.
  */
-export function inputJsonSchema(spec: InputSpec): InputJsonSchema {
+export function inputJsonSchema(spec: InputSpec): InputJsonSchema | FileJsonSchema {
+  if (spec.type === 'file') return fileJsonSchema(spec.mediaTypes);
   const schema: InputJsonSchema = { type: spec.type };
   if (spec.enum !== undefined) schema.enum = spec.enum;
   if (spec.default !== undefined) schema.default = spec.default;
@@ -46,6 +57,12 @@ export function inputJsonSchema(spec: InputSpec): InputJsonSchema {
     if (spec.pattern !== undefined) schema.pattern = spec.pattern;
   }
   return schema;
+}
+
+function fileJsonSchema(mediaTypes: string[] | undefined): FileJsonSchema {
+  const binary = (contentMediaType?: string): BinaryJsonSchema => ({ type: 'string', contentEncoding: 'binary', ...(contentMediaType && { contentMediaType }) });
+  if (mediaTypes === undefined) return binary();
+  return mediaTypes.length === 1 ? binary(mediaTypes[0]) : { oneOf: mediaTypes.map(binary) };
 }
 
 /** The `inputs` object of a process description, keyed by input id; untitled inputs show their id. */

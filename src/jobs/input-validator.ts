@@ -1,5 +1,6 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { InputSpec } from '../../protocol/process-spec.js';
+import { checkFileValue } from './file-inputs.js';
 import { inputJsonSchema } from './input-schema.js';
 import { isRequired, optionLikeRefusal } from '../../protocol/process-spec.js';
 import { INPUTS_WORDING, ajv, describeAjvError } from '../../protocol/validation.js';
@@ -19,9 +20,9 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** `{ "value": x }` stands for `x` (OGC 18-062r2 §7.11.2, qualified input value). */
-function unwrap(value: unknown): unknown {
-  if (isPlainObject(value) && 'value' in value && Object.keys(value).every((key) => QUALIFIER_KEYS.has(key))) {
+/** `{ "value": x }` stands for `x` (OGC 18-062r2 §7.11.2, qualified input value), except for a file, whose qualifiers matter. */
+function unwrap(value: unknown, spec: InputSpec | undefined): unknown {
+  if (spec?.type !== 'file' && isPlainObject(value) && 'value' in value && Object.keys(value).every((key) => QUALIFIER_KEYS.has(key))) {
     return value['value'];
   }
   return value;
@@ -48,7 +49,8 @@ function describe(error: ErrorObject | undefined): { message: string; input?: st
 function compile(inputs: Record<string, InputSpec>): InputValidator {
   const schema = {
     type: 'object',
-    properties: Object.fromEntries(Object.entries(inputs).map(([id, spec]) => [id, inputJsonSchema(spec)])),
+    // File values are read by checkFileValue, which words their errors better than a oneOf can.
+    properties: Object.fromEntries(Object.entries(inputs).map(([id, spec]) => [id, spec.type === 'file' ? {} : inputJsonSchema(spec)])),
     required: Object.entries(inputs).filter(([, spec]) => isRequired(spec)).map(([id]) => id),
     additionalProperties: false,
   };
@@ -61,11 +63,17 @@ function compile(inputs: Record<string, InputSpec>): InputValidator {
   }
   return (values) => {
     const unwrapped = isPlainObject(values)
-      ? Object.fromEntries(Object.entries(values).map(([id, value]) => [id, unwrap(value)]))
+      ? Object.fromEntries(Object.entries(values).map(([id, value]) => [id, unwrap(value, inputs[id])]))
       : values;
     const unknown = isPlainObject(unwrapped) ? unknownInputError(inputs, unwrapped) : undefined;
     if (unknown || !validate(unwrapped)) return { ok: false, ...describe(unknown ?? validate.errors?.[0]) };
-    const valid = unwrapped as Record<string, unknown>;
+    const valid = { ...(unwrapped as Record<string, unknown>) };
+    for (const [id, spec] of Object.entries(inputs)) {
+      if (spec.type !== 'file' || !Object.hasOwn(valid, id)) continue;
+      const file = checkFileValue(id, spec, valid[id]);
+      if (!file.ok) return { ok: false, message: file.message, input: id };
+      valid[id] = file.value;
+    }
     const input = optionLikeInput(inputs, valid);
     if (input) return { ok: false, message: optionLikeRefusal(input), input };
     return { ok: true, values: valid };

@@ -202,7 +202,7 @@ describe('readServiceFile', () => {
       await rejects({ inputs: '{"__proto__": {"type": "string"}}' }, "input name '__proto__' must not be '__proto__'");
       await rejects(inputs({ 1: { type: 'string' } }), "input name '1' must not be all digits (its declaration order would be lost)");
       await rejects(inputs({ size: 5 }), "input 'size' must be a JSON object");
-      await rejects(inputs({ size: { type: 'float' } }), "input 'size': type must be one of string, number, integer, boolean");
+      await rejects(inputs({ size: { type: 'float' } }), "input 'size': type must be one of string, number, integer, boolean, file");
       await rejects(inputs({ size: { type: 'number', minimum: '1' } }), "input 'size': /minimum must be number");
       await rejects(inputs({ size: { type: 'number', foo: 1 } }), "input 'size': unknown property 'foo'");
     });

@@ -13,6 +13,7 @@ const hostile = spec('hostile', {
     count: { type: 'integer', minimum: 1, maximum: 9, default: 3 },
     name: { type: 'string' },
     loud: { type: 'boolean', required: false },
+    dem: { type: 'file', mediaTypes: ['image/tiff', 'image/png'] },
   },
   outputs: { report: { type: 'file', mediaType: 'image/png' } },
 });
@@ -164,6 +165,12 @@ describe('HTML pages', () => {
     expect(html).to.match(/<input type="number" id="input-count" data-input="count" data-type="integer" step="1" min="1" max="9" value="3">/);
     expect(html).to.match(/<input type="text" id="input-name" data-input="name" data-type="string" maxlength="16384" required>/);
     expect(html).to.match(/<select id="input-loud" data-input="loud" data-type="boolean">\s*<option value="">\(not set\)<\/option>/);
+  });
+
+  it('asks for a file input by URL, and lists the media types it accepts', async () => {
+    const html = await (await page(h, '/processes/hostile')).text();
+    expect(html).to.match(/<input type="url" id="input-dem" data-input="dem" data-type="file" placeholder="https:\/\/… \(where the agent fetches the file\)" required>/);
+    expect(html).to.include('<td>file: image/tiff | image/png</td>');
   });
 
   it('shows results with previews that the script loads with the token, and file sizes', async () => {

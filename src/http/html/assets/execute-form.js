@@ -11,6 +11,8 @@
         return Number(raw);
       case 'boolean':
         return raw === 'true';
+      case 'file':
+        return { href: raw };
       default:
         return field.value;
     }

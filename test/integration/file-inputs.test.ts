@@ -11,6 +11,7 @@ import { eventually, startCluster, type Cluster, type TestAgent } from '../helpe
 import { writeProperties, writeScript } from '../helpers/temp-services.js';
 
 const MAX_FETCH_BYTES = 64 * 1024;
+const FETCH_TIMEOUT_MS = 1500;
 const FORBIDDEN = 'a loopback, private, link-local or reserved address; file inputs go there only when --fetch-allow lists it';
 
 /** What the test's own web server serves, by path: [status, headers, body]. */
@@ -37,16 +38,18 @@ describe('file inputs: sent inline or by reference, fetched by the agent into th
       inputs: JSON.stringify({ data: { type: 'file', mediaTypes: ['application/octet-stream', 'text/plain', 'image/tiff'] } }),
     });
     web = http.createServer((request, response) => {
+      if (request.url === '/never') return; // answers nothing, ever
       const [status, headers, body] = served[request.url ?? ''] ?? [404, {}, 'not here'];
       response.writeHead(status, headers).end(body);
     });
     await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
     webPort = (web.address() as AddressInfo).port;
     const allow = new AddressAllowlist(['localhost'], 'file inputs', '--fetch-allow');
-    agent = await cluster.addAgent('files', dir, { fetchLimits: { allow, maxBytes: MAX_FETCH_BYTES, timeoutMs: 5000 } });
+    agent = await cluster.addAgent('files', dir, { fetchLimits: { allow, maxBytes: MAX_FETCH_BYTES, timeoutMs: FETCH_TIMEOUT_MS } });
   });
   after(async function () {
     await cluster.stop();
+    web.closeAllConnections();
     await new Promise((resolve) => web.close(resolve));
     await rm(dir, { recursive: true, force: true });
   });
@@ -133,6 +136,7 @@ describe('file inputs: sent inline or by reference, fetched by the agent into th
       },
       () => `${local('/page')} is text/html, which the input does not accept; it accepts application/octet-stream, text/plain, image/tiff`,
     ],
+    ['a server that never answers', () => ({ href: local('/never') }), () => `${local('/never')} did not arrive within ${FETCH_TIMEOUT_MS / 1000} s`],
   ];
   for (const [what, input, reason] of refusedCases) {
     it(`fails the job, running nothing, for ${what}`, async function () {

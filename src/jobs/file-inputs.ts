@@ -17,7 +17,7 @@ export interface StoredFileInput {
 }
 
 /** Members OGC 18-062r2 allows on a qualified input value (`qualifiedInputValue`) and on a link (`link.yaml`). */
-const QUALIFIED_KEYS = new Set(['value', 'mediaType', 'encoding', 'schema']);
+export const QUALIFIER_KEYS = new Set(['value', 'mediaType', 'encoding', 'schema']);
 const LINK_KEYS = new Set(['href', 'type', 'rel', 'title', 'hreflang']);
 const DEFAULT_MEDIA_TYPE = 'application/octet-stream';
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -30,12 +30,12 @@ export function isTextMediaType(mediaType: string): boolean {
   return /^text\/|^application\/(json|xml)\b|\+(json|xml)\b/i.test(mediaType);
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**
- * Reads the value a client gave file input `id` (OGC 18-062r2 §7.11.2, inline or by reference):
+ * Reads the value a client gave file input `id` (OGC 18-062r2 /req/core/process-execute-input-inline-binary, or by reference as a link):
  * a qualified value `{"value", "mediaType", "encoding"}` — base64, or plain text for a text media
  * type — or a link `{"href", "type"}`. The media type must be one the input accepts.
  */
@@ -57,7 +57,7 @@ export function checkFileValue(id: string, spec: InputSpec, given: unknown): Fil
     if (type !== undefined && !acceptsMediaType(accepted, type)) return refusedType(type);
     return { ok: true, value: type === undefined ? { href } : { href, mediaType: type } };
   }
-  if (!('value' in given) || !keys.every((key) => QUALIFIED_KEYS.has(key))) return fail(shapes);
+  if (!('value' in given) || !keys.every((key) => QUALIFIER_KEYS.has(key))) return fail(shapes);
   const { value, mediaType, encoding } = given;
   if (typeof value !== 'string') return fail('must have a string as its value (base64, or the text of a text file)');
   if (mediaType !== undefined && typeof mediaType !== 'string') return fail('must have a media type as its mediaType');

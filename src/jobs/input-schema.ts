@@ -18,7 +18,7 @@ export interface InputJsonSchema {
   pattern?: string;
 }
 
-/** A file of one media type, as OGC 18-062r2 describes binary inputs (§7.11.2.4, `contentEncoding` and `contentMediaType`). */
+/** A file of one media type, as OGC 18-062r2 describes binary inputs (§8, OGC process description: `contentEncoding` and `contentMediaType`, `oneOf` for several). */
 interface BinaryJsonSchema {
   type: 'string';
   contentEncoding: 'binary';

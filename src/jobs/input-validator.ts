@@ -1,6 +1,6 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { InputSpec } from '../../protocol/process-spec.js';
-import { checkFileValue } from './file-inputs.js';
+import { QUALIFIER_KEYS, checkFileValue, isPlainObject } from './file-inputs.js';
 import { inputJsonSchema } from './input-schema.js';
 import { isRequired, optionLikeRefusal } from '../../protocol/process-spec.js';
 import { INPUTS_WORDING, ajv, describeAjvError } from '../../protocol/validation.js';
@@ -12,13 +12,6 @@ export type InputValidation =
 export type InputValidator = (values: unknown) => InputValidation;
 
 const validators = new WeakMap<Record<string, InputSpec>, InputValidator>();
-
-/** Keys besides `value` that OGC 18-062r2 allows on a qualified input value (`qualifiedInputValue`). */
-const QUALIFIER_KEYS = new Set(['value', 'mediaType', 'encoding', 'schema']);
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** `{ "value": x }` stands for `x` (OGC 18-062r2 §7.11.2, qualified input value), except for a file, whose qualifiers matter. */
 function unwrap(value: unknown, spec: InputSpec | undefined): unknown {

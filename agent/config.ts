@@ -4,6 +4,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ORCHESTRATOR_SUBDOMAIN } from '../protocol/index.js';
 import { SYSTEMD_WORK_DIR } from './systemd-unit.js';
+import { AddressAllowlist } from '../net/address-guard.js';
+import { DEFAULT_FETCH_TIMEOUT_SECONDS, DEFAULT_MAX_FETCH_BYTES, type FetchLimits } from './jobs/fetch-inputs.js';
 import { parseFingerprints, type ServerTrust } from '../xmpp/server-trust.js';
 
 export interface AgentConfig {
@@ -22,6 +24,8 @@ export interface AgentConfig {
   systemdUnitFlags?: string[];
   /** By default the system's CAs, and plain text to loopback only. */
   serverTrust?: ServerTrust;
+  /** File inputs given by URL: which private hosts they may name, how large and how slow they may be. */
+  fetchLimits?: FetchLimits;
 }
 
 export const DEFAULT_STOP_GRACE_SECONDS = 30;
@@ -29,6 +33,7 @@ export const DEFAULT_STOP_GRACE_SECONDS = 30;
 export const AGENT_USAGE = `usage: outpost-agent --server xmpp://HOST:PORT --jid NAME@DOMAIN --services DIR
          [--password P | --password-file FILE] [--slots N] [--work-dir DIR] [--orchestrator JID]
          [--log-level LEVEL] [--kill-grace SECONDS] [--stop-grace SECONDS] [--server-fingerprint SHA256[,SHA256] | --ca-file FILE] [--insecure]
+         [--fetch-allow HOSTS] [--max-fetch-bytes N] [--fetch-timeout SECONDS]
        outpost-agent --print-systemd-unit --server xmpp://HOST:PORT --jid NAME@DOMAIN --services DIR [other flags]
        outpost-agent --help
 --print-systemd-unit prints a systemd unit that runs the agent with these flags (the password goes
@@ -46,7 +51,11 @@ into its EnvironmentFile, never into the unit). Each flag can also be set by an 
   --stop-grace     OUTPOST_AGENT_STOP_GRACE (default: 30; how long stopping lets runs finish)
   --server-fingerprint  OUTPOST_AGENT_SERVER_FINGERPRINT (SHA-256 of the server's certificate; a comma-separated list during a rotation)
   --ca-file        OUTPOST_AGENT_CA_FILE (trust this CA instead of the system's)
-  --insecure       OUTPOST_AGENT_INSECURE (allow plain text to a host that is not this machine)`;
+  --insecure       OUTPOST_AGENT_INSECURE (allow plain text to a host that is not this machine)
+  --fetch-allow    OUTPOST_AGENT_FETCH_ALLOW (hosts, addresses or CIDR networks, comma-separated, that file inputs
+                   given by URL may reach although loopback, private or link-local; default none)
+  --max-fetch-bytes  OUTPOST_AGENT_MAX_FETCH_BYTES (default: ${DEFAULT_MAX_FETCH_BYTES}; largest file input fetched)
+  --fetch-timeout  OUTPOST_AGENT_FETCH_TIMEOUT (default: ${DEFAULT_FETCH_TIMEOUT_SECONDS}; seconds a file input may take to arrive)`;
 
 export const OPTIONS = {
   server: { type: 'string' },
@@ -60,6 +69,9 @@ export const OPTIONS = {
   'log-level': { type: 'string' },
   'kill-grace': { type: 'string' },
   'stop-grace': { type: 'string' },
+  'fetch-allow': { type: 'string' },
+  'max-fetch-bytes': { type: 'string' },
+  'fetch-timeout': { type: 'string' },
   help: { type: 'boolean' },
   'print-systemd-unit': { type: 'boolean' },
   // How the server is verified (loadServerTrust).
@@ -133,6 +145,11 @@ export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentCo
   if (!Number.isFinite(killGrace) || killGrace < 0) throw new Error(`--kill-grace must be a number of seconds (got ${pick('kill-grace')})`);
   const stopGrace = Number(pick('stop-grace') ?? DEFAULT_STOP_GRACE_SECONDS);
   if (!Number.isFinite(stopGrace) || stopGrace < 0) throw new Error(`--stop-grace must be a number of seconds (got ${pick('stop-grace')})`);
+  const maxFetchBytes = Number(pick('max-fetch-bytes') ?? DEFAULT_MAX_FETCH_BYTES);
+  if (!Number.isInteger(maxFetchBytes) || maxFetchBytes < 1) throw new Error(`--max-fetch-bytes must be a positive whole number of bytes (got ${pick('max-fetch-bytes')})`);
+  const fetchTimeout = Number(pick('fetch-timeout') ?? DEFAULT_FETCH_TIMEOUT_SECONDS);
+  if (!Number.isFinite(fetchTimeout) || fetchTimeout <= 0) throw new Error(`--fetch-timeout must be a positive number of seconds (got ${pick('fetch-timeout')})`);
+  const fetchLimits = { allow: AddressAllowlist.parse(pick('fetch-allow'), 'file inputs', '--fetch-allow'), maxBytes: maxFetchBytes, timeoutMs: fetchTimeout * 1000 };
   const domain = jid.split('@')[1]!.split('/')[0]!;
   const name = jid.split('@')[0]!;
   const resolved: Partial<Record<Flag, string>> = {
@@ -158,5 +175,6 @@ export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentCo
     stopGraceMs: stopGrace * 1000,
     ...(printUnit ? { systemdUnitFlags: unitFlags } : {}),
     serverTrust,
+    fetchLimits,
   };
 }

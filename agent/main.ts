@@ -12,6 +12,7 @@ import { watchServices } from './services/services-watcher.js';
 import { XmppLoginError } from '../xmpp/connection.js';
 import { ServerTrustError } from '../xmpp/server-trust.js';
 import { AgentLink } from './xmpp/agent-link.js';
+import { defaultFetchLimits } from './jobs/fetch-inputs.js';
 
 export interface RunningAgent {
   agent: Agent;
@@ -44,7 +45,7 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
     outbox,
     catalog: () => watcher.current(),
     slots: config.slots,
-    runner: { workDir: config.workDir, run: runProcess, killGraceMs: config.killGraceMs, serverTrust: trust },
+    runner: { workDir: config.workDir, run: runProcess, killGraceMs: config.killGraceMs, serverTrust: trust, fetchLimits: config.fetchLimits ?? defaultFetchLimits() },
     logger,
   });
   await agent.start();

@@ -56,6 +56,7 @@ export const FailureCodeSchema = Type.Union([
   Type.Literal('timeout'),
   Type.Literal('spawn'),
   Type.Literal('output'),
+  Type.Literal('input'),
   Type.Literal('invalid-inputs'),
   Type.Literal('internal'),
 ]);
@@ -88,6 +89,19 @@ export const ExecuteMessage = message('execute', {
   /** Where file outputs are uploaded over HTTP, with a bearer token valid for this job only. */
   upload: Type.Optional(Type.Object({ url: Text(2000), token: Text(200) }, { additionalProperties: false })),
 });
+/**
+ * A file input as the agent fetches it (docs/protocol.md, file inputs): with `token`, from the
+ * orchestrator, which stored what the client sent inline; without, from the client's own URL.
+ */
+export const FileInputSchema = Type.Object(
+  {
+    href: Text(2000),
+    mediaType: Type.Optional(Type.String({ maxLength: 200, pattern: MEDIA_TYPE_PATTERN })),
+    token: Type.Optional(Text(200)),
+  },
+  { additionalProperties: false },
+);
+export type FileInput = Static<typeof FileInputSchema>;
 export const KillMessage = message('kill', { job: JobId });
 export const AckMessage = message('ack', { job: JobId, seq: Seq });
 export const CatalogRequestMessage = message('catalog-request', {});

@@ -30,6 +30,7 @@ export const InputSpecSchema = Type.Object(
       Type.Literal('boolean'),
       Type.Literal('bbox'),
       Type.Literal('object'),
+      Type.Literal('file'),
     ]),
     title: Type.Optional(Type.String({ maxLength: 200 })),
     description: Type.Optional(Type.String({ maxLength: 4000 })),
@@ -52,6 +53,8 @@ export const InputSpecSchema = Type.Object(
      * option. Absent means such values are refused (docs/protocol.md, InputSpec).
      */
     allowDash: Type.Optional(Type.Boolean()),
+    /** The media types a `file` input accepts; absent means any (docs/protocol.md, file inputs). */
+    mediaTypes: Type.Optional(Type.Array(Type.String({ maxLength: 200, pattern: MEDIA_TYPE_PATTERN }), { minItems: 1, maxItems: 50 })),
   },
   { additionalProperties: false },
 );
@@ -60,6 +63,16 @@ export type InputSpec = Static<typeof InputSpecSchema>;
 /** Why a value that the program would read as an option is refused (see `allowDash`). */
 export function optionLikeRefusal(input: string): string {
   return `input '${input}' must not start with '-' (the program would read it as an option)`;
+}
+
+/** `Image/TIFF; application=geotiff` → `image/tiff`: what two media types must share to match (RFC 6838 §4.2). */
+export function mediaTypeEssence(mediaType: string): string {
+  return mediaType.split(';', 1)[0]!.trim().toLowerCase();
+}
+
+/** Whether a file of `mediaType` fits the list a file input declares (any, when it declares none). */
+export function acceptsMediaType(accepted: readonly string[] | undefined, mediaType: string): boolean {
+  return accepted === undefined || accepted.some((item) => mediaTypeEssence(item) === mediaTypeEssence(mediaType));
 }
 
 /** An input without a default is required unless it says `required: false` (docs/architecture.md, Service files). */

@@ -26,7 +26,7 @@ interface Manifest {
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const dist = path.join(root, 'dist');
 /** What the agent consists of; the import graph test keeps them from importing anything else of the repository. */
-const ROOMS = ['agent', 'protocol', 'xmpp'];
+const ROOMS = ['agent', 'protocol', 'xmpp', 'net'];
 const AGENT_TARBALL = path.join(dist, 'outpost-agent.tgz');
 const BIN = `#!/usr/bin/env node
 import { main } from '../agent/main.js';

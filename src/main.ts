@@ -9,7 +9,7 @@ import { AgentEvents } from './jobs/agent-events.js';
 import { JobLifecycle } from './jobs/job-lifecycle.js';
 import type { Backoff } from '../xmpp/backoff.js';
 import { CallbackSender } from './callbacks/callback-sender.js';
-import { CallbackAllowlist } from './callbacks/callback-targets.js';
+import { AddressAllowlist } from '../net/address-guard.js';
 import { logJobEvents } from './jobs/job-log.js';
 import { createMetrics } from './jobs/job-metrics.js';
 import { CallbackStore } from './store/callback-store.js';
@@ -25,7 +25,8 @@ import { openDatabase } from './store/database.js';
 import type { JobStore } from './store/job-store.js';
 import { ProcessPools } from './store/process-pools.js';
 import { SqliteJobStore } from './store/sqlite-job-store.js';
-import { ResultFiles } from './store/result-files.js';
+import { DEFAULT_MAX_UPLOAD_BYTES, ResultFiles } from './store/result-files.js';
+import { storeInlineFiles } from './jobs/file-inputs.js';
 import { UploadTokens } from './store/upload-tokens.js';
 import { UserStore } from './store/user-store.js';
 import { watchAgentLiveness } from './registry/agent-liveness.js';
@@ -94,6 +95,7 @@ export async function startOrchestrator(
     ...tuning,
   });
   const results = new ResultFiles(path.join(config.dataDir, 'results'));
+  const inputs = new ResultFiles(path.join(config.dataDir, 'inputs'));
   const uploadTokens = new UploadTokens(db);
   // Jobs are dispatched once the XMPP link is up; by then the server listens and `publicUrl` is set.
   const uploadFor = (jobId: string) => ({ url: `${publicUrl}/uploads/${jobId}`, token: uploadTokens.issue(jobId) });
@@ -103,6 +105,11 @@ export async function startOrchestrator(
     send: (jid, message) => link.send(jid, message),
     uploadFor,
     removeFiles: (jobId) => results.remove(jobId),
+    inputFiles: {
+      store: (jobId, files) => storeInlineFiles(inputs, jobId, files, config.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES),
+      url: (jobId) => `${publicUrl}/inputs/${jobId}`,
+      remove: (jobId) => inputs.remove(jobId),
+    },
     limits,
     graceMs: config.agentGrace * 1000,
     logger,
@@ -129,7 +136,7 @@ export async function startOrchestrator(
     for (const { jid } of agentStore.known()) link.send(jid, { v: 1, type: 'catalog-request' }).catch(() => undefined);
   });
   const stopLiveness = watchAgentLiveness({ link, registry, intervalMs: config.pingInterval * 1000, logger });
-  const callbackAllow = new CallbackAllowlist(config.callbackAllow?.split(',').map((entry) => entry.trim()).filter(Boolean));
+  const callbackAllow = AddressAllowlist.parse(config.callbackAllow);
   const callbacks = new CallbackSender({ store: new CallbackStore(db), allow: callbackAllow, publicBase: () => publicUrl, logger, ...(tuning.callbackBackoff && { backoff: tuning.callbackBackoff }) });
   lifecycle.events.listen(callbacks.onJobEvent);
 
@@ -141,6 +148,7 @@ export async function startOrchestrator(
     baseUrl: config.publicUrl,
     publicHosts: config.publicHosts?.split(','),
     results,
+    inputs,
     uploadTokens,
     maxUploadBytes: config.maxUploadBytes,
     readiness: () => link.online,

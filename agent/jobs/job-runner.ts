@@ -7,6 +7,7 @@ import type { Outbox } from './outbox.js';
 import { forgetRun, jobDir, recordRun } from './leftover-runs.js';
 import type { ServerTrust } from '../../xmpp/server-trust.js';
 import { DeliveryError, deliverOutputs, type DeliveryOptions, type UploadTarget } from './upload-outputs.js';
+import { InputFetchError, fetchFileInputs, type FetchLimits } from './fetch-inputs.js';
 
 type ExecuteMessage = Extract<OrchestratorMessage, { type: 'execute' }>;
 
@@ -25,8 +26,10 @@ export interface JobRunnerOptions {
   send: (message: AgentMessage) => Promise<void>;
   run: typeof runProcess;
   killGraceMs?: number;
-  /** Uploads verify the orchestrator as the XMPP link verifies the server. */
+  /** Uploads, and fetches of files sent inline, verify the orchestrator as the XMPP link verifies the server. */
   serverTrust?: ServerTrust;
+  /** How far file inputs are fetched from. */
+  fetchLimits: FetchLimits;
   logger: Logger;
   /** The run is over: its slot is free (called before the terminal event goes out, so the orchestrator can reuse it at once). */
   onSlotFree: () => void;
@@ -41,10 +44,14 @@ export async function runJob(options: JobRunnerOptions, service: ServiceDefiniti
   const workDir = jobDir(options.workDir, request.job);
   send({ v: 1, type: 'accepted', job: request.job, seq: next() }).catch(() => undefined);
   let recorded: Promise<void> = Promise.resolve();
-  const outcome = await options.run({
+  const fetched = await fetchFileInputs(service, request.inputs, workDir, { limits: options.fetchLimits, trust: options.serverTrust ?? {}, signal: running.abort.signal }).then(
+    (inputs): { inputs: Record<string, unknown> } => ({ inputs }),
+    (error: unknown): RunOutcome => fetchFailure(error, running.abort.signal),
+  );
+  const outcome = 'status' in fetched ? fetched : await options.run({
     jobId: request.job,
     service,
-    inputs: request.inputs,
+    inputs: fetched.inputs,
     workDir,
     signal: running.abort.signal,
     ...(request.deadline === undefined ? {} : { deadline: new Date(request.deadline) }),
@@ -63,6 +70,13 @@ export async function runJob(options: JobRunnerOptions, service: ServiceDefiniti
   await recorded;
   await forgetRun(options.workDir, request.job);
   options.onFinished();
+}
+
+/** A file input that could not be fetched ends the run before it starts (docs/protocol.md, file inputs). */
+function fetchFailure(error: unknown, signal: AbortSignal): RunOutcome {
+  if (signal.aborted) return { status: 'killed', signal: 'SIGTERM' };
+  const message = error instanceof Error ? error.message : String(error);
+  return { status: 'failed', code: error instanceof InputFetchError ? 'input' : 'internal', message };
 }
 
 async function terminalEvent(job: string, service: ServiceDefinition, seq: number, outcome: RunOutcome, delivery: DeliveryOptions): Promise<TerminalEvent> {

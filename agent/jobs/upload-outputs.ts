@@ -1,14 +1,13 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import https from 'node:https';
-import net from 'node:net';
 import { Readable, Transform, pipeline } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { AgentMessage } from '../../protocol/index.js';
 import type { LocalOutputValue } from '../runner/run-types.js';
 import type { LocalOutputSpec } from '../services/service-definition.js';
-import { checkPlainText, connectVerified, ServerTrustError, type ServerTrust } from '../../xmpp/server-trust.js';
+import { ServerTrustError, type ServerTrust } from '../../xmpp/server-trust.js';
+import { bodyText, networkReason, requestOrchestrator } from './orchestrator-http.js';
 
 type Outputs = Extract<AgentMessage, { type: 'completed' }>['outputs'];
 type Reference = Extract<Outputs[string], { href: string }>;
@@ -40,6 +39,8 @@ export class DeliveryError extends Error {}
 
 /** What an upload sends: a file of the run, or a value too large for the body. */
 type Content = { path: string; size: number } | { bytes: Buffer };
+
+type Answer = { status: number; statusText: string; text: string };
 
 type Attempt = { ok: true; reference: Reference } | { ok: false; transient: boolean; reason: string };
 
@@ -118,7 +119,9 @@ async function attemptUpload(url: string, token: string, content: Content, media
   const body = pipeline(source, hashing, () => undefined);
   let response: Answer;
   try {
-    response = await put(new URL(url), { Authorization: `Bearer ${token}`, 'Content-Type': mediaType, 'Content-Length': String(size) }, body, signal, trust);
+    const headers = { Authorization: `Bearer ${token}`, 'Content-Type': mediaType, 'Content-Length': String(size) };
+    const answer = await requestOrchestrator(new URL(url), { method: 'PUT', headers, body, signal, what: 'the output and its upload token to' }, trust);
+    response = { status: answer.status, statusText: answer.statusText, text: await bodyText(answer.body) };
   } catch (error) {
     if (signal.aborted) throw error;
     if (error instanceof ServerTrustError) return { ok: false, transient: false, reason: error.message };
@@ -140,39 +143,6 @@ async function attemptUpload(url: string, token: string, content: Content, media
   return { ok: true, reference: { href: stored.href, mediaType, size, sha256 } };
 }
 
-interface Answer {
-  status: number;
-  statusText: string;
-  text: string;
-}
-
-/**
- * PUTs `body` to `url`: plain HTTP only to loopback unless insecure. fetch takes no TLS options,
- * so HTTPS goes through node:https on a connection made and verified with `trust` before the
- * token is written.
- */
-async function put(url: URL, headers: Record<string, string>, body: Readable, signal: AbortSignal, trust: ServerTrust): Promise<Answer> {
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (url.protocol === 'https:') return httpsPut(url, host, headers, body, signal, trust);
-  checkPlainText(host, 'the output and its upload token to', trust);
-  const response = await fetch(url, { method: 'PUT', headers, body: Readable.toWeb(body) as ReadableStream<Uint8Array>, duplex: 'half', signal });
-  return { status: response.status, statusText: response.statusText, text: await response.text().catch(() => '') };
-}
-
-async function httpsPut(url: URL, host: string, headers: Record<string, string>, body: Readable, signal: AbortSignal, trust: ServerTrust): Promise<Answer> {
-  const socket = await connectVerified({ host, port: Number(url.port || 443), ...(net.isIP(host) ? {} : { servername: host }) }, trust);
-  return new Promise((resolve, reject) => {
-    const request = https.request(url, { method: 'PUT', headers, signal, createConnection: () => socket }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.once('error', reject);
-      response.once('end', () => resolve({ status: response.statusCode ?? 0, statusText: response.statusMessage ?? '', text: Buffer.concat(chunks).toString() }));
-    });
-    request.once('error', reject);
-    pipeline(body, request, (err) => err && request.destroy(err));
-  });
-}
-
 /** The answer's JSON object, or an empty one when it is none (not JSON, or not an object). */
 function parseJson(text: string): Record<string, unknown> {
   try {
@@ -183,10 +153,6 @@ function parseJson(text: string): Record<string, unknown> {
   }
 }
 
-function networkReason(error: unknown): string {
-  const cause = (error as { cause?: { message?: unknown } }).cause?.message;
-  return `${(error as Error).message}${typeof cause === 'string' ? ` (${cause})` : ''}`;
-}
 
 /** The `detail` of an RFC 7807 answer, else the start of the body. */
 function problemDetail(response: Answer): string {

@@ -8,7 +8,7 @@ import { ajvReason, checkName, fail, isJsonObject, parseJsonObject } from './val
 type InputType = InputSpec['type'];
 
 const validateSpec = ajv.compile<InputSpec>(InputSpecSchema);
-const INPUT_TYPES: readonly InputType[] = ['string', 'number', 'integer', 'boolean', 'bbox', 'object'];
+const INPUT_TYPES: readonly InputType[] = ['string', 'number', 'integer', 'boolean', 'bbox', 'object', 'file'];
 const SCALAR_TYPES: readonly InputType[] = ['string', 'number', 'integer', 'boolean'];
 const NUMBER_KEYS = ['minimum', 'maximum'] as const;
 const STRING_KEYS = ['minLength', 'maxLength', 'pattern', 'allowDash'] as const;
@@ -80,6 +80,9 @@ function checkConstraints(subject: string, spec: InputSpec): void {
   }
   if ((spec.minOccurs ?? 0) > (spec.maxOccurs ?? 1)) fail(`${subject}: minOccurs must not be greater than maxOccurs`);
   checkCrs(subject, spec);
+  if (spec.mediaTypes !== undefined && spec.type !== 'file') fail(`${subject}: mediaTypes only applies to file inputs`);
+  // What the client sends is the file; a value written in the service file could only be a path here.
+  if (spec.type === 'file' && spec.default !== undefined) fail(`${subject}: a file input takes no default`);
   if (spec.minimum !== undefined && spec.maximum !== undefined && spec.minimum > spec.maximum) {
     fail(`${subject}: minimum must not be greater than maximum`);
   }

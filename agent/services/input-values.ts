@@ -16,6 +16,7 @@ export const KIND_IN_WORDS: Record<InputSpec['type'], string> = {
   boolean: 'a boolean',
   bbox: 'a bounding box {"bbox": [minx, miny, maxx, maxy]}',
   object: 'a JSON object',
+  file: 'a file',
 };
 
 /** The values of an input as a list: an array input's items (a bare value counts as one), else the value. */
@@ -88,6 +89,9 @@ export function hasType(type: InputSpec['type'], value: unknown): boolean {
       return isBoundingBox(value);
     case 'object':
       return isJsonObject(value);
+    case 'file':
+      // By the time arguments are built, a file input's value is the path it was fetched to.
+      return typeof value === 'string';
   }
 }
 

@@ -1,34 +1,12 @@
-import { lookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
-import type { CallbackAllowlist } from './callback-targets.js';
-
-type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
-
-/**
- * A resolver that refuses forbidden addresses at connect time, so a name that resolved to a public
- * address when checked cannot be made to point inside afterwards (DNS rebinding).
- */
-function guardedLookup(allow: CallbackAllowlist) {
-  return (hostname: string, options: LookupOptions, callback: LookupCallback) => {
-    lookup(hostname, { ...options, all: true }, (err, found) => {
-      if (err) return callback(err, '');
-      const refused = found.find((a) => allow.refusal(hostname, a.address) !== undefined);
-      if (refused) {
-        const reason = `callback host ${hostname} resolves to ${refused.address}, ${allow.refusal(hostname, refused.address)!}`;
-        return callback(Object.assign(new Error(reason), { code: 'EREFUSED' }), '');
-      }
-      if (options.all) return callback(null, found);
-      callback(null, found[0]!.address, found[0]!.family);
-    });
-  };
-}
+import { guardedLookup, type AddressAllowlist } from '../../net/address-guard.js';
 
 /**
  * POSTs a JSON body and resolves with the status code. Redirects are not followed: a callback is
  * made to the URI the client gave, nowhere else.
  */
-export function postJson(uri: string, body: string, allow: CallbackAllowlist, timeoutMs: number): Promise<number> {
+export function postJson(uri: string, body: string, allow: AddressAllowlist, timeoutMs: number): Promise<number> {
   const url = new URL(uri);
   const client = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
@@ -38,7 +16,7 @@ export function postJson(uri: string, body: string, allow: CallbackAllowlist, ti
         method: 'POST',
         headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'user-agent': 'Outpost callbacks' },
         timeout: timeoutMs,
-        lookup: guardedLookup(allow) as unknown as typeof lookup,
+        lookup: guardedLookup(allow),
       },
       (response) => {
         response.resume();

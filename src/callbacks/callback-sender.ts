@@ -7,11 +7,11 @@ import type { JobEvent } from '../jobs/job-events.js';
 import type { CallbackDelivery, CallbackStore } from '../store/callback-store.js';
 import type { JobRecord } from '../store/job-record.js';
 import { postJson } from './callback-post.js';
-import { callbackUrlRefusal, type CallbackAllowlist } from './callback-targets.js';
+import { urlRefusal, type AddressAllowlist } from '../../net/address-guard.js';
 
 export interface CallbackSenderOptions {
   store: CallbackStore;
-  allow: CallbackAllowlist;
+  allow: AddressAllowlist;
   /** Where links in the bodies point: the orchestrator's public URL. */
   publicBase: () => string;
   logger: Logger;
@@ -103,7 +103,7 @@ export class CallbackSender {
   async #deliver(delivery: CallbackDelivery): Promise<void> {
     const { store, allow, timeoutMs, logger } = this.#options;
     const about = { job: delivery.jobId, kind: delivery.kind, uri: delivery.uri };
-    const refusal = await callbackUrlRefusal(delivery.uri, allow);
+    const refusal = await urlRefusal(delivery.uri, allow);
     if (refusal) {
       logger.warn({ ...about, reason: refusal }, 'callback refused');
       return store.remove(delivery.id);

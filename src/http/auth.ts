@@ -25,7 +25,7 @@ export interface AccessPolicy {
 export const DEFAULT_ACCESS: AccessPolicy = { anonymousRead: true, anonymousExecute: false };
 
 /**
- * - `open`: probes; uploads, which carry a per-job token of their own; the admin web
+ * - `open`: probes; uploads and inline file inputs, which carry a per-job token of their own; the admin web
  *   page, which holds no data and asks the admin API with a token the admin types in; the agent
  *   package, which holds no secrets and is fetched by machines that have no token; the styles
  *   and scripts of the HTML pages, which hold no data either.
@@ -46,7 +46,7 @@ export const isMetricsPath = (path: string): boolean => normalPath(path) === '/m
 export function routeClass(path: string): RouteClass {
   const p = normalPath(path);
   const under = (prefix: string) => p === prefix || p.startsWith(`${prefix}/`);
-  if (OPEN.has(p) || under('/uploads') || under('/admin/ui') || under(ASSETS_PATH)) return 'open';
+  if (OPEN.has(p) || under('/uploads') || under('/inputs') || under('/admin/ui') || under(ASSETS_PATH)) return 'open';
   if (under('/admin') || p === '/metrics') return 'admin';
   if (under('/jobs') || /^\/processes\/[^/]+\/execution$/.test(p)) return 'execute';
   return 'read';

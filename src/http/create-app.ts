@@ -1,5 +1,5 @@
 import { Router } from '@koa/router';
-import { CallbackAllowlist } from '../callbacks/callback-targets.js';
+import { AddressAllowlist } from '../../net/address-guard.js';
 import Koa from 'koa';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -47,10 +47,11 @@ export interface AppDeps extends AdminEventsDeps {
   publicHosts?: string[];
   /** Largest accepted request body (default 1 MiB). */
   maxBodyBytes?: number;
-  /** Output files uploaded by agents, and the per-job tokens that allow the uploads. */
+  /** Output files uploaded by agents, file inputs sent inline, and the per-job tokens with which agents move them. */
   results: ResultFiles;
+  inputs: ResultFiles;
   uploadTokens: UploadTokens;
-  /** Largest accepted output file (default 1 GiB). */
+  /** Largest accepted output file, and file input sent inline (default 1 GiB). */
   maxUploadBytes?: number;
   /** Whether the server can run jobs now (its XMPP link is up); answers `/readyz`. */
   readiness: () => boolean;
@@ -65,7 +66,7 @@ export interface AppDeps extends AdminEventsDeps {
   /** Prometheus metrics served at `/metrics`. */
   metrics: Registry;
   /** Where callbacks may go besides public addresses (`--callback-allow`; default none). */
-  callbackAllow?: CallbackAllowlist;
+  callbackAllow?: AddressAllowlist;
   /** The accounts provisioned as agents, listed by the admin API. */
   agentAccounts: { list(): AgentAccount[]; revoke(jid: string): boolean };
   /** Deletes an agent's XMPP account and closes its sessions, where Outpost runs the XMPP server. */
@@ -83,7 +84,9 @@ export function apiRouter(deps: AppDeps): Router {
   apiDocsRoutes(router);
   agentPackageRoutes(router);
   processRoutes(router, deps.registry);
-  executionRoutes(router, { registry: deps.registry, jobs: deps.jobs, jsonBody: body, callbackAllow: deps.callbackAllow ?? new CallbackAllowlist() });
+  // An execute request may carry files up to the upload limit, base64-encoded (docs/decisions.md, File inputs).
+  const filesBody = jsonBody((deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES) + Math.ceil((deps.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES) / 3) * 4);
+  executionRoutes(router, { registry: deps.registry, jobs: deps.jobs, jsonBody: body, filesBody, callbackAllow: deps.callbackAllow ?? new AddressAllowlist() });
   jobRoutes(router, deps);
   outputRoutes(router, deps);
   uploadRoutes(router, { ...deps, maxUploadBytes: deps.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES });

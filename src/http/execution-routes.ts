@@ -5,7 +5,7 @@ import type { JobService } from '../jobs/job-service.js';
 import type { ProcessSpec } from '../../protocol/index.js';
 import type { AgentRegistry } from '../registry/agent-registry.js';
 import type { JobRecord, Subscriber } from '../store/job-record.js';
-import { callbackUrlRefusal, type CallbackAllowlist } from '../callbacks/callback-targets.js';
+import { urlRefusal, type AddressAllowlist } from '../../net/address-guard.js';
 import { parseExecuteRequest } from './execute-request.js';
 import { requestOwner } from './job-access.js';
 import { absoluteUrl, jobPath } from './links.js';
@@ -17,14 +17,16 @@ export interface ExecutionDeps {
   registry: AgentRegistry;
   jobs: JobService;
   jsonBody: Middleware;
+  /** For a process with file inputs: a body that may carry them, up to the upload limit. */
+  filesBody: Middleware;
   /** Where callbacks may go besides public addresses (`--callback-allow`). */
-  callbackAllow: CallbackAllowlist;
+  callbackAllow: AddressAllowlist;
 }
 
 /** A subscriber URI that callbacks may not use is the client's error, said before any job exists. */
-async function checkSubscriber(subscriber: Subscriber | undefined, allow: CallbackAllowlist): Promise<void> {
+async function checkSubscriber(subscriber: Subscriber | undefined, allow: AddressAllowlist): Promise<void> {
   for (const [member, uri] of Object.entries(subscriber ?? {})) {
-    const refusal = await callbackUrlRefusal(uri, allow);
+    const refusal = await urlRefusal(uri, allow);
     if (refusal) throw new OutpostError('bad-request', 400, `'subscriber.${member}' ${uri} ${refusal}`);
   }
 }
@@ -73,7 +75,10 @@ export function executionRoutes(router: Router, deps: ExecutionDeps): void {
       ctx.state.process = findProcess(deps.registry, ctx.params['processId']!);
       await next();
     },
-    deps.jsonBody,
+    (ctx, next) => {
+      const takesFiles = Object.values((ctx.state.process as ProcessSpec).inputs).some((input) => input.type === 'file');
+      return (takesFiles ? deps.filesBody : deps.jsonBody)(ctx, next);
+    },
     async (ctx) => {
       const spec = ctx.state.process as ProcessSpec;
       const { inputs, execution } = parseExecuteRequest(ctx.request.body, spec);

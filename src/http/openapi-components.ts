@@ -127,6 +127,7 @@ const parameters: Record<string, Schema> = {
   processId: { name: 'processId', in: 'path', required: true, description: 'id of a process', schema: string },
   jobId: { name: 'jobId', in: 'path', required: true, description: 'id of a job', schema: string },
   outputId: { name: 'outputId', in: 'path', required: true, description: 'id of an output of the job’s process', schema: string },
+  inputId: { name: 'inputId', in: 'path', required: true, description: 'id of a file input of the job’s process, sent inline', schema: string },
   f: query(
     'f',
     'response format; without it, HTML is sent to clients that prefer `text/html` to JSON (browsers), JSON to all others',
@@ -196,7 +197,7 @@ const ACCESS: Record<RouteClass, { security?: unknown[]; responses?: Operation }
   admin: { security: [{ bearer: [] }], responses: { 401: response('Unauthorized'), 403: response('Forbidden') } },
 };
 
-/** Operations keep a security of their own (uploads carry a per-job token); the others get their class's. */
+/** Operations keep a security of their own (uploads and inline file inputs carry a per-job token); the others get their class's. */
 export function withAccess(all: Record<string, Operation>): Record<string, Operation> {
   return Object.fromEntries(
     Object.entries(all).map(([path, operations]) => {

@@ -230,6 +230,22 @@ const paths: Record<string, Operation> = {
       },
     },
   },
+  '/inputs/{jobId}/{inputId}': {
+    get: {
+      summary: 'fetch a file input of a job that its client sent inline',
+      description: 'Used by the agent running the job, with the upload token it was given for the job.',
+      operationId: 'fetchInput',
+      security: [{ uploadToken: [] }],
+      parameters: [param('jobId'), param('inputId')],
+      responses: {
+        200: { description: 'the file', content: { 'application/octet-stream': { schema: binary } } },
+        401: response('Unauthorized'),
+        403: response('Forbidden'),
+        404: response('NotFound'),
+        409: response('Conflict'),
+      },
+    },
+  },
 };
 
 /** The execute request of one process, with its own inputs and outputs spelled out. */

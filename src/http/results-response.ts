@@ -18,6 +18,8 @@ export const isReference = (value: OutputValue): value is Reference => 'href' in
  */
 const FAILURE_STATUS: Record<JobErrorCode, number> = {
   'invalid-inputs': 400,
+  // A file input the agent could not fetch: the client named it (or sent it), so the client can fix it.
+  input: 400,
   // Inputs too large for one execute message: stored before that limit was checked at submission.
   undeliverable: 400,
   'no-agent': 503,
@@ -36,7 +38,7 @@ export function jobFailure(job: JobRecord): ProblemError {
   const error = job.error ?? { code: 'internal', message: 'the job failed without giving a reason' };
   const failure = { code: error.code, exitCode: error.exitCode, signal: error.signal };
   return new ProblemError(
-    error.code === 'invalid-inputs' ? 'invalid-input' : 'job-failed',
+    error.code === 'invalid-inputs' || error.code === 'input' ? 'invalid-input' : 'job-failed',
     FAILURE_STATUS[error.code],
     `job '${job.id}' failed (${error.code}): ${error.message}`,
     { jobID: job.id, failure },

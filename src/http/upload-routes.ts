@@ -14,6 +14,8 @@ export interface UploadDeps {
   registry: AgentRegistry;
   jobs: JobQueries;
   results: ResultFiles;
+  /** The file inputs that clients sent inline, which the job's agent fetches with the same token. */
+  inputs: ResultFiles;
   uploadTokens: UploadTokens;
   maxUploadBytes: number;
 }
@@ -100,5 +102,17 @@ export function uploadRoutes(router: Router, deps: UploadDeps): void {
     ctx.status = 201;
     ctx.set('Location', absoluteUrl(ctx, href));
     ctx.body = { href, ...stored };
+  });
+
+  /** `GET /inputs/{jobId}/{inputId}`: the agent running a job fetches a file its client sent inline (docs/protocol.md, file inputs). */
+  router.get('/inputs/:jobId/:inputId', async (ctx) => {
+    const jobId = ctx.params['jobId']!;
+    const inputId = ctx.params['inputId']!;
+    const job = await jobTakingUploads(deps, jobId, uploadToken(ctx));
+    const file = isStorableOutputId(inputId) ? await deps.inputs.read(job.id, inputId) : undefined;
+    if (!file) throw new OutpostError('not-found', 404, `job '${jobId}' has no file input '${inputId}' sent inline`);
+    ctx.type = 'application/octet-stream';
+    ctx.length = file.size;
+    ctx.body = file.stream;
   });
 }

@@ -26,11 +26,21 @@ export type InputJsonSchema =
   | { type: 'array'; items: ScalarJsonSchema; minItems: number; maxItems: number; default?: InputSpec['default'] }
   | { type: 'object'; default?: InputSpec['default']; required?: ['bbox']; properties?: Record<string, object> };
 
+/** A file of one media type, as OGC 18-062r2 describes binary inputs (§8, OGC process description: `contentEncoding` and `contentMediaType`, `oneOf` for several). */
+interface BinaryJsonSchema {
+  type: 'string';
+  contentEncoding: 'binary';
+  contentMediaType?: string;
+}
+
+/** A file input: one media type, or `oneOf` the media types it accepts. */
+export type FileJsonSchema = BinaryJsonSchema | { oneOf: BinaryJsonSchema[] };
+
 /** An input description of a process description (OGC 18-062r2 §7.10, `inputDescription`). */
 export interface InputDescription {
   title: string;
   description?: string;
-  schema: InputJsonSchema & { format?: 'ogc-bbox' };
+  schema: (InputJsonSchema & { format?: 'ogc-bbox' }) | FileJsonSchema;
   minOccurs: number;
   maxOccurs: number;
 }
@@ -40,7 +50,8 @@ export interface InputDescription {
  * pattern on strings), so the published schema means what it says and ajv's strict mode accepts it.
  * An array input's bounds apply to each of its values (OGC 18-062r2 §7.11.2.2, `maxOccurs`).
  */
-export function inputJsonSchema(spec: InputSpec): InputJsonSchema {
+export function inputJsonSchema(spec: InputSpec): InputJsonSchema | FileJsonSchema {
+  if (spec.type === 'file') return fileJsonSchema(spec.mediaTypes);
   const withDefault = spec.default === undefined ? {} : { default: spec.default };
   switch (spec.type) {
     case 'bbox':
@@ -78,6 +89,12 @@ function bboxProperties(spec: InputSpec): Record<string, object> {
   };
 }
 
+function fileJsonSchema(mediaTypes: string[] | undefined): FileJsonSchema {
+  const binary = (contentMediaType?: string): BinaryJsonSchema => ({ type: 'string', contentEncoding: 'binary', ...(contentMediaType && { contentMediaType }) });
+  if (mediaTypes === undefined) return binary();
+  return mediaTypes.length === 1 ? binary(mediaTypes[0]) : { oneOf: mediaTypes.map(binary) };
+}
+
 /** The `inputs` object of a process description, keyed by input id; untitled inputs show their id. */
 export function describeInputs(inputs: Record<string, InputSpec>): Record<string, InputDescription> {
   return Object.fromEntries(
@@ -92,7 +109,7 @@ export function describeInputs(inputs: Record<string, InputSpec>): Record<string
           // The format names OGC's bounding box for clients (OGC 18-062r2, ProcessDescription example).
           schema: spec.type === 'bbox' ? { ...schema, format: 'ogc-bbox' } : schema,
           minOccurs: required ? Math.max(spec.minOccurs ?? 1, 1) : 0,
-          maxOccurs: schema.type === 'array' ? schema.maxItems : 1,
+          maxOccurs: 'type' in schema && schema.type === 'array' ? schema.maxItems : 1,
         },
       ];
     }),

@@ -1,5 +1,6 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { InputSpec } from '../../protocol/process-spec.js';
+import { QUALIFIER_KEYS, checkFileValue, isPlainObject } from './file-inputs.js';
 import { inputJsonSchema } from './input-schema.js';
 import { isArrayInput, isRequired, optionLikeRefusal } from '../../protocol/process-spec.js';
 import { INPUTS_WORDING, ajv, describeAjvError } from '../../protocol/validation.js';
@@ -12,13 +13,6 @@ export type InputValidator = (values: unknown) => InputValidation;
 
 const validators = new WeakMap<Record<string, InputSpec>, InputValidator>();
 
-/** Keys besides `value` that OGC 18-062r2 allows on a qualified input value (`qualifiedInputValue`). */
-const QUALIFIER_KEYS = new Set(['value', 'mediaType', 'encoding', 'schema']);
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /**
  * `{ "value": x }` stands for `x` (OGC 18-062r2 §7.11.2, qualified input value). A JSON object
  * input may itself hold a `value` member, so for it the qualified form must say more than `value`.
@@ -28,8 +22,9 @@ function unwrap(value: unknown, objectInput = false): unknown {
   return objectInput && Object.keys(value).length === 1 ? value : value['value'];
 }
 
-/** An array input also takes one bare value, as a one-value array (OGC 18-062r2 §7.11.2.2). */
+/** An array input also takes one bare value, as a one-value array (OGC 18-062r2 §7.11.2.2); a file keeps its qualifiers. */
 function normalize(spec: InputSpec | undefined, value: unknown): unknown {
+  if (spec?.type === 'file') return value;
   const unwrapped = unwrap(value, spec?.type === 'object');
   if (!spec || !isArrayInput(spec)) return unwrapped;
   return Array.isArray(unwrapped) ? unwrapped.map((item) => unwrap(item)) : [unwrapped];
@@ -56,7 +51,8 @@ function describe(error: ErrorObject | undefined): { message: string; input?: st
 function compile(inputs: Record<string, InputSpec>): InputValidator {
   const schema = {
     type: 'object',
-    properties: Object.fromEntries(Object.entries(inputs).map(([id, spec]) => [id, inputJsonSchema(spec)])),
+    // File values are read by checkFileValue, which words their errors better than a oneOf can.
+    properties: Object.fromEntries(Object.entries(inputs).map(([id, spec]) => [id, spec.type === 'file' ? {} : inputJsonSchema(spec)])),
     required: Object.entries(inputs).filter(([, spec]) => isRequired(spec)).map(([id]) => id),
     additionalProperties: false,
   };
@@ -73,7 +69,13 @@ function compile(inputs: Record<string, InputSpec>): InputValidator {
       : values;
     const unknown = isPlainObject(unwrapped) ? unknownInputError(inputs, unwrapped) : undefined;
     if (unknown || !validate(unwrapped)) return { ok: false, ...describe(unknown ?? validate.errors?.[0]) };
-    const valid = unwrapped as Record<string, unknown>;
+    const valid = { ...(unwrapped as Record<string, unknown>) };
+    for (const [id, spec] of Object.entries(inputs)) {
+      if (spec.type !== 'file' || !Object.hasOwn(valid, id)) continue;
+      const file = checkFileValue(id, spec, valid[id]);
+      if (!file.ok) return { ok: false, message: file.message, input: id };
+      valid[id] = file.value;
+    }
     const input = optionLikeInput(inputs, valid);
     if (input) return { ok: false, message: optionLikeRefusal(input), input };
     return { ok: true, values: valid };

@@ -11,6 +11,7 @@ import { GraceTimers, lostAgentNote } from './grace-timers.js';
 import { JobUpdates } from './job-updates.js';
 import { followJob, untilFinished, type JobFollower } from './job-follower.js';
 import type { LimitsOf } from './owner-limits.js';
+import { agentInputs, type InlineFile } from './file-inputs.js';
 import { newJob, type SubmitRequest } from './new-job.js';
 import { PerJob } from './per-job.js';
 
@@ -24,7 +25,16 @@ export interface JobLifecycleOptions {
   send: (jid: string, message: OrchestratorMessage) => Promise<void>;
   /** Where the job's agent uploads output files, with a token made for this dispatch. */
   uploadFor: (jobId: string) => { url: string; token: string };
-  /** Deletes the output files stored for a job. */
+  /**
+   * The files sent inline: stored before the job is (one over the size limit is refused), fetched
+   * by its agent from `url` with its upload token, removed when the job ends.
+   */
+  inputFiles: {
+    store: (jobId: string, files: Record<string, InlineFile>) => Promise<void>;
+    url: (jobId: string) => string;
+    remove: (jobId: string) => Promise<void>;
+  };
+  /** Deletes the input and output files stored for a job. */
   removeFiles: (jobId: string) => Promise<void>;
   /** The limits of each job owner: `maxWaiting` applies at submission, `maxRunning` at placement. */
   limits: LimitsOf;
@@ -79,8 +89,12 @@ export class JobLifecycle {
 
   /** Validates the inputs against the process, stores the job (accepted) and dispatches or queues it. */
   submit(request: SubmitRequest): Promise<JobRecord> {
-    const job = newJob(this.#options.registry, request);
+    const { job, files } = newJob(this.#options.registry, request);
     return this.#perJob.run(job.id, async () => {
+      await this.#options.inputFiles.store(job.id, files).catch(async (err: unknown) => {
+        await this.#options.inputFiles.remove(job.id);
+        throw err;
+      });
       // A job beyond its owner's waiting limit rolls back as if it had never been submitted.
       const created = await this.#options.jobStore
         .transaction(async (store) => {
@@ -89,8 +103,9 @@ export class JobLifecycle {
           this.#refuseBeyondWaitingLimit(inserted);
           return inserted;
         })
-        .catch((err: unknown) => {
+        .catch(async (err: unknown) => {
           this.#dispatcher.release(job.id);
+          await this.#options.inputFiles.remove(job.id);
           throw err;
         });
       this.#emit({ type: 'created', job: created });
@@ -284,7 +299,8 @@ export class JobLifecycle {
       if (!job) return this.#dispatcher.release(jobId);
       this.#emit({ type: 'assigned', job, agent });
       const upload = this.#options.uploadFor(jobId);
-      this.#options.send(agent, { v: 1, type: 'execute', job: jobId, process: job.processId, inputs: job.inputs, upload })
+      const inputs = agentInputs(job.inputs, this.#options.inputFiles.url(jobId), upload.token);
+      this.#options.send(agent, { v: 1, type: 'execute', job: jobId, process: job.processId, inputs, upload })
         .catch((err: Error) => this.#notSent(jobId, agent, err));
     });
   }
@@ -323,6 +339,7 @@ export class JobLifecycle {
     const job = await this.#options.jobStore.finish(jobId, seq, outcome);
     if (!job) return undefined;
     this.#emit({ type: 'finished', job });
+    this.#options.inputFiles.remove(jobId).catch((err: Error) => this.#options.logger.warn({ job: jobId, err: err.message }, 'input files of an ended job could not be removed'));
     // Files uploaded before a run failed (or was killed) belong to no result.
     if (job.status !== 'successful') {
       this.#options.removeFiles(jobId).catch((err: Error) => this.#options.logger.warn({ job: jobId, err: err.message }, 'files of an ended job could not be removed'));

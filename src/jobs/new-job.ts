@@ -3,6 +3,7 @@ import { OutpostError } from '../errors.js';
 import type { AgentRegistry } from '../registry/agent-registry.js';
 import type { JobRecord } from '../store/job-record.js';
 import { inputsTooLarge } from './execute-size.js';
+import { takeInlineFiles, type InlineFile } from './file-inputs.js';
 import { compileInputValidator } from './input-validator.js';
 
 export interface SubmitRequest {
@@ -12,22 +13,26 @@ export interface SubmitRequest {
   owner: string;
 }
 
-/** The job a submission makes, accepted and not yet stored; inputs the process refuses are a 400. */
-export function newJob(registry: AgentRegistry, request: SubmitRequest): JobRecord {
+/**
+ * The job a submission makes, accepted and not yet stored, and the files sent inline, which are
+ * stored apart from it; inputs the process refuses are a 400.
+ */
+export function newJob(registry: AgentRegistry, request: SubmitRequest): { job: JobRecord; files: Record<string, InlineFile> } {
   const offered = registry.process(request.processId);
   if (!offered) throw new OutpostError('no-such-process', 404, `process '${request.processId}' is not offered by any agent`);
   const validation = compileInputValidator(offered.spec.inputs)(request.inputs);
   if (!validation.ok) throw new OutpostError('invalid-input', 400, validation.message);
-  const tooLarge = inputsTooLarge(validation.values);
+  const { inputs, files } = takeInlineFiles(validation.values);
+  const tooLarge = inputsTooLarge(inputs);
   if (tooLarge) throw new OutpostError('invalid-input', 400, tooLarge);
   const now = new Date().toISOString();
-  return {
+  const job: JobRecord = {
     id: randomUUID(),
     processId: request.processId,
     status: 'accepted',
     owner: request.owner,
     agent: null,
-    inputs: validation.values,
+    inputs,
     execution: request.execution,
     progress: 0,
     message: null,
@@ -40,4 +45,5 @@ export function newJob(registry: AgentRegistry, request: SubmitRequest): JobReco
     lastSeq: 0,
     dismissedBy: null,
   };
+  return { job, files };
 }

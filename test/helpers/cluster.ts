@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { DEFAULT_LIMITS } from '../../src/jobs/owner-limits.js';
 import { startOrchestrator, type OrchestratorTuning, type RunningOrchestrator } from '../../src/main.js';
 import { startAgent, type RunningAgent } from '../../agent/main.js';
+import type { FetchLimits } from '../../agent/jobs/fetch-inputs.js';
 import { certificateFingerprint, ensureDevCertificate, type TlsFiles } from '../../dev/tls-certificate.js';
 import { testCallers, type TestCallers } from './api.js';
 import { startTestProsody, TEST_DOMAIN, type TestProsody } from './prosody.js';
@@ -27,7 +28,7 @@ export interface Cluster extends TestCallers {
   /** With `tls`: the certificate of the Prosody's STARTTLS and the orchestrator's HTTPS, and its fingerprint. */
   tls?: TlsFiles & { fingerprint: string };
   /** Starts a real agent (its own XMPP connection, real child processes) on a services folder. */
-  addAgent(name: string, servicesDir: string, options?: { slots?: number; killGraceMs?: number; workDir?: string; pool?: string }): Promise<TestAgent>;
+  addAgent(name: string, servicesDir: string, options?: { slots?: number; killGraceMs?: number; workDir?: string; pool?: string; fetchLimits?: FetchLimits }): Promise<TestAgent>;
   /** An XMPP account provisioned as an agent in `pool` (default: its name), for raw protocol tests. */
   addAccount(name: string, pool?: string): Promise<{ jid: string; password: string }>;
   /** Stops the orchestrator only, keeping its data directory, and starts it again after `downMs`. */
@@ -111,6 +112,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
           orchestrator: prosody.componentDomain,
           logLevel: 'silent',
           killGraceMs: agentOptions.killGraceMs ?? 1000,
+          ...(agentOptions.fetchLimits && { fetchLimits: agentOptions.fetchLimits }),
           ...(tls ? { serverTrust: { fingerprints: [tls.fingerprint.replace(/:/g, '')] } } : {}),
         },
         testLogger,

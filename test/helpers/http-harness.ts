@@ -139,6 +139,7 @@ export interface Harness extends TestCallers {
   jobService: TestJobService;
   updates: TestUpdates;
   results: ResultFiles;
+  inputs: ResultFiles;
   uploadTokens: UploadTokens;
   /** Lines the app logged, parsed. */
   logs: Record<string, unknown>[];
@@ -163,15 +164,17 @@ export async function startHarness(processes: ProcessSpec[], options: Partial<Om
   const updates = new TestUpdates();
   const jobService = new TestJobService(jobStore, updates);
   const results = new ResultFiles(path.join(temp.dir, 'results'));
+  const inputs = new ResultFiles(path.join(temp.dir, 'inputs'));
   const uploadTokens = new UploadTokens(temp.db);
   const users = new UserStore(temp.db);
   const { logger, lines: logs } = capturingLogger();
-  const harness = { registry, jobs, jobService, updates, results, uploadTokens, users, ...testCallers(users), logs, ready: true, databaseFile: temp.file } as Harness;
+  const harness = { registry, jobs, jobService, updates, results, inputs, uploadTokens, users, ...testCallers(users), logs, ready: true, databaseFile: temp.file } as Harness;
   const deps: AppDeps = {
     registry,
     jobs: jobService,
     jobEvents: updates.events,
     results,
+    inputs,
     uploadTokens,
     users,
     logger,

@@ -27,7 +27,7 @@ describe('AgentEvents: who may report what', function () {
     sent = [];
     const registry = new AgentRegistry();
     const send = async (jid: string, message: OrchestratorMessage) => void sent.push([jid, message]);
-    lifecycle = new JobLifecycle({ jobStore, registry, send, uploadFor: () => ({ url: 'u', token: 't' }), removeFiles: async () => undefined, limits: () => DEFAULT_LIMITS, graceMs: 1000, logger: testLogger });
+    lifecycle = new JobLifecycle({ jobStore, registry, send, uploadFor: () => ({ url: 'u', token: 't' }), removeFiles: async () => undefined, inputFiles: { store: async () => undefined, url: () => 'u', remove: async () => undefined }, limits: () => DEFAULT_LIMITS, graceMs: 1000, logger: testLogger });
     events = new AgentEvents(lifecycle);
     store.create(jobRecord('j1', { status: 'running', agent: WORKER, started: new Date().toISOString() }));
   });

@@ -15,6 +15,7 @@ const hostile = spec('hostile', {
     loud: { type: 'boolean', required: false },
     bands: { type: 'integer', maxOccurs: 3, default: [1, 2], required: false },
     aoi: { type: 'bbox', required: true },
+    dem: { type: 'file', mediaTypes: ['image/tiff', 'image/png'] },
   },
   outputs: { report: { type: 'file', mediaType: 'image/png' } },
 });
@@ -173,6 +174,12 @@ describe('HTML pages', () => {
     expect(html).to.include('<textarea id="input-bands" data-input="bands" data-type="json" rows="2" placeholder="a JSON array, e.g. [&quot;a&quot;, &quot;b&quot;]">[1,2]</textarea>');
     expect(html).to.include('<textarea id="input-aoi" data-input="aoi" data-type="json" rows="2" placeholder="{&quot;bbox&quot;: [minx, miny, maxx, maxy]}" required></textarea>');
     expect(html).to.include('<td>[1,2]</td>');
+  });
+
+  it('asks for a file input by URL, and lists the media types it accepts', async () => {
+    const html = await (await page(h, '/processes/hostile')).text();
+    expect(html).to.match(/<input type="url" id="input-dem" data-input="dem" data-type="file" placeholder="https:\/\/… \(where the agent fetches the file\)" required>/);
+    expect(html).to.include('<td>file: image/tiff | image/png</td>');
   });
 
   it('shows results with previews that the script loads with the token, and file sizes', async () => {

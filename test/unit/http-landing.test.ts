@@ -143,7 +143,7 @@ describe('HTTP landing page, conformance, API definition and probes', () => {
           expect(responses, path).to.include.members(['401', '403']);
           break;
         case 'open':
-          expect(operation.security, path).to.deep.equal(path.startsWith('/uploads/') ? [{ uploadToken: [] }] : []);
+          expect(operation.security, path).to.deep.equal(/^\/(uploads|inputs)\//.test(path) ? [{ uploadToken: [] }] : []);
           break;
         default:
           expect(operation.security, path).to.equal(undefined);

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { ERROR_TYPES } from '../../src/errors.js';
 import { openDatabase } from '../../src/store/database.js';
 import { UploadTokens } from '../../src/store/upload-tokens.js';
@@ -189,6 +190,27 @@ describe('HTTP uploads of output files', () => {
       const response = await h.api(`${h.url}/jobs/j1/results/image`);
       expect(response.status).to.equal(404);
       expect((await problemOf(response)).detail).to.equal("the file of output 'image' of job 'j1' is no longer stored");
+    });
+  });
+
+  describe('GET /inputs/{jobId}/{inputId}', () => {
+    const fetchInput = (target: string, headers: Record<string, string> = { Authorization: `Bearer ${token}` }) => fetch(`${h.url}${target}`, { headers });
+
+    it("gives the job's agent a file its client sent inline, with the job's token only", async () => {
+      await h.inputs.write('j1', 'dem', Readable.from([Buffer.from('GeoTIFF bytes')]), LIMIT);
+      const response = await fetchInput('/inputs/j1/dem');
+      expect(response.status).to.equal(200);
+      expect(response.headers.get('content-type')).to.equal('application/octet-stream');
+      expect(await response.text()).to.equal('GeoTIFF bytes');
+      const refused = await fetchInput('/inputs/j1/dem', { Authorization: `Bearer ${h.uploadTokens.issue('done')}` });
+      expect(refused.status).to.equal(403);
+      expect((await problemOf(refused)).detail).to.equal("the upload token is not valid for job 'j1'");
+    });
+
+    it('answers 404 for an input that was not sent inline', async () => {
+      const response = await fetchInput('/inputs/j1/other');
+      expect(response.status).to.equal(404);
+      expect((await problemOf(response)).detail).to.equal("job 'j1' has no file input 'other' sent inline");
     });
   });
 });

@@ -6,15 +6,17 @@ import { repoRoot } from '../helpers/paths.js';
 /**
  * The layout of docs/architecture.md, checked on the sources: the orchestrator (`src/`) and the
  * agent (`agent/`) never import each other, and what both import is the shared wire protocol
- * (`protocol/`) or the shared XMPP plumbing (`xmpp/`), nothing else.
+ * (`protocol/`), the shared XMPP plumbing (`xmpp/`) or the shared
+ * address guard (`net/`), nothing else.
  */
-const SHARED_ROOMS = ['protocol', 'xmpp'];
+const SHARED_ROOMS = ['protocol', 'xmpp', 'net'];
 /** Which top-level rooms each room may import from. */
 const MAY_IMPORT: Record<string, string[]> = {
   protocol: ['protocol'],
   xmpp: ['xmpp', 'protocol'],
-  src: ['src', 'protocol', 'xmpp'],
-  agent: ['agent', 'protocol', 'xmpp'],
+  net: ['net'],
+  src: ['src', 'protocol', 'xmpp', 'net'],
+  agent: ['agent', 'protocol', 'xmpp', 'net'],
   dev: ['dev', 'src', 'agent', 'protocol', 'xmpp'],
   cli: ['cli', 'dev', 'src', 'protocol'],
 };
@@ -59,7 +61,7 @@ describe('import graph: the two programs and what they share', () => {
     });
   }
 
-  it('shares between the orchestrator and the agent only the protocol and XMPP plumbing', () => {
+  it('shares between the orchestrator and the agent only the protocol, XMPP plumbing and address guard', () => {
     const importedBy = (room: string) => new Set([...graph].filter(([file]) => roomOf(file) === room).flatMap(([, targets]) => targets));
     const fromAgent = importedBy('agent');
     const both = [...importedBy('src')].filter((target) => fromAgent.has(target));

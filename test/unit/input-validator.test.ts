@@ -76,6 +76,47 @@ describe('compileInputValidator', () => {
     });
   });
 
+  describe('file inputs', () => {
+    const files = compileInputValidator({ dem: { type: 'file', mediaTypes: ['image/tiff', 'text/csv'] }, data: { type: 'file', required: false } });
+
+    it('decodes a file sent inline: base64, or the text itself for a text type; a link stays a link', () => {
+      expect(files({ dem: { value: 'R0lG', mediaType: 'image/tiff', encoding: 'base64' } })).to.deep.equal({
+        ok: true,
+        values: { dem: { bytes: Buffer.from('R0lG', 'base64'), mediaType: 'image/tiff' } },
+      });
+      expect(files({ dem: { value: 'x,y\n1,2', mediaType: 'text/csv' } })).to.deep.equal({ ok: true, values: { dem: { bytes: Buffer.from('x,y\n1,2'), mediaType: 'text/csv' } } });
+      expect(files({ dem: { href: 'https://example.org/dem.tif', type: 'image/tiff', title: 'DEM' } })).to.deep.equal({
+        ok: true,
+        values: { dem: { href: 'https://example.org/dem.tif', mediaType: 'image/tiff' } },
+      });
+      expect(files({ dem: { href: 'https://example.org/dem.tif' }, data: { value: 'AAEC' } })).to.deep.equal({
+        ok: true,
+        values: { dem: { href: 'https://example.org/dem.tif' }, data: { bytes: Buffer.from([0, 1, 2]), mediaType: 'application/octet-stream' } },
+      });
+    });
+
+    it('refuses what is no file, a media type the input does not take, and a URL it cannot fetch', () => {
+      const refusals: [unknown, string][] = [
+        ['/data/dem.tif', `must be a file: {"value": BASE64, "mediaType": TYPE} or {"href": "https://…"}`],
+        [{ value: 'R0lG', mediaType: 'image/png' }, 'is image/png, which it does not accept; it accepts image/tiff, text/csv'],
+        [{ href: 'https://example.org/a.png', type: 'image/png' }, 'is image/png, which it does not accept; it accepts image/tiff, text/csv'],
+        [{ value: 'R0lG' }, 'needs a mediaType: one of image/tiff, text/csv'],
+        [{ value: 'R0l', mediaType: 'image/tiff' }, 'is image/tiff, so its value must be base64'],
+        [{ value: 'R0lG', mediaType: 'image/tiff', encoding: 'gzip' }, "has encoding 'gzip'; only base64 is understood (or none, for the text of a text file)"],
+        [{ href: 'ftp://example.org/dem.tif' }, 'must have an http or https URL of at most 2000 characters as its href'],
+        [{ href: 'https://user:pw@example.org/dem.tif' }, 'must not carry a user name or password in its href'],
+      ];
+      for (const [value, problem] of refusals) expect(files({ dem: value }), problem).to.deep.equal({ ok: false, message: `input 'dem' ${problem}`, input: 'dem' });
+    });
+
+    it('describes a file input as OGC 18-062r2 describes binary inputs', () => {
+      const binary = (contentMediaType?: string) => ({ type: 'string', contentEncoding: 'binary', ...(contentMediaType && { contentMediaType }) });
+      expect(inputJsonSchema({ type: 'file', mediaTypes: ['image/tiff'] })).to.deep.equal(binary('image/tiff'));
+      expect(inputJsonSchema({ type: 'file', mediaTypes: ['image/tiff', 'image/png'] })).to.deep.equal({ oneOf: [binary('image/tiff'), binary('image/png')] });
+      expect(inputJsonSchema({ type: 'file' })).to.deep.equal(binary());
+    });
+  });
+
   it('refuses anything but an object', () => {
     for (const values of [null, [], 'x', 3, undefined]) {
       expect(failure(values)).to.deep.equal({ ok: false, message: 'inputs must be a JSON object' });

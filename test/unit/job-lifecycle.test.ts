@@ -63,6 +63,7 @@ describe('JobLifecycle: one write and one event per change', function () {
       },
       uploadFor: (jobId) => ({ url: `http://127.0.0.1/uploads/${jobId}`, token: 't' }),
       removeFiles: async () => undefined,
+      inputFiles: { store: async () => undefined, url: () => 'http://orchestrator/inputs', remove: async () => undefined },
       limits: () => limits,
       graceMs: 30,
       killTimeoutMs: 500,
@@ -253,7 +254,7 @@ describe('JobLifecycle: one write and one event per change', function () {
     const id = await running();
     await lifecycle.agentLost(WORKER);
     lifecycle.close();
-    lifecycle = new JobLifecycle({ jobStore, registry, send: async () => undefined, uploadFor: () => ({ url: 'u', token: 't' }), removeFiles: async () => undefined, limits: () => limits, graceMs: 30, logger: testLogger });
+    lifecycle = new JobLifecycle({ jobStore, registry, send: async () => undefined, uploadFor: () => ({ url: 'u', token: 't' }), removeFiles: async () => undefined, inputFiles: { store: async () => undefined, url: () => 'u', remove: async () => undefined }, limits: () => limits, graceMs: 30, logger: testLogger });
     await lifecycle.resume();
     await lifecycle.inFlight(WORKER, [id]);
     expect(jobStore.rows.get(id)).to.include({ status: 'running', message: null });

@@ -42,6 +42,7 @@ describe('job log: one line per change of a job', function () {
       send: async () => undefined,
       uploadFor: (jobId) => ({ url: `http://127.0.0.1/uploads/${jobId}`, token: 't' }),
       removeFiles: async () => undefined,
+      inputFiles: { store: async () => undefined, url: () => 'http://orchestrator/inputs', remove: async () => undefined },
       limits: () => DEFAULT_LIMITS,
       graceMs: 30,
       killTimeoutMs: 100,

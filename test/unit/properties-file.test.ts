@@ -202,7 +202,7 @@ describe('readServiceFile', () => {
       await rejects({ inputs: '{"__proto__": {"type": "string"}}' }, "input name '__proto__' must not be '__proto__'");
       await rejects(inputs({ 1: { type: 'string' } }), "input name '1' must not be all digits (its declaration order would be lost)");
       await rejects(inputs({ size: 5 }), "input 'size' must be a JSON object");
-      await rejects(inputs({ size: { type: 'float' } }), "input 'size': type must be one of string, number, integer, boolean, bbox, object");
+      await rejects(inputs({ size: { type: 'float' } }), "input 'size': type must be one of string, number, integer, boolean, bbox, object, file");
       await rejects(inputs({ size: { type: 'number', minimum: '1' } }), "input 'size': /minimum must be number");
       await rejects(inputs({ size: { type: 'number', foo: 1 } }), "input 'size': unknown property 'foo'");
     });
@@ -222,6 +222,10 @@ describe('readServiceFile', () => {
       await rejectsSize({ type: 'number', pattern: 'x' }, 'pattern only applies to string inputs');
       await rejectsSize({ type: 'string', minimum: 1 }, 'minimum only applies to number and integer inputs');
       await rejectsSize({ type: 'number', default: 1, required: true }, 'a required input cannot have a default');
+      await rejectsSize({ type: 'string', mediaTypes: ['image/tiff'] }, 'mediaTypes only applies to file inputs');
+      await rejectsSize({ type: 'file', default: '/data/dem.tif' }, 'a file input takes no enum or default');
+      await rejectsSize({ type: 'file', maxLength: 10 }, 'maxLength only applies to string inputs');
+      await rejectsSize({ type: 'file', mediaTypes: ['image tiff'] }, '/mediaTypes/0 must match pattern "^[\\w.+-]+/[\\w.+-]+(\\s*;\\s*[\\w.+-]+=(?:[\\w.+-]+|"[^"\\\\\\r\\n]*"))*$"');
     });
 
     it('outputs that are not valid or could leave the work directory', async () => {

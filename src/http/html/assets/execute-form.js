@@ -18,6 +18,8 @@
         } catch {
           return raw;
         }
+      case 'file':
+        return { href: raw };
       default:
         return field.value;
     }

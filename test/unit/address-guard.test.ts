@@ -1,11 +1,11 @@
 import { expect } from 'chai';
-import { CallbackAllowlist, callbackUrlRefusal } from '../../src/callbacks/callback-targets.js';
+import { AddressAllowlist, urlRefusal } from '../../net/address-guard.js';
 
-describe('callback targets (SSRF)', () => {
+describe('address guard (SSRF)', () => {
   const forbidden = 'a loopback, private, link-local or reserved address; callbacks go there only when --callback-allow lists it';
 
   it('refuses loopback, private, link-local, metadata, reserved and mapped addresses', () => {
-    const none = new CallbackAllowlist();
+    const none = new AddressAllowlist();
     for (const address of ['127.0.0.1', '10.0.0.5', '172.20.1.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', '::', 'fd00::1', 'fe80::1', '::ffff:127.0.0.1', '::ffff:10.0.0.1', '224.0.0.1']) {
       expect(none.refusal('h', address), address).to.equal(forbidden);
     }
@@ -13,7 +13,7 @@ describe('callback targets (SSRF)', () => {
   });
 
   it('lets an operator allow hosts, addresses and networks', () => {
-    const allow = new CallbackAllowlist(['hooks.internal', '127.0.0.1', '10.1.0.0/16', 'fd00::/8']);
+    const allow = new AddressAllowlist(['hooks.internal', '127.0.0.1', '10.1.0.0/16', 'fd00::/8']);
     expect(allow.refusal('HOOKS.internal', '10.9.9.9')).to.equal(undefined);
     expect(allow.refusal('h', '127.0.0.1')).to.equal(undefined);
     expect(allow.refusal('h', '127.0.0.2')).to.equal(forbidden);
@@ -23,11 +23,11 @@ describe('callback targets (SSRF)', () => {
   });
 
   it('explains a refused URL in one phrase', async () => {
-    const none = new CallbackAllowlist();
-    expect(await callbackUrlRefusal('not a url', none)).to.equal('is not a URL');
-    expect(await callbackUrlRefusal('file:///etc/passwd', none)).to.equal('must be an http or https URL, not file:');
-    expect(await callbackUrlRefusal('http://user:pw@example.org/', none)).to.equal('must not carry a user name or password');
-    expect(await callbackUrlRefusal('http://localhost:8080/', none)).to.match(/^resolves to (127\.0\.0\.1|::1), a loopback/);
-    expect(await callbackUrlRefusal('http://93.184.216.34/hook', none)).to.equal(undefined);
+    const none = new AddressAllowlist();
+    expect(await urlRefusal('not a url', none)).to.equal('is not a URL');
+    expect(await urlRefusal('file:///etc/passwd', none)).to.equal('must be an http or https URL, not file:');
+    expect(await urlRefusal('http://user:pw@example.org/', none)).to.equal('must not carry a user name or password');
+    expect(await urlRefusal('http://localhost:8080/', none)).to.match(/^resolves to (127\.0\.0\.1|::1), a loopback/);
+    expect(await urlRefusal('http://93.184.216.34/hook', none)).to.equal(undefined);
   });
 });

@@ -1,19 +1,30 @@
 const LF = 0x0a;
 const CR = 0x0d;
+const DOT = 0x2e;
+const ZERO = 0x30;
+const NINE = 0x39;
 
-/** Lines longer than this are passed on in pieces and never parsed, so memory stays bounded. */
+/** Records longer than this are passed on in pieces and never parsed, so memory stays bounded. */
 export const MAX_LINE_BYTES = 64 * 1024;
+/** Output that stops without a terminator for this long is a record of its own. */
+export const QUIET_RECORD_MS = 200;
+/** GDAL's `0...10...20...`: a number of at most three digits and three dots is a record of its own. */
+const MAX_DOTTED_PERCENT_BYTES = 6;
 
 /**
  * Receives the stream cut into pieces whose concatenation is exactly the input.
- * `line` is a whole line of at most the maximum length, terminator included; undefined for a
- * piece of an overlong line.
+ * `line` is a whole record of at most the maximum length, terminator removed; undefined for a
+ * piece of an overlong one.
  */
 export type SegmentHandler = (bytes: Buffer, line: string | undefined) => void;
 
 /**
- * Splits a byte stream into lines ended by LF, CRLF or a lone CR (progress bars redraw with CR).
- * Works on bytes: LF and CR never occur inside a UTF-8 sequence, so no character is cut.
+ * Splits a byte stream into records as they arrive (docs/decisions.md, Outputs and progress): a
+ * record ends at LF, CRLF or a lone CR (progress bars redraw with CR), after a leading percent and
+ * `...` (GDAL's progress), and, when `quietMs` is given, once the stream has been quiet that long
+ * with a record begun. Each byte is looked at once. Works on bytes: LF, CR and `.` never occur
+ * inside a UTF-8 sequence, so no character is cut (a quiet cut may split one; it is then decoded
+ * with a replacement character, for parsing only).
  */
 export class LineSplitter {
   private pending: Buffer[] = [];
@@ -21,10 +32,12 @@ export class LineSplitter {
   private overlong = false;
   /** A CR ending a chunk: whether it is a lone CR or the start of CRLF is known only later. */
   private heldCr = false;
+  private quietTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly onSegment: SegmentHandler,
     private readonly maxLineBytes = MAX_LINE_BYTES,
+    private readonly quietMs?: number,
   ) {}
 
   push(chunk: Buffer): void {
@@ -37,6 +50,13 @@ export class LineSplitter {
     }
     for (let i = start; i < chunk.length; i++) {
       const byte = chunk[i];
+      if (byte === DOT) {
+        if (this.endsDottedPercent(chunk, start, i)) {
+          this.endLine(chunk.subarray(start, i + 1));
+          start = i + 1;
+        }
+        continue;
+      }
       if (byte !== LF && byte !== CR) continue;
       if (byte === CR && i + 1 === chunk.length) {
         this.heldCr = true;
@@ -48,12 +68,48 @@ export class LineSplitter {
       i = end - 1;
     }
     this.append(chunk.subarray(start));
+    this.watchQuiet();
   }
 
-  /** Passes on what is left once the stream has ended: an unterminated last line is a line too. */
+  /** Passes on what is left once the stream has ended: an unterminated last record is a record too. */
   end(): void {
+    clearTimeout(this.quietTimer);
+    this.quietTimer = undefined;
     this.heldCr = false;
     this.endLine(Buffer.alloc(0));
+  }
+
+  /** Whether the dot at `dot` completes a record `N...`; the record is short, so this costs little. */
+  private endsDottedPercent(chunk: Buffer, start: number, dot: number): boolean {
+    const length = this.pendingBytes + dot - start + 1;
+    if (length < 4 || length > MAX_DOTTED_PERCENT_BYTES || this.overlong) return false;
+    const record = this.pendingBytes === 0 ? chunk.subarray(start, dot + 1) : Buffer.concat([...this.pending, chunk.subarray(start, dot + 1)]);
+    const digits = record.length - 3;
+    if (record[digits] !== DOT || record[digits + 1] !== DOT) return false;
+    for (let i = 0; i < digits; i++) {
+      const byte = record[i]!;
+      if (byte < ZERO || byte > NINE) return false;
+    }
+    return true;
+  }
+
+  private watchQuiet(): void {
+    if (this.quietMs === undefined) return;
+    if (this.pendingBytes === 0 && !this.heldCr) {
+      clearTimeout(this.quietTimer);
+      this.quietTimer = undefined;
+      return;
+    }
+    if (this.quietTimer) {
+      this.quietTimer.refresh();
+      return;
+    }
+    this.quietTimer = setTimeout(() => {
+      this.quietTimer = undefined;
+      this.heldCr = false;
+      this.endLine(Buffer.alloc(0));
+    }, this.quietMs);
+    this.quietTimer.unref();
   }
 
   private append(bytes: Buffer): void {

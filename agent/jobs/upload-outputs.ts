@@ -5,7 +5,7 @@ import net from 'node:net';
 import { Readable, Transform, pipeline } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import type { AgentMessage } from '../../protocol/index.js';
+import { FILENAME_PATTERN, type AgentMessage } from '../../protocol/index.js';
 import type { LocalOutputValue } from '../runner/run-types.js';
 import type { LocalOutputSpec } from '../services/service-definition.js';
 import { checkPlainText, connectVerified, ServerTrustError, type ServerTrust } from '../../xmpp/server-trust.js';
@@ -34,6 +34,7 @@ export interface DeliveryOptions {
 export const INLINE_LIMIT_BYTES = 60 * 1024;
 const RETRY_DELAYS_MS = [1000, 2000, 4000, 8000, 16_000];
 const DEFAULT_FILE_TYPE = 'application/octet-stream';
+const SAFE_FILENAME = new RegExp(FILENAME_PATTERN);
 
 /** An output that cannot be delivered; the job fails with code `output` and this message. */
 export class DeliveryError extends Error {}
@@ -52,7 +53,10 @@ export async function deliverOutputs(outputs: Record<string, LocalOutputValue>, 
   const inline: Outputs = {};
   for (const [name, output] of Object.entries(outputs)) {
     if (output.kind === 'file') {
-      delivered[name] = await upload(name, { path: output.path, size: output.size }, output.mediaType ?? DEFAULT_FILE_TYPE, options);
+      const reference = await upload(name, { path: output.path, size: output.size }, output.mediaType ?? DEFAULT_FILE_TYPE, options);
+      // A name the wire cannot carry is left out; the orchestrator then names the download itself.
+      const named = output.filename !== undefined && SAFE_FILENAME.test(output.filename);
+      delivered[name] = named ? { ...reference, filename: output.filename } : reference;
     } else {
       inline[name] = { value: output.value };
     }

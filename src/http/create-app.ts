@@ -81,7 +81,7 @@ export function apiRouter(deps: AppDeps): Router {
   apiDocsRoutes(router);
   agentPackageRoutes(router);
   processRoutes(router, deps.registry);
-  executionRoutes(router, { registry: deps.registry, jobs: deps.jobs, jsonBody: body, callbackAllow: deps.callbackAllow ?? new CallbackAllowlist() });
+  executionRoutes(router, { registry: deps.registry, jobs: deps.jobs, results: deps.results, jsonBody: body, callbackAllow: deps.callbackAllow ?? new CallbackAllowlist() });
   jobRoutes(router, deps);
   outputRoutes(router, deps);
   uploadRoutes(router, { ...deps, maxUploadBytes: deps.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES });

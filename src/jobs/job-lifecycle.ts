@@ -284,7 +284,8 @@ export class JobLifecycle {
       if (!job) return this.#dispatcher.release(jobId);
       this.#emit({ type: 'assigned', job, agent });
       const upload = this.#options.uploadFor(jobId);
-      this.#options.send(agent, { v: 1, type: 'execute', job: jobId, process: job.processId, inputs: job.inputs, upload })
+      const { formats } = job.execution;
+      this.#options.send(agent, { v: 1, type: 'execute', job: jobId, process: job.processId, inputs: job.inputs, upload, ...(formats && { formats }) })
         .catch((err: Error) => this.#notSent(jobId, agent, err));
     });
   }

@@ -99,7 +99,7 @@ describe('file outputs: uploaded by the agent over HTTP, served by the orchestra
     expect(download.status).to.equal(200);
     expect(download.headers.get('content-length')).to.equal(String(BIG));
     expect(download.headers.get('content-type')).to.equal('application/octet-stream');
-    expect(download.headers.get('content-disposition')).to.equal('attachment; filename="data"');
+    expect(download.headers.get('content-disposition')).to.equal('attachment; filename="data.bin"');
     expect(await sha256Of(download)).to.deep.equal({ size: BIG, sha256: reported.sha256 });
     await eventually(() => (existsSync(path.join(agent.workDir, 'jobs', jobId)) ? undefined : true), 2000, 'work directory removed');
   });

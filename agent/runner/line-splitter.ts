@@ -10,6 +10,7 @@ export const MAX_LINE_BYTES = 64 * 1024;
 export const QUIET_RECORD_MS = 200;
 /** GDAL's `0...10...20...`: a number of at most three digits and three dots is a record of its own. */
 const MAX_DOTTED_PERCENT_BYTES = 6;
+const DOTTED_PERCENT_DOTS = 3;
 
 /**
  * Receives the stream cut into pieces whose concatenation is exactly the input.
@@ -22,7 +23,8 @@ export type SegmentHandler = (bytes: Buffer, line: string | undefined) => void;
  * Splits a byte stream into records as they arrive (docs/decisions.md, Outputs and progress): a
  * record ends at LF, CRLF or a lone CR (progress bars redraw with CR), after a leading percent and
  * `...` (GDAL's progress), and, when `quietMs` is given, once the stream has been quiet that long
- * with a record begun. Each byte is looked at once. Works on bytes: LF, CR and `.` never occur
+ * with a record begun, unless that record could still become GDAL's `N...` (the dots come as the work
+advances, and a cut would hide the number). Each byte is looked at once. Works on bytes: LF, CR and `.` never occur
  * inside a UTF-8 sequence, so no character is cut (a quiet cut may split one; it is then decoded
  * with a replacement character, for parsing only).
  */
@@ -82,15 +84,14 @@ export class LineSplitter {
   /** Whether the dot at `dot` completes a record `N...`; the record is short, so this costs little. */
   private endsDottedPercent(chunk: Buffer, start: number, dot: number): boolean {
     const length = this.pendingBytes + dot - start + 1;
-    if (length < 4 || length > MAX_DOTTED_PERCENT_BYTES || this.overlong) return false;
+    if (length <= DOTTED_PERCENT_DOTS || length > MAX_DOTTED_PERCENT_BYTES || this.overlong) return false;
     const record = this.pendingBytes === 0 ? chunk.subarray(start, dot + 1) : Buffer.concat([...this.pending, chunk.subarray(start, dot + 1)]);
-    const digits = record.length - 3;
-    if (record[digits] !== DOT || record[digits + 1] !== DOT) return false;
-    for (let i = 0; i < digits; i++) {
-      const byte = record[i]!;
-      if (byte < ZERO || byte > NINE) return false;
-    }
-    return true;
+    return dottedPercentDots(record) === DOTTED_PERCENT_DOTS;
+  }
+
+  /** The record begun could still become `N...`. */
+  private awaitsDots(): boolean {
+    return this.pendingBytes < MAX_DOTTED_PERCENT_BYTES && !this.overlong && dottedPercentDots(Buffer.concat(this.pending)) !== undefined;
   }
 
   private watchQuiet(): void {
@@ -106,6 +107,7 @@ export class LineSplitter {
     }
     this.quietTimer = setTimeout(() => {
       this.quietTimer = undefined;
+      if (!this.heldCr && this.awaitsDots()) return;
       this.heldCr = false;
       this.endLine(Buffer.alloc(0));
     }, this.quietMs);
@@ -135,6 +137,16 @@ export class LineSplitter {
     this.pendingBytes = 0;
     return bytes;
   }
+}
+
+/** For 1–3 digits followed by dots alone (at most three): how many dots; undefined for anything else. */
+function dottedPercentDots(record: Buffer): number | undefined {
+  let digits = 0;
+  while (digits < record.length && record[digits]! >= ZERO && record[digits]! <= NINE) digits++;
+  const dots = record.length - digits;
+  if (digits === 0 || digits > 3 || dots > DOTTED_PERCENT_DOTS) return undefined;
+  for (let i = digits; i < record.length; i++) if (record[i] !== DOT) return undefined;
+  return dots;
 }
 
 function stripTerminator(text: string): string {

@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { postExecute } from '../helpers/api.js';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
 import { EventStreamReader } from '../helpers/event-stream.js';
 import { writeProperties, writeScript } from '../helpers/temp-services.js';
@@ -29,7 +30,7 @@ describe('outputs as the request asks, and progress from any stream shape', func
     servicesDir = await mkdtemp(path.join(os.tmpdir(), 'outpost-services-'));
     const services: [string, string, Record<string, string>][] = [
       // GDAL's progress: no newline until the end, dots as it goes.
-      ['gdalish', 'for p in 0 10 20 30 40; do printf "$p."; sleep 0.15; printf ".."; sleep 0.15; done; echo "100 - done."', { progress: '^(\\d+)\\.\\.\\.$' }],
+      ['gdalish', 'for p in 0 10 20 30 40 50 60 70 80 90; do printf "$p."; sleep 0.15; printf ".."; sleep 0.15; done; echo "100 - done."', { progress: '^(\\d+)\\.\\.\\.$' }],
       // Writes its second argument into the file named by its first, as a converter told its output would.
       ['shade', 'printf "%s" "$2" > "$1"', { outputs: JSON.stringify(SHADE) }],
       ['shapefile', 'mkdir -p out && echo shp > out/roads.shp && echo dbf > out/roads.dbf && echo xml > out/roads.shp.aux.xml', { outputs: '{"roads": {"type": "file", "from": "dir:out/"}}' }],
@@ -47,18 +48,10 @@ describe('outputs as the request asks, and progress from any stream shape', func
   });
 
   const url = (route: string) => `${cluster.orchestrator.url}${route}`;
-  const submit = async (process: string, body: unknown = {}) => {
-    const response = await cluster.api(url(`/processes/${process}/execution`), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', Prefer: 'respond-async' },
-      body: JSON.stringify(body),
-    });
-    expect(response.status).to.equal(201);
-    return ((await response.json()) as StatusInfo).jobID;
-  };
+  const execute = (process: string, body: unknown, headers: Record<string, string> = {}) => postExecute(cluster.api, cluster.orchestrator.url, process, body, headers);
 
   it("moves a job's progress while its program prints GDAL's 0...10...20... with no newline", async function () {
-    const jobId = await submit('gdalish');
+    const jobId = ((await (await execute('gdalish', {}, { Prefer: 'respond-async' })).json()) as StatusInfo).jobID;
     const events = await new EventStreamReader(await cluster.api(url(`/jobs/${jobId}/events`))).rest(15_000);
     const statuses = events.map((event) => JSON.parse(event.data) as StatusInfo);
     const whileRunning = statuses.filter((info) => info.status === 'running').map((info) => info.progress ?? 0);
@@ -66,9 +59,6 @@ describe('outputs as the request asks, and progress from any stream shape', func
     expect(whileRunning).to.deep.equal([...whileRunning].sort((a, b) => a - b));
     expect(statuses.at(-1)).to.deep.include({ status: 'successful', progress: 100 });
   });
-
-  const execute = (process: string, body: unknown) =>
-    cluster.api(url(`/processes/${process}/execution`), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
   it('produces the format asked for and serves it by reference under the name the program gave it', async function () {
     const response = await execute('shade', { outputs: { shade: { transmissionMode: 'reference', format: { mediaType: 'image/tiff' } } }, response: 'document' });

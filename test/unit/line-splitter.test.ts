@@ -83,3 +83,17 @@ describe('LineSplitter records that are not lines', () => {
     expect(records).to.deep.equal(['Progress: 5%', '', 'Progress: 9%']);
   });
 });
+
+describe('LineSplitter quiet spells inside GDAL progress', () => {
+  it("waits for the dots of 'N...' however slowly they come, and cuts anything else", async () => {
+    const records: Array<string | undefined> = [];
+    const splitter = new LineSplitter((_, line) => records.push(line), 1000, 20);
+    const pause = () => new Promise((resolve) => setTimeout(resolve, 60));
+    for (const piece of ['0', '.', '..', '10', '..', '.', '10', '0 - done.']) {
+      splitter.push(Buffer.from(piece));
+      await pause();
+    }
+    splitter.end();
+    expect(records).to.deep.equal(['0...', '10...', '100 - done.']);
+  });
+});

@@ -66,7 +66,7 @@ function requestedOutputs(body: ExecuteBody, spec: ProcessSpec): ExecutionOption
       throw badRequest(`'outputs' names '${id}', which process '${spec.id}' does not have; its outputs are: ${known.join(', ')}`);
     }
   }
-  return Object.fromEntries(entries.map(([id, output]) => [id, output]));
+  return Object.fromEntries(entries);
 }
 
 /** The same media type, parameters aside, case-insensitively (RFC 9110 §8.3.1). */

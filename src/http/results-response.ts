@@ -127,7 +127,7 @@ async function readStoredValues(results: ResultFiles, job: JobRecord, spec: Proc
       throw new OutpostError(
         'not-acceptable',
         406,
-        `output '${id}' is ${value.size} bytes, more than the ${DOCUMENT_VALUE_LIMIT} a results document carries by value; ` +
+        `output '${id}' is ${value.size} bytes, more than the ${DOCUMENT_VALUE_LIMIT} bytes a results document carries by value; ` +
           `ask for it with 'transmissionMode' 'reference', or alone with 'response' 'raw', or fetch ${resultPath(job.id, id)}`,
       );
     }

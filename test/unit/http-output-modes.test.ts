@@ -23,16 +23,18 @@ function post(h: Harness, processId: string, body: unknown, headers: Record<stri
 describe('HTTP outputs by value or by reference, in the format asked for', () => {
   let h: Harness;
   let shadeName: string;
+  let shadeSize: number;
 
   beforeEach(async () => {
     h = await startHarness(processes);
     shadeName = 'shade.png';
+    shadeSize = PNG.length;
     h.jobService.outcome = (job) => {
       const href = (output: string) => `/jobs/${job.id}/results/${output}`;
       const results: Record<string, Record<string, OutputValue>> = {
         structured: { data: { value: [1, 2] } },
         echo: { message: { href: href('message'), mediaType: 'text/plain; charset=utf-8', size: BIG_TEXT.length } },
-        shade: { shade: { href: href('shade'), mediaType: 'image/png', size: PNG.length, filename: shadeName } },
+        shade: { shade: { href: href('shade'), mediaType: 'image/png', size: shadeSize, filename: shadeName } },
       };
       return { status: 'successful', results: results[job.processId]! };
     };
@@ -66,6 +68,16 @@ describe('HTTP outputs by value or by reference, in the format asked for', () =>
   it('carries a file asked for by value in the results document as an OGC qualified value', async () => {
     const response = await post(h, 'shade', { outputs: { shade: { transmissionMode: 'value' } }, response: 'document' });
     expect(await response.json()).to.deep.equal({ shade: { value: PNG.toString('base64'), encoding: 'base64', mediaType: 'image/png' } });
+  });
+
+  it('refuses a results document that would carry a file over 16 MiB by value, saying how to fetch it', async () => {
+    shadeSize = 16 * 1024 * 1024 + 1;
+    const response = await post(h, 'shade', { outputs: { shade: { transmissionMode: 'value' } }, response: 'document' });
+    expect(response.status).to.equal(406);
+    expect((await problemOf(response)).detail).to.equal(
+      "output 'shade' is 16777217 bytes, more than the 16777216 bytes a results document carries by value; " +
+        "ask for it with 'transmissionMode' 'reference', or alone with 'response' 'raw', or fetch /jobs/job-1/results/shade",
+    );
   });
 
   it('links a file by default, with its type and size', async () => {

@@ -32,6 +32,9 @@ export const ProgressMessage = message('progress', {
   progress: Type.Integer({ minimum: 0, maximum: 100 }),
   message: Type.Optional(Text(1000)),
 });
+/** A file name offered for download: one path segment, no control characters. */
+export const FILENAME_PATTERN = '^[^\\x00-\\x1f\\x7f/\\\\]{1,255}$';
+
 export const OutputValueSchema = Type.Union([
   Type.Object({ value: Type.Unknown() }, { additionalProperties: false }),
   Type.Object(
@@ -40,6 +43,8 @@ export const OutputValueSchema = Type.Union([
       mediaType: Type.Optional(Type.String({ maxLength: 200, pattern: MEDIA_TYPE_PATTERN })),
       size: Type.Optional(Type.Integer({ minimum: 0 })),
       sha256: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$' })),
+      /** The name the program gave the file (a directory's name + `.zip`), offered to whoever downloads it. */
+      filename: Type.Optional(Type.String({ pattern: FILENAME_PATTERN })),
     },
     { additionalProperties: false },
   ),
@@ -88,6 +93,8 @@ export const ExecuteMessage = message('execute', {
   deadline: Type.Optional(Type.String({ format: 'date-time' })),
   /** Where file outputs are uploaded over HTTP, with a bearer token valid for this job only. */
   upload: Type.Optional(Type.Object({ url: Text(2000), token: Text(200) }, { additionalProperties: false })),
+  /** Output name → the media type the client chose among that output's `formats`; sent only when one was chosen. */
+  formats: Type.Optional(NamedRecord(Type.String({ maxLength: 200, pattern: MEDIA_TYPE_PATTERN }))),
 });
 /**
  * A file input as the agent fetches it (docs/protocol.md, file inputs): with `token`, from the

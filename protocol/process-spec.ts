@@ -88,13 +88,21 @@ export function isArrayInput(spec: Pick<InputSpec, 'maxOccurs'>): boolean {
 export const OutputTypeSchema = Type.Union([Type.Literal('string'), Type.Literal('json'), Type.Literal('file')]);
 export type OutputType = Static<typeof OutputTypeSchema>;
 
+const MediaType = Type.String({ maxLength: 200, pattern: MEDIA_TYPE_PATTERN });
+
 /** An output as the orchestrator sees it; where the agent takes it from stays on the agent. */
 export const OutputSpecSchema = Type.Object(
   {
     type: OutputTypeSchema,
     title: Type.Optional(Type.String({ maxLength: 200 })),
     description: Type.Optional(Type.String({ maxLength: 4000 })),
-    mediaType: Type.Optional(Type.String({ maxLength: 200, pattern: MEDIA_TYPE_PATTERN })),
+    /** The media type produced when the request names none; with `formats`, the first of them. */
+    mediaType: Type.Optional(MediaType),
+    /**
+     * Media types a file output can be produced in; an execute request picks one with
+     * `format.mediaType` (docs/protocol.md, OutputSpec).
+     */
+    formats: Type.Optional(Type.Array(MediaType, { minItems: 1, maxItems: 20, uniqueItems: true })),
   },
   { additionalProperties: false },
 );

@@ -55,6 +55,7 @@ export async function runJob(options: JobRunnerOptions, service: ServiceDefiniti
     workDir,
     signal: running.abort.signal,
     ...(request.deadline === undefined ? {} : { deadline: new Date(request.deadline) }),
+    ...(request.formats === undefined ? {} : { formats: request.formats }),
     ...(options.killGraceMs === undefined ? {} : { killGraceMs: options.killGraceMs }),
     onSpawn: (pid) => (recorded = recordRun(options.workDir, request.job, pid).catch(() => undefined)),
     onProgress: (progress, message) => {

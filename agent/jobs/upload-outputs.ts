@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { Readable, Transform, pipeline } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import type { AgentMessage } from '../../protocol/index.js';
+import { FILENAME_PATTERN, type AgentMessage } from '../../protocol/index.js';
 import type { LocalOutputValue } from '../runner/run-types.js';
 import type { LocalOutputSpec } from '../services/service-definition.js';
 import { ServerTrustError, type ServerTrust } from '../../xmpp/server-trust.js';
@@ -33,6 +33,7 @@ export interface DeliveryOptions {
 export const INLINE_LIMIT_BYTES = 60 * 1024;
 const RETRY_DELAYS_MS = [1000, 2000, 4000, 8000, 16_000];
 const DEFAULT_FILE_TYPE = 'application/octet-stream';
+const SAFE_FILENAME = new RegExp(FILENAME_PATTERN);
 
 /** An output that cannot be delivered; the job fails with code `output` and this message. */
 export class DeliveryError extends Error {}
@@ -53,7 +54,10 @@ export async function deliverOutputs(outputs: Record<string, LocalOutputValue>, 
   const inline: Outputs = {};
   for (const [name, output] of Object.entries(outputs)) {
     if (output.kind === 'file') {
-      delivered[name] = await upload(name, { path: output.path, size: output.size }, output.mediaType ?? DEFAULT_FILE_TYPE, options);
+      const reference = await upload(name, { path: output.path, size: output.size }, output.mediaType ?? DEFAULT_FILE_TYPE, options);
+      // A name the wire cannot carry is left out; the orchestrator then names the download itself.
+      const named = output.filename !== undefined && SAFE_FILENAME.test(output.filename);
+      delivered[name] = named ? { ...reference, filename: output.filename } : reference;
     } else {
       inline[name] = { value: output.value };
     }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { LocalOutputSpec } from '../services/service-definition.js';
 import { formatBytes } from './capture-buffers.js';
 import type { LocalOutputValue } from './run-types.js';
+import { ArchiveEntryError, zipDirectory } from './zip-directory.js';
 
 export type CollectResult = { ok: true; outputs: Record<string, LocalOutputValue> } | { ok: false; message: string };
 
@@ -38,7 +39,8 @@ async function collectOne(name: string, spec: LocalOutputSpec, stdout: Buffer, r
     return { kind: 'value', value: decode(name, spec.type, stdout) };
   }
   const relative = spec.from.path;
-  const { file, size } = await resolveInside(name, relative, root);
+  if (spec.from.kind === 'directory') return archiveValue(name, spec, relative, root);
+  const { file, size } = await resolveInside(name, relative, root, 'file');
   if (spec.type === 'file') return fileValue(file, spec.mediaType, size);
   if (size > maxBytes) throw new OutputError(`output '${name}': file '${relative}' exceeds ${formatBytes(maxBytes)}`);
   return { kind: 'value', value: decode(name, spec.type, await readFile(file)) };
@@ -54,13 +56,29 @@ function decode(name: string, type: 'string' | 'json', bytes: Buffer): unknown {
   }
 }
 
-function fileValue(file: string, mediaType: string | undefined, size: number): LocalOutputValue {
-  return mediaType === undefined ? { kind: 'file', path: file, size } : { kind: 'file', path: file, mediaType, size };
+function fileValue(file: string, mediaType: string | undefined, size: number, filename = path.basename(file)): LocalOutputValue {
+  return { kind: 'file', path: file, size, filename, ...(mediaType !== undefined && { mediaType }) };
 }
 
-/** The real path of a regular file named relative to the work directory, refusing any escape. */
-async function resolveInside(name: string, relative: string, root: string): Promise<{ file: string; size: number }> {
-  const escapes = new OutputError(`output '${name}': file '${relative}' escapes the work directory`);
+/**
+ * A directory output, zipped next to the run's files under a name no output path can take (`~`
+ * ends it), and offered for download as `<directory name>.zip`.
+ */
+async function archiveValue(name: string, spec: LocalOutputSpec, relative: string, root: string): Promise<LocalOutputValue> {
+  const { file: directory } = await resolveInside(name, relative, root, 'directory');
+  const archive = path.join(root, `${name}.zip~`);
+  try {
+    await zipDirectory(directory, archive, relative);
+  } catch (error) {
+    if (error instanceof ArchiveEntryError) throw new OutputError(`output '${name}': ${error.message}`);
+    throw error;
+  }
+  return fileValue(archive, spec.mediaType, (await stat(archive)).size, `${path.basename(directory)}.zip`);
+}
+
+/** The real path of a regular file (or a directory) named relative to the work directory, refusing any escape. */
+async function resolveInside(name: string, relative: string, root: string, kind: 'file' | 'directory'): Promise<{ file: string; size: number }> {
+  const escapes = new OutputError(`output '${name}': ${kind} '${relative}' escapes the work directory`);
   const candidate = path.resolve(root, relative);
   if (!isInside(root, candidate)) throw escapes;
   let real: string;
@@ -68,12 +86,14 @@ async function resolveInside(name: string, relative: string, root: string): Prom
     real = await realpath(candidate);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new OutputError(`output '${name}': file '${relative}' was not created`);
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new OutputError(`output '${name}': ${kind} '${relative}' was not created`);
     throw error;
   }
   if (!isInside(root, real)) throw escapes;
   const info = await stat(real);
-  if (!info.isFile()) throw new OutputError(`output '${name}': file '${relative}' is not a regular file`);
+  if (kind === 'directory' ? !info.isDirectory() : !info.isFile()) {
+    throw new OutputError(`output '${name}': ${kind} '${relative}' is not a ${kind === 'file' ? 'regular file' : 'directory'}`);
+  }
   return { file: real, size: info.size };
 }
 

@@ -9,8 +9,10 @@ import { collectOutputs } from './collect-outputs.js';
 import { exitFailure, signalFailure, spawnFailure, timeoutFailure } from './failure-messages.js';
 import { ProgressCoalescer } from './progress-coalescer.js';
 import { createProgressParser } from './progress-parser.js';
+import { chooseFormats } from './output-formats.js';
 import { DEFAULT_KILL_GRACE_MS, DEFAULT_MAX_STDOUT_BYTES, type RunOutcome, type RunRequest } from './run-types.js';
 import { superviseChild, type ChildResult } from './supervise-child.js';
+import type { LocalOutputSpec } from '../services/service-definition.js';
 
 export type { LocalOutputValue, RunOutcome, RunRequest } from './run-types.js';
 
@@ -42,6 +44,8 @@ async function run(request: RunRequest, progress: ProgressCoalescer): Promise<Ru
   if (!confined.ok) return { status: 'failed', code: 'invalid-inputs', message: confined.message };
   const argv = buildArgv(service, confined.inputs);
   if (!argv.ok) return { status: 'failed', code: 'invalid-inputs', message: argv.message };
+  const formats = chooseFormats(service.outputs, request.formats);
+  if (!formats.ok) return { status: 'failed', code: 'invalid-inputs', message: formats.message };
   const untilDeadline = request.deadline ? request.deadline.getTime() - Date.now() : Number.POSITIVE_INFINITY;
   const timeoutMs = Math.min(service.timeoutSeconds * 1000, untilDeadline);
   if (timeoutMs <= 0) return timeoutFailure(0, '');
@@ -52,11 +56,11 @@ async function run(request: RunRequest, progress: ProgressCoalescer): Promise<Ru
   if (signal.aborted) return KILLED_BEFORE_START;
 
   const maxStdoutBytes = request.maxStdoutBytes ?? DEFAULT_MAX_STDOUT_BYTES;
-  const readsStdout = Object.values(service.outputs).some((output) => output.from.kind === 'stdout');
+  const readsStdout = Object.values(formats.outputs).some((output) => output.from.kind === 'stdout');
   const result = await superviseChild(
     {
       executable: service.executable,
-      args: argv.args,
+      args: [...argv.args, ...formats.args],
       ...(argv.stdin !== undefined && { stdin: argv.stdin }),
       cwd: workDir,
       env: childEnv(workDir, request.jobId, service.env),
@@ -74,13 +78,13 @@ async function run(request: RunRequest, progress: ProgressCoalescer): Promise<Ru
       },
     },
   );
-  return outcomeOf(result, request, { workDir, timeoutMs, maxStdoutBytes });
+  return outcomeOf(result, request, { workDir, timeoutMs, maxStdoutBytes, outputs: formats.outputs });
 }
 
 async function outcomeOf(
   result: ChildResult,
   request: RunRequest,
-  run: { workDir: string; timeoutMs: number; maxStdoutBytes: number },
+  run: { workDir: string; timeoutMs: number; maxStdoutBytes: number; outputs: Record<string, LocalOutputSpec> },
 ): Promise<RunOutcome> {
   if (result.kind === 'spawn-error') return spawnFailure(request.service.executable, result.error);
   const { stopReason, stderr } = result;
@@ -91,6 +95,6 @@ async function outcomeOf(
   }
   if (result.signal !== null) return signalFailure(result.signal, stderr);
   if (result.exitCode !== 0) return exitFailure(result.exitCode ?? -1, stderr);
-  const collected = await collectOutputs(request.service.outputs, result.stdout, run.workDir, run.maxStdoutBytes);
+  const collected = await collectOutputs(run.outputs, result.stdout, run.workDir, run.maxStdoutBytes);
   return collected.ok ? { status: 'completed', outputs: collected.outputs } : { status: 'failed', code: 'output', message: collected.message };
 }

@@ -15,6 +15,8 @@ export interface RunRequest {
   killGraceMs?: number;
   /** Most stdout kept in memory for outputs read from stdout; default 16 MiB. */
   maxStdoutBytes?: number;
+  /** Output name → the chosen one of its `formats` (from `execute`); others get their default. */
+  formats?: Record<string, string>;
   onProgress: (progress: number, message?: string) => void;
   /** Told the program's pid (its process group) once it has started. */
   onSpawn?: (pid: number) => void;
@@ -22,7 +24,8 @@ export interface RunRequest {
 
 export type LocalOutputValue =
   | { kind: 'value'; value: unknown }
-  | { kind: 'file'; path: string; mediaType?: string; size: number };
+  /** `filename`: the name the program gave it, offered to whoever downloads it. */
+  | { kind: 'file'; path: string; mediaType?: string; size: number; filename?: string };
 
 export type RunOutcome =
   | { status: 'completed'; outputs: Record<string, LocalOutputValue> }

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { CappedBuffer, TailBuffer } from './capture-buffers.js';
-import { LineSplitter } from './line-splitter.js';
+import { LineSplitter, MAX_LINE_BYTES, QUIET_RECORD_MS } from './line-splitter.js';
 import { GroupTermination } from './process-group.js';
 
 export interface ChildSpec {
@@ -19,7 +19,11 @@ export interface SuperviseOptions {
   killGraceMs: number;
   /** Most stdout bytes kept; undefined when stdout is read only for progress. */
   maxStdoutBytes?: number;
-  /** Sees every whole stdout and stderr line; returns false to leave the line out of what is kept. */
+  /**
+   * Sees every whole stdout and stderr record as it arrives (a line, a CR-drawn update, GDAL's
+   * `10...`, or what came before a quiet spell; see LineSplitter); returns false to leave it out
+   * of what is kept.
+   */
   onLine: (line: string) => boolean;
   /** Told the pid (which is also the process group id) as soon as the child exists. */
   onSpawn?: (pid: number) => void;
@@ -97,11 +101,11 @@ export function superviseChild(spec: ChildSpec, options: SuperviseOptions): Prom
     const stdoutLines = new LineSplitter((bytes, line) => {
       const keep = line === undefined || options.onLine(line);
       if (keep && kept && stopReason !== 'stdout-limit' && !kept.push(bytes)) stop('stdout-limit');
-    });
+    }, MAX_LINE_BYTES, QUIET_RECORD_MS);
     const tail = new TailBuffer(STDERR_TAIL_BYTES);
     const stderrLines = new LineSplitter((bytes, line) => {
       if (line === undefined || options.onLine(line)) tail.push(bytes);
-    });
+    }, MAX_LINE_BYTES, QUIET_RECORD_MS);
 
     const pipes: Array<[Readable, LineSplitter]> = [
       [child.stdout as Readable, stdoutLines],

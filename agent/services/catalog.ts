@@ -42,9 +42,9 @@ function isServiceFileName(name: string): boolean {
 
 /** The wire form of a service: what the orchestrator publishes, nothing about how it runs. */
 export function toProcessSpec(service: ServiceDefinition, slots: number): ProcessSpec {
-  const outputs = Object.entries(service.outputs).map(([name, { type, title, description, mediaType }]) => [
+  const outputs = Object.entries(service.outputs).map(([name, { type, title, description, mediaType, formats }]) => [
     name,
-    withoutUndefined({ type, title, description, mediaType }),
+    withoutUndefined({ type, title, description, mediaType, formats: formats && Object.keys(formats) }),
   ]);
   return withoutUndefined({
     id: service.id,

@@ -15,13 +15,23 @@ export interface LocalInputSpec extends InputSpec {
   allowUrls?: boolean;
 }
 
-/** Where an output is read from once the program has exited. */
-export type OutputSource = { kind: 'stdout' } | { kind: 'file'; path: string };
+/** Where an output is read from once the program has exited; a directory is sent as one zip archive. */
+export type OutputSource = { kind: 'stdout' } | { kind: 'file'; path: string } | { kind: 'directory'; path: string };
+
+/** How one of an output's formats is produced: where the file is, and words added at the end of the command line. */
+export interface OutputFormat {
+  from: OutputSource;
+  args: string[];
+}
 
 export interface LocalOutputSpec {
   type: OutputType;
+  /** Where the output is read from; with `formats`, the default format's source. */
   from: OutputSource;
+  /** With `formats`, the default format (the first one unless `mediaType` names another). */
   mediaType?: string;
+  /** Media type → how the output is produced in it (README, Publish a program). */
+  formats?: Record<string, OutputFormat>;
   title?: string;
   description?: string;
 }

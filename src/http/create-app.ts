@@ -86,7 +86,7 @@ export function apiRouter(deps: AppDeps): Router {
   processRoutes(router, deps.registry);
   // An execute request may carry files up to the upload limit, base64-encoded (docs/decisions.md, File inputs).
   const filesBody = jsonBody((deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES) + Math.ceil((deps.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES) / 3) * 4);
-  executionRoutes(router, { registry: deps.registry, jobs: deps.jobs, jsonBody: body, filesBody, callbackAllow: deps.callbackAllow ?? new AddressAllowlist() });
+  executionRoutes(router, { registry: deps.registry, jobs: deps.jobs, results: deps.results, jsonBody: body, filesBody, callbackAllow: deps.callbackAllow ?? new AddressAllowlist() });
   jobRoutes(router, deps);
   outputRoutes(router, deps);
   uploadRoutes(router, { ...deps, maxUploadBytes: deps.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES });

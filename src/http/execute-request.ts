@@ -1,6 +1,7 @@
 import { OutpostError } from '../errors.js';
-import { EXECUTE_REQUEST_WORDING, ajv, describeAjvError, type ProcessSpec } from '../../protocol/index.js';
-import type { ExecutionOptions, Subscriber } from '../store/job-record.js';
+import { EXECUTE_REQUEST_WORDING, ajv, describeAjvError, type OutputSpec, type ProcessSpec } from '../../protocol/index.js';
+import type { ExecutionOptions, OutputRequest, Subscriber } from '../store/job-record.js';
+import { defaultMode, offeredMediaTypes } from './result-downloads.js';
 
 /** OGC 18-062r2 `execute.yaml`; unknown members are refused so that a misspelt one cannot go unnoticed. */
 export const EXECUTE_REQUEST_SCHEMA = {
@@ -11,7 +12,15 @@ export const EXECUTE_REQUEST_SCHEMA = {
       type: 'object',
       additionalProperties: {
         type: 'object',
-        properties: { transmissionMode: { enum: ['value', 'reference'] }, format: { type: 'object' } },
+        properties: {
+          transmissionMode: { enum: ['value', 'reference'] },
+          // OGC 18-062r2 `format.yaml`; only `mediaType` chooses anything here.
+          format: {
+            type: 'object',
+            properties: { mediaType: { type: 'string', maxLength: 200 }, encoding: { type: 'string' }, schema: {} },
+            additionalProperties: false,
+          },
+        },
         additionalProperties: false,
       },
     },
@@ -31,7 +40,7 @@ export const EXECUTE_REQUEST_SCHEMA = {
 
 interface ExecuteBody {
   inputs?: Record<string, unknown>;
-  outputs?: Record<string, { transmissionMode?: 'value' | 'reference' }>;
+  outputs?: Record<string, OutputRequest>;
   response?: 'document' | 'raw';
   subscriber?: Subscriber;
 }
@@ -57,7 +66,30 @@ function requestedOutputs(body: ExecuteBody, spec: ProcessSpec): ExecutionOption
       throw badRequest(`'outputs' names '${id}', which process '${spec.id}' does not have; its outputs are: ${known.join(', ')}`);
     }
   }
-  return Object.fromEntries(entries.map(([id, output]) => [id, output.transmissionMode ? { transmissionMode: output.transmissionMode } : {}]));
+  return Object.fromEntries(entries);
+}
+
+/** The same media type, parameters aside, case-insensitively (RFC 9110 §8.3.1). */
+const essence = (mediaType: string) => mediaType.split(';', 1)[0]!.trim().toLowerCase();
+
+/**
+ * Checks each `format.mediaType` against what its output is produced as, and returns the choices
+ * among several `formats`, which the agent is told (docs/protocol.md, execute).
+ */
+function chosenFormats(outputs: ExecutionOptions['outputs'], spec: ProcessSpec): Record<string, string> | undefined {
+  const chosen: [string, string][] = [];
+  for (const [id, request] of Object.entries(outputs ?? {})) {
+    const mediaType = request.format?.mediaType;
+    const output = spec.outputs[id] as OutputSpec;
+    if (mediaType === undefined) continue;
+    const offered = offeredMediaTypes(output);
+    const match = offered.find((type) => essence(type) === essence(mediaType));
+    if (match === undefined) {
+      throw badRequest(`'outputs.${id}.format.mediaType' '${mediaType}' is not offered: output '${id}' is produced as ${offered.join(', ')}`);
+    }
+    if (output.formats) chosen.push([id, match]);
+  }
+  return chosen.length > 0 ? Object.fromEntries(chosen) : undefined;
 }
 
 /**
@@ -69,7 +101,7 @@ function requestedOutputs(body: ExecuteBody, spec: ProcessSpec): ExecutionOption
  */
 function responseMode(body: ExecuteBody, spec: ProcessSpec, outputs: ExecutionOptions['outputs']): ExecutionOptions['response'] {
   const selected = Object.keys(outputs ?? spec.outputs);
-  const byValue = selected.filter((id) => spec.outputs[id]?.type !== 'file' && outputs?.[id]?.transmissionMode !== 'reference');
+  const byValue = selected.filter((id) => (outputs?.[id]?.transmissionMode ?? defaultMode(spec.outputs[id])) === 'value');
   if (body.response === 'raw' && selected.length > 1 && byValue.length > 0) {
     throw badRequest(
       `'response' 'raw' with several outputs (${selected.join(', ')}) would need multipart/related, which this server does not offer; ` +
@@ -92,6 +124,8 @@ export function parseExecuteRequest(body: unknown, spec: ProcessSpec): ExecuteRe
   const outputs = requestedOutputs(body, spec);
   const execution: ExecutionOptions = { response: responseMode(body, spec, outputs) };
   if (outputs) execution.outputs = outputs;
+  const formats = chosenFormats(outputs, spec);
+  if (formats) execution.formats = formats;
   if (body.subscriber && Object.keys(body.subscriber).length > 0) execution.subscriber = body.subscriber;
   return { inputs: body.inputs ?? {}, execution };
 }

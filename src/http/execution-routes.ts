@@ -4,6 +4,7 @@ import { OutpostError } from '../errors.js';
 import type { JobService } from '../jobs/job-service.js';
 import type { ProcessSpec } from '../../protocol/index.js';
 import type { AgentRegistry } from '../registry/agent-registry.js';
+import type { ResultFiles } from '../store/result-files.js';
 import type { JobRecord, Subscriber } from '../store/job-record.js';
 import { urlRefusal, type AddressAllowlist } from '../../net/address-guard.js';
 import { parseExecuteRequest } from './execute-request.js';
@@ -21,6 +22,7 @@ export interface ExecutionDeps {
   filesBody: Middleware;
   /** Where callbacks may go besides public addresses (`--callback-allow`). */
   callbackAllow: AddressAllowlist;
+  results: ResultFiles;
 }
 
 /** A subscriber URI that callbacks may not use is the client's error, said before any job exists. */
@@ -51,10 +53,10 @@ async function finishedOrAbandoned(ctx: Context, jobs: JobService, jobId: string
   }
 }
 
-function answerFinished(ctx: Context, job: JobRecord, spec: ProcessSpec): void {
+async function answerFinished(ctx: Context, job: JobRecord, spec: ProcessSpec, results: ResultFiles): Promise<void> {
   switch (job.status) {
     case 'successful':
-      return sendResults(ctx, job, spec);
+      return sendResults(ctx, job, spec, results);
     case 'failed':
       throw jobFailure(job);
     default:
@@ -97,7 +99,7 @@ export function executionRoutes(router: Router, deps: ExecutionDeps): void {
         ctx.respond = false;
         return;
       }
-      answerFinished(ctx, finished, spec);
+      await answerFinished(ctx, finished, spec, deps.results);
     },
   );
 }

@@ -1,6 +1,7 @@
 import type { Router } from '@koa/router';
 import type { JobService } from '../jobs/job-service.js';
 import type { AgentRegistry } from '../registry/agent-registry.js';
+import type { ResultFiles } from '../store/result-files.js';
 import { jobListView, jobPageView, resultsPageView } from './html/job-views.js';
 import { represent } from './html/representation.js';
 import { findVisibleJob, visibleOwner } from './job-access.js';
@@ -13,6 +14,7 @@ import { statusInfo } from './status-info.js';
 export interface JobRouteDeps {
   registry: AgentRegistry;
   jobs: JobService;
+  results: ResultFiles;
 }
 
 /** Job list, status, results and dismissal (OGC 18-062r2 §7.12, §7.13, §11 job-list, §13 dismiss). */
@@ -35,7 +37,7 @@ export function jobRoutes(router: Router, deps: JobRouteDeps): void {
   router.get('/jobs/:jobId/results', async (ctx) => {
     const job = successfulJob(await findVisibleJob(ctx, deps.jobs, ctx.params['jobId']!));
     if (ctx.state.format === 'html') return represent(ctx, {}, resultsPageView(ctx, job));
-    sendResults(ctx, job, deps.registry.process(job.processId)?.spec);
+    await sendResults(ctx, job, deps.registry.process(job.processId)?.spec, deps.results);
     // The results document has no links member, so its page is named in a header (RFC 8288).
     const page = htmlLink(ctx, `${jobPath(job.id)}/results`, 'results as HTML');
     ctx.append('Link', `<${page.href}>; rel="alternate"; type="${page.type}"`);

@@ -81,7 +81,7 @@ export const adminSchemas: Record<string, Schema> = {
   outputValue: {
     oneOf: [
       object({ value: {} }),
-      object({ href: string, mediaType: string, size: { type: 'integer', minimum: 0 }, sha256: string }, ['href']),
+      object({ href: string, mediaType: string, size: { type: 'integer', minimum: 0 }, sha256: string, filename: string }, ['href']),
     ],
   },
   jobError: object(
@@ -95,7 +95,11 @@ export const adminSchemas: Record<string, Schema> = {
         inputs: { type: 'object' },
         execution: object({
           response: { type: 'string', enum: ['document', 'raw'] },
-          outputs: { type: 'object', additionalProperties: object({ transmissionMode: { type: 'string', enum: ['value', 'reference'] } }, []) },
+          outputs: {
+            type: 'object',
+            additionalProperties: object({ transmissionMode: { type: 'string', enum: ['value', 'reference'] }, format: object({ mediaType: string }, []) }, []),
+          },
+          formats: { type: 'object', additionalProperties: string, description: 'output → the media type chosen among its formats' },
         }, ['response']),
         results: nullable({ type: 'object', additionalProperties: ref('outputValue') }),
         error: { allOf: [ref('jobError')], nullable: true },

@@ -28,7 +28,12 @@ const schemas: Record<string, Schema> = {
   link: {
     type: 'object',
     required: ['href'],
-    properties: { href: string, rel: string, type: string, hreflang: string, title: string },
+    properties: { href: string, rel: string, type: string, hreflang: string, title: string, length: { type: 'integer', minimum: 0 } },
+  },
+  qualifiedValue: {
+    type: 'object',
+    required: ['value'],
+    properties: { value: string, mediaType: string, encoding: { type: 'string', enum: ['base64'] } },
   },
   landingPage: { type: 'object', required: ['links'], properties: { title: string, description: string, links } },
   confClasses: { type: 'object', required: ['conformsTo'], properties: { conformsTo: arrayOf(string) } },

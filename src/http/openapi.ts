@@ -271,11 +271,11 @@ function executeSchema(spec: ProcessSpec): Record<string, unknown> {
   };
 }
 
-/** The results document of one process: strings and JSON inline, files as links. */
+/** The results document of one process: each output inline or as a link, as the request asked (files are links unless asked for by value). */
 function resultsSchema(spec: ProcessSpec): Record<string, unknown> {
   const outputs = Object.entries(spec.outputs).map(([id, output]) => [
     id,
-    output.type === 'file' ? ref('link') : { ...outputSchema(output), description: output.description },
+    { anyOf: [output.type === 'file' ? ref('qualifiedValue') : outputSchema(output), ref('link')], description: output.description },
   ]);
   return { type: 'object', properties: Object.fromEntries(outputs) };
 }

@@ -9,7 +9,8 @@ import { absoluteUrl, htmlLink, JSON_TYPE, processPath, REL, type Link } from '.
 export const JOB_CONTROL_OPTIONS = ['sync-execute', 'async-execute', 'dismiss'] as const;
 export const OUTPUT_TRANSMISSION = ['value', 'reference'] as const;
 
-export type OutputSchema = { type?: 'string'; contentMediaType?: string; contentEncoding?: 'binary' };
+type FileSchema = { type: 'string'; contentMediaType: string; contentEncoding: 'binary' };
+export type OutputSchema = { type?: 'string' } | FileSchema | { oneOf: FileSchema[] };
 
 export interface ProcessSummary {
   id: string;
@@ -33,7 +34,9 @@ export function findProcess(registry: AgentRegistry, processId: string): Process
   return offered.spec;
 }
 
-/** A file is sent as a reference to its bytes; strings and JSON values inline. */
+const fileSchema = (mediaType: string): FileSchema => ({ type: 'string', contentMediaType: mediaType, contentEncoding: 'binary' });
+
+/** A file is described by its media type, one schema per format when it has several (OGC 18-062r2 §7.10.2). */
 export function outputSchema(output: OutputSpec): OutputSchema {
   switch (output.type) {
     case 'string':
@@ -41,7 +44,8 @@ export function outputSchema(output: OutputSpec): OutputSchema {
     case 'json':
       return {};
     case 'file':
-      return { type: 'string', contentMediaType: output.mediaType ?? 'application/octet-stream', contentEncoding: 'binary' };
+      if (output.formats && output.formats.length > 1) return { oneOf: output.formats.map(fileSchema) };
+      return fileSchema(output.mediaType ?? 'application/octet-stream');
   }
 }
 

@@ -1,14 +1,22 @@
 import type { Context } from 'koa';
 import type { OutputSpec, OutputValue, ProcessSpec } from '../../protocol/index.js';
 import type { JobErrorCode, JobRecord } from '../store/job-record.js';
+import { resultPath, type ResultFiles } from '../store/result-files.js';
 import { OutpostError } from '../errors.js';
 import { ProblemError } from './error-middleware.js';
 import { resolveHref, type UrlBase } from './links.js';
+import { defaultMode, isReference, rawBody, sendStoredFile, sendValue } from './result-downloads.js';
 
-export type Reference = Extract<OutputValue, { href: string }>;
-type Selected = { id: string; value: OutputValue }[];
+interface Selected {
+  id: string;
+  value: OutputValue;
+  mode: 'value' | 'reference';
+  /** Undefined once the process is no longer offered. */
+  output: OutputSpec | undefined;
+}
 
-export const isReference = (value: OutputValue): value is Reference => 'href' in value;
+/** A file (or an uploaded value) carried by value in a results document is read whole, up to this size. */
+export const DOCUMENT_VALUE_LIMIT = 16 * 1024 * 1024;
 
 /**
  * OGC 18-062r2 /req/core/job-results-failed asks for "a HTTP error code that corresponds to the
@@ -60,89 +68,117 @@ export function successfulJob(job: JobRecord): JobRecord {
   }
 }
 
-/** The outputs the client asked for, all of them when it named none (OGC 18-062r2 §7.11.2.4). */
-function selectedResults(job: JobRecord): Selected {
+/** The outputs the client asked for, all of them when it named none (OGC 18-062r2 §7.11.2.4), each with its transmission mode. */
+function selectedResults(job: JobRecord, spec: ProcessSpec | undefined): Selected[] {
   const results = job.results ?? {};
   const ids = job.execution.outputs ? Object.keys(job.execution.outputs) : Object.keys(results);
-  return ids.flatMap((id) => (results[id] ? [{ id, value: results[id] }] : []));
+  return ids.flatMap((id) => {
+    const value = results[id];
+    if (!value) return [];
+    const output = spec?.outputs[id];
+    const asked = job.execution.outputs?.[id]?.transmissionMode;
+    const mode = asked ?? (output ? defaultMode(output) : isReference(value) ? 'reference' : 'value');
+    return [{ id, value, mode, output }];
+  });
 }
 
-function documentValue(ctx: UrlBase, value: OutputValue): unknown {
-  return isReference(value) ? { href: resolveHref(ctx, value.href), type: value.mediaType } : value.value;
-}
+/** A file output, or one whose type is unknown but was stored as a file. */
+const isFileOutput = ({ output, value }: Selected) => (output ? output.type === 'file' : isReference(value));
 
-/** OGC 18-062r2 `results.yaml`: output id → inline value, or a link for references. */
-export function resultsDocument(ctx: UrlBase, job: JobRecord): Record<string, unknown> {
-  return Object.fromEntries(selectedResults(job).map(({ id, value }) => [id, documentValue(ctx, value)]));
-}
-
-/** The media type is the output's declared one where the process is still offered, else read from the value. */
-export function rawBody(value: unknown, output: OutputSpec | undefined): { type: string; body: string } {
-  if (typeof value === 'string' && (output?.type ?? 'string') === 'string') {
-    return { type: output?.mediaType ?? 'text/plain; charset=utf-8', body: value };
+/** OGC 18-062r2 `link.yaml`, with the size in bytes as `length` (as in RFC 4287 and OGC API – Records links). */
+function link(ctx: UrlBase, job: JobRecord, { id, value, output }: Selected): { href: string; type?: string; length?: number } {
+  if (isReference(value)) {
+    const { mediaType, size } = value;
+    return { href: resolveHref(ctx, value.href), ...(mediaType !== undefined && { type: mediaType }), ...(size !== undefined && { length: size }) };
   }
-  return { type: output?.mediaType ?? 'application/json', body: JSON.stringify(value) };
+  const { type, body } = rawBody(value.value, output);
+  return { href: resolveHref(ctx, resultPath(job.id, id)), type, length: Buffer.byteLength(body) };
 }
 
-/** Types a browser shows harmlessly; anything else a program produced is sent as an attachment. */
-const INLINE_TYPES = /^(?:text\/plain|text\/csv|application\/json|application\/[\w.+-]+\+json)\s*(?:;|$)/i;
-
-/** A value made by a program, as a response body: never sniffed, never able to run script as this site. */
-export function sendValue(ctx: Context, type: string, body: string): void {
-  ctx.type = type;
-  ctx.body = body;
-  ctx.set('X-Content-Type-Options', 'nosniff');
-  ctx.set('Content-Security-Policy', 'sandbox');
-  if (!INLINE_TYPES.test(type)) ctx.set('Content-Disposition', 'attachment');
+/** A value as the document carries it: stored text or JSON decoded, a file as an OGC qualified value in base64. */
+function storedValue(item: Selected, stored: Buffer): unknown {
+  if (isFileOutput(item)) {
+    return { value: stored.toString('base64'), encoding: 'base64', mediaType: (item.value as { mediaType?: string }).mediaType ?? 'application/octet-stream' };
+  }
+  const text = stored.toString('utf8');
+  return item.output?.type === 'json' ? JSON.parse(text) : text;
 }
 
-function linkHeader(ctx: Context, selected: { id: string; value: Reference }[]): string {
+/**
+ * OGC 18-062r2 `results.yaml`: output id → value or link, as each output's transmission mode
+ * says. `stored` holds the bytes of stored outputs asked for by value (see `readStoredValues`);
+ * one not read is linked, which is what a callback's document does.
+ */
+export function resultsDocument(ctx: UrlBase, job: JobRecord, spec?: ProcessSpec, stored: Record<string, Buffer> = {}): Record<string, unknown> {
+  return Object.fromEntries(
+    selectedResults(job, spec).map((item) => {
+      const { id, value, mode } = item;
+      if (mode === 'value' && !isReference(value)) return [id, value.value];
+      const bytes = mode === 'value' ? stored[id] : undefined;
+      return [id, bytes ? storedValue(item, bytes) : link(ctx, job, item)];
+    }),
+  );
+}
+
+/** The bytes of the stored outputs a results document carries by value; too large a one is refused, not linked. */
+async function readStoredValues(results: ResultFiles, job: JobRecord, spec: ProcessSpec | undefined): Promise<Record<string, Buffer>> {
+  const stored: Record<string, Buffer> = {};
+  for (const { id, value, mode } of selectedResults(job, spec)) {
+    if (mode !== 'value' || !isReference(value)) continue;
+    if ((value.size ?? 0) > DOCUMENT_VALUE_LIMIT) {
+      throw new OutpostError(
+        'not-acceptable',
+        406,
+        `output '${id}' is ${value.size} bytes, more than the ${DOCUMENT_VALUE_LIMIT} bytes a results document carries by value; ` +
+          `ask for it with 'transmissionMode' 'reference', or alone with 'response' 'raw', or fetch ${resultPath(job.id, id)}`,
+      );
+    }
+    const file = value.href === resultPath(job.id, id) ? await results.read(job.id, id) : undefined;
+    if (file) stored[id] = Buffer.concat(await file.stream.toArray());
+  }
+  return stored;
+}
+
+function linkHeader(ctx: Context, job: JobRecord, selected: Selected[]): string {
   return selected
-    .map(({ id, value }) => {
-      const type = value.mediaType ? `; type="${value.mediaType}"` : '';
-      return `<${resolveHref(ctx, value.href)}>; rel="enclosure"; title="${id}"${type}`;
+    .map((item) => {
+      const { href, type } = link(ctx, job, item);
+      return `<${href}>; rel="enclosure"; title="${item.id}"${type ? `; type="${type}"` : ''}`;
     })
     .join(', ');
 }
 
 /**
- * A string or JSON output that was too large for the agent's message arrives as a file. A raw
- * request asked for that value, not a link, so it is sent to where the value is (303 See Other).
+ * A raw response (OGC 18-062r2 /req/core/process-execute-sync-raw-value-one and -sync-raw-ref):
+ * one output asked for by value as the body, whether it came inline or as a file, or 204 with a
+ * Link header per output when all are asked for by reference. Returns false when the results fit
+ * neither, e.g. an agent reported more outputs than the request settled on; the caller then
+ * answers with the results document.
  */
-function storedValue(job: JobRecord, spec: ProcessSpec | undefined, id: string): boolean {
-  const type = spec?.outputs[id]?.type;
-  return (type === 'string' || type === 'json') && job.execution.outputs?.[id]?.transmissionMode !== 'reference';
-}
-
-/**
- * A raw response (OGC 18-062r2 /req/core/process-execute-sync-raw-value-one and
- * -sync-raw-ref): one value as the body (or a redirect to it, when stored as a file), or 204
- * with a Link header per output when all are references. Returns false when the results fit neither, e.g. an agent reported more outputs
- * than the request settled on; the caller then answers with the results document.
- */
-function sendRaw(ctx: Context, job: JobRecord, selected: Selected, spec: ProcessSpec | undefined): boolean {
+async function sendRaw(ctx: Context, job: JobRecord, selected: Selected[], results: ResultFiles): Promise<boolean> {
   const [only] = selected;
-  if (selected.length === 1 && only && isReference(only.value) && storedValue(job, spec, only.id)) {
-    ctx.status = 303;
-    ctx.redirect(resolveHref(ctx, only.value.href));
+  if (selected.length === 1 && only && only.mode === 'value') {
+    if (isReference(only.value)) {
+      await sendStoredFile(ctx, results, job, only.id, only.value, isFileOutput(only));
+      return true;
+    }
+    const { type, body } = rawBody(only.value.value, only.output);
+    ctx.status = 200;
+    sendValue(ctx, only.id, type, body);
     return true;
   }
-  const references = selected.flatMap(({ id, value }) => (isReference(value) ? [{ id, value }] : []));
-  if (selected.length > 0 && references.length === selected.length) {
+  if (selected.length > 0 && selected.every(({ mode }) => mode === 'reference')) {
     ctx.status = 204;
-    ctx.set('Link', linkHeader(ctx, references));
+    ctx.set('Link', linkHeader(ctx, job, selected));
     return true;
   }
-  if (selected.length !== 1 || !only || isReference(only.value)) return false;
-  const { type, body } = rawBody(only.value.value, spec?.outputs[only.id]);
-  ctx.status = 200;
-  sendValue(ctx, type, body);
-  return true;
+  return false;
 }
 
 /** Answers with a successful job's results as its execute request asked: document or raw. */
-export function sendResults(ctx: Context, job: JobRecord, spec: ProcessSpec | undefined): void {
-  if (job.execution.response === 'raw' && sendRaw(ctx, job, selectedResults(job), spec)) return;
+export async function sendResults(ctx: Context, job: JobRecord, spec: ProcessSpec | undefined, results: ResultFiles): Promise<void> {
+  if (job.execution.response === 'raw' && (await sendRaw(ctx, job, selectedResults(job, spec), results))) return;
+  const stored = await readStoredValues(results, job, spec);
   ctx.status = 200;
-  ctx.body = resultsDocument(ctx, job);
+  ctx.body = resultsDocument(ctx, job, spec, stored);
 }

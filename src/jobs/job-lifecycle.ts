@@ -300,7 +300,8 @@ export class JobLifecycle {
       this.#emit({ type: 'assigned', job, agent });
       const upload = this.#options.uploadFor(jobId);
       const inputs = agentInputs(job.inputs, this.#options.inputFiles.url(jobId), upload.token);
-      this.#options.send(agent, { v: 1, type: 'execute', job: jobId, process: job.processId, inputs, upload })
+      const { formats } = job.execution;
+      this.#options.send(agent, { v: 1, type: 'execute', job: jobId, process: job.processId, inputs, upload, ...(formats && { formats }) })
         .catch((err: Error) => this.#notSent(jobId, agent, err));
     });
   }

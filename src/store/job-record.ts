@@ -20,10 +20,18 @@ export interface JobError {
 /** What the client asked for besides inputs (OGC execute request). */
 export interface ExecutionOptions {
   response: 'document' | 'raw';
-  /** Requested outputs with their transmission mode; undefined means all, by value. */
-  outputs?: Record<string, { transmissionMode?: 'value' | 'reference' }>;
+  /** Requested outputs with their transmission mode and format; undefined means all, each in its default mode. */
+  outputs?: Record<string, OutputRequest>;
+  /** Output name → the media type chosen among that output's formats; what the agent is told in `execute`. */
+  formats?: Record<string, string>;
   /** Where to POST results, progress and failure (OGC 18-062r2 callback class). */
   subscriber?: Subscriber;
+}
+
+/** One output of an execute request (OGC 18-062r2 `output.yaml`). */
+export interface OutputRequest {
+  transmissionMode?: 'value' | 'reference';
+  format?: { mediaType?: string };
 }
 
 export interface Subscriber {

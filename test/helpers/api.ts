@@ -30,3 +30,8 @@ export function testCallers(users: UserStore): TestCallers {
   const adminToken = users.issueToken(TEST_ADMIN, 'tests').token;
   return { userToken, adminToken, api: withToken(userToken), adminApi: withToken(adminToken) };
 }
+
+/** POSTs an execute request (OGC 18-062r2 §7.11) as JSON; `headers` adds e.g. `Prefer: respond-async`. */
+export function postExecute(call: typeof fetch, base: string, processId: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return call(`${base}/processes/${processId}/execution`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+}

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { postExecute } from '../helpers/api.js';
 import { copyExamples } from '../helpers/examples.js';
 import { eventually, startCluster, type Cluster } from '../helpers/cluster.js';
 
@@ -37,8 +38,7 @@ describe('OGC API – Processes: execution through a real agent', function () {
   });
 
   const url = (route: string) => `${cluster.orchestrator.url}${route}`;
-  const execute = (process: string, body: unknown, headers: Record<string, string> = {}) =>
-    cluster.api(url(`/processes/${process}/execution`), { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const execute = (process: string, body: unknown, headers: Record<string, string> = {}) => postExecute(cluster.api, cluster.orchestrator.url, process, body, headers);
   const json = async <T>(response: Response) => (await response.json()) as T;
   const jobCount = () => cluster.orchestrator.jobStore.list({ limit: 1000, offset: 0 }).jobs.length;
   const waitForStatus = (jobId: string, status: string, timeoutMs = 5000) =>

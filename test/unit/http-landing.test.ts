@@ -111,8 +111,9 @@ describe('HTTP landing page, conformance, API definition and probes', () => {
     expect(inputs.properties.pause).to.deep.equal({ type: 'number', minimum: 0, default: 0 });
     expect(inputs.required).to.deep.equal(['message']);
     const results = execute.responses['200'].content['application/json'].schema;
-    expect(results.properties.message).to.deep.equal({ type: 'string' });
-    expect(results.properties.report).to.deep.equal({ $ref: '#/components/schemas/link' });
+    const link = { $ref: '#/components/schemas/link' };
+    expect(results.properties.message).to.deep.equal({ anyOf: [{ type: 'string' }, link] });
+    expect(results.properties.report).to.deep.equal({ anyOf: [{ $ref: '#/components/schemas/qualifiedValue' }, link] });
   });
 
   it('resolves every $ref of the API definition', async () => {

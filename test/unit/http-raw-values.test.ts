@@ -22,7 +22,7 @@ describe('raw values made by programs', () => {
       const response = await h.api(`${h.url}${route}`);
       expect(response.status, route).to.equal(200);
       expect(response.headers.get('content-type'), route).to.match(/^text\/html/);
-      expect(response.headers.get('content-disposition'), route).to.equal('attachment');
+      expect(response.headers.get('content-disposition'), route).to.equal('attachment; filename="html.html"');
       expect(response.headers.get('content-security-policy'), route).to.equal('sandbox');
       expect(response.headers.get('x-content-type-options'), route).to.equal('nosniff');
     }

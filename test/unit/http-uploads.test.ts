@@ -157,7 +157,7 @@ describe('HTTP uploads of output files', () => {
       expect(response.status).to.equal(200);
       expect(response.headers.get('content-type')).to.equal('image/png');
       expect(response.headers.get('content-length')).to.equal('9');
-      expect(response.headers.get('content-disposition')).to.equal('attachment; filename="image"');
+      expect(response.headers.get('content-disposition')).to.equal('attachment; filename="image.png"');
       expect(response.headers.get('x-content-type-options')).to.equal('nosniff');
       expect(await response.text()).to.equal('png-bytes');
     });
@@ -170,7 +170,7 @@ describe('HTTP uploads of output files', () => {
 
     it('lists the file in the results document as an absolute link', async () => {
       const document = await (await h.api(`${h.url}/jobs/j1/results`)).json();
-      expect(document).to.deep.equal({ image: { href: `${h.url}/jobs/j1/results/image`, type: 'image/png' }, log: 'converted' });
+      expect(document).to.deep.equal({ image: { href: `${h.url}/jobs/j1/results/image`, type: 'image/png', length: 9 }, log: 'converted' });
     });
 
     for (const [what, target, type, detail] of [

@@ -53,3 +53,47 @@ describe('LineSplitter', () => {
     expect(split([])).to.deep.equal([]);
   });
 });
+
+describe('LineSplitter records that are not lines', () => {
+  it("ends a record after GDAL's percent and three dots, and nowhere else on dots", () => {
+    expect(split(['Input size\n0..', '.10...2', '0...100 - done.\n'])).to.deep.equal([
+      ['Input size\n', 'Input size'],
+      ['0...', '0...'],
+      ['10...', '10...'],
+      ['20...', '20...'],
+      ['100 - done.\n', '100 - done.'],
+    ]);
+    expect(split(['Loading...\n', 'v1.2...x\n', '1234...\n'])).to.deep.equal([
+      ['Loading...\n', 'Loading...'],
+      ['v1.2...x\n', 'v1.2...x'],
+      ['1234...\n', '1234...'],
+    ]);
+  });
+
+  it('ends an unterminated record once the stream has been quiet, and only then', async () => {
+    const records: Array<string | undefined> = [];
+    const splitter = new LineSplitter((_, line) => records.push(line), 1000, 30);
+    splitter.push(Buffer.from('Progress: 5%'));
+    expect(records).to.deep.equal([]);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(records).to.deep.equal(['Progress: 5%']);
+    splitter.push(Buffer.from('\rProgress: 9%\r'));
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    splitter.end();
+    expect(records).to.deep.equal(['Progress: 5%', '', 'Progress: 9%']);
+  });
+});
+
+describe('LineSplitter quiet spells inside GDAL progress', () => {
+  it("waits for the dots of 'N...' however slowly they come, and cuts anything else", async () => {
+    const records: Array<string | undefined> = [];
+    const splitter = new LineSplitter((_, line) => records.push(line), 1000, 20);
+    const pause = () => new Promise((resolve) => setTimeout(resolve, 60));
+    for (const piece of ['0', '.', '..', '10', '..', '.', '10', '0 - done.']) {
+      splitter.push(Buffer.from(piece));
+      await pause();
+    }
+    splitter.end();
+    expect(records).to.deep.equal(['0...', '10...', '100 - done.']);
+  });
+});

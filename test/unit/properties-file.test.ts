@@ -234,9 +234,9 @@ describe('readServiceFile', () => {
       await rejects(outputs({ x: 'stdout' }), "output 'x' must be a JSON object");
       await rejects(outputs({ x: { type: 'text' } }), "output 'x': type must be one of string, json, file");
       await rejects(outputs({ x: { type: 'string', path: 'a' } }), "output 'x': unknown property 'path'");
-      await rejects(outputs({ x: { type: 'string', from: 'stderr' } }), `output 'x': from must be "stdout" or "file:RELATIVE/PATH"`);
-      await rejects(outputs({ x: { type: 'file' } }), `output 'x': a file output must name its file with "from": "file:RELATIVE/PATH"`);
-      await rejects(outputs({ x: { type: 'file', from: 'stdout' } }), `output 'x': a file output must name its file with "from": "file:RELATIVE/PATH"`);
+      await rejects(outputs({ x: { type: 'string', from: 'stderr' } }), `output 'x': from must be "stdout", "file:RELATIVE/PATH" or "dir:RELATIVE/PATH/"`);
+      await rejects(outputs({ x: { type: 'file' } }), `output 'x': a file output must name its file with "from": "file:RELATIVE/PATH" (or a directory with "dir:RELATIVE/PATH/")`);
+      await rejects(outputs({ x: { type: 'file', from: 'stdout' } }), `output 'x': a file output must name its file with "from": "file:RELATIVE/PATH" (or a directory with "dir:RELATIVE/PATH/")`);
       for (const from of ['file:/etc/passwd', 'file:../x', 'file:a/../../x', 'file:..']) {
         await rejects(outputs({ x: { type: 'file', from } }), "output 'x': path must stay inside the work directory");
       }

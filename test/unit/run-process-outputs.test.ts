@@ -41,7 +41,7 @@ describe('runProcess: collecting outputs', () => {
     const { outcome } = await runFixture(service, workDir);
     expect(outcome).to.deep.equal({
       status: 'completed',
-      outputs: { image: { kind: 'file', path: path.join(workDir, 'out', 'a.tif'), mediaType: 'image/tiff', size: 9 } },
+      outputs: { image: { kind: 'file', path: path.join(workDir, 'out', 'a.tif'), mediaType: 'image/tiff', size: 9, filename: 'a.tif' } },
     });
   });
 

@@ -1,7 +1,8 @@
 import type { Context } from 'koa';
 import { isFinished, JOB_STATUSES, type JobRecord } from '../../store/job-record.js';
 import { absoluteUrl, jobPath } from '../links.js';
-import { isReference, resultsDocument } from '../results-response.js';
+import { resultsDocument } from '../results-response.js';
+import { isReference } from '../result-downloads.js';
 import type { PageView } from './representation.js';
 
 /** One output as the page shows it: a value as text, a file as a link the page's script previews. */

@@ -34,6 +34,9 @@ export const InputSpecSchema = Type.Object(
      * option. Absent means such values are refused (docs/protocol.md, InputSpec).
      */
     allowDash: Type.Optional(Type.Boolean()),
+    /** How many values the input takes (OGC 18-062r2 §7.10, `inputDescription`); absent means 1. */
+    minOccurs: Type.Optional(Type.Integer({ minimum: 0 })),
+    maxOccurs: Type.Optional(Type.Integer({ minimum: 1 })),
   },
   { additionalProperties: false },
 );
@@ -87,3 +90,10 @@ export const InvalidFileSchema = Type.Object(
   { additionalProperties: false },
 );
 export type InvalidFile = Static<typeof InvalidFileSchema>;
+
+/** Something people should know about a published file, e.g. a key it sets that Outpost ignores. */
+export const FileNoteSchema = Type.Object(
+  { file: Type.String({ maxLength: 255 }), note: Type.String({ maxLength: 2000 }) },
+  { additionalProperties: false },
+);
+export type FileNote = Static<typeof FileNoteSchema>;

@@ -10,7 +10,7 @@ export type ArgvResult = { ok: true; args: string[]; stdin?: string } | { ok: fa
  * Values are passed as literal words: nothing here is ever seen by a shell.
  */
 export function buildArgv(
-  service: Pick<ServiceDefinition, 'customArgs' | 'argFormat' | 'endOfOptions' | 'inputs'>,
+  service: Pick<ServiceDefinition, 'customArgs' | 'argFormat' | 'endOfOptions' | 'inputs' | 'arguments'>,
   inputs: Record<string, unknown>,
 ): ArgvResult {
   for (const name of Object.keys(inputs)) {
@@ -33,6 +33,7 @@ export function buildArgv(
     if (optionLike) return { ok: false, message: optionLike };
     values.set(name, value);
   }
+  if (service.arguments) return { ok: true, args: argumentWords(service.arguments, values) };
   const args = formatArgs(service.argFormat, values);
   // `--` ends the options (POSIX utility syntax guideline 10), so what follows is never one.
   if (service.endOfOptions && args.length > 0) args.unshift('--');
@@ -54,6 +55,15 @@ function formatArgs(format: ServiceDefinition['argFormat'], values: Map<string, 
     else args.push(format === '--{key} {value}' ? `--${name}` : `-${name}`, String(value));
   }
   return args;
+}
+
+/** The argument list a service spells out: fixed words, and each given input's template words. */
+function argumentWords(items: NonNullable<ServiceDefinition['arguments']>, values: Map<string, Scalar | undefined>): string[] {
+  return items.flatMap((item) => {
+    if (item.kind === 'word') return [item.word];
+    const value = values.get(item.input);
+    return value === undefined ? [] : item.template.map((word) => word.replaceAll('{value}', String(value)));
+  });
 }
 
 function stdinOf(format: ServiceDefinition['argFormat'], values: Map<string, Scalar | undefined>): { stdin?: string } {

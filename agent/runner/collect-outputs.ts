@@ -38,7 +38,7 @@ async function collectOne(name: string, spec: LocalOutputSpec, stdout: Buffer, r
     return { kind: 'value', value: decode(name, spec.type, stdout) };
   }
   const relative = spec.from.path;
-  const { file, size } = await resolveInside(name, relative, root);
+  const { file, size } = spec.from.kind === 'operator-file' ? await resolveOperatorFile(name, relative) : await resolveInside(name, relative, root);
   if (spec.type === 'file') return fileValue(file, spec.mediaType, size);
   if (size > maxBytes) throw new OutputError(`output '${name}': file '${relative}' exceeds ${formatBytes(maxBytes)}`);
   return { kind: 'value', value: decode(name, spec.type, await readFile(file)) };
@@ -75,6 +75,16 @@ async function resolveInside(name: string, relative: string, root: string): Prom
   const info = await stat(real);
   if (!info.isFile()) throw new OutputError(`output '${name}': file '${relative}' is not a regular file`);
   return { file: real, size: info.size };
+}
+
+/** A regular file at an absolute path the operator wrote in a WPS Remote service.config (docs/security.md). */
+async function resolveOperatorFile(name: string, file: string): Promise<{ file: string; size: number }> {
+  const info = await stat(file).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT' || error.code === 'ENOTDIR') throw new OutputError(`output '${name}': file '${file}' was not created`);
+    throw error;
+  });
+  if (!info.isFile()) throw new OutputError(`output '${name}': file '${file}' is not a regular file`);
+  return { file, size: info.size };
 }
 
 function isInside(root: string, candidate: string): boolean {

@@ -21,7 +21,8 @@ export function parseInputs(text: string): Record<string, LocalInputSpec> {
   return Object.fromEntries(Object.entries(declared).map(([name, value]) => [name, checkInput(name, value)]));
 }
 
-function checkInput(name: string, value: unknown): LocalInputSpec {
+/** Checks one input declaration (a JSON object) of input `name`; throws ServiceFileError with the reason. */
+export function checkInput(name: string, value: unknown): LocalInputSpec {
   checkName(`input name '${name}'`, name);
   // JavaScript objects list integer-like keys first, so such names would lose their position.
   if (/^\d+$/.test(name)) fail(`input name '${name}' must not be all digits (its declaration order would be lost)`);

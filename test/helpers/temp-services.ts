@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'dot-properties';
+import type { ParsedServiceFile } from '../../agent/services/properties-file.js';
 
 /** Gives each test of the enclosing suite a fresh temporary folder, removed after the test. */
 export function useTempDir(): () => string {
@@ -36,4 +37,20 @@ export function errorMessage(action: () => unknown): string {
     return (err as Error).message;
   }
   throw new Error('expected the action to throw');
+}
+
+/** `read` expecting a valid file (its result) or a refused one (its reason); anything else fails. */
+export function expectingResult<A>(read: (arg: A) => Promise<ParsedServiceFile>) {
+  return {
+    async valid(arg: A): Promise<Extract<ParsedServiceFile, { status: 'valid' }>> {
+      const result = await read(arg);
+      if (result.status !== 'valid') throw new Error(`expected a valid file, got ${JSON.stringify(result)}`);
+      return result;
+    },
+    async reason(arg: A): Promise<string> {
+      const result = await read(arg);
+      if (result.status !== 'invalid') throw new Error(`expected a refused file, got ${JSON.stringify(result)}`);
+      return result.invalid.reason;
+    },
+  };
 }

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { eventually, startCluster, type Cluster } from '../helpers/cluster.js';
+import { eventually, startCluster, submitJob, type Cluster } from '../helpers/cluster.js';
 import { fixture } from '../helpers/paths.js';
 
 interface StatusInfo {
@@ -55,15 +55,7 @@ describe('WPS Remote service files, as their users already have them', function 
 
   const url = (route: string) => `${cluster.orchestrator.url}${route}`;
   const json = async <T>(response: Response) => (await response.json()) as T;
-  const submit = async (process: string, inputs: Record<string, unknown>) => {
-    const response = await cluster.api(url(`/processes/${process}/execution`), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', Prefer: 'respond-async' },
-      body: JSON.stringify({ inputs }),
-    });
-    expect(response.status).to.equal(201);
-    return (await json<StatusInfo>(response)).jobID;
-  };
+  const submit = (process: string, inputs: Record<string, unknown>) => submitJob(cluster, process, inputs);
   const status = async (jobId: string) => json<StatusInfo>(await cluster.api(url(`/jobs/${jobId}`)));
   const finished = (jobId: string) =>
     eventually(async () => {

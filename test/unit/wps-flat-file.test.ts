@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { readAnyServiceFile } from '../../agent/services/service-file.js';
 import { isWpsFlatFile } from '../../agent/services/wps-flat-file.js';
-import { useTempDir, writeScript } from '../helpers/temp-services.js';
+import { expectingResult, useTempDir, writeScript } from '../helpers/temp-services.js';
 
 const FILE = 'greet.properties';
 const HEAD = 'service = greet\nexecutable = run.sh\n';
@@ -15,16 +15,7 @@ describe('WPS Remote flat files', () => {
     await fs.writeFile(path.join(dir(), FILE), HEAD + body);
     return readAnyServiceFile(dir(), FILE);
   };
-  const valid = async (body: string) => {
-    const result = await read(body);
-    if (result.status !== 'valid') expect.fail(JSON.stringify(result));
-    return result;
-  };
-  const reason = async (body: string) => {
-    const result = await read(body);
-    if (result.status !== 'invalid') expect.fail(JSON.stringify(result));
-    return result.invalid.reason;
-  };
+  const { valid, reason } = expectingResult(read);
   const OUTPUT = 'welcome = {"type": "string"}\n';
 
   it('are told apart by a key only WPS Remote has, or by an input or output declared as a JSON value', () => {

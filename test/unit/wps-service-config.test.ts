@@ -4,7 +4,7 @@ import path from 'node:path';
 import { forRun } from '../../agent/services/run-id.js';
 import { readAnyServiceFile } from '../../agent/services/service-file.js';
 import { createLineRules } from '../../agent/runner/line-rules.js';
-import { useTempDir, writeScript } from '../helpers/temp-services.js';
+import { expectingResult, useTempDir, writeScript } from '../helpers/temp-services.js';
 
 const FILE = 'svc.config';
 const DEFAULT = `[DEFAULT]
@@ -26,16 +26,7 @@ describe('WPS Remote service.config files', () => {
     await fs.writeFile(path.join(dir(), FILE), text);
     return readAnyServiceFile(dir(), FILE);
   };
-  const valid = async (text: string) => {
-    const result = await read(text);
-    if (result.status !== 'valid') expect.fail(JSON.stringify(result));
-    return result;
-  };
-  const reason = async (text: string) => {
-    const result = await read(text);
-    if (result.status !== 'invalid') expect.fail(JSON.stringify(result));
-    return result.invalid.reason;
-  };
+  const { valid, reason } = expectingResult(read);
 
   it('interpolate %(name)s as Python does: own section, then DEFAULT, nested; %% is a percent sign', async () => {
     const { service } = await valid(`${DEFAULT}description = 100%% of %(where)s\nwhere = %(out)s/x\n[Output1]\nname = result\ntype = application/zip\nfilepath = %(out)s/%(unique_exe_id)s/r.zip\nout = /override\n`);

@@ -21,6 +21,7 @@ const ARG_FORMATS: Record<string, ArgFormat> = {
 const INPUT_FIELDS = ['type', 'title', 'description', 'enum', 'default', 'min', 'max'];
 const OUTPUT_FIELDS = ['type', 'title', 'description', 'filepath', 'output_mime_type'];
 const ENTRY = /^([^=:\s]+)\s*[=:]\s*(.*)$/;
+const TRAILING_BACKSLASH = /(?:^|[^\\])(?:\\\\)*\\$/;
 
 /**
  * Whether a `.properties` file is in WPS Remote's flat form (README, Coming from WPS Remote): it
@@ -28,10 +29,18 @@ const ENTRY = /^([^=:\s]+)\s*[=:]\s*(.*)$/;
  * own a JSON object (`name = {"type": "string"}`). Such files keep backslashes as written.
  */
 export function isWpsFlatFile(text: string): boolean {
-  return text.split(/\r\n|\n|\r/).some((line) => {
-    const [, key = '', value = ''] = ENTRY.exec(line.trim()) ?? [];
-    return Object.hasOwn(IGNORED_KEYS, key) || (value.startsWith('{') && !isKey(key));
-  });
+  let continued = false;
+  for (const raw of text.split(/\r\n|\n|\r/)) {
+    const line = raw.trim();
+    // A native file's value goes on after a line ending in an odd number of backslashes.
+    const continuation: boolean = continued;
+    const comment: boolean = !continuation && (line.startsWith('#') || line.startsWith('!'));
+    continued = !comment && TRAILING_BACKSLASH.test(line);
+    if (continuation || comment) continue;
+    const [, key = '', value = ''] = ENTRY.exec(line) ?? [];
+    if (Object.hasOwn(IGNORED_KEYS, key) || (value.startsWith('{') && !isKey(key))) return true;
+  }
+  return false;
 }
 
 /**

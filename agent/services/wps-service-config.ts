@@ -55,11 +55,24 @@ export async function readServiceConfig(dir: string, file: string, text: string)
   definition.outputs = readOutputs(ini, notes);
   const logging = ini.sections.get('Logging');
   if (logging) definition.lineRules = parseLogging(Object.fromEntries(Object.keys(logging).map((key) => [key, ini.get('Logging', key)!])));
-  const workdir = ini.get('DEFAULT', 'workdir');
-  if (workdir?.includes(RUN_ID_TOKEN)) definition.runDirs = [path.resolve(folder, workdir)];
+  const runDir = perRunDir(folder, ini.get('DEFAULT', 'workdir'));
+  if (runDir) definition.runDirs = [runDir];
   for (const [key, why] of Object.entries(IGNORED_DEFAULTS)) if (key in ini.defaults) notes.push(`key '${key}' is ignored: ${why}`);
   for (const name of ini.sections.keys()) if (!sectionKind(name)) notes.push(`section [${name}] is ignored`);
   return { status: 'valid', service: definition, ...(notes.length > 0 && { notes }) };
+}
+
+/**
+ * The directory of `workdir` that belongs to one run: the first one whose name holds the run's
+ * id (`/tmp/%(unique_exe_id)s/out` → `/tmp/<id>`). It is made before and removed after each
+ * run, so it must stay a directory of its own once the path is normalised.
+ */
+function perRunDir(folder: string, workdir: string | undefined): string | undefined {
+  if (!workdir?.includes(RUN_ID_TOKEN)) return undefined;
+  const segments = path.resolve(folder, workdir).split(path.sep);
+  const at = segments.findIndex((segment) => segment.includes(RUN_ID_TOKEN));
+  if (at === -1) fail("[DEFAULT] workdir: the run's directory must keep %(unique_exe_id)s in its path (no '..' after it)");
+  return segments.slice(0, at + 1).join(path.sep);
 }
 
 function parseIni(text: string): Ini {
@@ -73,9 +86,10 @@ function parseIni(text: string): Ini {
     else sections.set(name, section);
   }
   const variables = { unique_exe_id: RUN_ID_TOKEN };
+  // A section's own keys, as WPS Remote reads them; [DEFAULT] is seen through interpolation only.
   const get = (name: string, key: string): string | undefined => {
-    const section = sections.get(name) ?? {};
-    const value = Object.hasOwn(section, key) ? section[key] : defaults[key];
+    const section = name === 'DEFAULT' ? defaults : (sections.get(name) ?? {});
+    const value = Object.hasOwn(section, key) ? section[key] : undefined;
     return value === undefined ? undefined : interpolate(value, `[${name}] ${key}`, section, defaults, variables);
   };
   return { defaults, sections, get };

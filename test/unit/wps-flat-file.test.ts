@@ -23,6 +23,7 @@ describe('WPS Remote flat files', () => {
     expect(isWpsFlatFile('service = a\nname = {"type": "string"}\n')).to.equal(true);
     expect(isWpsFlatFile('service = a\ninputs = {"name": {"type": "string"}}\n')).to.equal(false);
     expect(isWpsFlatFile('servcie = a\n')).to.equal(false);
+    expect(isWpsFlatFile('service = a\ninputs = { \\\n  "echo": { "type": "string" } \\\n}\n')).to.equal(false);
   });
 
   it('keep backslashes as written: a Windows path in customargs, \\d in progress', async () => {

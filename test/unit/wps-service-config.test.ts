@@ -35,6 +35,14 @@ describe('WPS Remote service.config files', () => {
     expect(await reason(`${DEFAULT}description = %(nowhere)s\n${OUTPUT}`)).to.equal("[DEFAULT] description: '%(nowhere)s' refers to a key that is not set");
   });
 
+  it('make the part of workdir that holds the run\'s id that run\'s own directory, and refuse a workdir that climbs out of it', async () => {
+    const { service } = await valid(`${DEFAULT}workdir = %(out)s/run-%(unique_exe_id)s/tiles\n${OUTPUT}`);
+    expect(forRun(service, 'job-1').runDirs).to.deep.equal(['/srv/out/run-job-1']);
+    expect(await reason(`${DEFAULT}workdir = %(out)s/%(unique_exe_id)s/..\n${OUTPUT}`)).to.equal(
+      "[DEFAULT] workdir: the run's directory must keep %(unique_exe_id)s in its path (no '..' after it)",
+    );
+  });
+
   it('run the command from the file\'s folder and build the argument list from cmdline actions and consts, in section number order', async () => {
     const { service } = await valid(`${DEFAULT}
 [Input1]

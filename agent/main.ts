@@ -30,6 +30,7 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
     config.services,
     (catalog) => {
       for (const invalid of catalog.invalid) logger.warn({ file: invalid.file, reason: invalid.reason }, 'invalid service file');
+      for (const { file, note } of catalog.notes) logger.info({ file, note }, 'service file note');
       logger.info({ processes: [...catalog.services.keys()], hash: catalog.hash }, 'services changed');
       void agent?.announceCatalog();
     },
@@ -37,6 +38,7 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
   );
   const loaded = watcher.current();
   for (const invalid of loaded.invalid) logger.warn({ file: invalid.file, reason: invalid.reason }, 'invalid service file');
+  for (const { file, note } of loaded.notes) logger.info({ file, note }, 'service file note');
   logger.info({ services: loaded.services.size, invalid: loaded.invalid.length, folder: config.services }, 'services loaded');
   const trust = config.serverTrust ?? {};
   const link = new AgentLink({ service: config.server, jid: config.jid, password: config.password, orchestrator: config.orchestrator, trust, logger });

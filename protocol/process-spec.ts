@@ -131,3 +131,10 @@ export const InvalidFileSchema = Type.Object(
   { additionalProperties: false },
 );
 export type InvalidFile = Static<typeof InvalidFileSchema>;
+
+/** Something people should know about a published file, e.g. a key it sets that Outpost ignores. */
+export const FileNoteSchema = Type.Object(
+  { file: Type.String({ maxLength: 255 }), note: Type.String({ maxLength: 2000 }) },
+  { additionalProperties: false },
+);
+export type FileNote = Static<typeof FileNoteSchema>;

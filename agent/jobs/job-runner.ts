@@ -5,6 +5,7 @@ import type { ServiceDefinition } from '../services/service-definition.js';
 import type { RunOutcome, runProcess } from '../runner/run-process.js';
 import type { Outbox } from './outbox.js';
 import { forgetRun, jobDir, recordRun } from './leftover-runs.js';
+import { runDirsOf } from '../services/run-id.js';
 import type { ServerTrust } from '../../xmpp/server-trust.js';
 import { DeliveryError, deliverOutputs, type DeliveryOptions, type UploadTarget } from './upload-outputs.js';
 import { InputFetchError, fetchFileInputs, type FetchLimits } from './fetch-inputs.js';
@@ -67,7 +68,7 @@ export async function runJob(options: JobRunnerOptions, service: ServiceDefiniti
   logger.info({ job: request.job, process: request.process, outcome: event.type }, 'run finished');
   options.onSlotFree();
   await options.outbox.add(event);
-  await rm(workDir, { recursive: true, force: true });
+  for (const dir of [workDir, ...runDirsOf(service, request.job)]) await rm(dir, { recursive: true, force: true });
   await recorded;
   await forgetRun(options.workDir, request.job);
   options.onFinished();

@@ -10,6 +10,8 @@ import { exitFailure, signalFailure, spawnFailure, timeoutFailure } from './fail
 import { ProgressCoalescer } from './progress-coalescer.js';
 import { createProgressParser } from './progress-parser.js';
 import { chooseFormats } from './output-formats.js';
+import { createLineRules } from './line-rules.js';
+import { forRun, runDirsOf } from '../services/run-id.js';
 import { DEFAULT_KILL_GRACE_MS, DEFAULT_MAX_STDOUT_BYTES, type RunOutcome, type RunRequest } from './run-types.js';
 import { superviseChild, type ChildResult } from './supervise-child.js';
 import type { LocalOutputSpec } from '../services/service-definition.js';
@@ -38,7 +40,8 @@ export async function runProcess(request: RunRequest): Promise<RunOutcome> {
 }
 
 async function run(request: RunRequest, progress: ProgressCoalescer): Promise<RunOutcome> {
-  const { service, signal } = request;
+  const { signal } = request;
+  const service = forRun(request.service, request.jobId);
   if (signal.aborted) return KILLED_BEFORE_START;
   const confined = await confinePaths(service, request.inputs);
   if (!confined.ok) return { status: 'failed', code: 'invalid-inputs', message: confined.message };
@@ -50,13 +53,17 @@ async function run(request: RunRequest, progress: ProgressCoalescer): Promise<Ru
   const timeoutMs = Math.min(service.timeoutSeconds * 1000, untilDeadline);
   if (timeoutMs <= 0) return timeoutFailure(0, '');
   const parseLine = createProgressParser(service.progress);
+  const applyRules = createLineRules(service.lineRules);
   const workDir = path.resolve(request.workDir);
-  await mkdir(workDir, { recursive: true, mode: PRIVATE_DIR });
+  for (const dir of [workDir, ...runDirsOf(request.service, request.jobId)]) await mkdir(dir, { recursive: true, mode: PRIVATE_DIR });
   for (const file of argv.files ?? []) await writeFile(path.join(workDir, file.name), file.content, { mode: 0o600 });
   if (signal.aborted) return KILLED_BEFORE_START;
 
   const maxStdoutBytes = request.maxStdoutBytes ?? DEFAULT_MAX_STDOUT_BYTES;
   const readsStdout = Object.values(formats.outputs).some((output) => output.from.kind === 'stdout');
+  const failed = new AbortController();
+  let abortMessage = '';
+  let percent = 0;
   const result = await superviseChild(
     {
       executable: service.executable,
@@ -68,17 +75,29 @@ async function run(request: RunRequest, progress: ProgressCoalescer): Promise<Ru
     {
       timeoutMs,
       signal,
+      failSignal: failed.signal,
       killGraceMs: request.killGraceMs ?? DEFAULT_KILL_GRACE_MS,
       ...(readsStdout && { maxStdoutBytes }),
       ...(request.onSpawn && { onSpawn: request.onSpawn }),
       onLine: (line) => {
-        const parsed = parseLine(line);
+        const verdict = applyRules(line);
+        if (verdict?.action === 'ignore') return false;
+        if (verdict?.action === 'abort' && !failed.signal.aborted) {
+          abortMessage = verdict.message;
+          failed.abort();
+        }
+        if (verdict?.action === 'log') progress.push({ progress: percent, message: verdict.message });
+        const parsed = verdict?.action === 'progress' ? { progress: verdict.percent, json: false } : verdict ? undefined : parseLine(line);
         if (parsed) progress.push(parsed);
+        percent = parsed?.progress ?? percent;
         return !parsed?.json;
       },
     },
   );
-  return outcomeOf(result, request, { workDir, timeoutMs, maxStdoutBytes, outputs: formats.outputs });
+  if (result.kind === 'exited' && result.stopReason === 'line-rule') {
+    return { status: 'failed', code: 'aborted', message: abortMessage || 'the program reported a failure', ...(result.stderr && { stderr: result.stderr }) };
+  }
+  return outcomeOf(result, { ...request, service }, { workDir, timeoutMs, maxStdoutBytes, outputs: formats.outputs });
 }
 
 async function outcomeOf(

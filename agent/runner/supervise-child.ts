@@ -16,6 +16,8 @@ export interface ChildSpec {
 export interface SuperviseOptions {
   timeoutMs: number;
   signal: AbortSignal;
+  /** Aborting ends the run as a failure (`line-rule`): the program's output said it failed. */
+  failSignal?: AbortSignal;
   killGraceMs: number;
   /** Most stdout bytes kept; undefined when stdout is read only for progress. */
   maxStdoutBytes?: number;
@@ -30,7 +32,7 @@ export interface SuperviseOptions {
 }
 
 /** Why the runner ended the child itself. */
-export type StopReason = 'timeout' | 'abort' | 'stdout-limit';
+export type StopReason = 'timeout' | 'abort' | 'stdout-limit' | 'line-rule';
 
 export type ChildResult =
   | { kind: 'spawn-error'; error: NodeJS.ErrnoException }
@@ -96,6 +98,8 @@ export function superviseChild(spec: ChildSpec, options: SuperviseOptions): Prom
     const timer = setTimeout(() => stop('timeout'), Math.min(options.timeoutMs, MAX_TIMER_MS));
     const onAbort = () => stop('abort');
     options.signal.addEventListener('abort', onAbort, { once: true });
+    const onFail = () => stop('line-rule');
+    options.failSignal?.addEventListener('abort', onFail, { once: true });
 
     const kept = options.maxStdoutBytes === undefined ? undefined : new CappedBuffer(options.maxStdoutBytes);
     const stdoutLines = new LineSplitter((bytes, line) => {
@@ -149,6 +153,7 @@ export function superviseChild(spec: ChildSpec, options: SuperviseOptions): Prom
       exit = { code, signal };
       clearTimeout(timer);
       options.signal.removeEventListener('abort', onAbort);
+      options.failSignal?.removeEventListener('abort', onFail);
       termination.leaderExited();
       if (openPipes === 0) {
         settle();

@@ -31,6 +31,7 @@ async function agentViews({ registry, jobs }: AdminRouteDeps) {
       catalog: { hash: catalog, received: agent.catalogHash === catalog },
       processes: agent.processes.map(({ id, title, version, maxParallel, file }) => ({ id, title, version, maxParallel, file })),
       invalid: agent.invalid,
+      notes: agent.notes,
     };
   };
 }

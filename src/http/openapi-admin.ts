@@ -50,6 +50,7 @@ export const adminSchemas: Record<string, Schema> = {
       catalog: object({ hash: string, received: { type: 'boolean', description: 'whether the catalog of this hash has arrived' } }),
       processes: arrayOf(object({ id: string, title: string, version: string, maxParallel: integer, file: string }, ['id', 'version'])),
       invalid: arrayOf(object({ file: string, reason: string })),
+      notes: arrayOf(object({ file: string, note: string })),
     }),
     description: 'An online agent; the detail and drain answers add `links`.',
   },

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { type AgentLoad, type InvalidFile, type ProcessSpec } from '../../protocol/index.js';
+import { type AgentLoad, type FileNote, type InvalidFile, type ProcessSpec } from '../../protocol/index.js';
 import { bareJid } from '../../xmpp/xmpp-names.js';
 
 export interface AgentEntry {
@@ -10,6 +10,8 @@ export interface AgentEntry {
   load: AgentLoad;
   processes: ProcessSpec[];
   invalid: InvalidFile[];
+  /** What the agent says about files it publishes (keys it ignores). */
+  notes: FileNote[];
   /** Hash of the catalog held in `processes`; differs from `load.catalog` while a new one is on its way. */
   catalogHash: string | null;
   connectedSince: Date;
@@ -99,7 +101,7 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
       entry.lastSeen = now;
       recordSample(entry.loadHistory, sample);
     } else {
-      this.#agents.set(jid, { jid, pool, load, processes: [], invalid: [], catalogHash: null, connectedSince: now, lastSeen: now, loadHistory: [sample] });
+      this.#agents.set(jid, { jid, pool, load, processes: [], invalid: [], notes: [], catalogHash: null, connectedSince: now, lastSeen: now, loadHistory: [sample] });
       this.emit('agent-online', jid);
     }
     this.emit('changed');
@@ -109,7 +111,7 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
    * Returns false when the agent is not online (a catalog without presence is ignored). Ids no
    * pool owns yet become its pool's; offers of ids another pool owns are refused.
    */
-  setCatalog(jid: string, hash: string, processes: ProcessSpec[], invalid: InvalidFile[]): boolean {
+  setCatalog(jid: string, hash: string, processes: ProcessSpec[], invalid: InvalidFile[], notes: FileNote[] = []): boolean {
     const entry = this.#agents.get(jid);
     if (!entry) return false;
     for (const { id } of processes) if (!this.#claims.has(id)) this.#claim(id, entry.pool);
@@ -117,6 +119,7 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
     entry.processes = processes;
     this.#offered = undefined;
     entry.invalid = invalid;
+    entry.notes = notes;
     // Only this agent's offers: a catalog must not cost a pass over the whole fleet.
     const refused = this.#refusedOf(entry);
     if (refused.length > 0) this.emit('refused', refused);

@@ -138,6 +138,17 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   return cluster;
 }
 
+/** Submits an asynchronous job as TEST_USER; returns its id once the orchestrator has answered 201. */
+export async function submitJob(cluster: Cluster, process: string, inputs: Record<string, unknown> = {}): Promise<string> {
+  const response = await cluster.api(`${cluster.orchestrator.url}/processes/${process}/execution`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', Prefer: 'respond-async' },
+    body: JSON.stringify({ inputs }),
+  });
+  if (response.status !== 201) throw new Error(`execution of ${process} answered ${response.status}: ${await response.text()}`);
+  return ((await response.json()) as { jobID: string }).jobID;
+}
+
 /** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
 export async function eventually<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 2000, what = 'condition'): Promise<T> {
   const until = Date.now() + timeoutMs;

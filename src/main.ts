@@ -24,6 +24,7 @@ import { AgentStore } from './store/agent-store.js';
 import { openDatabase } from './store/database.js';
 import type { JobStore } from './store/job-store.js';
 import { ProcessPools } from './store/process-pools.js';
+import { DrainedAccounts } from './store/drained-accounts.js';
 import { SqliteJobStore } from './store/sqlite-job-store.js';
 import { ResultFiles } from './store/result-files.js';
 import { UploadTokens } from './store/upload-tokens.js';
@@ -68,7 +69,13 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
   const agentAccounts = new AgentAccounts(db);
   const processPools = new ProcessPools(db);
   const poolOf = agentPools(config, agentAccounts);
-  const registry = new AgentRegistry({ claims: processPools.all(), onClaim: (id, pool) => processPools.set(id, pool) });
+  const drainedAccounts = new DrainedAccounts(db);
+  const registry = new AgentRegistry({
+    claims: processPools.all(),
+    onClaim: (id, pool) => processPools.set(id, pool),
+    drained: drainedAccounts.all(),
+    onDrained: (account, drained) => drainedAccounts.set(account, drained),
+  });
   const link = new ComponentLink({
     service: config.xmppServer,
     domain: config.componentJid,

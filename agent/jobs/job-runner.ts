@@ -4,7 +4,7 @@ import type { AgentMessage, OrchestratorMessage, TerminalEvent } from '../../pro
 import type { ServiceDefinition } from '../services/service-definition.js';
 import type { RunOutcome, runProcess } from '../runner/run-process.js';
 import type { Outbox } from './outbox.js';
-import { forgetRun, jobDir, recordRun } from './leftover-runs.js';
+import { jobDir, type RunJournal } from './run-journal.js';
 import type { ServerTrust } from '../../xmpp/server-trust.js';
 import { DeliveryError, deliverOutputs, type DeliveryOptions, type UploadTarget } from './upload-outputs.js';
 
@@ -21,6 +21,8 @@ export interface RunningJob {
 
 export interface JobRunnerOptions {
   workDir: string;
+  /** Where each run is written down before its program starts, so that a later start can end it. */
+  journal: RunJournal;
   outbox: Outbox;
   send: (message: AgentMessage) => Promise<void>;
   run: typeof runProcess;
@@ -40,8 +42,8 @@ export async function runJob(options: JobRunnerOptions, service: ServiceDefiniti
   const next = () => ++running.seq;
   const workDir = jobDir(options.workDir, request.job);
   send({ v: 1, type: 'accepted', job: request.job, seq: next() }).catch(() => undefined);
-  let recorded: Promise<void> = Promise.resolve();
-  const outcome = await options.run({
+  const unrecorded = recordStart(options.journal, request.job);
+  const outcome = unrecorded ?? await options.run({
     jobId: request.job,
     service,
     inputs: request.inputs,
@@ -49,20 +51,37 @@ export async function runJob(options: JobRunnerOptions, service: ServiceDefiniti
     signal: running.abort.signal,
     ...(request.deadline === undefined ? {} : { deadline: new Date(request.deadline) }),
     ...(options.killGraceMs === undefined ? {} : { killGraceMs: options.killGraceMs }),
-    onSpawn: (pid) => (recorded = recordRun(options.workDir, request.job, pid).catch(() => undefined)),
     onProgress: (progress, message) => {
       send({ v: 1, type: 'progress', job: request.job, seq: next(), progress, ...(message ? { message: message.slice(0, 1000) } : {}) }).catch(() => undefined);
     },
   });
+  if (!unrecorded) recordEnd(options.journal, request.job, logger);
   const delivery = { upload: running.upload, signal: running.abort.signal, trust: options.serverTrust ?? {}, logger: logger.child({ job: request.job }) };
   const event = await terminalEvent(request.job, service, next(), outcome, delivery);
   logger.info({ job: request.job, process: request.process, outcome: event.type }, 'run finished');
   options.onSlotFree();
   await options.outbox.add(event);
   await rm(workDir, { recursive: true, force: true });
-  await recorded;
-  await forgetRun(options.workDir, request.job);
   options.onFinished();
+}
+
+/** Orphan safety comes first: a run that cannot be written down is not started. */
+function recordStart(journal: RunJournal, job: string): RunOutcome | undefined {
+  try {
+    journal.started(job);
+    return undefined;
+  } catch (error) {
+    return { status: 'failed', code: 'internal', message: `the run could not be recorded before its start: ${(error as Error).message}` };
+  }
+}
+
+/** A lost `end` only makes the next start look for processes of a run that has none left. */
+function recordEnd(journal: RunJournal, job: string, logger: Logger): void {
+  try {
+    journal.ended(job);
+  } catch (error) {
+    logger.warn({ job, err: (error as Error).message }, 'the end of a run could not be recorded');
+  }
 }
 
 async function terminalEvent(job: string, service: ServiceDefinition, seq: number, outcome: RunOutcome, delivery: DeliveryOptions): Promise<TerminalEvent> {

@@ -65,7 +65,6 @@ async function run(request: RunRequest, progress: ProgressCoalescer): Promise<Ru
       signal,
       killGraceMs: request.killGraceMs ?? DEFAULT_KILL_GRACE_MS,
       ...(readsStdout && { maxStdoutBytes }),
-      ...(request.onSpawn && { onSpawn: request.onSpawn }),
       onLine: (line) => {
         const parsed = parseLine(line);
         if (parsed) progress.push(parsed);

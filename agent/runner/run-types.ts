@@ -16,8 +16,6 @@ export interface RunRequest {
   /** Most stdout kept in memory for outputs read from stdout; default 16 MiB. */
   maxStdoutBytes?: number;
   onProgress: (progress: number, message?: string) => void;
-  /** Told the program's pid (its process group) once it has started. */
-  onSpawn?: (pid: number) => void;
 }
 
 export type LocalOutputValue =

@@ -21,8 +21,6 @@ export interface SuperviseOptions {
   maxStdoutBytes?: number;
   /** Sees every whole stdout and stderr line; returns false to leave the line out of what is kept. */
   onLine: (line: string) => boolean;
-  /** Told the pid (which is also the process group id) as soon as the child exists. */
-  onSpawn?: (pid: number) => void;
 }
 
 /** Why the runner ended the child itself. */
@@ -79,7 +77,6 @@ export function superviseChild(spec: ChildSpec, options: SuperviseOptions): Prom
       return;
     }
 
-    options.onSpawn?.(pid);
     const termination = new GroupTermination(pid, options.killGraceMs);
     let stopReason: StopReason | undefined;
     let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;

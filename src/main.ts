@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { OrchestratorConfig } from './config.js';
 import { createApp } from './http/create-app.js';
 import { AgentEvents } from './jobs/agent-events.js';
-import { JobLifecycle } from './jobs/job-lifecycle.js';
+import { DEFAULT_JOB_DEADLINE_SECONDS, JobLifecycle } from './jobs/job-lifecycle.js';
 import type { Backoff } from '../xmpp/backoff.js';
 import { CallbackSender } from './callbacks/callback-sender.js';
 import { CallbackAllowlist } from './callbacks/callback-targets.js';
@@ -101,6 +101,7 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
     removeFiles: (jobId) => results.remove(jobId),
     limits,
     graceMs: config.agentGrace * 1000,
+    deadlineMs: (config.jobDeadline ?? DEFAULT_JOB_DEADLINE_SECONDS) * 1000,
     logger,
   });
   logJobEvents(lifecycle.events, logger);

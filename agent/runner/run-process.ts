@@ -6,7 +6,7 @@ import { confinePaths } from './confine-paths.js';
 import { formatBytes } from './capture-buffers.js';
 import { childEnv } from './child-env.js';
 import { collectOutputs } from './collect-outputs.js';
-import { exitFailure, signalFailure, spawnFailure, timeoutFailure } from './failure-messages.js';
+import { deadlinePassedFailure, exitFailure, signalFailure, spawnFailure, timeoutFailure, type TimeLimit } from './failure-messages.js';
 import { ProgressCoalescer } from './progress-coalescer.js';
 import { createProgressParser } from './progress-parser.js';
 import { DEFAULT_KILL_GRACE_MS, DEFAULT_MAX_STDOUT_BYTES, type RunOutcome, type RunRequest } from './run-types.js';
@@ -42,9 +42,12 @@ async function run(request: RunRequest, progress: ProgressCoalescer): Promise<Ru
   if (!confined.ok) return { status: 'failed', code: 'invalid-inputs', message: confined.message };
   const argv = buildArgv(service, confined.inputs);
   if (!argv.ok) return { status: 'failed', code: 'invalid-inputs', message: argv.message };
-  const untilDeadline = request.deadline ? request.deadline.getTime() - Date.now() : Number.POSITIVE_INFINITY;
-  const timeoutMs = Math.min(service.timeoutSeconds * 1000, untilDeadline);
-  if (timeoutMs <= 0) return timeoutFailure(0, '');
+  const serviceMs = service.timeoutSeconds * 1000;
+  const { deadline } = request;
+  const untilDeadline = deadline ? deadline.getTime() - Date.now() : Number.POSITIVE_INFINITY;
+  if (deadline && untilDeadline <= 0) return deadlinePassedFailure(deadline);
+  const limit: TimeLimit = deadline && untilDeadline < serviceMs ? { kind: 'deadline', deadline } : { kind: 'service' };
+  const timeoutMs = Math.min(serviceMs, untilDeadline);
   const parseLine = createProgressParser(service.progress);
   const workDir = path.resolve(request.workDir);
   await mkdir(workDir, { recursive: true, mode: PRIVATE_DIR });
@@ -72,18 +75,18 @@ async function run(request: RunRequest, progress: ProgressCoalescer): Promise<Ru
       },
     },
   );
-  return outcomeOf(result, request, { workDir, timeoutMs, maxStdoutBytes });
+  return outcomeOf(result, request, { workDir, timeoutMs, limit, maxStdoutBytes });
 }
 
 async function outcomeOf(
   result: ChildResult,
   request: RunRequest,
-  run: { workDir: string; timeoutMs: number; maxStdoutBytes: number },
+  run: { workDir: string; timeoutMs: number; limit: TimeLimit; maxStdoutBytes: number },
 ): Promise<RunOutcome> {
   if (result.kind === 'spawn-error') return spawnFailure(request.service.executable, result.error);
   const { stopReason, stderr } = result;
   if (stopReason === 'abort') return { status: 'killed', signal: result.stopSignal ?? 'SIGTERM' };
-  if (stopReason === 'timeout') return timeoutFailure(run.timeoutMs, stderr);
+  if (stopReason === 'timeout') return timeoutFailure(run.timeoutMs, run.limit, stderr);
   if (stopReason === 'stdout-limit') {
     return { status: 'failed', code: 'output', message: `stdout exceeds ${formatBytes(run.maxStdoutBytes)}` };
   }

@@ -30,6 +30,8 @@ export interface JobLifecycleOptions {
   limits: LimitsOf;
   /** How long a lost agent's jobs wait for it to come back before failing with `agent-lost`. */
   graceMs: number;
+  /** Time from its submission by which a job must have ended, sent as `execute.deadline`; 0 or absent: none. */
+  deadlineMs?: number;
   /** How long a stop waits for the agent to confirm the kill before giving up on it. */
   killTimeoutMs?: number;
   logger: Logger;
@@ -37,6 +39,8 @@ export interface JobLifecycleOptions {
 
 /** Seconds a client told that it has too many jobs waiting is asked to wait before trying again. */
 const RETRY_AFTER_SECONDS = 5;
+/** A day: long enough for any queue that is still moving, short enough that a forgotten job ends. */
+export const DEFAULT_JOB_DEADLINE_SECONDS = 86_400;
 /** How long a job its agent does not list after reconnecting waits for a late terminal event. */
 const UNLISTED_GRACE_MS = 3000;
 
@@ -284,7 +288,10 @@ export class JobLifecycle {
       if (!job) return this.#dispatcher.release(jobId);
       this.#emit({ type: 'assigned', job, agent });
       const upload = this.#options.uploadFor(jobId);
-      this.#options.send(agent, { v: 1, type: 'execute', job: jobId, process: job.processId, inputs: job.inputs, upload })
+      const { deadlineMs } = this.#options;
+      // Counted from the submission, so a job that waited long has less time left to run (docs/protocol.md §4.2.1).
+      const deadline = deadlineMs ? { deadline: new Date(Date.parse(job.created) + deadlineMs).toISOString() } : {};
+      this.#options.send(agent, { v: 1, type: 'execute', job: jobId, process: job.processId, inputs: job.inputs, ...deadline, upload })
         .catch((err: Error) => this.#notSent(jobId, agent, err));
     });
   }

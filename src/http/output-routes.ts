@@ -20,7 +20,9 @@ async function sendFile(ctx: Context, results: ResultFiles, job: JobRecord, outp
   const file = value.href === resultPath(job.id, outputId) ? await results.read(job.id, outputId) : undefined;
   if (!file) throw new OutpostError('not-found', 404, `the file of output '${outputId}' of job '${job.id}' is no longer stored`);
   ctx.body = file.stream;
-  ctx.type = value.mediaType ?? 'application/octet-stream';
+  // As the agent declared it (docs/protocol.md §5.8): `ctx.type` would add `charset=utf-8` to text
+  // types, a claim about bytes this server never looked at.
+  ctx.set('Content-Type', value.mediaType ?? 'application/octet-stream');
   ctx.length = file.size;
   // Files come from programs; served inline from this origin, an HTML one could act as this site.
   ctx.set('Content-Disposition', `attachment; filename="${outputId}"`);

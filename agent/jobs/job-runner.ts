@@ -43,7 +43,7 @@ export async function runJob(options: JobRunnerOptions, service: ServiceDefiniti
   const workDir = jobDir(options.workDir, request.job);
   send({ v: 1, type: 'accepted', job: request.job, seq: next() }).catch(() => undefined);
   const unrecorded = recordStart(options.journal, request.job);
-  const outcome = unrecorded ?? await options.run({
+  const outcome = unrecorded ?? (await options.run({
     jobId: request.job,
     service,
     inputs: request.inputs,
@@ -54,7 +54,7 @@ export async function runJob(options: JobRunnerOptions, service: ServiceDefiniti
     onProgress: (progress, message) => {
       send({ v: 1, type: 'progress', job: request.job, seq: next(), progress, ...(message ? { message: message.slice(0, 1000) } : {}) }).catch(() => undefined);
     },
-  });
+  }));
   if (!unrecorded) recordEnd(options.journal, request.job, logger);
   const delivery = { upload: running.upload, signal: running.abort.signal, trust: options.serverTrust ?? {}, logger: logger.child({ job: request.job }) };
   const event = await terminalEvent(request.job, service, next(), outcome, delivery);

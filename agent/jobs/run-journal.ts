@@ -25,6 +25,7 @@ export class RunJournal {
   readonly #fd: number;
   readonly #inFlight = new Set<string>();
   #bytes = 0;
+  #closed = false;
 
   private constructor(fd: number) {
     this.#fd = fd;
@@ -57,7 +58,10 @@ export class RunJournal {
     }
   }
 
+  /** Once only: a second close could close whatever file has been given the same descriptor since. */
   close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
     closeSync(this.#fd);
   }
 

@@ -174,8 +174,9 @@ describe('recovery: an agent that crashes', function () {
     }, 2000, 'the run and its two children started');
     expect(pids.map(isGone), 'the run outlived its agent').to.deep.equal([false, false, false]);
 
-    start();
+    const second = start();
     for (const pid of pids) expect(await waitUntilGone(pid, 10_000), `pid ${pid} killed by the next start`).to.equal(true);
+    await second.crash();
     await rm(ownDir, { recursive: true, force: true });
   });
 });

@@ -55,6 +55,16 @@ describe('run journal: runs an earlier agent left behind', () => {
     expect(((await stat(file)).mode & 0o777).toString(8)).to.equal('600');
   });
 
+  it('closes once: a second close leaves alone the journal that took its descriptor since', async () => {
+    const first = await RunJournal.open(dir(), testLogger);
+    first.close();
+    const second = await RunJournal.open(dir(), testLogger);
+    first.close();
+    second.started('job-1');
+    second.close();
+    expect(await readFile(path.join(dir(), 'runs.journal'), 'utf8')).to.equal('start job-1\n');
+  });
+
   it('empties itself once it is large and no run is in flight', async () => {
     const journal = await RunJournal.open(dir(), testLogger);
     const file = path.join(dir(), 'runs.journal');

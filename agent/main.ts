@@ -5,7 +5,7 @@ import { createAgentLogger } from './agent-logger.js';
 import { systemdUnit } from './systemd-unit.js';
 import { AGENT_USAGE, DEFAULT_STOP_GRACE_SECONDS, loadAgentConfig, type AgentConfig } from './config.js';
 import { Outbox } from './jobs/outbox.js';
-import { reapLeftoverRuns } from './jobs/leftover-runs.js';
+import { RunJournal } from './jobs/run-journal.js';
 import { preparePrivateWorkDir, WorkDirError } from './jobs/work-dir.js';
 import { runProcess } from './runner/run-process.js';
 import { watchServices } from './services/services-watcher.js';
@@ -22,7 +22,7 @@ export interface RunningAgent {
 /** Composition root of one agent: services watcher, outbox, XMPP link and runner. */
 export async function startAgent(config: AgentConfig, logger: Logger): Promise<RunningAgent> {
   await preparePrivateWorkDir(config.workDir);
-  await reapLeftoverRuns(config.workDir, logger);
+  const journal = await RunJournal.open(config.workDir, logger);
   const outbox = await Outbox.open(path.join(config.workDir, 'outbox'));
   outbox.onWriteError((job, err) => logger.error({ job, err: err.message }, 'result could not be kept on disk; it is sent from memory only'));
   let agent: Agent | undefined;
@@ -47,7 +47,7 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
     outbox,
     catalog: () => watcher.current(),
     slots: config.slots,
-    runner: { workDir: config.workDir, run: runProcess, killGraceMs: config.killGraceMs, serverTrust: trust, fetchLimits: config.fetchLimits ?? defaultFetchLimits() },
+    runner: { workDir: config.workDir, journal, run: runProcess, killGraceMs: config.killGraceMs, serverTrust: trust, fetchLimits: config.fetchLimits ?? defaultFetchLimits() },
     logger,
   });
   await agent.start();
@@ -57,6 +57,7 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
     async stop(graceMs) {
       await watcher.close();
       await running.stop(graceMs);
+      journal.close();
     },
   };
 }

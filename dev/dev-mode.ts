@@ -78,6 +78,7 @@ export async function runDev(config: DevConfig, logger: Logger): Promise<void> {
         logLevel: config.logLevel,
         agentGrace: config.agentGrace,
         pingInterval: config.pingInterval,
+        jobDeadline: config.jobDeadline,
         publicUrl: config.publicUrl,
         maxUploadBytes: config.maxUploadBytes,
         anonymousRead: config.anonymousRead,

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { OrchestratorConfig } from './config.js';
 import { createApp } from './http/create-app.js';
 import { AgentEvents } from './jobs/agent-events.js';
-import { JobLifecycle } from './jobs/job-lifecycle.js';
+import { DEFAULT_JOB_DEADLINE_SECONDS, JobLifecycle } from './jobs/job-lifecycle.js';
 import type { Backoff } from '../xmpp/backoff.js';
 import { CallbackSender } from './callbacks/callback-sender.js';
 import { AddressAllowlist } from '../net/address-guard.js';
@@ -24,6 +24,7 @@ import { AgentStore } from './store/agent-store.js';
 import { openDatabase } from './store/database.js';
 import type { JobStore } from './store/job-store.js';
 import { ProcessPools } from './store/process-pools.js';
+import { DrainedAccounts } from './store/drained-accounts.js';
 import { SqliteJobStore } from './store/sqlite-job-store.js';
 import { DEFAULT_MAX_UPLOAD_BYTES, ResultFiles } from './store/result-files.js';
 import { storeInlineFiles } from './jobs/file-inputs.js';
@@ -80,7 +81,13 @@ export async function startOrchestrator(
   const agentAccounts = new AgentAccounts(db);
   const processPools = new ProcessPools(db);
   const poolOf = agentPools(config, agentAccounts);
-  const registry = new AgentRegistry({ claims: processPools.all(), onClaim: (id, pool) => processPools.set(id, pool) });
+  const drainedAccounts = new DrainedAccounts(db);
+  const registry = new AgentRegistry({
+    claims: processPools.all(),
+    onClaim: (id, pool) => processPools.set(id, pool),
+    drained: drainedAccounts.all(),
+    onDrained: (account, drained) => drainedAccounts.set(account, drained),
+  });
   const link = new ComponentLink({
     service: config.xmppServer,
     domain: config.componentJid,
@@ -112,6 +119,7 @@ export async function startOrchestrator(
     },
     limits,
     graceMs: config.agentGrace * 1000,
+    deadlineMs: (config.jobDeadline ?? DEFAULT_JOB_DEADLINE_SECONDS) * 1000,
     logger,
   });
   logJobEvents(lifecycle.events, logger);

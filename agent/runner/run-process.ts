@@ -6,7 +6,7 @@ import { confinePaths } from './confine-paths.js';
 import { formatBytes } from './capture-buffers.js';
 import { childEnv } from './child-env.js';
 import { collectOutputs } from './collect-outputs.js';
-import { exitFailure, signalFailure, spawnFailure, timeoutFailure } from './failure-messages.js';
+import { deadlinePassedFailure, exitFailure, signalFailure, spawnFailure, timeoutFailure, type TimeLimit } from './failure-messages.js';
 import { ProgressCoalescer } from './progress-coalescer.js';
 import { createProgressParser } from './progress-parser.js';
 import { chooseFormats } from './output-formats.js';
@@ -49,9 +49,12 @@ async function run(request: RunRequest, progress: ProgressCoalescer): Promise<Ru
   if (!argv.ok) return { status: 'failed', code: 'invalid-inputs', message: argv.message };
   const formats = chooseFormats(service.outputs, request.formats);
   if (!formats.ok) return { status: 'failed', code: 'invalid-inputs', message: formats.message };
-  const untilDeadline = request.deadline ? request.deadline.getTime() - Date.now() : Number.POSITIVE_INFINITY;
-  const timeoutMs = Math.min(service.timeoutSeconds * 1000, untilDeadline);
-  if (timeoutMs <= 0) return timeoutFailure(0, '');
+  const serviceMs = service.timeoutSeconds * 1000;
+  const { deadline } = request;
+  const untilDeadline = deadline ? deadline.getTime() - Date.now() : Number.POSITIVE_INFINITY;
+  if (deadline && untilDeadline <= 0) return deadlinePassedFailure(deadline);
+  const limit: TimeLimit = deadline && untilDeadline < serviceMs ? { kind: 'deadline', deadline } : { kind: 'service' };
+  const timeoutMs = Math.min(serviceMs, untilDeadline);
   const parseLine = createProgressParser(service.progress);
   const applyRules = createLineRules(service.lineRules);
   const workDir = path.resolve(request.workDir);
@@ -78,7 +81,6 @@ async function run(request: RunRequest, progress: ProgressCoalescer): Promise<Ru
       failSignal: failed.signal,
       killGraceMs: request.killGraceMs ?? DEFAULT_KILL_GRACE_MS,
       ...(readsStdout && { maxStdoutBytes }),
-      ...(request.onSpawn && { onSpawn: request.onSpawn }),
       onLine: (line) => {
         const verdict = applyRules(line);
         if (verdict?.action === 'ignore') return false;
@@ -97,18 +99,18 @@ async function run(request: RunRequest, progress: ProgressCoalescer): Promise<Ru
   if (result.kind === 'exited' && result.stopReason === 'line-rule') {
     return { status: 'failed', code: 'aborted', message: abortMessage || 'the program reported a failure', ...(result.stderr && { stderr: result.stderr }) };
   }
-  return outcomeOf(result, { ...request, service }, { workDir, timeoutMs, maxStdoutBytes, outputs: formats.outputs });
+  return outcomeOf(result, { ...request, service }, { workDir, timeoutMs, limit, maxStdoutBytes, outputs: formats.outputs });
 }
 
 async function outcomeOf(
   result: ChildResult,
   request: RunRequest,
-  run: { workDir: string; timeoutMs: number; maxStdoutBytes: number; outputs: Record<string, LocalOutputSpec> },
+  run: { workDir: string; timeoutMs: number; limit: TimeLimit; maxStdoutBytes: number; outputs: Record<string, LocalOutputSpec> },
 ): Promise<RunOutcome> {
   if (result.kind === 'spawn-error') return spawnFailure(request.service.executable, result.error);
   const { stopReason, stderr } = result;
   if (stopReason === 'abort') return { status: 'killed', signal: result.stopSignal ?? 'SIGTERM' };
-  if (stopReason === 'timeout') return timeoutFailure(run.timeoutMs, stderr);
+  if (stopReason === 'timeout') return timeoutFailure(run.timeoutMs, run.limit, stderr);
   if (stopReason === 'stdout-limit') {
     return { status: 'failed', code: 'output', message: `stdout exceeds ${formatBytes(run.maxStdoutBytes)}` };
   }

@@ -27,8 +27,6 @@ export interface SuperviseOptions {
    * of what is kept.
    */
   onLine: (line: string) => boolean;
-  /** Told the pid (which is also the process group id) as soon as the child exists. */
-  onSpawn?: (pid: number) => void;
 }
 
 /** Why the runner ended the child itself. */
@@ -85,7 +83,6 @@ export function superviseChild(spec: ChildSpec, options: SuperviseOptions): Prom
       return;
     }
 
-    options.onSpawn?.(pid);
     const termination = new GroupTermination(pid, options.killGraceMs);
     let stopReason: StopReason | undefined;
     let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;

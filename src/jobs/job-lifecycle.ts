@@ -40,6 +40,8 @@ export interface JobLifecycleOptions {
   limits: LimitsOf;
   /** How long a lost agent's jobs wait for it to come back before failing with `agent-lost`. */
   graceMs: number;
+  /** Time from its submission by which a job must have ended, sent as `execute.deadline`; 0 or absent: none. */
+  deadlineMs?: number;
   /** How long a stop waits for the agent to confirm the kill before giving up on it. */
   killTimeoutMs?: number;
   logger: Logger;
@@ -47,6 +49,8 @@ export interface JobLifecycleOptions {
 
 /** Seconds a client told that it has too many jobs waiting is asked to wait before trying again. */
 const RETRY_AFTER_SECONDS = 5;
+/** A day: long enough for any queue that is still moving, short enough that a forgotten job ends. */
+export const DEFAULT_JOB_DEADLINE_SECONDS = 86_400;
 /** How long a job its agent does not list after reconnecting waits for a late terminal event. */
 const UNLISTED_GRACE_MS = 3000;
 
@@ -301,7 +305,10 @@ export class JobLifecycle {
       const upload = this.#options.uploadFor(jobId);
       const inputs = agentInputs(job.inputs, this.#options.inputFiles.url(jobId), upload.token);
       const { formats } = job.execution;
-      this.#options.send(agent, { v: 1, type: 'execute', job: jobId, process: job.processId, inputs, upload, ...(formats && { formats }) })
+      const { deadlineMs } = this.#options;
+      // Counted from the submission, so a job that waited long has less time left to run (docs/protocol.md §4.2.1).
+      const deadline = deadlineMs ? { deadline: new Date(Date.parse(job.created) + deadlineMs).toISOString() } : {};
+      this.#options.send(agent, { v: 1, type: 'execute', job: jobId, process: job.processId, inputs, ...deadline, upload, ...(formats && { formats }) })
         .catch((err: Error) => this.#notSent(jobId, agent, err));
     });
   }

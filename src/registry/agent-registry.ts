@@ -58,6 +58,10 @@ export interface RegistryOptions {
   claims?: Map<string, string>;
   /** Called when an id gets an owner or changes hands, to keep it across restarts. */
   onClaim?: (processId: string, pool: string) => void;
+  /** Accounts (bare JIDs) an admin drained, as kept from earlier runs. */
+  drained?: Iterable<string>;
+  /** Called when an admin drains or undrains an account, to keep it across restarts. */
+  onDrained?: (account: string, drained: boolean) => void;
 }
 
 export interface RegistryEvents {
@@ -78,10 +82,11 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
   /** What is on offer, by id; rebuilt only when a catalog arrives or an agent leaves, not on presence. */
   #offered: Map<string, OfferedProcess> | undefined;
   /**
-   * Accounts an admin drained, by bare JID so that they stay drained when the agent reconnects.
-   * Kept in memory only: an orchestrator restart undrains every agent.
+   * Accounts an admin drained, by bare JID so that they stay drained when the agent reconnects;
+   * kept in the store through `onDrained`, so that they stay drained when the orchestrator restarts.
    */
-  readonly #drained = new Set<string>();
+  readonly #drained: Set<string>;
+  readonly #onDrained: (account: string, drained: boolean) => void;
   /** Process id → the pool that owns it: the first pool to offer it, unless an admin handed it on. */
   readonly #claims: Map<string, string>;
   readonly #onClaim: (processId: string, pool: string) => void;
@@ -90,6 +95,8 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
     super();
     this.#claims = new Map(options.claims);
     this.#onClaim = options.onClaim ?? (() => undefined);
+    this.#drained = new Set(options.drained);
+    this.#onDrained = options.onDrained ?? (() => undefined);
   }
 
   /** `pool` defaults to the bare JID: an agent alone in its own pool. */
@@ -183,6 +190,7 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
   setDrained(jid: string, drained: boolean): void {
     const account = bareJid(jid);
     if (drained === this.#drained.has(account)) return;
+    this.#onDrained(account, drained);
     if (drained) this.#drained.add(account);
     else this.#drained.delete(account);
     this.emit('changed');

@@ -88,4 +88,11 @@ export const MIGRATIONS: readonly string[] = [
   CREATE UNIQUE INDEX callbacks_progress ON callbacks (job_id) WHERE kind = 'in-progress';
   CREATE INDEX callbacks_job ON callbacks (job_id, id);
   `,
+  // Agent accounts an admin drained, by bare JID: a restart must not undrain them.
+  `
+  CREATE TABLE drained_accounts (
+    jid   TEXT PRIMARY KEY,
+    since TEXT NOT NULL
+  ) STRICT;
+  `,
 ];

@@ -39,6 +39,8 @@ export interface Cluster extends TestCallers {
 export interface ClusterOptions {
   agentGrace?: number;
   pingInterval?: number;
+  /** `--job-deadline` (default: the orchestrator's). */
+  jobDeadline?: number;
   maxUploadBytes?: number;
   /** The orchestrator's logger (default: testLogger). */
   logger?: Logger;
@@ -64,6 +66,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     logLevel: 'silent',
     agentGrace: options.agentGrace ?? 30,
     pingInterval: options.pingInterval ?? 15,
+    jobDeadline: options.jobDeadline,
     maxUploadBytes: options.maxUploadBytes,
     anonymousRead: true,
     anonymousExecute: false,

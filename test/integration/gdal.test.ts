@@ -101,7 +101,7 @@ describe('GDAL: the example services on files the client sends', function () {
   });
 
   // The file name of an output comes with the output-format work (the name is the output's id until then).
-  it.skip('serves the hillshade PNG with a .png filename', async function () {
+  it('serves the hillshade PNG with a .png filename', async function () {
     const response = await execute('hillshade', { inputs: { dem: { href: `${webUrl}/dem.tif` } }, outputs: { shade: { transmissionMode: 'reference' } }, response: 'document' });
     const { shade } = (await response.json()) as { shade: { href: string } };
     const png = await cluster.api(shade.href);

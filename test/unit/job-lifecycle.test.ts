@@ -117,6 +117,30 @@ describe('JobLifecycle: one write and one event per change', function () {
     expect(sent).to.deep.equal([[WORKER, { v: 1, type: 'execute', job: job.id, process: 'echo', inputs: {}, upload: { url: `http://127.0.0.1/uploads/${job.id}`, token: 't' } }]]);
   });
 
+  it('sends the job deadline in execute, counted from the submission, when one is set', async function () {
+    lifecycle.close();
+    const sentHere: OrchestratorMessage[] = [];
+    const withDeadline = new JobLifecycle({
+      jobStore,
+      registry,
+      send: async (_jid, message) => void sentHere.push(message),
+      uploadFor: () => ({ url: 'u', token: 't' }),
+      removeFiles: async () => undefined,
+      inputFiles: { store: async () => undefined, url: () => 'u', remove: async () => undefined },
+      limits: () => limits,
+      graceMs: 30,
+      deadlineMs: 90_000,
+      logger: testLogger,
+    });
+    offerEcho();
+    const job = await withDeadline.submit(REQUEST);
+    await settled();
+    withDeadline.close();
+    expect(sentHere).to.deep.equal([
+      { v: 1, type: 'execute', job: job.id, process: 'echo', inputs: {}, deadline: new Date(Date.parse(job.created) + 90_000).toISOString(), upload: { url: 'u', token: 't' } },
+    ]);
+  });
+
   it('refuses a job beyond the waiting limit with 429, leaving no row and telling nobody', async function () {
     limits = { maxRunning: 16, maxWaiting: 1 };
     await lifecycle.submit(REQUEST);

@@ -223,7 +223,8 @@ describe('readServiceFile', () => {
       await rejectsSize({ type: 'string', minimum: 1 }, 'minimum only applies to number and integer inputs');
       await rejectsSize({ type: 'number', default: 1, required: true }, 'a required input cannot have a default');
       await rejectsSize({ type: 'string', mediaTypes: ['image/tiff'] }, 'mediaTypes only applies to file inputs');
-      await rejectsSize({ type: 'file', default: '/data/dem.tif' }, 'a file input takes no enum or default');
+      await rejectsSize({ type: 'file', default: '/data/dem.tif' }, 'a file input takes no default');
+      await rejectsSize({ type: 'file', enum: ['/data/dem.tif'] }, 'enum only applies to string, number, integer and boolean inputs');
       await rejectsSize({ type: 'file', maxLength: 10 }, 'maxLength only applies to string inputs');
       await rejectsSize({ type: 'file', mediaTypes: ['image tiff'] }, '/mediaTypes/0 must match pattern "^[\\w.+-]+/[\\w.+-]+(\\s*;\\s*[\\w.+-]+=(?:[\\w.+-]+|"[^"\\\\\\r\\n]*"))*$"');
     });

@@ -1,0 +1,54 @@
+import { expect } from 'chai';
+import { readFile } from 'node:fs/promises';
+import { writeProperties, writeScript } from './temp-services.js';
+
+/**
+ * Writes the service `counted` into `servicesDir`: each run first appends its `echo` input to
+ * `runsFile`, then waits `pause` seconds and prints the input. The file counts runs on the agents'
+ * side, whatever the orchestrator believes.
+ */
+export async function writeCountedEcho(servicesDir: string, runsFile: string): Promise<void> {
+  const script = await writeScript(servicesDir, 'counted.sh', `printf '%s\\n' "$1" >> '${runsFile}'\nsleep "$2"\nprintf '%s' "$1"`);
+  await writeProperties(servicesDir, 'counted.properties', {
+    service: 'counted',
+    executable: script,
+    argformat: 'positional',
+    inputs: JSON.stringify({ echo: { type: 'string' }, pause: { type: 'number', default: 0 } }),
+    outputs: JSON.stringify({ echo: { type: 'string', from: 'stdout', mediaType: 'text/plain' } }),
+  });
+}
+
+/** How many times each input was run, as the runs file tells. */
+export async function runsOf(runsFile: string): Promise<Map<string, number>> {
+  const runs = new Map<string, number>();
+  for (const line of (await readFile(runsFile, 'utf8').catch(() => '')).split('\n').filter(Boolean)) runs.set(line, (runs.get(line) ?? 0) + 1);
+  return runs;
+}
+
+/** `POST /processes/counted/execution` with `Prefer: respond-async`; the new job's id. */
+export async function submitCounted(api: typeof fetch, url: string, echo: string, pause: number): Promise<string> {
+  const response = await api(`${url}/processes/counted/execution`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', prefer: 'respond-async' },
+    body: JSON.stringify({ inputs: { echo, pause } }),
+  });
+  expect(response.status, await response.clone().text()).to.equal(201);
+  return ((await response.json()) as { jobID: string }).jobID;
+}
+
+export interface FinalJob {
+  status: string;
+  results?: unknown;
+}
+
+/** Every job successful with the echo of its own input, and every input run exactly once on the agents. */
+export async function expectEachEchoedOnce(jobs: Map<string, FinalJob>, inputs: Map<string, string>, runsFile: string): Promise<void> {
+  const wrong = [...inputs].filter(([id, echo]) => {
+    const job = jobs.get(id);
+    return job?.status !== 'successful' || JSON.stringify(job.results) !== JSON.stringify({ echo: { value: echo } });
+  });
+  expect(wrong.map(([id]) => [id, jobs.get(id)]), 'jobs not successful with their own echo').to.deep.equal([]);
+  const runs = await runsOf(runsFile);
+  expect([...runs].filter(([, count]) => count !== 1), 'inputs run more than once').to.deep.equal([]);
+  expect([...runs.keys()].sort()).to.deep.equal([...inputs.values()].sort());
+}

@@ -1,0 +1,114 @@
+import BetterSqlite3 from 'better-sqlite3';
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { mkdtemp, open, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { eventually, startCluster, type Cluster } from '../helpers/cluster.js';
+import { expectEachEchoedOnce, runsOf, submitCounted, writeCountedEcho, type FinalJob } from '../helpers/counted-runs.js';
+
+const run = promisify(execFile);
+const DISK_FULL = "the server's disk is full, so it cannot store anything now; nothing was changed, retry later";
+
+/** Writes zeros into `file` until the file system has no byte left. */
+async function fillDisk(file: string): Promise<void> {
+  const handle = await open(file, 'w');
+  try {
+    for (let chunk = 1024 * 1024; chunk >= 512; ) {
+      await handle.write(Buffer.alloc(chunk)).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOSPC') throw err;
+        chunk /= 2;
+      });
+    }
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Injects: the orchestrator's data directory (a 16 MiB tmpfs) filled to its last byte while one
+ * job runs and one waits, then the space freed again.
+ */
+describe('faults: the orchestrator’s disk fills up while jobs run, then space returns', function () {
+  this.timeout(30_000);
+  let mount = '';
+  let cluster: Cluster | undefined;
+  let servicesDir: string;
+  let runsFile: string;
+
+  before(async function () {
+    if (process.getuid?.() !== 0) {
+      process.stdout.write('      (skipped: mounting a small tmpfs for the data directory needs root)\n');
+      this.skip();
+    }
+    mount = await mkdtemp(path.join(os.tmpdir(), 'outpost-small-disk-'));
+    await run('mount', ['-t', 'tmpfs', '-o', 'size=16m,mode=0700', 'outpost-test', mount]);
+    cluster = await startCluster({ dataDir: path.join(mount, 'data'), agentGrace: 30 });
+    servicesDir = await mkdtemp(path.join(os.tmpdir(), 'outpost-services-'));
+    runsFile = path.join(servicesDir, 'runs');
+    await writeCountedEcho(servicesDir, runsFile);
+    await cluster.addAgent('steady', servicesDir, { slots: 1 });
+  });
+  after(async function () {
+    await cluster?.stop();
+    if (mount) await run('umount', [mount]).catch(() => undefined);
+    if (mount) await rm(mount, { recursive: true, force: true });
+    if (servicesDir) await rm(servicesDir, { recursive: true, force: true });
+  });
+
+  it('answers 503 with one line, changes nothing, keeps the database whole, and works again once space is freed', async function () {
+    const { orchestrator, api } = cluster!;
+    const { url } = orchestrator;
+    const running = await submitCounted(api, url, 'running', 1.5);
+    const waiting = await submitCounted(api, url, 'waiting', 0);
+    await eventually(() => (orchestrator.jobStore.get(running)?.status === 'running' ? true : undefined), 10_000, 'first job running');
+    expect(orchestrator.jobStore.get(waiting)?.status).to.equal('accepted');
+
+    const filler = path.join(mount, 'filler');
+    await fillDisk(filler);
+    // SQLite may still reuse pages it already has; a few writes use them up.
+    let refused: Response | undefined;
+    for (let attempt = 0; attempt < 50 && !refused; attempt += 1) {
+      const response = await api(`${url}/processes/counted/execution`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', prefer: 'respond-async' },
+        body: JSON.stringify({ inputs: { echo: `refused-${attempt}`, pause: 0 } }),
+      });
+      if (response.status !== 201) refused = response;
+    }
+    expect(refused?.status).to.equal(503);
+    expect(refused!.headers.get('retry-after')).to.equal('30');
+    expect(await refused!.json()).to.deep.equal({ type: 'urn:outpost:error:unavailable', title: 'Service unavailable', status: 503, detail: DISK_FULL });
+    // Reading needs no space.
+    expect((await api(`${url}/jobs/${running}`)).status).to.equal(200);
+
+    // The run ends on the agent; its completion cannot be stored, so it is not acknowledged and the job stays as it was.
+    await eventually(async () => ((await runsOf(runsFile)).has('running') ? true : undefined), 5000, 'first run started');
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect(orchestrator.jobStore.get(running)?.status).to.equal('running');
+    expect(orchestrator.jobStore.get(waiting)?.status).to.equal('accepted');
+
+    await rm(filler);
+    const finished = (id: string) => eventually(() => {
+      const job = orchestrator.jobStore.get(id);
+      return job?.status === 'successful' || job?.status === 'failed' ? job : undefined;
+    }, 15_000, `job ${id} finished`);
+    const jobs = new Map<string, FinalJob>();
+    for (const id of [running, waiting]) jobs.set(id, await finished(id));
+    const after = await submitCounted(api, url, 'after', 0);
+    jobs.set(after, await finished(after));
+    const accepted = new Map([[running, 'running'], [waiting, 'waiting'], [after, 'after']]);
+    await expectEachEchoedOnce(jobs, accepted, runsFile);
+    // The refused submissions left no job behind.
+    const listed = (await (await api(`${url}/jobs?limit=100`)).json()) as { jobs: { jobID: string }[] };
+    expect(listed.jobs.map((job) => job.jobID).sort()).to.deep.equal([...accepted.keys()].sort());
+
+    const db = new BetterSqlite3(path.join(cluster!.dataDir, 'outpost.db'), { readonly: true });
+    try {
+      expect(db.pragma('integrity_check', { simple: true })).to.equal('ok');
+    } finally {
+      db.close();
+    }
+  });
+});

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { eventually, startCluster, type Cluster } from '../helpers/cluster.js';
-import { expectEachEchoedOnce, runsOf, submitCounted, writeCountedEcho, type FinalJob } from '../helpers/counted-runs.js';
+import { expectEachEchoedOnce, finalJobs, runsOf, submitCounted, writeCountedEcho } from '../helpers/counted-runs.js';
 
 const run = promisify(execFile);
 const DISK_FULL = "the server's disk is full, so it cannot store anything now; nothing was changed, retry later";
@@ -94,12 +94,11 @@ describe('faults: the orchestrator’s disk fills up while jobs run, then space 
       const job = orchestrator.jobStore.get(id);
       return job?.status === 'successful' || job?.status === 'failed' ? job : undefined;
     }, 15_000, `job ${id} finished`);
-    const jobs = new Map<string, FinalJob>();
-    for (const id of [running, waiting]) jobs.set(id, await finished(id));
+    for (const id of [running, waiting]) await finished(id);
     const after = await submitCounted(api, url, 'after', 0);
-    jobs.set(after, await finished(after));
+    await finished(after);
     const accepted = new Map([[running, 'running'], [waiting, 'waiting'], [after, 'after']]);
-    await expectEachEchoedOnce(jobs, accepted, runsFile);
+    await expectEachEchoedOnce(await finalJobs(api, url, accepted.keys()), accepted, runsFile);
     // The refused submissions left no job behind.
     const listed = (await (await api(`${url}/jobs?limit=100`)).json()) as { jobs: { jobID: string }[] };
     expect(listed.jobs.map((job) => job.jobID).sort()).to.deep.equal([...accepted.keys()].sort());

@@ -1,8 +1,8 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { PrivateProsody } from '../../dev/private-prosody.js';
+import { signalAndWait } from './agent-process.js';
 import { eventually } from './cluster.js';
 import { repoRoot } from './paths.js';
 
@@ -15,6 +15,8 @@ export interface OrchestratorProcess {
   output(): string;
   /** SIGKILL; resolves once the process is gone. */
   crash(): Promise<void>;
+  /** SIGTERM, as an operator stops it; resolves with its exit code. */
+  stop(): Promise<number | null>;
   /** Starts it again with the same flags and data directory; `url` is the new one. */
   restart(): Promise<void>;
   /** `outpost …` on the same data directory (agent add, token create); its stdout, trimmed. */
@@ -37,17 +39,13 @@ export async function startOrchestratorProcess(prosody: PrivateProsody, dataDir:
     });
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    handle.url = await eventually(() => /listening on (http:\/\/\S+)/.exec(output)?.[1], 20_000, 'the orchestrator listening');
+    handle.url = await eventually(() => /listening on (http:\/\/\S+)/.exec(output)?.[1], 20_000, `listening line (output: ${output})`);
   };
   const handle: OrchestratorProcess = {
     url: '',
     output: () => output,
-    async crash() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, 'exit');
-      child.kill('SIGKILL');
-      await exited;
-    },
+    crash: async () => void (await signalAndWait(child, 'SIGKILL')),
+    stop: () => signalAndWait(child, 'SIGTERM'),
     restart: start,
     cli: async (...args) => (await run(process.execPath, [outpost, ...args, '--data-dir', dataDir])).stdout.trim(),
   };

@@ -1,14 +1,15 @@
 import { expect } from 'chai';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { writeProperties, writeScript } from './temp-services.js';
 
 /**
  * Writes the service `counted` into `servicesDir`: each run first appends its `echo` input to
- * `runsFile`, then waits `pause` seconds and prints the input. The file counts runs on the agents'
- * side, whatever the orchestrator believes.
+ * `runsFile`, then waits `pause` seconds, and as long as `holdRuns` holds it, then prints the
+ * input. The file counts runs on the agents' side, whatever the orchestrator believes.
  */
 export async function writeCountedEcho(servicesDir: string, runsFile: string): Promise<void> {
-  const script = await writeScript(servicesDir, 'counted.sh', `printf '%s\\n' "$1" >> '${runsFile}'\nsleep "$2"\nprintf '%s' "$1"`);
+  const wait = `sleep "$2"\nwhile [ -e '${runsFile}.hold' ]; do sleep 0.05; done`;
+  const script = await writeScript(servicesDir, 'counted.sh', `printf '%s\\n' "$1" >> '${runsFile}'\n${wait}\nprintf '%s' "$1"`);
   await writeProperties(servicesDir, 'counted.properties', {
     service: 'counted',
     executable: script,
@@ -16,6 +17,12 @@ export async function writeCountedEcho(servicesDir: string, runsFile: string): P
     inputs: JSON.stringify({ echo: { type: 'string' }, pause: { type: 'number', default: 0 } }),
     outputs: JSON.stringify({ echo: { type: 'string', from: 'stdout', mediaType: 'text/plain' } }),
   });
+}
+
+/** Runs of `counted` do not end while the hold is in place; returns its release. */
+export async function holdRuns(runsFile: string): Promise<() => Promise<void>> {
+  await writeFile(`${runsFile}.hold`, '');
+  return () => rm(`${runsFile}.hold`, { force: true });
 }
 
 /** How many times each input was run, as the runs file tells. */

@@ -1,14 +1,18 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdtemp, open, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { eventually, startCluster, type Cluster } from '../helpers/cluster.js';
+import { TEST_USER } from '../helpers/api.js';
+import { capturingLogger } from '../helpers/logger.js';
+import { writeProperties, writeScript } from '../helpers/temp-services.js';
 import { expectEachEchoedOnce, finalJobs, runsOf, submitCounted, writeCountedEcho } from '../helpers/counted-runs.js';
 
 const run = promisify(execFile);
+const FILE_SIZE = 4 * 1024 * 1024;
 const DISK_FULL = "the server's disk is full, so it cannot store anything now; nothing was changed, retry later";
 
 /** Writes zeros into `file` until the file system has no byte left. */
@@ -27,15 +31,16 @@ async function fillDisk(file: string): Promise<void> {
 }
 
 /**
- * Injects: the orchestrator's data directory (a 16 MiB tmpfs) filled to its last byte while one
- * job runs and one waits, then the space freed again.
+ * Injects: the orchestrator's data directory (a 16 MiB tmpfs) filled to its last byte, then the
+ * space freed again: once while an agent uploads an output file, once while one job runs and one waits.
  */
-describe('faults: the orchestrator’s disk fills up while jobs run, then space returns', function () {
+describe('faults: the orchestrator’s disk fills up, then space returns', function () {
   this.timeout(30_000);
   let mount = '';
   let cluster: Cluster | undefined;
   let servicesDir: string;
   let runsFile: string;
+  const { logger, lines } = capturingLogger();
 
   before(async function () {
     if (process.getuid?.() !== 0) {
@@ -44,10 +49,17 @@ describe('faults: the orchestrator’s disk fills up while jobs run, then space 
     }
     mount = await mkdtemp(path.join(os.tmpdir(), 'outpost-small-disk-'));
     await run('mount', ['-t', 'tmpfs', '-o', 'size=16m,mode=0700', 'outpost-test', mount]);
-    cluster = await startCluster({ dataDir: path.join(mount, 'data'), agentGrace: 30 });
+    cluster = await startCluster({ dataDir: path.join(mount, 'data'), agentGrace: 30, logger });
     servicesDir = await mkdtemp(path.join(os.tmpdir(), 'outpost-services-'));
     runsFile = path.join(servicesDir, 'runs');
     await writeCountedEcho(servicesDir, runsFile);
+    // Its 4 MiB output waits for the test's go, then is uploaded (docs/protocol.md §5.8).
+    const script = await writeScript(servicesDir, 'filed.sh', `while [ ! -e '${servicesDir}/go' ]; do sleep 0.05; done\nhead -c ${FILE_SIZE} /dev/zero > out.bin`);
+    await writeProperties(servicesDir, 'filed.properties', {
+      service: 'filed',
+      executable: script,
+      outputs: JSON.stringify({ data: { type: 'file', from: 'file:out.bin', mediaType: 'application/octet-stream' } }),
+    });
     await cluster.addAgent('steady', servicesDir, { slots: 1 });
   });
   after(async function () {
@@ -55,6 +67,28 @@ describe('faults: the orchestrator’s disk fills up while jobs run, then space 
     if (mount) await run('umount', [mount]).catch(() => undefined);
     if (mount) await rm(mount, { recursive: true, force: true });
     if (servicesDir) await rm(servicesDir, { recursive: true, force: true });
+  });
+
+  it('refuses an output upload with 503 while the disk is full; the agent retries and it lands once space is freed', async function () {
+    const { orchestrator } = cluster!;
+    const { id } = await orchestrator.lifecycle.submit({ processId: 'filed', inputs: {}, execution: { response: 'document' }, owner: TEST_USER });
+    await eventually(() => (orchestrator.jobStore.get(id)?.status === 'running' ? true : undefined), 10_000, 'running');
+    const filler = path.join(mount, 'filler');
+    await fillDisk(filler);
+    await writeFile(path.join(servicesDir, 'go'), '');
+    // The agent's first attempts (at 0, 1 and 3 s) meet the full disk; a refused part is not kept.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(orchestrator.jobStore.get(id)?.status).to.equal('running');
+    expect((await readdir(path.join(cluster!.dataDir, 'results', id)).catch(() => [])).filter((file) => file.endsWith('.part'))).to.deep.equal([]);
+    const refusals = lines.filter((line) => line['path'] === `/uploads/${id}/data`);
+    expect(refusals[0]).to.include({ level: 50, code: 'ENOSPC', method: 'PUT', msg: 'request refused: the data directory cannot be written' });
+
+    await rm(filler);
+    await eventually(() => (orchestrator.jobStore.get(id)?.status === 'successful' ? true : undefined), 15_000, 'job successful');
+    const served = await cluster!.api(`${orchestrator.url}/jobs/${id}/results/data`);
+    expect(served.status).to.equal(200);
+    expect((await served.arrayBuffer()).byteLength).to.equal(FILE_SIZE);
+    await rm(path.join(cluster!.dataDir, 'results', id), { recursive: true });
   });
 
   it('answers 503 with one line, changes nothing, keeps the database whole, and works again once space is freed', async function () {
@@ -100,7 +134,7 @@ describe('faults: the orchestrator’s disk fills up while jobs run, then space 
     const accepted = new Map([[running, 'running'], [waiting, 'waiting'], [after, 'after']]);
     await expectEachEchoedOnce(await finalJobs(api, url, accepted.keys()), accepted, runsFile);
     // The refused submissions left no job behind.
-    const listed = (await (await api(`${url}/jobs?limit=100`)).json()) as { jobs: { jobID: string }[] };
+    const listed = (await (await api(`${url}/jobs?processID=counted&limit=100`)).json()) as { jobs: { jobID: string }[] };
     expect(listed.jobs.map((job) => job.jobID).sort()).to.deep.equal([...accepted.keys()].sort());
 
     const db = new BetterSqlite3(path.join(cluster!.dataDir, 'outpost.db'), { readonly: true });

@@ -29,8 +29,17 @@ export function feedRegistry({ link, registry, logger, poolOf, remember, catalog
 
   const checks = new Map<string, NodeJS.Timeout>();
 
+  /** A sighting the store refuses (disk full) costs only the `catalog-request` after a restart: the agent is served all the same. */
+  const rememberIfStored = (jid: string) => {
+    try {
+      remember(jid);
+    } catch (err) {
+      logger.warn({ agent: jid, err: (err as Error).message }, 'agent sighting could not be recorded');
+    }
+  };
+
   link.on('presence', (jid: string, load: AgentLoad) => {
-    if (!registry.agent(jid)) remember(jid);
+    if (!registry.agent(jid)) rememberIfStored(jid);
     registry.updatePresence(jid, load, poolOf(bareJid(jid)));
     // The catalog follows the presence that names it; if it has not come a little later, it was missed.
     clearTimeout(checks.get(jid));

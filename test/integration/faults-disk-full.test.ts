@@ -5,14 +5,18 @@ import { mkdtemp, open, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { eventually, startCluster, type Cluster } from '../helpers/cluster.js';
+import { spawnAgent, type AgentProcess } from '../helpers/agent-process.js';
+import { eventually, startCluster, TEST_POOL, type Cluster } from '../helpers/cluster.js';
 import { TEST_USER } from '../helpers/api.js';
 import { capturingLogger } from '../helpers/logger.js';
 import { writeProperties, writeScript } from '../helpers/temp-services.js';
-import { expectEachEchoedOnce, finalJobs, runsOf, submitCounted, writeCountedEcho } from '../helpers/counted-runs.js';
+import { expectEachEchoedOnce, finalJobs, holdRuns, runsOf, submitCounted, writeCountedEcho } from '../helpers/counted-runs.js';
 
 const run = promisify(execFile);
 const FILE_SIZE = 4 * 1024 * 1024;
+/** Short, so that a lost agent's grace ends while the disk is full. */
+const GRACE_S = 1;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const DISK_FULL = "the server's disk is full, so it cannot store anything now; nothing was changed, retry later";
 
 /** Writes zeros into `file` until the file system has no byte left. */
@@ -41,6 +45,7 @@ describe('faults: the orchestrator’s disk fills up, then space returns', funct
   let servicesDir: string;
   let runsFile: string;
   const { logger, lines } = capturingLogger();
+  const crashable: AgentProcess[] = [];
 
   before(async function () {
     if (process.getuid?.() !== 0) {
@@ -49,7 +54,7 @@ describe('faults: the orchestrator’s disk fills up, then space returns', funct
     }
     mount = await mkdtemp(path.join(os.tmpdir(), 'outpost-small-disk-'));
     await run('mount', ['-t', 'tmpfs', '-o', 'size=16m,mode=0700', 'outpost-test', mount]);
-    cluster = await startCluster({ dataDir: path.join(mount, 'data'), agentGrace: 30, logger });
+    cluster = await startCluster({ dataDir: path.join(mount, 'data'), agentGrace: GRACE_S, logger });
     servicesDir = await mkdtemp(path.join(os.tmpdir(), 'outpost-services-'));
     runsFile = path.join(servicesDir, 'runs');
     await writeCountedEcho(servicesDir, runsFile);
@@ -63,6 +68,7 @@ describe('faults: the orchestrator’s disk fills up, then space returns', funct
     await cluster.addAgent('steady', servicesDir, { slots: 1 });
   });
   after(async function () {
+    await Promise.all(crashable.map((agent) => agent.crash()));
     await cluster?.stop();
     if (mount) await run('umount', [mount]).catch(() => undefined);
     if (mount) await rm(mount, { recursive: true, force: true });
@@ -143,5 +149,56 @@ describe('faults: the orchestrator’s disk fills up, then space returns', funct
     } finally {
       db.close();
     }
+  });
+
+  it('fails the job of an agent lost while the disk is full once space is freed, and places a waiting job on an agent that came meanwhile', async function () {
+    const { orchestrator, api } = cluster!;
+    const { url } = orchestrator;
+    const { jid: account, password } = await cluster!.addAccount('mortal', TEST_POOL);
+    const jid = `${account}/agent`;
+    const workDir = path.join(servicesDir, 'mortal');
+    const start = async () => {
+      const agent = spawnAgent({ server: cluster!.server.prosody.clientService, jid, password, services: servicesDir, workDir, slots: 1 });
+      crashable.push(agent);
+      await eventually(() => {
+        const entry = orchestrator.registry.agent(jid);
+        return entry && entry.catalogHash === entry.load.catalog ? true : undefined;
+      }, 20_000, 'mortal online');
+      return agent;
+    };
+    const mortal = await start();
+    const release = await holdRuns(runsFile);
+    const busy = [await submitCounted(api, url, 'on-steady-or-mortal-1', 0), await submitCounted(api, url, 'on-steady-or-mortal-2', 0)];
+    await eventually(async () => ((await runsOf(runsFile)).has('on-steady-or-mortal-2') ? true : undefined), 10_000, 'both agents busy');
+    const lost = busy.find((id) => orchestrator.jobStore.get(id)?.agent === jid)!;
+    const kept = busy.find((id) => id !== lost)!;
+    const waiting = await submitCounted(api, url, 'waiting-for-room', 0);
+
+    const filler = path.join(mount, 'filler');
+    await fillDisk(filler);
+    await mortal.crash();
+    // Its grace ends while the disk is full: the failure cannot be stored, and the grace starts again.
+    await sleep(GRACE_S * 2000);
+    expect(orchestrator.jobStore.get(lost)?.status).to.equal('running');
+    // Back, with room for the waiting job, whose placement the store refuses: it stays queued.
+    await start();
+    await sleep(1500);
+    expect(orchestrator.jobStore.get(waiting)).to.deep.include({ status: 'accepted', agent: null });
+
+    await rm(filler);
+    await release();
+    const ended = await eventually(async () => {
+      const jobs = await finalJobs(api, url, [lost, kept, waiting]);
+      return [...jobs.values()].every((job) => job.status !== 'accepted' && job.status !== 'running') ? jobs : undefined;
+    }, 15_000, 'every job ended');
+    expect(ended.get(lost)).to.deep.equal({ status: 'failed' });
+    expect(orchestrator.jobStore.get(lost)?.error).to.deep.equal({ code: 'agent-lost', message: `agent ${jid} was lost while running the job` });
+    expect(ended.get(waiting)).to.deep.equal({ status: 'successful', echo: 'waiting-for-room' });
+    expect(ended.get(kept)?.status).to.equal('successful');
+    expect([...(await runsOf(runsFile))].filter(([echo]) => echo.startsWith('on-') || echo === 'waiting-for-room').sort()).to.deep.equal([
+      ['on-steady-or-mortal-1', 1],
+      ['on-steady-or-mortal-2', 1],
+      ['waiting-for-room', 1],
+    ]);
   });
 });

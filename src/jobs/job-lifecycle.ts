@@ -299,7 +299,11 @@ export class JobLifecycle {
   /** A placement: recorded (the job may have been dismissed meanwhile), then `execute` goes out. */
   #assign(jobId: string, agent: string): void {
     this.#inBackground(jobId, async () => {
-      const job = await this.#options.jobStore.assign(jobId, agent);
+      // A store that cannot record it (disk full) leaves the job queued, tried again after a rest.
+      const job = await this.#options.jobStore.assign(jobId, agent).catch((err: unknown) => {
+        this.#dispatcher.requeue(jobId, agent);
+        throw err;
+      });
       if (!job) return this.#dispatcher.release(jobId);
       this.#emit({ type: 'assigned', job, agent });
       const upload = this.#options.uploadFor(jobId);
@@ -341,10 +345,12 @@ export class JobLifecycle {
   }
 
   async #finish(jobId: string, seq: number, outcome: JobOutcome): Promise<JobRecord | undefined> {
+    // Stored first: a store that refuses the write (disk full) leaves the job as it was, still
+    // holding its agent's slot, and the agent resends its unacknowledged terminal event later.
+    const job = await this.#options.jobStore.finish(jobId, seq, outcome);
     this.#graces.cancel(jobId);
     this.#lostNotes.delete(jobId);
     this.#dispatcher.release(jobId);
-    const job = await this.#options.jobStore.finish(jobId, seq, outcome);
     if (!job) return undefined;
     this.#emit({ type: 'finished', job });
     this.#options.inputFiles.remove(jobId).catch((err: Error) => this.#options.logger.warn({ job: jobId, err: err.message }, 'input files of an ended job could not be removed'));
@@ -368,7 +374,11 @@ export class JobLifecycle {
           this.#options.logger.warn({ job: jobId, agent: jid }, 'agent lost before starting the job; requeued');
           return this.#requeue(jobId);
         }
-        await this.#finish(jobId, 0, { status: 'failed', error: { code: 'agent-lost', message: `agent ${jid} was lost while running the job` } });
+        const lost = { status: 'failed', error: { code: 'agent-lost', message: `agent ${jid} was lost while running the job` } } as const;
+        await this.#finish(jobId, 0, lost).catch((err: unknown) => {
+          this.#startGrace(jobId, jid, ms);
+          throw err;
+        });
       });
     });
   }

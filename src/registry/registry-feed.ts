@@ -59,8 +59,17 @@ export function feedRegistry({ link, registry, logger, poolOf, remember, catalog
     confirming.delete(jid);
   };
 
+  /** A sighting the store refuses (disk full) costs only the `catalog-request` after a restart: the agent is served all the same. */
+  const rememberIfStored = (jid: string) => {
+    try {
+      remember(jid);
+    } catch (err) {
+      logger.warn({ agent: jid, err: (err as Error).message }, 'agent sighting could not be recorded');
+    }
+  };
+
   link.on('presence', (jid: string, load: AgentLoad) => {
-    if (!registry.agent(jid)) remember(jid);
+    if (!registry.agent(jid)) rememberIfStored(jid);
     registry.updatePresence(jid, load, poolOf(bareJid(jid)));
     if (lacksCatalog(jid) && !confirming.has(jid)) void confirmCatalog(jid, 0);
   });

@@ -65,7 +65,8 @@ export class SqliteJobStore implements JobStoreApi {
         this.#db.exec('COMMIT');
         return result;
       } catch (error) {
-        this.#db.exec('ROLLBACK');
+        // SQLite has already rolled back after some errors (SQLITE_FULL, I/O errors): the original error is the one to report.
+        if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
         throw error;
       }
     });

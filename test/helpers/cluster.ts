@@ -49,14 +49,18 @@ export interface ClusterOptions {
   callbackAllow?: string;
   /** STARTTLS required on the client port, HTTPS, and agents that pin the certificate. */
   tls?: boolean;
+  /** The orchestrator's data directory (default: a fresh temp directory); removed by `stop`. */
+  dataDir?: string;
+  /** The address Prosody's client port listens on (default: loopback). */
+  prosodyHost?: string;
 }
 
 /** A private Prosody, an orchestrator on a temp data directory, and agents on demand. */
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'outpost-data-'));
+  const dataDir = options.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'outpost-data-')));
   const files = options.tls ? await ensureDevCertificate(dataDir, [TEST_DOMAIN, 'localhost', '127.0.0.1']) : undefined;
   const tls = files && { ...files, fingerprint: certificateFingerprint(files.certFile) };
-  const server = await startTestProsody(files ? { tls: files } : {});
+  const server = await startTestProsody({ ...(files ? { tls: files } : {}), ...(options.prosodyHost ? { host: options.prosodyHost } : {}) });
   const agents: TestAgent[] = [];
   const { prosody } = server;
   const config = {

@@ -7,6 +7,7 @@ import { ConfigError, publicUrl } from '../src/config.js';
 import { DEV_DOMAIN, prosodyDir } from '../dev/dev-mode.js';
 import { registerAccount, removeAccount } from '../dev/private-prosody.js';
 import { AgentAccounts, poolNameProblem } from '../src/store/agent-accounts.js';
+import { AuditStore, commandLineAction } from '../src/store/audit-store.js';
 import { openDatabase } from '../src/store/database.js';
 
 const NAME = /^[a-z0-9][a-z0-9._-]*$/i;
@@ -41,12 +42,12 @@ function parse(argv: string[], withName: boolean): Parsed {
   return { name, domain, values: parsed.values };
 }
 
-function withAccounts<T>(dataDir: string, use: (accounts: AgentAccounts) => T): T {
+function withAccounts<T>(dataDir: string, use: (accounts: AgentAccounts, audit: AuditStore) => T): T {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   // SQLite in WAL mode lets a running orchestrator share the file; it reads accounts per stanza.
   const db = openDatabase(path.join(dataDir, 'outpost.db'));
   try {
-    return use(new AgentAccounts(db));
+    return use(new AgentAccounts(db), new AuditStore(db));
   } finally {
     db.close();
   }
@@ -82,7 +83,7 @@ async function addAgent({ name, domain, values }: Parsed): Promise<void> {
   if (problem) throw new ConfigError(problem);
   const dataDir = dataDirOf(values);
   if (domain !== undefined) {
-    withAccounts(dataDir, (accounts) => accounts.add(`${name}@${domain}`, pool));
+    addAccount(dataDir, `${name}@${domain}`, pool);
     process.stdout.write(`Agent account ${name}@${domain} recorded in pool ${pool}. Create the account on your XMPP server; Outpost accepts it as an agent from now on.\n`);
     return;
   }
@@ -95,7 +96,7 @@ async function addAgent({ name, domain, values }: Parsed): Promise<void> {
   const { url, certificate } = await orchestratorUrl(dataDir, values);
   const password = randomBytes(18).toString('base64url');
   await registerAccount(prosodyDir(dataDir), name, DEV_DOMAIN, password);
-  withAccounts(dataDir, (accounts) => accounts.add(`${name}@${DEV_DOMAIN}`, pool));
+  addAccount(dataDir, `${name}@${DEV_DOMAIN}`, pool);
   // The address `outpost dev --host` gave the embedded Prosody, unless told another (e.g. behind NAT).
   const host = values.host ?? ports.host ?? process.env['OUTPOST_HOST'] ?? '127.0.0.1';
   const passwordFile = `~/outpost/${name}.password`;
@@ -112,6 +113,13 @@ async function addAgent({ name, domain, values }: Parsed): Promise<void> {
       `(Outpost's services.d/ has examples); the agent offers each as it appears.\n` +
       reachabilityHint(host, url),
   );
+}
+
+function addAccount(dataDir: string, jid: string, pool: string): void {
+  withAccounts(dataDir, (accounts, audit) => {
+    accounts.add(jid, pool);
+    audit.record(commandLineAction('agent.add', jid, { pool }));
+  });
 }
 
 const isLoopback = (host: string) => host.startsWith('127.') || host === 'localhost' || host === '[::1]';
@@ -157,7 +165,11 @@ async function orchestratorUrl(dataDir: string, values: Parsed['values']): Promi
 async function removeAgent({ name, domain, values }: Parsed): Promise<void> {
   const dataDir = dataDirOf(values);
   const jid = `${name}@${domain ?? DEV_DOMAIN}`;
-  const revoked = withAccounts(dataDir, (accounts) => accounts.revoke(jid));
+  const revoked = withAccounts(dataDir, (accounts, audit) => {
+    if (!accounts.revoke(jid)) return false;
+    audit.record(commandLineAction('agent.remove', jid));
+    return true;
+  });
   if (!revoked) throw new ConfigError(`no agent account ${jid} in ${dataDir}`);
   if (domain === undefined) await removeAccount(prosodyDir(dataDir), name, DEV_DOMAIN);
   process.stdout.write(`Agent account ${jid} revoked; its messages are refused from now on.\n`);

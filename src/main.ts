@@ -21,6 +21,7 @@ import { AgentRegistry } from './registry/agent-registry.js';
 import { feedRegistry } from './registry/registry-feed.js';
 import { AgentAccounts } from './store/agent-accounts.js';
 import { AgentStore } from './store/agent-store.js';
+import { AuditStore } from './store/audit-store.js';
 import { openDatabase } from './store/database.js';
 import type { JobStore } from './store/job-store.js';
 import { ProcessPools } from './store/process-pools.js';
@@ -63,6 +64,7 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
   const jobStore = new SqliteJobStore(db);
   const agentStore = new AgentStore(db);
   const users = new UserStore(db);
+  const audit = new AuditStore(db);
   const defaultLimits = { maxRunning: config.maxRunning, maxWaiting: config.maxWaiting };
   const limits = ownerLimits(users, defaultLimits);
   const agentAccounts = new AgentAccounts(db);
@@ -140,6 +142,7 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
     metrics: createMetrics(lifecycle.events, registry, () => lifecycle.queued()),
     agentAccounts,
     callbackAllow,
+    audit,
   });
   // With a certificate, HTTPS: upload tokens, outputs and user tokens then cross the network encrypted (docs/security.md, the network).
   const tls = config.tlsCert && config.tlsKey ? { cert: await readFile(config.tlsCert), key: await readFile(config.tlsKey) } : undefined;

@@ -5,12 +5,14 @@ import { PROCESS_ID_PATTERN } from '../../protocol/index.js';
 import type { AgentRegistry } from '../registry/agent-registry.js';
 import { poolNameProblem, type AgentAccount } from '../store/agent-accounts.js';
 import { checkBody } from './admin-bodies.js';
+import { auditAction, type AuditLog } from './audit-trail.js';
 import { selfLink } from './links.js';
 
 export interface AdminPoolsDeps {
   registry: AgentRegistry;
   agentAccounts: { list(): AgentAccount[] };
   jsonBody: Middleware;
+  audit: AuditLog;
 }
 
 export const POOL_BODY = {
@@ -26,7 +28,7 @@ const processId = new RegExp(PROCESS_ID_PATTERN);
  * Who may offer what (docs/security.md): the accounts provisioned as agents with their pools, and
  * handing a process id to another pool.
  */
-export function adminPoolsRoutes(router: Router, { registry, agentAccounts, jsonBody }: AdminPoolsDeps): void {
+export function adminPoolsRoutes(router: Router, { registry, agentAccounts, jsonBody, audit }: AdminPoolsDeps): void {
   router.get('/admin/agent-accounts', (ctx) => {
     ctx.body = { accounts: agentAccounts.list(), links: [selfLink(ctx, 'agent accounts')] };
   });
@@ -38,6 +40,7 @@ export function adminPoolsRoutes(router: Router, { registry, agentAccounts, json
     const problem = poolNameProblem(pool);
     if (problem) throw new OutpostError('bad-request', 400, problem);
     registry.assign(id, pool);
+    auditAction(ctx, audit, 'process.pool', id, { pool });
     ctx.body = { id, pool, links: [selfLink(ctx, 'process pool')] };
   });
 }

@@ -8,6 +8,7 @@ import type { JobQueries } from '../store/job-store-api.js';
 import { FileTooLargeError, isStorableOutputId, resultPath, type ResultFiles } from '../store/result-files.js';
 import type { UploadTokens } from '../store/upload-tokens.js';
 import { bearerToken } from './auth.js';
+import { auditRefusal, type AuditLog } from './audit-trail.js';
 import { absoluteUrl } from './links.js';
 
 export interface UploadDeps {
@@ -16,6 +17,7 @@ export interface UploadDeps {
   results: ResultFiles;
   uploadTokens: UploadTokens;
   maxUploadBytes: number;
+  audit: AuditLog;
 }
 
 
@@ -27,10 +29,14 @@ function uploadToken(ctx: Context): string {
   });
 }
 
-async function jobTakingUploads(deps: UploadDeps, jobId: string, token: string): Promise<JobRecord> {
+async function jobTakingUploads(ctx: Context, deps: UploadDeps, jobId: string, token: string): Promise<JobRecord> {
   // The token first: without one that fits, nobody learns whether the job exists.
   const job = deps.uploadTokens.matches(jobId, token) ? await deps.jobs.get(jobId) : undefined;
-  if (!job) throw new OutpostError('forbidden', 403, `the upload token is not valid for job '${jobId}'`);
+  if (!job) {
+    const reason = `the upload token is not valid for job '${jobId}'`;
+    auditRefusal(ctx, deps.audit, reason);
+    throw new OutpostError('forbidden', 403, reason);
+  }
   if (isFinished(job)) throw new OutpostError('job-finished', 409, `job '${jobId}' is ${job.status}; it takes no more uploads`);
   return job;
 }
@@ -77,7 +83,7 @@ export function uploadRoutes(router: Router, deps: UploadDeps): void {
   router.put('/uploads/:jobId/:outputId', async (ctx) => {
     const jobId = ctx.params['jobId']!;
     const outputId = ctx.params['outputId']!;
-    const job = await jobTakingUploads(deps, jobId, uploadToken(ctx));
+    const job = await jobTakingUploads(ctx, deps, jobId, uploadToken(ctx));
     checkOutput(deps.registry, job, outputId);
     if ((ctx.request.length ?? 0) > deps.maxUploadBytes) throw tooLarge(deps.maxUploadBytes);
 

@@ -88,4 +88,20 @@ export const MIGRATIONS: readonly string[] = [
   CREATE UNIQUE INDEX callbacks_progress ON callbacks (job_id) WHERE kind = 'in-progress';
   CREATE INDEX callbacks_job ON callbacks (job_id, id);
   `,
+  // The audit log: one row per admin action, one per source and minute of refused authentications.
+  `
+  CREATE TABLE audit (
+    id      INTEGER PRIMARY KEY,
+    at      TEXT NOT NULL,
+    actor   TEXT NOT NULL,
+    action  TEXT NOT NULL,
+    target  TEXT,
+    source  TEXT,
+    detail  TEXT CHECK (detail IS NULL OR json_valid(detail)),
+    count   INTEGER NOT NULL DEFAULT 1,
+    minute  TEXT
+  ) STRICT;
+  CREATE INDEX audit_at ON audit (at, id);
+  CREATE UNIQUE INDEX audit_refused ON audit (source, minute) WHERE minute IS NOT NULL;
+  `,
 ];

@@ -6,12 +6,12 @@ import { agentCommand } from './agent-command.js';
 import { createLogger } from './logger.js';
 
 export const USAGE = `usage: outpost dev [--host H] [--http-port P] [--data-dir D] [--services DIR] [--slots N] [--public-url URL] [--max-upload-bytes N]
-                   [--log-level L] [--agent-grace SECONDS] [--ping-interval SECONDS] [--anonymous-read true|false]
+                   [--keep-jobs SECONDS] [--log-level L] [--agent-grace SECONDS] [--ping-interval SECONDS] [--anonymous-read true|false]
                    [--anonymous-execute true|false] [--max-running N] [--max-waiting N] [--metrics-open true|false]
                    [--public-hosts HOST[:PORT],...] [--callback-allow HOST|ADDRESS|NETWORK,...]
                    [--tls-cert FILE --tls-key FILE] [--https true|false]
        outpost serve --xmpp-server xmpp://HOST:PORT --component-jid orchestrator.DOMAIN --component-secret S [--host H] [--http-port P] [--data-dir D]
-                     [--public-url URL] [--max-upload-bytes N] [--log-level L] [--agent-grace SECONDS] [--ping-interval SECONDS]
+                     [--public-url URL] [--max-upload-bytes N] [--keep-jobs SECONDS] [--log-level L] [--agent-grace SECONDS] [--ping-interval SECONDS]
                      [--anonymous-read true|false] [--anonymous-execute true|false]
                      [--max-running N] [--max-waiting N] [--metrics-open true|false] [--public-hosts HOST[:PORT],...]
                      [--callback-allow HOST|ADDRESS|NETWORK,...]

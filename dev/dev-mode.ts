@@ -80,6 +80,7 @@ export async function runDev(config: DevConfig, logger: Logger): Promise<void> {
         pingInterval: config.pingInterval,
         publicUrl: config.publicUrl,
         maxUploadBytes: config.maxUploadBytes,
+        keepJobs: config.keepJobs,
         anonymousRead: config.anonymousRead,
         anonymousExecute: config.anonymousExecute,
         maxRunning: config.maxRunning,

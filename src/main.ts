@@ -3,7 +3,7 @@ import https from 'node:https';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { OrchestratorConfig } from './config.js';
+import { DEFAULT_KEEP_JOBS_SECONDS, type OrchestratorConfig } from './config.js';
 import { createApp } from './http/create-app.js';
 import { AgentEvents } from './jobs/agent-events.js';
 import { JobLifecycle } from './jobs/job-lifecycle.js';
@@ -11,6 +11,7 @@ import type { Backoff } from '../xmpp/backoff.js';
 import { CallbackSender } from './callbacks/callback-sender.js';
 import { CallbackAllowlist } from './callbacks/callback-targets.js';
 import { logJobEvents } from './jobs/job-log.js';
+import { startRetentionSweep, watchProcessKeeps } from './jobs/retention-sweep.js';
 import { createMetrics } from './jobs/job-metrics.js';
 import { CallbackStore } from './store/callback-store.js';
 import { jobService } from './jobs/job-service.js';
@@ -55,6 +56,8 @@ export interface OrchestratorTuning {
   invalidStanzaLimit?: StanzaLimit;
   /** Waits between attempts of a failed callback delivery (default 1 s doubling up to 60 s). */
   callbackBackoff?: Backoff;
+  /** Time between retention sweeps, and jobs removed per batch (default 60 s and 200). */
+  retention?: { intervalMs?: number; batchSize?: number };
 }
 
 /** Composition root of the orchestrator: store, XMPP component, registry, jobs and HTTP. */
@@ -123,6 +126,15 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
   const callbackAllow = new CallbackAllowlist(config.callbackAllow?.split(',').map((entry) => entry.trim()).filter(Boolean));
   const callbacks = new CallbackSender({ store: new CallbackStore(db), allow: callbackAllow, publicBase: () => publicUrl, logger, ...(tuning.callbackBackoff && { backoff: tuning.callbackBackoff }) });
   lifecycle.events.listen(callbacks.onJobEvent);
+  const stopWatchingKeeps = watchProcessKeeps(registry, jobStore.retention);
+  const keepMs = (config.keepJobs ?? DEFAULT_KEEP_JOBS_SECONDS) * 1000;
+  const stopRetention = startRetentionSweep({
+    keepMs,
+    expireJobs: (keep, limit) => lifecycle.expire(keep, limit),
+    trimAudit: (before, limit) => audit.removeOlderThan(before, limit),
+    logger,
+    ...tuning.retention,
+  });
 
   const app = createApp({
     registry,
@@ -174,6 +186,8 @@ export async function startOrchestrator(config: OrchestratorConfig, logger: Logg
     stop: () =>
       (stopping ??= (async () => {
         stopLiveness();
+        stopWatchingKeeps();
+        await stopRetention();
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await link.stop();

@@ -218,7 +218,7 @@ export const adminPaths: Record<string, Operation> = {
         200: {
           description:
             'a `job` event per change, with `change` (created, assigned, queued, running, progress, agent-lost, kill-requested, finished) ' +
-            'and `job` as `/admin/jobs` lists it; a `removed` event with the `jobID` of a job its owner dismissed. The stream does not end ' +
+            'and `job` as `/admin/jobs` lists it; a `removed` event with the `jobID` and `reason` of a job its owner dismissed (`dismissed`) or that was kept long enough (`expired`). The stream does not end ' +
             'by itself; it ends with a `revoked` event (an exception, status 401) when the token it was opened with is revoked.',
           content: { [EVENT_STREAM_TYPE]: { schema: string } },
         },

@@ -39,6 +39,8 @@ export interface ClusterOptions {
   agentGrace?: number;
   pingInterval?: number;
   maxUploadBytes?: number;
+  /** `--keep-jobs`, in seconds. */
+  keepJobs?: number;
   /** The orchestrator's logger (default: testLogger). */
   logger?: Logger;
   tuning?: OrchestratorTuning;
@@ -64,6 +66,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     agentGrace: options.agentGrace ?? 30,
     pingInterval: options.pingInterval ?? 15,
     maxUploadBytes: options.maxUploadBytes,
+    keepJobs: options.keepJobs,
     anonymousRead: true,
     anonymousExecute: false,
     ...DEFAULT_LIMITS,

@@ -3,6 +3,7 @@ import { tokenCommand } from '../src/auth/token-command.js';
 import { ConfigError, loadDevConfig, loadServeConfig } from '../src/config.js';
 import { startOrchestrator } from '../src/main.js';
 import { agentCommand } from './agent-command.js';
+import { backupCommand } from './backup-command.js';
 import { createLogger } from './logger.js';
 
 export const USAGE = `usage: outpost dev [--host H] [--http-port P] [--data-dir D] [--services DIR] [--slots N] [--public-url URL] [--max-upload-bytes N]
@@ -20,6 +21,7 @@ export const USAGE = `usage: outpost dev [--host H] [--http-port P] [--data-dir 
        outpost agent remove NAME[@DOMAIN] [--data-dir D]
        outpost agent list [--data-dir D]
        outpost token create --user NAME [--admin] [--label L] [--data-dir D]
+       outpost backup FILE [--force] [--data-dir D]
        outpost --help
 Every flag of dev and serve can also be set by an environment variable: OUTPOST_ and the flag's
 name in capitals with underscores, e.g. OUTPOST_HTTP_PORT for --http-port.`;
@@ -47,6 +49,8 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
       }
       case 'agent':
         return await agentCommand(rest);
+      case 'backup':
+        return await backupCommand(rest, process.env);
       case 'token':
         if (rest[0] === 'create') return tokenCommand(rest.slice(1), process.env);
         throw new ConfigError('usage: outpost token create --user NAME [--admin] [--label L] [--data-dir D]');

@@ -30,8 +30,8 @@ export interface Cluster extends TestCallers {
   addAgent(name: string, servicesDir: string, options?: { slots?: number; killGraceMs?: number; workDir?: string; pool?: string }): Promise<TestAgent>;
   /** An XMPP account provisioned as an agent in `pool` (default: its name), for raw protocol tests. */
   addAccount(name: string, pool?: string): Promise<{ jid: string; password: string }>;
-  /** Stops the orchestrator only, keeping its data directory, and starts it again after `downMs`. */
-  restartOrchestrator(downMs?: number): Promise<RunningOrchestrator>;
+  /** Stops the orchestrator only, keeping its data directory, and starts it again after `downMs` and `whileDown`. */
+  restartOrchestrator(downMs?: number, whileDown?: () => Promise<void>): Promise<RunningOrchestrator>;
   stop(): Promise<void>;
 }
 
@@ -123,9 +123,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       agents.push(agent);
       return agent;
     },
-    async restartOrchestrator(downMs = 0) {
+    async restartOrchestrator(downMs = 0, whileDown) {
       await cluster.orchestrator.stop();
       await new Promise((resolve) => setTimeout(resolve, downMs));
+      await whileDown?.();
       cluster.orchestrator = await startOrchestrator(config, orchestratorLogger, options.tuning);
       return cluster.orchestrator;
     },

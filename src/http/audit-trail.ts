@@ -1,4 +1,5 @@
 import type { Context } from 'koa';
+import type { Logger } from 'pino';
 import type { AuditAction, AuditStore } from '../store/audit-store.js';
 import { requestAdmin } from './job-access.js';
 
@@ -18,7 +19,14 @@ export function auditAction(ctx: Context, audit: AuditLog, action: AuditAction, 
   audit.record({ actor: requestAdmin(ctx), action, target, source: requestSource(ctx), ...(detail && { detail }) });
 }
 
-/** Records a request whose credentials (a bearer or upload token) were refused, and why. */
-export function auditRefusal(ctx: Context, audit: AuditLog, reason: string): void {
-  audit.refusedAuthentication(requestSource(ctx), reason);
+/**
+ * Records a request whose credentials (a bearer or upload token) were refused, and why. A store
+ * that cannot take the count (disk full, read-only) is logged: the refusal is answered as always.
+ */
+export function auditRefusal(ctx: Context, audit: AuditLog, reason: string, logger: Logger): void {
+  try {
+    audit.refusedAuthentication(requestSource(ctx), reason);
+  } catch (err) {
+    logger.error({ source: requestSource(ctx), err: (err as Error).message }, 'a refused authentication could not be recorded in the audit log');
+  }
 }

@@ -116,7 +116,7 @@ export function createApp(deps: AppDeps): Koa {
   app.on('error', responseErrorLogger(deps.logger));
   app.use(errorMiddleware(deps.logger));
   app.use(publicBase(deps.baseUrl, deps.publicHosts));
-  app.use(authentication(deps.users, deps.access ?? DEFAULT_ACCESS, (ctx, reason) => auditRefusal(ctx, deps.audit, reason)));
+  app.use(authentication(deps.users, deps.access ?? DEFAULT_ACCESS, (ctx, reason) => auditRefusal(ctx, deps.audit, reason, deps.logger)));
   app.use(responseFormat());
   app.use(router.routes());
   app.use(router.allowedMethods());

@@ -1,5 +1,6 @@
 import type { Router } from '@koa/router';
 import type { Context } from 'koa';
+import type { Logger } from 'pino';
 import { OutpostError } from '../errors.js';
 import type { OutputSpec } from '../../protocol/index.js';
 import type { AgentRegistry } from '../registry/agent-registry.js';
@@ -18,6 +19,7 @@ export interface UploadDeps {
   uploadTokens: UploadTokens;
   maxUploadBytes: number;
   audit: AuditLog;
+  logger: Logger;
 }
 
 
@@ -34,7 +36,7 @@ async function jobTakingUploads(ctx: Context, deps: UploadDeps, jobId: string, t
   const job = deps.uploadTokens.matches(jobId, token) ? await deps.jobs.get(jobId) : undefined;
   if (!job) {
     const reason = `the upload token is not valid for job '${jobId}'`;
-    auditRefusal(ctx, deps.audit, reason);
+    auditRefusal(ctx, deps.audit, reason, deps.logger);
     throw new OutpostError('forbidden', 403, reason);
   }
   if (isFinished(job)) throw new OutpostError('job-finished', 409, `job '${jobId}' is ${job.status}; it takes no more uploads`);

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import BetterSqlite3 from 'better-sqlite3';
 import { ERROR_TYPES } from '../../src/errors.js';
 import { TEST_ADMIN, TEST_USER, withToken } from '../helpers/api.js';
 import { jobRecord, problemOf, spec, startHarness, type Harness } from '../helpers/http-harness.js';
@@ -99,6 +100,16 @@ describe('HTTP admin audit log: who did what, when and from where', () => {
     expect(refused.reduce((sum, e) => sum + e.count, 0)).to.equal(42);
     expect(refused.every((e) => e.actor === 'unauthenticated' && e.target === null && e.source === '127.0.0.1')).to.equal(true);
     expect(refused[0]!.detail).to.deep.equal({ reason: "the upload token is not valid for job 'job-1'" });
+  });
+
+  it('answers a refused token as always when the audit log cannot be written, and logs why', async () => {
+    const other = new BetterSqlite3(h.databaseFile);
+    other.exec('DROP TABLE audit');
+    other.close();
+    const response = await withToken('opt_nope_0000')(`${h.url}/jobs`);
+    expect(response.status).to.equal(401);
+    expect((await problemOf(response)).detail).to.equal('token is not valid');
+    expect(h.logs.find((line) => line['msg'] === 'a refused authentication could not be recorded in the audit log')).to.include({ source: '127.0.0.1', err: 'no such table: audit' });
   });
 
   it('filters by action, actor and time, and pages like the other admin lists', async () => {

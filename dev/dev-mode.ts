@@ -81,6 +81,7 @@ export async function runDev(config: DevConfig, logger: Logger): Promise<void> {
         jobDeadline: config.jobDeadline,
         publicUrl: config.publicUrl,
         maxUploadBytes: config.maxUploadBytes,
+        keepJobs: config.keepJobs,
         anonymousRead: config.anonymousRead,
         anonymousExecute: config.anonymousExecute,
         maxRunning: config.maxRunning,

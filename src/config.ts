@@ -16,6 +16,10 @@ const PublicUrl = Type.Optional(Type.String({ minLength: 1 }));
 const JobDeadline = Type.Optional(Type.Number({ minimum: 0 }));
 /** Largest output file an agent may upload, in bytes. */
 const MaxUploadBytes = Type.Integer({ minimum: 1 });
+/** Seconds finished jobs (with their files) and audit entries are kept (docs/decisions.md, Retention and audit). */
+const KeepJobs = Type.Number({ exclusiveMinimum: 0 });
+/** A week, in seconds. */
+export const DEFAULT_KEEP_JOBS_SECONDS = 7 * 24 * 3600;
 /** Who may do what without a token, and how much each user may run and queue (docs/decisions.md, Users and access; docs/architecture.md, Placement). */
 const AccessAndLimits = {
   anonymousRead: Type.Boolean(),
@@ -49,6 +53,7 @@ const OrchestratorTObject = Type.Object(
     jobDeadline: JobDeadline,
     publicUrl: PublicUrl,
     maxUploadBytes: MaxUploadBytes,
+    keepJobs: KeepJobs,
     ...AccessAndLimits,
     ...Exposure,
     ...TlsFiles,
@@ -65,11 +70,13 @@ const OrchestratorTObject = Type.Object(
   },
   { additionalProperties: false },
 );
-export type OrchestratorConfig = Omit<Static<typeof OrchestratorTObject>, 'agentDomains' | 'agentAllowlist' | 'maxUploadBytes'> & {
+export type OrchestratorConfig = Omit<Static<typeof OrchestratorTObject>, 'agentDomains' | 'agentAllowlist' | 'maxUploadBytes' | 'keepJobs'> & {
   agentDomains?: string[];
   agentAllowlist?: string[];
   /** Default DEFAULT_MAX_UPLOAD_BYTES. */
   maxUploadBytes?: number;
+  /** Default DEFAULT_KEEP_JOBS_SECONDS. */
+  keepJobs?: number;
 };
 
 const DevTObject = Type.Object(
@@ -85,6 +92,7 @@ const DevTObject = Type.Object(
     jobDeadline: JobDeadline,
     publicUrl: PublicUrl,
     maxUploadBytes: MaxUploadBytes,
+    keepJobs: KeepJobs,
     ...AccessAndLimits,
     ...Exposure,
     ...TlsFiles,
@@ -120,6 +128,7 @@ const COMMON: Setting[] = [
   setting('jobDeadline', 'job-deadline', String(DEFAULT_JOB_DEADLINE_SECONDS)),
   setting('publicUrl', 'public-url'),
   setting('maxUploadBytes', 'max-upload-bytes', String(DEFAULT_MAX_UPLOAD_BYTES)),
+  setting('keepJobs', 'keep-jobs', String(DEFAULT_KEEP_JOBS_SECONDS)),
   setting('anonymousRead', 'anonymous-read', 'true'),
   setting('anonymousExecute', 'anonymous-execute', 'false'),
   setting('maxRunning', 'max-running', String(DEFAULT_LIMITS.maxRunning)),

@@ -65,6 +65,7 @@ export function toProcessSpec(service: ServiceDefinition, slots: number): Proces
     outputs: Object.fromEntries(outputs),
     maxParallel: Math.min(service.maxParallel ?? slots, slots),
     file: service.file,
+    keepJobs: service.keepJobs,
   });
 }
 

@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { parseLines } from 'dot-properties';
-import type { InvalidFile } from '../../protocol/index.js';
+import { MAX_KEEP_JOBS_SECONDS, type InvalidFile } from '../../protocol/index.js';
 import { compileProgressPattern } from '../runner/progress-parser.js';
 import { splitCustomArgs } from './custom-args.js';
 import { argumentsOf, checkPositions, nativeArgumentList } from './argument-list.js';
@@ -46,6 +46,7 @@ export const KEYS = [
   'progress',
   'timeout',
   'max_parallel',
+  'keep_jobs',
   'active',
   'env',
 ] as const;
@@ -142,6 +143,7 @@ export async function toDefinition(dir: string, file: string, p: Properties): Pr
     progress: optional(p.progress, parseProgress),
     timeoutSeconds: p.timeout ? parseTimeout(p.timeout) : DEFAULT_TIMEOUT_SECONDS,
     maxParallel: optional(p.max_parallel, parseMaxParallel),
+    keepJobs: optional(p.keep_jobs, parseKeepJobs),
     env: p.env ? parseEnv(keepUnknownJsonEscapes(p.env)) : {},
   });
   const definition: ServiceDefinition = { ...plain, ...nativeArgumentList(plain, inputs.placements) };
@@ -216,6 +218,13 @@ function parseMaxParallel(text: string): number {
   const count = /^\d+$/.test(text) ? Number(text) : Number.NaN;
   if (!Number.isSafeInteger(count) || count < 1) fail("'max_parallel' must be a positive integer");
   return count;
+}
+
+function parseKeepJobs(text: string): number {
+  const seconds = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(seconds) || seconds < 1) fail("'keep_jobs' must be a positive whole number of seconds");
+  if (seconds > MAX_KEEP_JOBS_SECONDS) fail(`'keep_jobs' must be at most ${MAX_KEEP_JOBS_SECONDS} seconds (ten years)`);
+  return seconds;
 }
 
 function parseEnv(text: string): Record<string, string> {

@@ -99,5 +99,7 @@ export interface ServiceDefinition {
   runDirs?: string[];
   /** Runs of this process at once on this agent; undefined means the agent's slots. */
   maxParallel?: number;
+  /** `keep_jobs`: seconds the orchestrator keeps finished jobs of this process; undefined: its own setting. */
+  keepJobs?: number;
   env: Record<string, string>;
 }

@@ -143,10 +143,22 @@ export class JobLifecycle {
   async dismiss(jobId: string): Promise<JobRecord> {
     const job = await this.stop(jobId, null);
     await this.#perJob.run(jobId, async () => {
-      if (await this.#options.jobStore.remove(jobId)) this.#emit({ type: 'removed', job });
+      if (await this.#options.jobStore.remove(jobId)) this.#emit({ type: 'removed', job, reason: 'dismissed' });
     });
     await this.#options.removeFiles(jobId);
     return job;
+  }
+
+  /**
+   * Retention: removes up to `limit` finished jobs kept longer than their keep time (their
+   * process's own, else `keepMs`), then their files; returns how many went. Running and waiting
+   * jobs are never touched: the store's condition is the job's status.
+   */
+  async expire(keepMs: number, limit: number): Promise<number> {
+    const removed = await this.#options.jobStore.expire(keepMs, new Date(), limit);
+    for (const job of removed) this.#emit({ type: 'removed', job, reason: 'expired' });
+    await Promise.all(removed.map((job) => this.#removeFiles(job.id)));
+    return removed.length;
   }
 
   /** POST /admin/jobs/{id}/kill: stops the run but keeps the job, dismissed by `by` (docs/decisions.md, HTTP). */
@@ -355,10 +367,13 @@ export class JobLifecycle {
     this.#emit({ type: 'finished', job });
     this.#options.inputFiles.remove(jobId).catch((err: Error) => this.#options.logger.warn({ job: jobId, err: err.message }, 'input files of an ended job could not be removed'));
     // Files uploaded before a run failed (or was killed) belong to no result.
-    if (job.status !== 'successful') {
-      this.#options.removeFiles(jobId).catch((err: Error) => this.#options.logger.warn({ job: jobId, err: err.message }, 'files of an ended job could not be removed'));
-    }
+    if (job.status !== 'successful') void this.#removeFiles(jobId);
     return job;
+  }
+
+  /** A file that cannot be removed is logged; the job's record is gone or settled either way. */
+  #removeFiles(jobId: string): Promise<void> {
+    return this.#options.removeFiles(jobId).catch((err: Error) => this.#options.logger.warn({ job: jobId, err: err.message }, 'files of an ended job could not be removed'));
   }
 
   #killOutcome(jobId: string): JobOutcome | undefined {

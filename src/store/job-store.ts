@@ -7,7 +7,7 @@ export type JobOutcome =
   | { status: 'failed'; error: JobError }
   | { status: 'dismissed'; dismissedBy: string | null };
 
-interface JobRow {
+export interface JobRow {
   id: string;
   process_id: string;
   status: JobStatus;
@@ -61,7 +61,7 @@ function toRow(job: JobRecord): JobRow {
   };
 }
 
-function fromRow(row: JobRow): JobRecord {
+export function fromRow(row: JobRow): JobRecord {
   return {
     id: row.id,
     processId: row.process_id,

@@ -31,8 +31,8 @@ export interface Cluster extends TestCallers {
   addAgent(name: string, servicesDir: string, options?: { slots?: number; killGraceMs?: number; workDir?: string; pool?: string; fetchLimits?: FetchLimits }): Promise<TestAgent>;
   /** An XMPP account provisioned as an agent in `pool` (default: its name), for raw protocol tests. */
   addAccount(name: string, pool?: string): Promise<{ jid: string; password: string }>;
-  /** Stops the orchestrator only, keeping its data directory, and starts it again after `downMs`. */
-  restartOrchestrator(downMs?: number): Promise<RunningOrchestrator>;
+  /** Stops the orchestrator only, keeping its data directory, and starts it again after `downMs` and `whileDown`. */
+  restartOrchestrator(downMs?: number, whileDown?: () => Promise<void>): Promise<RunningOrchestrator>;
   stop(): Promise<void>;
 }
 
@@ -42,6 +42,8 @@ export interface ClusterOptions {
   /** `--job-deadline` (default: the orchestrator's). */
   jobDeadline?: number;
   maxUploadBytes?: number;
+  /** `--keep-jobs`, in seconds. */
+  keepJobs?: number;
   /** The orchestrator's logger (default: testLogger). */
   logger?: Logger;
   tuning?: OrchestratorTuning;
@@ -72,6 +74,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     pingInterval: options.pingInterval ?? 15,
     jobDeadline: options.jobDeadline,
     maxUploadBytes: options.maxUploadBytes,
+    keepJobs: options.keepJobs,
     anonymousRead: true,
     anonymousExecute: false,
     ...DEFAULT_LIMITS,
@@ -129,9 +132,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       agents.push(agent);
       return agent;
     },
-    async restartOrchestrator(downMs = 0) {
+    async restartOrchestrator(downMs = 0, whileDown) {
       await cluster.orchestrator.stop();
       await new Promise((resolve) => setTimeout(resolve, downMs));
+      await whileDown?.();
       cluster.orchestrator = await startOrchestrator(config, orchestratorLogger, options.tuning);
       return cluster.orchestrator;
     },

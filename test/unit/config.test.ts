@@ -121,3 +121,21 @@ describe('config: metrics access and public hosts', () => {
   });
 });
 
+
+describe('config: how long finished jobs are kept', () => {
+  it('keeps them a week by default, in seconds', () => {
+    expect([loadServeConfig(SERVE, {}).keepJobs, loadDevConfig([], {}).keepJobs]).to.deep.equal([604800, 604800]);
+  });
+
+  it('takes --keep-jobs before OUTPOST_KEEP_JOBS', () => {
+    expect(loadServeConfig([...SERVE, '--keep-jobs', '2.5'], { OUTPOST_KEEP_JOBS: '86400' }).keepJobs).to.equal(2.5);
+    expect(loadDevConfig([], { OUTPOST_KEEP_JOBS: '86400' }).keepJobs).to.equal(86400);
+  });
+
+  for (const value of ['0', '-5', '7d']) {
+    it(`refuses --keep-jobs ${value}`, () => {
+      const problem = value === '7d' ? 'must be number' : 'must be > 0';
+      expect(errorMessage(() => loadServeConfig([...SERVE, `--keep-jobs=${value}`], {}))).to.equal(`--keep-jobs (or OUTPOST_KEEP_JOBS): ${problem}`);
+    });
+  }
+});

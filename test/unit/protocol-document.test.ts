@@ -31,7 +31,7 @@ describe('docs/protocol.md, read as a third party reads it', () => {
     const catalog = await loadCatalog(dir());
     const slots = 4;
     // What goes on the wire, as the agent sends it.
-    const [wire] = catalogMessages(catalog.hash, [...catalog.services.values()].map((service) => toProcessSpec(service, slots)), catalog.invalid);
+    const [wire] = catalogMessages(catalog.hash, [...catalog.services.values()].map((service) => toProcessSpec(service, slots)), catalog.invalid, catalog.notes);
     const declaredMaxParallel: Record<string, number | null> = { alpha: null, beta: 2 };
     const declaredInputOrder: Record<string, string[]> = { alpha: [], beta: ['zeta', 'alpha'] };
 
@@ -39,7 +39,8 @@ describe('docs/protocol.md, read as a third party reads it', () => {
       .sort((a, b) => (a.id < b.id ? -1 : 1))
       .map((spec) => ({ ...spec, maxParallel: declaredMaxParallel[spec.id], inputs: declaredInputOrder[spec.id]!.map((name) => [name, spec.inputs[name]]) }));
     const invalid = [...wire!.invalid].sort((a, b) => (a.file < b.file ? -1 : 1));
-    const hash = createHash('sha256').update(canonicalJson({ invalid, processes }), 'utf8').digest('hex');
+    const notes = wire!.notes ?? [];
+    const hash = createHash('sha256').update(canonicalJson({ invalid, notes, processes }), 'utf8').digest('hex');
 
     expect(wire!.processes.map((p) => [p.id, p.maxParallel])).to.deep.equal([['alpha', 4], ['beta', 2]]);
     expect(invalid.map((i) => i.file)).to.deep.equal(['c.properties', 'z.properties']);

@@ -83,7 +83,7 @@ ${OUTPUT}`);
     expect(service.inputs['i5']!.mediaTypes).to.deep.equal(['application/zip']);
     expect(service.inputs['i1']!.default).to.equal(200);
     expect(service.timeoutSeconds).to.equal(7);
-    expect(notes).to.deep.equal([]);
+    expect(notes ?? []).to.deep.equal([]);
   });
 
   it('refuse an action class Outpost does not run, naming the section, and other mistakes with one line', async () => {

@@ -4,6 +4,7 @@ import { machineFacts } from './machine.js';
 import { startOutpostCluster } from './outpost-cluster.js';
 import { asyncScenario, syncScenario, warmUp } from './outpost-scenarios.js';
 import { loadParams, USAGE, type BenchParams } from './params.js';
+import { soakScenario } from './soak.js';
 import { ratio } from './stats.js';
 
 /*
@@ -39,6 +40,18 @@ async function outpostFigures(params: BenchParams, stack: CleanupStack) {
   });
 }
 
+/** The soak: one stack, `soakJobs` jobs, and what each of its processes holds before and after. */
+async function soakFigures(params: BenchParams, stack: CleanupStack) {
+  return stack.scoped('soak', async (scope) => {
+    note(`starting Prosody, the orchestrator and ${params.agents} agent(s) with ${params.slotsPerAgent} slot(s) each`);
+    const cluster = await startOutpostCluster(params, scope);
+    note(`warming up with ${params.warmup} jobs`);
+    await warmUp(cluster, params);
+    note(`soak: ${params.soakJobs} jobs, ${params.concurrency} at a time`);
+    return soakScenario(cluster, params, note);
+  });
+}
+
 async function peerFigures(params: BenchParams, stack: CleanupStack): Promise<PeerReport | { available: true; error: string }> {
   if (params.peer === 'none') return { available: false, reason: 'skipped (--peer none)' };
   note(`peer.celery: private RabbitMQ, Celery prefork ${params.peerWorkers}, same jobs`);
@@ -58,6 +71,17 @@ function ratios(outpost: { sync?: Figures; async?: Figures }, peer: { sync?: Fig
     syncLatencyP50: ratio(outpost.sync?.latencyMs?.p50, peer.sync?.latencyMs?.p50),
     syncLatencyP99: ratio(outpost.sync?.latencyMs?.p99, peer.sync?.latencyMs?.p99),
     asyncThroughput: ratio(outpost.async?.jobsPerSecond, peer.async?.jobsPerSecond),
+  };
+}
+
+/** Outpost's figures, then the peer's, and their ratios. */
+async function comparison(params: BenchParams, stack: CleanupStack) {
+  const outpost = await outpostFigures(params, stack).catch(failed);
+  const peer = await peerFigures(params, stack);
+  return {
+    outpost,
+    peer: { celery: peer },
+    ratios: ratios(outpost as { sync?: Figures; async?: Figures }, peer as { sync?: Figures; async?: Figures }),
   };
 }
 
@@ -83,11 +107,8 @@ async function main(): Promise<void> {
     },
   };
   try {
-    const outpost = await outpostFigures(params, stack).catch(failed);
-    const peer = await peerFigures(params, stack);
-    report['outpost'] = outpost;
-    report['peer'] = { celery: peer };
-    report['ratios'] = ratios(outpost as { sync?: Figures; async?: Figures }, peer as { sync?: Figures; async?: Figures });
+    if (params.scenario === 'soak') report['soak'] = await soakFigures(params, stack).catch(failed);
+    else Object.assign(report, await comparison(params, stack));
   } finally {
     await stack.run();
   }

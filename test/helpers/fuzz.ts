@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { fixture } from './paths.js';
 
@@ -110,4 +111,41 @@ export function deeplyNested(depth: number, value: unknown = 1): unknown {
   let nested = value;
   for (let i = 0; i < depth; i++) nested = i % 2 === 0 ? [nested] : { a: nested };
   return nested;
+}
+
+/**
+ * A read-only connection of its own to a SQLite file: what it holds, and whether anything was
+ * committed to it since the last look (`PRAGMA data_version` changes with every other
+ * connection's commit).
+ */
+export class StoreWatch {
+  readonly #db: Database.Database;
+  #version: number;
+
+  constructor(file: string) {
+    this.#db = new Database(file, { readonly: true, fileMustExist: true });
+    this.#version = this.#dataVersion();
+  }
+
+  #dataVersion(): number {
+    return this.#db.pragma('data_version', { simple: true }) as number;
+  }
+
+  /** Whether another connection committed since the last call (or since the watch began). */
+  written(): boolean {
+    const version = this.#dataVersion();
+    const changed = version !== this.#version;
+    this.#version = version;
+    return changed;
+  }
+
+  /** The rows of `tables` (default: every table). */
+  contents(tables?: string[]): Record<string, unknown[]> {
+    const names = tables ?? (this.#db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[]);
+    return Object.fromEntries(names.map((name) => [name, this.#db.prepare(`SELECT * FROM "${name}" ORDER BY rowid`).all()]));
+  }
+
+  close(): void {
+    this.#db.close();
+  }
 }

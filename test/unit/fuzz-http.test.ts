@@ -1,0 +1,144 @@
+import { expect } from 'chai';
+import fc from 'fast-check';
+import type { InputSpec } from '../../protocol/index.js';
+import { HOSTILE_KEYS, deeplyNested, expectOneLine, fuzzEdge, hostileJson, StoreWatch, watchUnhandledRejections } from '../helpers/fuzz.js';
+import { INPUT_TYPES, anyInputValue } from '../helpers/fuzz-inputs.js';
+import { jobRecord, problemOf, spec, startHarness, type Harness } from '../helpers/http-harness.js';
+import { TEST_USER } from '../helpers/api.js';
+
+/** A process with one input of every type, required and optional, and one with none. */
+const TYPED_INPUTS = Object.fromEntries(
+  Object.keys(INPUT_TYPES).flatMap((type) => [
+    [type, { type } as InputSpec],
+    [`${type}Optional`, { type, required: false } as InputSpec],
+  ]),
+);
+const PROCESSES = [spec('typed', { inputs: TYPED_INPUTS }), spec('bare')];
+const INPUT_NAMES = Object.keys(TYPED_INPUTS);
+
+/** The GET routes that list or look up, each asked with generated query strings. */
+const QUERY_ROUTES = [
+  '/processes',
+  '/processes/typed',
+  '/jobs',
+  '/jobs/seeded-1',
+  '/jobs/seeded-1/results',
+  '/admin/jobs',
+  '/admin/jobs/seeded-1',
+  '/admin/agents',
+  '/admin/processes',
+  '/admin/users',
+  `/admin/users/${TEST_USER}/tokens`,
+  `/admin/users/${TEST_USER}/limits`,
+  '/admin/agent-accounts',
+];
+const QUERY_NAMES = ['limit', 'offset', 'status', 'processID', 'type', 'datetime', 'minDuration', 'maxDuration', 'owner', 'agent', 'pool', 'f', 'user', 'jid'];
+const QUERY_VALUES = ['0', '-1', '1e3', '10000001', 'NaN', 'accepted', 'running,failed', 'html', 'json', '../..', '2024-05-01T12:00:00Z/..', '../2024-13-45', '%', '%E0%A4%A', '%00', '\u0000', '😀'];
+
+/** A query string: known and hostile names, repeated names, values of every kind, broken escapes. */
+function queryStrings(): fc.Arbitrary<string> {
+  const name = fc.oneof(fc.constantFrom(...QUERY_NAMES), fc.constantFrom(...HOSTILE_KEYS, '__proto__[x]', 'a[]', 'limit[]'));
+  const value = fc.oneof(fc.constantFrom(...QUERY_VALUES), fc.string({ unit: 'binary', maxLength: 12 }), fc.integer().map(String));
+  const escape = (text: string) => encodeURIComponent(text.replace(/\p{Cs}/gu, '\ufffd'));
+  const pair = fc.tuple(name, value, fc.boolean()).map(([n, v, raw]) => (raw ? `${n}=${v}` : `${escape(n)}=${escape(v)}`));
+  // Whatever is left outside printable ASCII is sent as its UTF-8 bytes, escaped, as a browser would.
+  const escapeBytes = (c: string) => [...Buffer.from(c)].map((byte) => `%${byte.toString(16).padStart(2, '0')}`).join('');
+  return fc.array(pair, { maxLength: 5 }).map((pairs) => pairs.join('&').replace(/[^\x21-\x7e]/gu, escapeBytes));
+}
+
+/** An execute request body, as JSON: an OGC request of any correctness, or anything at all. */
+function executeDocuments(): fc.Arbitrary<unknown> {
+  const inputs = fc.oneof(
+    fc.record(Object.fromEntries(INPUT_NAMES.map((name) => [name, anyInputValue()])), { requiredKeys: [] }),
+    fc.dictionary(fc.oneof(fc.constantFrom(...INPUT_NAMES), fc.constantFrom(...HOSTILE_KEYS)), anyInputValue(), { maxKeys: 4 }),
+    hostileJson(),
+  );
+  const request = fc.record(
+    {
+      inputs,
+      outputs: fc.oneof(fc.dictionary(fc.constantFrom('result', '__proto__', 'x'), fc.record({ transmissionMode: fc.constantFrom('value', 'reference', 'x') }, { requiredKeys: [] })), hostileJson()),
+      response: fc.oneof(fc.constantFrom('raw', 'document', 'RAW'), hostileJson()),
+      subscriber: fc.oneof(fc.record({ successUri: fc.constantFrom('http://127.0.0.1:1/cb', 'file:///etc/passwd', 'not a uri') }, { requiredKeys: [] }), hostileJson()),
+      [HOSTILE_KEYS[0]!]: hostileJson(),
+    },
+    { requiredKeys: [] },
+  );
+  return fc.oneof({ arbitrary: request, weight: 4 }, hostileJson(), fc.integer({ min: 28, max: 40 }).map((depth) => ({ inputs: { json: deeplyNested(depth) } })));
+}
+
+/** What a client may send to an execution endpoint: the body as text, and how it is labelled. */
+function executeRequests() {
+  const body = fc.oneof(
+    { arbitrary: executeDocuments().map((document) => JSON.stringify(document) ?? ''), weight: 4 },
+    fc.uint8Array({ maxLength: 64 }).map((bytes) => Buffer.from(bytes).toString('latin1')),
+    fc.constantFrom('', '{', '{"inputs":', '[]', 'null', '1e999', '"\\ud800"', `{"inputs":{"string":"${'a'.repeat(200_000)}"}}`),
+  );
+  return fc.record({
+    processId: fc.oneof({ arbitrary: fc.constantFrom('typed', 'bare'), weight: 9 }, fc.constantFrom('missing', '..', '%2e%2e', 'typed%00', '__proto__', 'a%2Fb')),
+    body,
+    contentType: fc.oneof(
+      { arbitrary: fc.constant('application/json'), weight: 9 },
+      fc.constantFrom('application/json; charset=utf-8', 'application/geo+json', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', ''),
+    ),
+    prefer: fc.constantFrom('', 'respond-async', 'wait=1', 'respond-async, wait=1000000000'),
+  });
+}
+
+describe('fuzz: HTTP edges', () => {
+  const rejections = watchUnhandledRejections();
+  let h: Harness;
+  let store: StoreWatch;
+
+  before(async () => {
+    h = await startHarness(PROCESSES, { maxBodyBytes: 100_000 });
+    h.jobs.create(jobRecord('seeded-1', { processId: 'typed', status: 'successful', results: { result: { value: 'x' } } }));
+    h.jobs.create(jobRecord('seeded-2', { processId: 'bare', status: 'running', agent: 'worker@example.org/a' }));
+    store = new StoreWatch(h.databaseFile);
+  });
+  after(async () => {
+    store.close();
+    await h.close();
+  });
+  afterEach(() => rejections.check());
+
+  /** Fails on a 5xx, and on a refusal that is not an OGC exception with a one-line detail (or an HTML page, when asked for). */
+  async function expectAnswered(response: Response, what: string): Promise<void> {
+    if (response.status >= 500) throw new Error(`${what} answered ${response.status}: ${await response.text()}`);
+    if (response.status < 400) return void (await response.arrayBuffer());
+    if (!response.headers.get('content-type')?.startsWith('text/html')) return expectOneLine((await problemOf(response)).detail, `the detail of ${what}`);
+    if ((await response.text()).includes('    at ')) throw new Error(`${what} answered a page with a stack trace`);
+  }
+
+  it('execute: answers every body without a 5xx; a refused one stores nothing', async () => {
+    await fuzzEdge(
+      'http-execute',
+      { runs: 1500, timeMs: 12_000 },
+      fc.asyncProperty(executeRequests(), async ({ processId, body, contentType, prefer }) => {
+        store.written();
+        const headers: Record<string, string> = contentType ? { 'Content-Type': contentType } : {};
+        if (prefer) headers['Prefer'] = prefer;
+        const response = await h.api(`${h.url}/processes/${processId}/execution`, { method: 'POST', headers, body });
+        const status = response.status;
+        await expectAnswered(response, 'the execute request');
+        if (status >= 400 && store.written()) throw new Error(`a refused request (${status}) changed the store`);
+      }),
+    );
+  });
+
+  it('queries: every list and lookup answers any query string without a 5xx, changing nothing', async () => {
+    const registry = JSON.stringify(h.registry.agents());
+    const before = store.contents();
+    store.written();
+    await fuzzEdge(
+      'http-query',
+      { runs: 2000, timeMs: 8000 },
+      fc.asyncProperty(fc.constantFrom(...QUERY_ROUTES), queryStrings(), fc.boolean(), async (route, query, asAdmin) => {
+        const response = await (asAdmin ? h.adminApi : h.api)(`${h.url}${route}?${query}`);
+        await expectAnswered(response, `GET ${route}?${query}`);
+        if (store.written()) throw new Error(`GET ${route}?${query} changed the store`);
+      }),
+    );
+    expect(store.contents()).to.deep.equal(before);
+    expect(JSON.stringify(h.registry.agents())).to.equal(registry);
+  });
+});

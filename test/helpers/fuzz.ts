@@ -25,7 +25,7 @@ interface CorpusEntry {
 const corpusDir = (edge: string) => fixture('fuzz-corpus', edge);
 
 /** Every input kept for `edge`, oldest first. */
-export function corpus<Ts extends unknown[]>(edge: string): Ts[] {
+function corpus<Ts extends unknown[]>(edge: string): Ts[] {
   let files: string[];
   try {
     files = readdirSync(corpusDir(edge)).filter((file) => file.endsWith('.json'));

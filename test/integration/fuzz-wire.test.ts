@@ -4,9 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { xml, type Client } from '@xmpp/client';
+import type { Element } from '@xmpp/xml';
 import { AGENT_NS, attrsToLoad, decodeAgentMessage } from '../../protocol/index.js';
 import { eventually, startCluster, type Cluster } from '../helpers/cluster.js';
-import { StoreWatch, fuzzEdge, watchUnhandledRejections } from '../helpers/fuzz.js';
+import { StoreWatch, expectOneLine, fuzzEdge, watchUnhandledRejections } from '../helpers/fuzz.js';
 import { spec } from '../helpers/http-harness.js';
 import { rawAccount } from '../helpers/raw-xmpp.js';
 import { AGENT_MESSAGES, messageBodies, presenceAttributes } from '../helpers/wire-samples.js';
@@ -38,6 +39,8 @@ describe('fuzz: protocol messages and presences over a real XMPP link', function
   let rogue: Client;
   let store: StoreWatch;
   let job: string;
+  /** The `error` messages the orchestrator answered with, not yet looked at. */
+  const refusals: string[] = [];
 
   const orchestrator = () => cluster.server.prosody.componentDomain;
   const registryState = () => JSON.stringify(cluster.orchestrator.registry.agents().map(({ jid, pool, load, processes, invalid, catalogHash }) => ({ jid, pool, load, processes, invalid, catalogHash })));
@@ -48,6 +51,7 @@ describe('fuzz: protocol messages and presences over a real XMPP link', function
     if (stanza.kind === 'message') await rogue.send(xml('message', { to }, xml('body', {}, stanza.body.replaceAll('job-1', job))));
     else await rogue.send(xml('presence', { to }, xml('agent', { xmlns: AGENT_NS, ...stanza.attrs })));
     await rogue.iqCaller.request(xml('iq', { type: 'get', to }, xml('ping', { xmlns: PING_NS })), 5000);
+    for (const refusal of refusals.splice(0)) expectOneLine(refusal, "the orchestrator's refusal");
   }
 
   before(async function () {
@@ -56,6 +60,11 @@ describe('fuzz: protocol messages and presences over a real XMPP link', function
     await writeFile(path.join(servicesDir, 'noop.properties'), 'service = noop\nexecutable = /bin/echo\ncustomargs = done\n');
     await cluster.addAgent('good', servicesDir);
     rogue = await rawAccount(cluster, 'rogue');
+    rogue.on('stanza', (stanza: Element) => {
+      const body = stanza.is('message') ? stanza.getChildText('body') : null;
+      const message = body === null ? undefined : (JSON.parse(body) as { type: string; message: string });
+      if (message?.type === 'error') refusals.push(message.message);
+    });
     // The rogue offers a process and is given a job of it, so messages can be about a real job.
     const load = { v: '1', catalog: 'h1', slots: '2', running: '0', load1: '0', cores: '2', 'mem-free': '1000' };
     await rogue.send(xml('presence', { to: orchestrator() }, xml('agent', { xmlns: AGENT_NS, ...load })));

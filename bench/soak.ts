@@ -5,6 +5,7 @@ import { HttpClient } from './http-client.js';
 import type { OutpostCluster } from './outpost-cluster.js';
 import { executeSync } from './outpost-scenarios.js';
 import type { BenchParams } from './params.js';
+import { CpuMeter, cpuReport } from './process-cpu.js';
 import { perSecond } from './stats.js';
 
 /** Resources are sampled this many times during the run, besides before and after. */
@@ -82,6 +83,15 @@ export function footprint(cluster: OutpostCluster): Footprint {
   };
 }
 
+const MIB = 1024 * 1024;
+const mib = (bytes: number) => `${(bytes / MIB).toFixed(1)} MiB`;
+
+/** One line: RSS and descriptors of each process, and the database's size. */
+function summary({ processes, database }: Footprint): string {
+  const parts = Object.entries(processes).map(([name, { rssBytes, openFds }]) => `${name} ${mib(rssBytes)} ${openFds} fds`);
+  return `${parts.join(', ')}; database ${mib(database.dbBytes)} + WAL ${mib(database.walBytes)}`;
+}
+
 /** After minus before, for every figure of a footprint: leaks show as growth that does not level off. */
 function growth(before: Footprint, after: Footprint) {
   const diff = <T extends object>(a: T, b: T) =>
@@ -109,11 +119,15 @@ export async function soakScenario(cluster: OutpostCluster, params: BenchParams,
     let done = 0;
     for (let round = 1; round <= CHECKPOINTS; round++) {
       const count = Math.round((params.soakJobs * round) / CHECKPOINTS) - done;
+      const cpu = new CpuMeter(cluster.cpuParts);
+      cpu.start();
       const run = await closedLoop({ count, concurrency: params.concurrency, timeLimitMs: Number.POSITIVE_INFINITY, operation: () => executeSync(client) });
       done += count;
       const jobsPerSecond = perSecond(run.completed, run.elapsedMs);
-      checkpoints.push({ jobs: done, errors: run.errors, firstError: run.firstError, jobsPerSecond, footprint: footprint(cluster) });
-      note(`  ${done} jobs, ${jobsPerSecond} jobs/s in this round, ${run.errors} errors`);
+      // CPU per job that grows from round to round is work that grows with the jobs kept; a busy machine only lowers jobs/s.
+      const cpuUsed = cpuReport(cpu.stop(), run.completed, run.elapsedMs);
+      checkpoints.push({ jobs: done, errors: run.errors, firstError: run.firstError, jobsPerSecond, cpu: cpuUsed, footprint: footprint(cluster) });
+      note(`  ${done} jobs, ${jobsPerSecond} jobs/s and ${cpuUsed.cpuMsPerJob['total']} CPU ms per job in this round, ${run.errors} errors; ${summary(checkpoints.at(-1)!.footprint)}`);
     }
     await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
     const after = footprint(cluster);

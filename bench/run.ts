@@ -23,13 +23,19 @@ const failed = (error: unknown) => {
 
 type Figures = { jobsPerSecond?: number; latencyMs?: { p50: number; p99: number } | null };
 
+/** Prosody, the orchestrator and the agents, started and warmed up. */
+async function warmCluster(params: BenchParams, scope: CleanupStack) {
+  note(`starting Prosody, the orchestrator and ${params.agents} agent(s) with ${params.slotsPerAgent} slot(s) each`);
+  const cluster = await startOutpostCluster(params, scope);
+  note(`warming up with ${params.warmup} jobs`);
+  await warmUp(cluster, params);
+  return cluster;
+}
+
 /** Outpost's scenarios on one cluster; a scenario that fails is reported as such and the others still run. */
 async function outpostFigures(params: BenchParams, stack: CleanupStack) {
   return stack.scoped('outpost', async (scope) => {
-    note(`starting Prosody, the orchestrator and ${params.agents} agent(s) with ${params.slotsPerAgent} slot(s) each`);
-    const cluster = await startOutpostCluster(params, scope);
-    note(`warming up with ${params.warmup} jobs`);
-    await warmUp(cluster, params);
+    const cluster = await warmCluster(params, scope);
     note(`outpost.sync: ${params.syncJobs} jobs, ${params.concurrency} at a time`);
     const sync = await syncScenario(cluster, params).catch(failed);
     if (!('error' in sync)) note(`  ${sync.jobsPerSecond} jobs/s, p50 ${sync.latencyMs?.p50} ms, ${sync.errors} errors`);
@@ -43,10 +49,7 @@ async function outpostFigures(params: BenchParams, stack: CleanupStack) {
 /** The soak: one stack, `soakJobs` jobs, and what each of its processes holds before and after. */
 async function soakFigures(params: BenchParams, stack: CleanupStack) {
   return stack.scoped('soak', async (scope) => {
-    note(`starting Prosody, the orchestrator and ${params.agents} agent(s) with ${params.slotsPerAgent} slot(s) each`);
-    const cluster = await startOutpostCluster(params, scope);
-    note(`warming up with ${params.warmup} jobs`);
-    await warmUp(cluster, params);
+    const cluster = await warmCluster(params, scope);
     note(`soak: ${params.soakJobs} jobs, ${params.concurrency} at a time`);
     return soakScenario(cluster, params, note);
   });

@@ -64,8 +64,9 @@ export async function fuzzEdge<Ts extends unknown[]>(edge: string, budget: EdgeB
   };
   const details = await fc.check(property, parameters);
   if (!details.failed) return;
-  const kept = details.counterexample ? `\nkept as ${keep(edge, details.counterexample, String(details.errorInstance))}` : '';
-  throw new Error(`${fc.defaultReportMessage(details)}${kept}`);
+  const error = String(details.errorInstance);
+  const kept = details.counterexample ? `\nkept as ${keep(edge, details.counterexample, error)}` : '';
+  throw new Error(`${error}\n${fc.defaultReportMessage(details)}${kept}`);
 }
 
 /** Collects unhandled rejections while a test file runs; `check` fails the test that saw one. */

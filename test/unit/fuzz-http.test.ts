@@ -1,20 +1,11 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import type { InputSpec } from '../../protocol/index.js';
-import { HOSTILE_KEYS, deeplyNested, expectOneLine, fuzzEdge, hostileJson, StoreWatch, watchUnhandledRejections } from '../helpers/fuzz.js';
-import { INPUT_TYPES, anyInputValue } from '../helpers/fuzz-inputs.js';
+import { HOSTILE_KEYS, expectOneLine, fuzzEdge, StoreWatch, watchUnhandledRejections } from '../helpers/fuzz.js';
+import { TYPED_INPUTS, executeDocuments } from '../helpers/fuzz-inputs.js';
 import { jobRecord, problemOf, spec, startHarness, type Harness } from '../helpers/http-harness.js';
 import { TEST_USER } from '../helpers/api.js';
 
-/** A process with one input of every type, required and optional, and one with none. */
-const TYPED_INPUTS = Object.fromEntries(
-  Object.keys(INPUT_TYPES).flatMap((type) => [
-    [type, { type } as InputSpec],
-    [`${type}Optional`, { type, required: false } as InputSpec],
-  ]),
-);
 const PROCESSES = [spec('typed', { inputs: TYPED_INPUTS }), spec('bare')];
-const INPUT_NAMES = Object.keys(TYPED_INPUTS);
 
 /** The GET routes that list or look up, each asked with generated query strings. */
 const QUERY_ROUTES = [
@@ -44,27 +35,6 @@ function queryStrings(): fc.Arbitrary<string> {
   // Whatever is left outside printable ASCII is sent as its UTF-8 bytes, escaped, as a browser would.
   const escapeBytes = (c: string) => [...Buffer.from(c)].map((byte) => `%${byte.toString(16).padStart(2, '0')}`).join('');
   return fc.array(pair, { maxLength: 5 }).map((pairs) => pairs.join('&').replace(/[^\x21-\x7e]/gu, escapeBytes));
-}
-
-/** An execute request body, as JSON: an OGC request of any correctness, or anything at all. */
-function executeDocuments(): fc.Arbitrary<unknown> {
-  const inputs = fc.oneof(
-    fc.record(Object.fromEntries(INPUT_NAMES.map((name) => [name, anyInputValue()])), { requiredKeys: [] }),
-    fc.dictionary(fc.oneof(fc.constantFrom(...INPUT_NAMES), fc.constantFrom(...HOSTILE_KEYS)), anyInputValue(), { maxKeys: 4 }),
-    hostileJson(),
-  );
-  const request = fc.record(
-    {
-      inputs,
-      outputs: fc.oneof(fc.dictionary(fc.constantFrom('result', '__proto__', 'x'), fc.record({ transmissionMode: fc.constantFrom('value', 'reference', 'x') }, { requiredKeys: [] })), hostileJson()),
-      response: fc.oneof(fc.constantFrom('raw', 'document', 'RAW'), hostileJson()),
-      subscriber: fc.oneof(fc.record({ successUri: fc.constantFrom('http://127.0.0.1:1/cb', 'file:///etc/passwd', 'not a uri') }, { requiredKeys: [] }), hostileJson()),
-      // A member named so must not reach the prototype of the object the request is parsed into.
-      ['__proto__']: hostileJson(),
-    },
-    { requiredKeys: [] },
-  );
-  return fc.oneof({ arbitrary: request, weight: 4 }, hostileJson(), fc.integer({ min: 28, max: 40 }).map((depth) => ({ inputs: { json: deeplyNested(depth) } })));
 }
 
 /**
@@ -116,7 +86,7 @@ describe('fuzz: HTTP edges', () => {
   it('execute: answers every body without a 5xx; a refused one stores nothing', async () => {
     await fuzzEdge(
       'http-execute',
-      { runs: 1500, timeMs: 12_000 },
+      { runs: 1500, timeMs: 8000 },
       fc.asyncProperty(executeRequests(), async ({ processId, payload: { binary, body }, contentType, prefer }) => {
         store.written();
         const headers: Record<string, string> = contentType ? { 'Content-Type': contentType } : {};
@@ -135,7 +105,7 @@ describe('fuzz: HTTP edges', () => {
     store.written();
     await fuzzEdge(
       'http-query',
-      { runs: 2000, timeMs: 8000 },
+      { runs: 2000, timeMs: 6000 },
       fc.asyncProperty(fc.constantFrom(...QUERY_ROUTES), queryStrings(), fc.boolean(), async (route, query, asAdmin) => {
         const response = await (asAdmin ? h.adminApi : h.api)(`${h.url}${route}?${query}`);
         await expectAnswered(response, `GET ${route}?${query}`);

@@ -7,8 +7,10 @@ import { xml, type Client } from '@xmpp/client';
 import type { Element } from '@xmpp/xml';
 import { AGENT_NS, attrsToLoad, decodeAgentMessage } from '../../protocol/index.js';
 import { eventually, startCluster, type Cluster } from '../helpers/cluster.js';
+import { isFinished } from '../../src/store/job-record.js';
 import { StoreWatch, expectOneLine, fuzzEdge, watchUnhandledRejections } from '../helpers/fuzz.js';
-import { spec } from '../helpers/http-harness.js';
+import { TYPED_INPUTS, executeDocuments } from '../helpers/fuzz-inputs.js';
+import { problemOf, spec } from '../helpers/http-harness.js';
 import { rawAccount } from '../helpers/raw-xmpp.js';
 import { AGENT_MESSAGES, messageBodies, presenceAttributes } from '../helpers/wire-samples.js';
 
@@ -31,7 +33,7 @@ function stanzas(): fc.Arbitrary<Stanza> {
 
 const refused = (stanza: Stanza) => (stanza.kind === 'message' ? !decodeAgentMessage(stanza.body).ok : typeof attrsToLoad(stanza.attrs) === 'string');
 
-describe('fuzz: protocol messages and presences over a real XMPP link', function () {
+describe('fuzz: a real orchestrator, Prosody and agent', function () {
   this.timeout(60_000);
   const rejections = watchUnhandledRejections();
   let cluster: Cluster;
@@ -43,7 +45,14 @@ describe('fuzz: protocol messages and presences over a real XMPP link', function
   const refusals: string[] = [];
 
   const orchestrator = () => cluster.server.prosody.componentDomain;
-  const registryState = () => JSON.stringify(cluster.orchestrator.registry.agents().map(({ jid, pool, load, processes, invalid, catalogHash }) => ({ jid, pool, load, processes, invalid, catalogHash })));
+  /** What the registry holds about the rogue (the good agent's load moves as its jobs end). */
+  const registryState = () =>
+    JSON.stringify(
+      cluster.orchestrator.registry
+        .agents()
+        .filter((agent) => agent.jid.startsWith('rogue@'))
+        .map(({ jid, pool, load, processes, invalid, catalogHash }) => ({ jid, pool, load, processes, invalid, catalogHash })),
+    );
 
   /** Sends one stanza, then waits for the answer to a ping sent after it: the orchestrator has handled it. */
   async function deliver(stanza: Stanza): Promise<void> {
@@ -58,6 +67,7 @@ describe('fuzz: protocol messages and presences over a real XMPP link', function
     cluster = await startCluster();
     servicesDir = await mkdtemp(path.join(os.tmpdir(), 'outpost-services-'));
     await writeFile(path.join(servicesDir, 'noop.properties'), 'service = noop\nexecutable = /bin/echo\ncustomargs = done\n');
+    await writeFile(path.join(servicesDir, 'typed.properties'), `service = typed\nexecutable = /bin/echo\ninputs = ${JSON.stringify(TYPED_INPUTS)}\n`);
     await cluster.addAgent('good', servicesDir);
     rogue = await rawAccount(cluster, 'rogue');
     rogue.on('stanza', (stanza: Element) => {
@@ -83,12 +93,42 @@ describe('fuzz: protocol messages and presences over a real XMPP link', function
   });
   afterEach(() => rejections.check());
 
+  it('execute: runs every accepted request on the agent to an end, and stores nothing for a refused one', async function () {
+    const accepted: string[] = [];
+    await fuzzEdge(
+      'cluster-execute',
+      { runs: 150, timeMs: 5000 },
+      fc.asyncProperty(executeDocuments(), async (document) => {
+        // Accepted jobs run meanwhile, so what a refusal must leave alone is the set of jobs.
+        const jobIds = () => store.contents(['jobs'])['jobs']!.map((row) => (row as { id: string }).id);
+        const before = jobIds();
+        const response = await cluster.api(`${cluster.orchestrator.url}/processes/typed/execution`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', prefer: 'respond-async' },
+          body: JSON.stringify(document) ?? '',
+        });
+        if (response.status === 201) return void accepted.push(String(response.headers.get('location')).split('/').pop()!);
+        if (response.status >= 500) throw new Error(`answered ${response.status}: ${await response.text()}`);
+        expectOneLine((await problemOf(response)).detail, 'the detail');
+        expect(jobIds(), 'the jobs after a refusal').to.deep.equal(before);
+      }),
+    );
+    const jobs = await eventually(() => {
+      const all = accepted.map((id) => cluster.orchestrator.jobStore.get(id)!);
+      return all.every(isFinished) ? all : undefined;
+    }, 30_000, 'every accepted job finished');
+    for (const job of jobs) {
+      if (job.status !== 'successful') expectOneLine(job.error?.message ?? '', `the failure of ${JSON.stringify(job.inputs).slice(0, 200)}`);
+    }
+    expect(cluster.orchestrator.registry.process('typed')?.agents, 'the agent offering it').to.have.length(1);
+  });
+
   it('changes nothing for a refused message or presence', async function () {
     const stored = store.contents(STORED);
     const registry = registryState();
     await fuzzEdge(
       'xmpp-refused',
-      { runs: 300, timeMs: 6000 },
+      { runs: 300, timeMs: 5000 },
       fc.asyncProperty(stanzas().filter(refused), async (stanza) => {
         await deliver(stanza);
         expect(registryState(), 'the registry').to.equal(registry);
@@ -98,7 +138,7 @@ describe('fuzz: protocol messages and presences over a real XMPP link', function
   });
 
   it('stays up and keeps running jobs whatever an agent sends', async function () {
-    await fuzzEdge('xmpp-any', { runs: 300, timeMs: 6000 }, fc.asyncProperty(stanzas(), deliver));
+    await fuzzEdge('xmpp-any', { runs: 300, timeMs: 5000 }, fc.asyncProperty(stanzas(), deliver));
     expect((await fetch(`${cluster.orchestrator.url}/healthz`)).status).to.equal(200);
     const response = await cluster.api(`${cluster.orchestrator.url}/processes/noop/execution`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(response.status).to.equal(200);

@@ -14,6 +14,7 @@ const QUERY_ROUTES = [
   '/jobs',
   '/jobs/seeded-1',
   '/jobs/seeded-1/results',
+  '/jobs/seeded-1/results/result',
   '/admin/jobs',
   '/admin/jobs/seeded-1',
   '/admin/agents',

@@ -97,7 +97,7 @@ describe('fuzz: a real orchestrator, Prosody and agent', function () {
     const accepted: string[] = [];
     await fuzzEdge(
       'cluster-execute',
-      { runs: 150, timeMs: 5000 },
+      { runs: 150, timeMs: 4000 },
       fc.asyncProperty(executeDocuments(), async (document) => {
         // Accepted jobs run meanwhile, so what a refusal must leave alone is the set of jobs.
         const jobIds = () => store.contents(['jobs'])['jobs']!.map((row) => (row as { id: string }).id);
@@ -128,7 +128,7 @@ describe('fuzz: a real orchestrator, Prosody and agent', function () {
     const registry = registryState();
     await fuzzEdge(
       'xmpp-refused',
-      { runs: 300, timeMs: 5000 },
+      { runs: 300, timeMs: 4000 },
       fc.asyncProperty(stanzas().filter(refused), async (stanza) => {
         await deliver(stanza);
         expect(registryState(), 'the registry').to.equal(registry);
@@ -138,7 +138,7 @@ describe('fuzz: a real orchestrator, Prosody and agent', function () {
   });
 
   it('stays up and keeps running jobs whatever an agent sends', async function () {
-    await fuzzEdge('xmpp-any', { runs: 300, timeMs: 5000 }, fc.asyncProperty(stanzas(), deliver));
+    await fuzzEdge('xmpp-any', { runs: 300, timeMs: 4000 }, fc.asyncProperty(stanzas(), deliver));
     expect((await fetch(`${cluster.orchestrator.url}/healthz`)).status).to.equal(200);
     const response = await cluster.api(`${cluster.orchestrator.url}/processes/noop/execution`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(response.status).to.equal(200);

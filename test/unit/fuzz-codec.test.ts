@@ -36,7 +36,7 @@ describe('fuzz: the wire codec', () => {
     it(`${edge}: answers any body with a message that passes its schema or a one-line refusal`, async () => {
       await fuzzEdge(
         edge,
-        { runs: 4000, timeMs: 5000 },
+        { runs: 4000, timeMs: 3000 },
         fc.asyncProperty(messageBodies(valid), async (body) => {
           const decoded = decode(body);
           if (!decoded.ok) return expectOneLine(decoded.error, 'the refusal');
@@ -50,7 +50,7 @@ describe('fuzz: the wire codec', () => {
   it('presence: reads any attributes as a valid load or a one-line refusal', async () => {
     await fuzzEdge(
       'presence',
-      { runs: 4000, timeMs: 3000 },
+      { runs: 4000, timeMs: 2000 },
       fc.asyncProperty(presenceAttributes(), async (attrs) => {
         const load = attrsToLoad(attrs);
         if (typeof load === 'string') return expectOneLine(load, 'the refusal');

@@ -87,7 +87,7 @@ describe('fuzz: HTTP edges', () => {
   it('execute: answers every body without a 5xx; a refused one stores nothing', async () => {
     await fuzzEdge(
       'http-execute',
-      { runs: 1500, timeMs: 8000 },
+      { runs: 1500, timeMs: 6000 },
       fc.asyncProperty(executeRequests(), async ({ processId, payload: { binary, body }, contentType, prefer }) => {
         store.written();
         const headers: Record<string, string> = contentType ? { 'Content-Type': contentType } : {};
@@ -106,7 +106,7 @@ describe('fuzz: HTTP edges', () => {
     store.written();
     await fuzzEdge(
       'http-query',
-      { runs: 2000, timeMs: 6000 },
+      { runs: 2000, timeMs: 4000 },
       fc.asyncProperty(fc.constantFrom(...QUERY_ROUTES), queryStrings(), fc.boolean(), async (route, query, asAdmin) => {
         const response = await (asAdmin ? h.adminApi : h.api)(`${h.url}${route}?${query}`);
         await expectAnswered(response, `GET ${route}?${query}`);

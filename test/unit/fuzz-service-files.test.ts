@@ -75,7 +75,7 @@ describe('fuzz: service files', () => {
     it(`${edge}: never throws; publishes a process the catalog schema accepts, or gives one line of reason`, async () => {
       await fuzzEdge(
         edge,
-        { runs: 2000, timeMs: 6000 },
+        { runs: 2000, timeMs: 5000 },
         fc.asyncProperty(contents, async (text) => {
           await writeFile(path.join(dir, file), text);
           const parsed = await read(dir, file);

@@ -6,15 +6,15 @@ import fc from 'fast-check';
 import { xml, type Client } from '@xmpp/client';
 import type { Element } from '@xmpp/xml';
 import { AGENT_NS, attrsToLoad, decodeAgentMessage } from '../../protocol/index.js';
-import { eventually, startCluster, type Cluster } from '../helpers/cluster.js';
 import { isFinished } from '../../src/store/job-record.js';
+import { PING_NS } from '../../xmpp/xmpp-names.js';
+import { eventually, startCluster, type Cluster } from '../helpers/cluster.js';
 import { StoreWatch, expectOneLine, fuzzEdge, watchUnhandledRejections } from '../helpers/fuzz.js';
 import { TYPED_INPUTS, executeDocuments } from '../helpers/fuzz-inputs.js';
 import { problemOf, spec } from '../helpers/http-harness.js';
 import { rawAccount } from '../helpers/raw-xmpp.js';
 import { AGENT_MESSAGES, messageBodies, presenceAttributes } from '../helpers/wire-samples.js';
 
-const PING_NS = 'urn:xmpp:ping';
 /** What the orchestrator stores that a stanza from an agent could change. */
 const STORED = ['jobs', 'process_pools', 'agent_accounts'];
 

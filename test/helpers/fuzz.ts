@@ -16,6 +16,9 @@ const SCALE = Number(process.env['OUTPOST_FUZZ_SCALE'] ?? '1');
 const SEED = process.env['OUTPOST_FUZZ_SEED'];
 if (!Number.isFinite(SCALE) || SCALE <= 0) throw new Error(`OUTPOST_FUZZ_SCALE must be a positive number (got '${process.env['OUTPOST_FUZZ_SCALE']}')`);
 
+/** A test's timeout for `ms` in a normal run, stretched with OUTPOST_FUZZ_SCALE like the budgets. */
+export const scaledTimeout = (ms: number) => Math.round(ms * SCALE);
+
 /** A kept input: why it was kept, and the property's arguments. */
 interface CorpusEntry {
   found: string;

@@ -9,7 +9,7 @@ import { AGENT_NS, attrsToLoad, decodeAgentMessage } from '../../protocol/index.
 import { isFinished } from '../../src/store/job-record.js';
 import { PING_NS } from '../../xmpp/xmpp-names.js';
 import { eventually, startCluster, type Cluster } from '../helpers/cluster.js';
-import { StoreWatch, expectOneLine, fuzzEdge, watchUnhandledRejections } from '../helpers/fuzz.js';
+import { StoreWatch, expectOneLine, fuzzEdge, watchUnhandledRejections, scaledTimeout } from '../helpers/fuzz.js';
 import { TYPED_INPUTS, executeDocuments } from '../helpers/fuzz-inputs.js';
 import { problemOf, spec } from '../helpers/http-harness.js';
 import { rawAccount } from '../helpers/raw-xmpp.js';
@@ -34,7 +34,7 @@ function stanzas(): fc.Arbitrary<Stanza> {
 const refused = (stanza: Stanza) => (stanza.kind === 'message' ? !decodeAgentMessage(stanza.body).ok : typeof attrsToLoad(stanza.attrs) === 'string');
 
 describe('fuzz: a real orchestrator, Prosody and agent', function () {
-  this.timeout(60_000);
+  this.timeout(scaledTimeout(60_000));
   const rejections = watchUnhandledRejections();
   let cluster: Cluster;
   let servicesDir: string;

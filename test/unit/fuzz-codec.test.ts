@@ -10,7 +10,7 @@ import {
   orchestratorMessageSchemas,
   type Decoded,
 } from '../../protocol/index.js';
-import { expectOneLine, fuzzEdge, watchUnhandledRejections } from '../helpers/fuzz.js';
+import { expectOneLine, fuzzEdge, watchUnhandledRejections, scaledTimeout } from '../helpers/fuzz.js';
 import { AGENT_MESSAGES, ORCHESTRATOR_MESSAGES, messageBodies, presenceAttributes } from '../helpers/wire-samples.js';
 
 // An independent check of what the decoder accepted: TypeBox's own validator, not ajv.
@@ -24,7 +24,8 @@ const DIRECTIONS = [
 
 const schemaOf = (schemas: readonly TObject[], type: string) => schemas.find((schema) => (schema.properties['type'] as unknown as { const: string }).const === type);
 
-describe('fuzz: the wire codec', () => {
+describe('fuzz: the wire codec', function () {
+  this.timeout(scaledTimeout(20_000));
   const rejections = watchUnhandledRejections();
   afterEach(() => rejections.check());
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { HOSTILE_KEYS, expectOneLine, fuzzEdge, StoreWatch, watchUnhandledRejections } from '../helpers/fuzz.js';
+import { HOSTILE_KEYS, expectOneLine, fuzzEdge, StoreWatch, watchUnhandledRejections, scaledTimeout } from '../helpers/fuzz.js';
 import { TYPED_INPUTS, executeDocuments } from '../helpers/fuzz-inputs.js';
 import { jobRecord, problemOf, spec, startHarness, type Harness } from '../helpers/http-harness.js';
 import { TEST_USER } from '../helpers/api.js';
@@ -59,7 +59,8 @@ function executeRequests() {
   });
 }
 
-describe('fuzz: HTTP edges', () => {
+describe('fuzz: HTTP edges', function () {
+  this.timeout(scaledTimeout(20_000));
   const rejections = watchUnhandledRejections();
   let h: Harness;
   let store: StoreWatch;

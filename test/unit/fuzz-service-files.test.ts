@@ -9,7 +9,7 @@ import { ProcessSpecSchema } from '../../protocol/index.js';
 import { toProcessSpec } from '../../agent/services/catalog.js';
 import { readServiceFile, type ParsedServiceFile } from '../../agent/services/properties-file.js';
 import { ARG_FORMATS } from '../../agent/services/service-definition.js';
-import { expectOneLine, fuzzEdge, hostileJson, watchUnhandledRejections } from '../helpers/fuzz.js';
+import { expectOneLine, fuzzEdge, hostileJson, watchUnhandledRejections, scaledTimeout } from '../helpers/fuzz.js';
 import { inputDeclarations } from '../helpers/fuzz-inputs.js';
 
 FormatRegistry.Set('date-time', (text) => !Number.isNaN(Date.parse(text)));
@@ -64,7 +64,8 @@ const SERVICE_FILE_FORMS: { edge: string; file: string; contents: fc.Arbitrary<s
   { edge: 'properties-file', file: 'fuzzed.properties', contents: propertiesText(), read: readServiceFile },
 ];
 
-describe('fuzz: service files', () => {
+describe('fuzz: service files', function () {
+  this.timeout(scaledTimeout(20_000));
   const rejections = watchUnhandledRejections();
   let dir: string;
   before(async () => void (dir = await mkdtemp(path.join(os.tmpdir(), 'outpost-fuzz-services-'))));

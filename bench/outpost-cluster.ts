@@ -24,6 +24,10 @@ export interface ClusterOptions {
 export interface OutpostCluster {
   orchestrator: OrchestratorClient;
   agents: StartedProcess[];
+  /** The orchestrator's data directory (its SQLite database and result files). */
+  dataDir: string;
+  /** Each agent's work directory, by agent name. */
+  agentWorkDirs: Record<string, string>;
   /** Process trees whose CPU use is reported, by part. */
   cpuParts: Record<string, (number | 'self')[]>;
 }
@@ -78,12 +82,14 @@ export async function startOutpostCluster(options: ClusterOptions, stack: Cleanu
   const orchestrator = await OrchestratorClient.attach(orchestratorProcess, 20_000);
 
   const agents: StartedProcess[] = [];
+  const agentWorkDirs: Record<string, string> = {};
   for (let i = 1; i <= options.agents; i++) {
     const name = `bench-agent-${i}`;
     const password = randomBytes(12).toString('base64url');
     await prosody.registerAccount(name, password);
     const workDir = path.join(root, name);
     await mkdir(workDir);
+    agentWorkDirs[name] = workDir;
     const agent = startProcess(
       name,
       process.execPath,
@@ -108,6 +114,8 @@ export async function startOutpostCluster(options: ClusterOptions, stack: Cleanu
   return {
     orchestrator,
     agents,
+    dataDir: config.dataDir,
+    agentWorkDirs,
     cpuParts: {
       orchestrator: [pid(orchestratorProcess)],
       agents: agents.map(pid),

@@ -105,7 +105,8 @@ describe('HTTP uploads of output files', () => {
       ['%2E%2E', '..'],
       ['..', '..'],
       ['.', '.'],
-      ['a%00b', 'a\0b'],
+      // Shown escaped, so the detail stays one line of text.
+      ['a%00b', 'a\\u0000b'],
       ['x'.repeat(101), 'x'.repeat(101)],
     ];
     for (const [sent, decoded] of crafted) {

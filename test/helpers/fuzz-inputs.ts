@@ -39,6 +39,34 @@ export const INPUT_TYPES: Record<InputSpec['type'], { spec: fc.Arbitrary<InputSp
     spec: fc.record({ type: fc.constant('boolean' as const), default: fc.boolean() }, { requiredKeys: ['type'] }),
     value: mostly(fc.boolean(), fc.constantFrom('true', 0, 1)),
   },
+  bbox: {
+    spec: fc.record(
+      { type: fc.constant('bbox' as const), crs: fc.array(fc.constantFrom('http://www.opengis.net/def/crs/EPSG/0/4326', 'not a uri'), { minLength: 1, maxLength: 2 }) },
+      { requiredKeys: ['type'] },
+    ),
+    value: mostly(
+      fc.record({ bbox: fc.tuple(fc.double(), fc.double(), fc.double(), fc.double()), crs: fc.constantFrom('http://www.opengis.net/def/crs/EPSG/0/4326', 'x') }, { requiredKeys: ['bbox'] }),
+      fc.constantFrom({ bbox: [1, 2, 3] }, { bbox: 'x' }, [1, 2, 3, 4], { bbox: [1, 2, 3, Number.NaN] }),
+    ),
+  },
+  object: {
+    spec: fc.record({ type: fc.constant('object' as const), default: fc.dictionary(fc.string({ maxLength: 4 }), fc.nat()) }, { requiredKeys: ['type'] }),
+    value: mostly(fc.dictionary(fc.string({ maxLength: 6 }), fc.jsonValue({ maxDepth: 3 })), fc.constantFrom(null, [], 'x', { value: 1 })),
+  },
+  file: {
+    spec: fc.record(
+      { type: fc.constant('file' as const), mediaTypes: fc.array(fc.constantFrom('image/tiff', 'text/plain', 'application/json', 'image tiff'), { minLength: 1, maxLength: 2 }) },
+      { requiredKeys: ['type'] },
+    ),
+    // Only addresses that are refused at once: the fuzz must never wait on a name lookup or a fetch.
+    value: mostly(
+      fc.oneof(
+        fc.record({ value: fc.base64String({ maxLength: 40 }), encoding: fc.constant('base64'), mediaType: fc.constantFrom('image/tiff', 'text/plain') }),
+        fc.record({ href: fc.constantFrom('http://127.0.0.1:9/x.tif', 'http://169.254.169.254/latest'), type: fc.constantFrom('image/tiff', 'text/plain') }, { requiredKeys: ['href'] }),
+      ),
+      fc.constantFrom({ href: 'file:///etc/passwd' }, { href: 'ftp://127.0.0.1/x' }, { value: '%%%', encoding: 'base64' }, { value: 'x', encoding: 'rot13' }, '/etc/passwd'),
+    ),
+  },
 };
 
 /** A value for an input of any type: one meant for its type, one meant for another, or anything. */

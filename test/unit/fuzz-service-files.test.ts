@@ -8,6 +8,7 @@ import { Value } from '@sinclair/typebox/value';
 import { ProcessSpecSchema } from '../../protocol/index.js';
 import { toProcessSpec } from '../../agent/services/catalog.js';
 import { readServiceFile, type ParsedServiceFile } from '../../agent/services/properties-file.js';
+import { readAnyServiceFile } from '../../agent/services/service-file.js';
 import { ARG_FORMATS } from '../../agent/services/service-definition.js';
 import { expectOneLine, fuzzEdge, hostileJson, watchUnhandledRejections, scaledTimeout } from '../helpers/fuzz.js';
 import { inputDeclarations } from '../helpers/fuzz-inputs.js';
@@ -56,12 +57,49 @@ function propertiesText(): fc.Arbitrary<string> {
   });
 }
 
+const WPS_TYPES = fc.constantFrom('string', 'int', 'float', 'url', 'datetime', 'boolean', 'application/zip', 'image/tiff', 'application/json', 'text/x', 'weird');
+/** A WPS Remote per-key declaration: `{"type": …, "min": …, "max": …, "default": …}`, well formed or not. */
+const wpsDeclaration = fc.oneof(
+  json(fc.record({ type: WPS_TYPES, min: fc.oneof(fc.nat(3), fc.constant(-1)), max: fc.oneof(fc.nat(3), fc.constant('x')), default: fc.oneof(fc.string({ maxLength: 5 }), fc.integer()), enum: fc.array(fc.string({ maxLength: 3 }), { maxLength: 2 }), title: text }, { requiredKeys: [] })),
+  json(hostileJson()),
+  text,
+);
+
+/** A WPS Remote flat file (the reference's form): the WPS-only keys, and per-key inputs and outputs. */
+function wpsFlatText(): fc.Arbitrary<string> {
+  const key = fc.oneof(fc.constantFrom('name', 'child', 'welcome', 'goodbye', 'outputs', 'argformat', 'customargs', 'active', 'debug', 'result_size', 'progress'), fc.string({ maxLength: 8 }));
+  const value = fc.oneof(wpsDeclaration, fc.constantFrom('--key=value', '-key value', 'positional', 'True', 'False', 'D:\\user\\', '^STEP (\\d+)', '{"type": "string",', 'welcome, goodbye'), text);
+  return fc.array(fc.tuple(key, value), { maxLength: 6 }).map((pairs) =>
+    ['service = flat', 'executable = /bin/echo', 'process_buffer = 1024', ...pairs.map(([k, v]) => `${k} = ${v}`)].join('\n'),
+  );
+}
+
+/** A WPS Remote service.config: its sections with plausible, borderline and hostile values. */
+function serviceConfigText(): fc.Arbitrary<string> {
+  const value = fc.oneof(fc.constantFrom('%(missing)s', '%(service)s', '%%', '%', 'python3 %(executable_path)s/x.py', '-name value', '--x', '[".*ProgressInfo:(\\d+)"]', '["ignore"]', '["progress", "abort"]', '/tmp/out.txt', '../x', 'True', 'copyfile'), text);
+  const section = fc.tuple(
+    fc.constantFrom('[Input1]', '[Input2]', '[Action1]', '[Const1]', '[Output1]', '[Logging]', '[Other]'),
+    fc.array(fc.tuple(fc.constantFrom('class', 'name', 'type', 'min', 'max', 'default', 'input_ref', 'alias', 'template', 'value', 'filepath', 'stdout_parser', 'stdout_action', 'title'), fc.oneof(value, WPS_TYPES, fc.constantFrom('param', 'cmdline', 'const', 'updateINIfile'))), { maxLength: 5 }),
+  );
+  return fc.array(section, { maxLength: 5 }).map((sections) =>
+    [
+      '[DEFAULT]',
+      'service = Fuzzed',
+      'executable_path = /bin',
+      'executable_cmd = %(executable_path)s/echo',
+      ...sections.flatMap(([header, keys]) => [header, ...keys.map(([k, v]) => `${k} = ${v}`)]),
+    ].join('\n'),
+  );
+}
+
 /**
  * Every service-file form the agent reads: its reader and generated file contents. A new form is
  * one more entry.
  */
 const SERVICE_FILE_FORMS: { edge: string; file: string; contents: fc.Arbitrary<string>; read: (dir: string, file: string) => Promise<ParsedServiceFile> }[] = [
   { edge: 'properties-file', file: 'fuzzed.properties', contents: propertiesText(), read: readServiceFile },
+  { edge: 'wps-flat-file', file: 'fuzzed.properties', contents: wpsFlatText(), read: readAnyServiceFile },
+  { edge: 'wps-service-config', file: 'fuzzed.config', contents: serviceConfigText(), read: readAnyServiceFile },
 ];
 
 describe('fuzz: service files', function () {

@@ -156,9 +156,14 @@ export function superviseChild(spec: ChildSpec, options: SuperviseOptions): Prom
         settle();
         return;
       }
+      // Timers run before the loop polls for I/O: after a busy spell the child's last output may be
+      // waiting unread in the pipe when the timer fires, so the pipes are let go one poll later.
       drainTimer = setTimeout(() => {
-        for (const [stream] of pipes) stream.destroy();
-        settle();
+        setImmediate(() => {
+          if (openPipes === 0) return;
+          for (const [stream] of pipes) stream.destroy();
+          settle();
+        });
       }, PIPE_DRAIN_MS);
     });
   });

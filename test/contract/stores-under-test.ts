@@ -61,7 +61,14 @@ const sqlite: Backend = {
 
 /** Started at the first PostgreSQL case of the run, stopped after the last. */
 let cluster: Promise<TestPostgres | { reason: string }> | undefined;
+export const sharedPostgres = () => (cluster ??= startTestPostgres());
+/**
+ * One database and pool for every case, emptied before each: ten times faster than a database
+ * per case. A case that reopens the database gets a pool of its own.
+ */
+let shared: Promise<{ url: string; pool: Pool }> | undefined;
 after(async () => {
+  await (await shared)?.pool.end();
   const started = await cluster;
   if (started && 'stop' in started) await started.stop();
 });
@@ -70,14 +77,18 @@ const postgres: Backend = {
   name: 'PostgreSQL',
   duplicateIdError: /^duplicate key value violates unique constraint "jobs_pkey"$/,
   async unavailable() {
-    const started = await (cluster ??= startTestPostgres());
+    const started = await sharedPostgres();
     return 'reason' in started ? started.reason : undefined;
   },
   async open(clock) {
-    const started = (await cluster) as TestPostgres;
-    const url = await started.createDatabase();
-    let pool: Pool = await openPostgres(url);
+    shared ??= (async () => {
+      const url = await ((await cluster) as TestPostgres).createDatabase();
+      return { url, pool: await openPostgres(url) };
+    })();
+    const { url, pool } = await shared;
+    await pool.query('TRUNCATE jobs, process_retention, callbacks');
     let jobs = new PostgresJobStore(pool, clock);
+    let reopened: Pool | undefined;
     const keeps = await PostgresProcessKeeps.load(pool, (error) => {
       throw error;
     });
@@ -92,12 +103,11 @@ const postgres: Backend = {
       },
       processKeeps: () => keeps.processKeeps(),
       async reopen() {
-        await pool.end();
-        pool = await openPostgres(url);
-        jobs = new PostgresJobStore(pool, clock);
+        reopened = await openPostgres(url);
+        jobs = new PostgresJobStore(reopened, clock);
         return jobs;
       },
-      dispose: () => pool.end(),
+      dispose: async () => reopened?.end(),
     };
   },
 };

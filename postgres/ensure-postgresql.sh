@@ -6,12 +6,8 @@
 if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then exit 0; fi
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
   echo "outpost: installing postgresql (apt-get install -y postgresql)..." >&2
-  # policy-rc.d keeps the package from starting the system-wide PostgreSQL service.
-  if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && remove_policy=1; fi
-  export DEBIAN_FRONTEND=noninteractive
-  (apt-get install -y -qq postgresql >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq postgresql >/dev/null)) || status=$?
-  [ -n "${remove_policy:-}" ] && rm -f /usr/sbin/policy-rc.d
-  [ -z "${status:-}" ] && exit 0
+  . "$(dirname "$0")/../prosody/apt-install.sh"
+  apt_install postgresql && exit 0
   echo "outpost: could not install postgresql with apt-get" >&2
   exit 1
 fi

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import pg from 'pg';
 import { openPostgres } from '../../src/store/postgres/postgres-pool.js';
 import { POSTGRES_MIGRATIONS } from '../../src/store/postgres/postgres-migrations.js';
-import type { TestPostgres } from '../helpers/postgres.js';
+import { postgresOrSkip, type TestPostgres } from '../helpers/postgres.js';
 import { openTempDatabase } from '../helpers/temp-database.js';
 import { sharedPostgres } from './stores-under-test.js';
 
@@ -18,12 +18,7 @@ describe('openPostgres: the schema and its migrations', () => {
   const column = async (pool: pg.Pool, sql: string) => (await pool.query(sql)).rows.map((row: Record<string, unknown>) => Object.values(row)[0]);
 
   before(async function () {
-    const started = await sharedPostgres();
-    if ('reason' in started) {
-      console.log(`      skipped: ${started.reason}`);
-      this.skip();
-    }
-    postgres = started;
+    postgres = postgresOrSkip(this, await sharedPostgres());
   });
   beforeEach(async () => {
     url = await postgres.createDatabase();

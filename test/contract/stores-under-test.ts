@@ -6,7 +6,7 @@ import { PostgresProcessKeeps } from '../../src/store/postgres/postgres-process-
 import { PostgresUploadTokens } from '../../src/store/postgres/postgres-upload-tokens.js';
 import { SqliteJobStore } from '../../src/store/sqlite-job-store.js';
 import { UploadTokens, type UploadTokenStore } from '../../src/store/upload-tokens.js';
-import { startTestPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { postgresOrSkip, startTestPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { openTempDatabase } from '../helpers/temp-database.js';
 
 /** One store on a fresh database, with what the contract needs besides the job store itself. */
@@ -25,15 +25,15 @@ export interface Backend {
   name: string;
   /** The store's own words when a job id is taken. */
   duplicateIdError: RegExp;
-  /** Why the backend cannot run here, or undefined when it can; called in a `before` hook. */
-  unavailable(): Promise<string | undefined>;
+  /** Skips the suite, saying why, when the backend cannot run here; called in a `before` hook. */
+  skipUnavailable(context: Mocha.Context): Promise<void>;
   open(clock: () => Date): Promise<StoreUnderTest>;
 }
 
 const sqlite: Backend = {
   name: 'SQLite',
   duplicateIdError: /^UNIQUE constraint failed: jobs\.id$/,
-  unavailable: async () => undefined,
+  skipUnavailable: async () => undefined,
   async open(clock) {
     const temp = await openTempDatabase();
     let db = temp.db;
@@ -76,9 +76,8 @@ after(async () => {
 const postgres: Backend = {
   name: 'PostgreSQL',
   duplicateIdError: /^duplicate key value violates unique constraint "jobs_pkey"$/,
-  async unavailable() {
-    const started = await sharedPostgres();
-    return 'reason' in started ? started.reason : undefined;
+  async skipUnavailable(context) {
+    postgresOrSkip(context, await sharedPostgres());
   },
   async open(clock) {
     shared ??= (async () => {
@@ -116,18 +115,14 @@ export const BACKENDS: readonly Backend[] = [sqlite, postgres];
 
 /**
  * Declares `cases` once per backend, each run against a fresh store whose clock reads `now()`.
- * A backend that cannot run here is skipped, with its reason printed once.
+ * A backend that cannot run here is skipped, with its reason printed.
  */
 export function forEachStore(title: string, cases: (subject: () => StoreUnderTest, backend: Backend) => void): void {
   for (const backend of BACKENDS) {
     describe(`${title} (${backend.name})`, function () {
       let subject: StoreUnderTest | undefined;
       before(async function () {
-        const reason = await backend.unavailable();
-        if (reason) {
-          console.log(`      skipped: ${reason}`);
-          this.skip();
-        }
+        await backend.skipUnavailable(this);
       });
       beforeEach(async () => {
         subject = await backend.open(() => new Date(clock.now));

@@ -74,3 +74,12 @@ export async function startTestPostgres(): Promise<TestPostgres | { reason: stri
     },
   };
 }
+
+/** The cluster, or the calling test file (or suite) skipped with the reason printed. */
+export function postgresOrSkip(context: Mocha.Context, started: TestPostgres | { reason: string }): TestPostgres {
+  if ('reason' in started) {
+    console.log(`      skipped: ${started.reason}`);
+    context.skip();
+  }
+  return started as TestPostgres;
+}

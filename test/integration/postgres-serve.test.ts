@@ -9,7 +9,7 @@ import { withToken } from '../helpers/api.js';
 import { eventually } from '../helpers/cluster.js';
 import { expectEachEchoedOnce, finalJobs, holdRuns, runsOf, submitCounted, writeCountedEcho } from '../helpers/counted-runs.js';
 import { startOrchestratorProcess, type OrchestratorProcess } from '../helpers/orchestrator-process.js';
-import { startTestPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { postgresOrSkip, startTestPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { startTestProsody, type TestProsody } from '../helpers/prosody.js';
 import { writeProperties, writeScript } from '../helpers/temp-services.js';
 
@@ -28,12 +28,7 @@ describe('outpost serve with its jobs in PostgreSQL', function () {
   const inputs = new Map<string, string>();
 
   before(async function () {
-    const started = await startTestPostgres();
-    if ('reason' in started) {
-      console.log(`      skipped: ${started.reason}`);
-      this.skip();
-    }
-    postgres = started;
+    postgres = postgresOrSkip(this, await startTestPostgres());
     server = await startTestProsody();
     databaseUrl = await postgres.createDatabase();
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'outpost-data-'));

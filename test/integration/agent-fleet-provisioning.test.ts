@@ -78,6 +78,10 @@ describe('provisioning a fleet of agents on the embedded Prosody', function () {
     expect((await listed()).find((line) => line.startsWith(`${jid}\t`))).to.match(/\trevoked \S+$/);
     // Prosody closed the session when the account was deleted, and the agent cannot log in again.
     await eventually(() => (/not-authorized|Account deleted/i.test(agent!.output()) ? true : undefined), 10_000, `the agent's login refusal (output: ${agent!.output()})`);
+    // It stops as with a wrong password, so that a service manager does not keep a dead agent running.
+    await eventually(() => agent!.child.exitCode ?? undefined, 10_000, `the revoked agent's exit (output: ${agent!.output()})`);
+    expect(agent!.child.exitCode).to.equal(78);
+    expect(agent!.output()).to.include(`outpost-agent: ${jid}: the server refused the login: not-authorized`);
     const again = await revoke();
     expect([again.status, ((await again.json()) as { detail: string }).detail]).to.deep.equal([404, `no active agent account '${jid}'`]);
     const bad = await fetch(`${info.url}/admin/agent-accounts/not-a-jid`, { method: 'DELETE', headers: { Authorization: `Bearer ${info.adminToken}` } });

@@ -53,7 +53,8 @@ function splitAccount(account: string): { name: string; domain: string | undefin
   if (!NAME.test(name) || rest.length > 0 || domain === '') {
     throw new ConfigError(`agent name '${account}' must be letters, digits, '.', '_' or '-', optionally followed by @DOMAIN`);
   }
-  return { name, domain };
+  // The embedded Prosody's own domain, as `agent list` prints it, is an account to create there, not a record only.
+  return { name, domain: domain === DEV_DOMAIN ? undefined : domain };
 }
 
 function withAccounts<T>(dataDir: string, use: (accounts: AgentAccounts, audit: AuditStore, db: Database) => T): T {
@@ -142,8 +143,9 @@ async function addAgents({ name, domain, values }: Parsed): Promise<void> {
     for (const account of accounts) await writeFile(path.join(dir, `${account.username}.password`), `${account.password}\n`, { mode: 0o600 });
     await registerAccounts(prosodyDir(dataDir), DEV_DOMAIN, accounts);
     addAccounts(dataDir, embedded.map((agent) => ({ jid: `${agent.name}@${DEV_DOMAIN}`, pool: agent.pool })));
+    const names = embedded.length === 1 ? `1 agent account (${embedded[0]!.name})` : `${embedded.length} agent accounts (${embedded[0]!.name} … ${embedded.at(-1)!.name})`;
     process.stdout.write(
-      `Created ${embedded.length} agent accounts (${embedded[0]!.name} … ${embedded.at(-1)!.name}) in ${((Date.now() - started) / 1000).toFixed(1)} s. ` +
+      `Created ${names} in ${((Date.now() - started) / 1000).toFixed(1)} s. ` +
         `Each one's password is in ${dir}/NAME.password (mode 0600) and shown nowhere else. On each machine, as the user that runs ` +
         `the programs, copy its file to ~/outpost/NAME.password (mode 0600) and run, with its NAME:\n\n` +
         `  ${setup.install}\n  mkdir -p ~/outpost/services.d\n  ${setup.run('NAME', '~/outpost/NAME.password')}\n\n${setup.hint}`,
@@ -152,7 +154,7 @@ async function addAgents({ name, domain, values }: Parsed): Promise<void> {
   const recorded = wanted.filter((agent) => agent.domain !== undefined);
   if (recorded.length > 0) {
     addAccounts(dataDir, recorded.map((agent) => ({ jid: `${agent.name}@${agent.domain}`, pool: agent.pool })));
-    process.stdout.write(`Recorded ${recorded.length} agent accounts of your own XMPP server; create them there, and Outpost accepts them as agents from now on.\n`);
+    process.stdout.write(`Recorded ${recorded.length} agent account${recorded.length === 1 ? '' : 's'} of your own XMPP server; create ${recorded.length === 1 ? 'it' : 'them'} there, and Outpost accepts them as agents from now on.\n`);
   }
 }
 

@@ -103,10 +103,31 @@ describe('provisioning a fleet of agents on the embedded Prosody', function () {
     const good = path.join(dataDir, 'good.txt');
     await writeFile(good, 'gpu-1 gpus\ngpu-2 gpus\n\ncpu-1\nremote-1@example.org far\n');
     const { stdout } = await cli('add', '--from', good, '--credentials', path.join(dataDir, 'creds2'));
-    expect(stdout).to.match(/^Created 3 agent accounts \(gpu-1 … cpu-1\)/).and.include('Recorded 1 agent accounts of your own XMPP server');
+    expect(stdout).to.match(/^Created 3 agent accounts \(gpu-1 … cpu-1\)/).and.include('Recorded 1 agent account of your own XMPP server; create it there');
     const lines = await listed();
     for (const [jid, pool] of [['gpu-1@outpost.localhost', 'gpus'], ['gpu-2@outpost.localhost', 'gpus'], ['cpu-1@outpost.localhost', 'cpu-1'], ['remote-1@example.org', 'far']]) {
       expect(lines.find((line) => line.startsWith(`${jid}\t`))).to.match(new RegExp(`\\tpool ${pool}\\t`));
+    }
+  });
+
+  it('creates and removes the embedded account when the agent is named with the embedded domain, as agent list prints it', async () => {
+    const jid = 'solo@outpost.localhost';
+    const { stdout } = await cli('add', jid);
+    expect(stdout).to.match(/^Agent account solo@outpost\.localhost created in pool solo\. /);
+    const home = path.join(dataDir, 'solo-home');
+    await mkdir(home);
+    const [, install, setup, runLine] = /^ {2}(.+)\n {2}(.+)\n {2}outpost-agent (.+)$/m.exec(stdout) ?? [];
+    expect(install, stdout).to.match(/^npm install -g /);
+    await run('/bin/sh', ['-c', setup!], { env: { PATH: process.env['PATH'], HOME: home } });
+    const solo = spawnAgentCommand(`'${process.execPath}' '${path.join(repoRoot, 'bin', 'outpost-agent.js')}' ${runLine!}`, { PATH: process.env['PATH'], HOME: home });
+    try {
+      await eventually(async () => ((await onlineAgents()).includes(jid) ? true : undefined), 15_000, "solo's announce");
+      expect((await cli('remove', jid)).stdout).to.equal(`Agent account ${jid} revoked; its messages are refused from now on.\n`);
+      // Its XMPP account is deleted too, so the agent is disconnected and cannot log in again.
+      await eventually(() => solo.child.exitCode ?? undefined, 15_000, `solo's exit (output: ${solo.output()})`);
+      expect(solo.child.exitCode).to.equal(78);
+    } finally {
+      await solo.crash();
     }
   });
 });

@@ -16,6 +16,7 @@ const OTHER_PROGRAMS: Record<string, string> = {
   '--output': "a program's own option, in the argument format example",
   '--key': "WPS Remote's argformat",
   '--path': "a WPS Remote program's own option",
+  '--data-binary': 'curl',
 };
 
 const flagsIn = (text: string) => [...text.matchAll(/(?<![\w-])--[a-z][a-z0-9-]*/g)].map((match) => match[0]);

@@ -62,7 +62,8 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
     }
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`outpost: ${err.message}\n${USAGE}\n`);
+    // One line that says what is wrong; the whole usage would bury it (it is at hand with --help).
+    process.stderr.write(`outpost: ${err.message}\nRun 'outpost --help' for every command and flag.\n`);
     process.exit(2);
   }
 }

@@ -6,6 +6,7 @@ import { Type, type Static, type TObject } from '@sinclair/typebox';
 import { DEFAULT_JOB_DEADLINE_SECONDS } from './jobs/job-lifecycle.js';
 import { DEFAULT_LIMITS } from './jobs/owner-limits.js';
 import { ajv, describeAjvError, type AjvWording } from '../protocol/index.js';
+import { AddressAllowlist } from '../net/address-guard.js';
 import { DEFAULT_MAX_UPLOAD_BYTES } from './store/result-files.js';
 
 const LogLevel = Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)));
@@ -235,7 +236,12 @@ function tlsFiles(cert: string | undefined, key: string | undefined): { tlsCert?
 }
 
 /** The settings dev and serve share, checked and made absolute where they name files or URLs. */
-function commonPaths(config: { dataDir: string; publicUrl?: string; publicHosts?: string; tlsCert?: string; tlsKey?: string }) {
+function commonPaths(config: { dataDir: string; publicUrl?: string; publicHosts?: string; callbackAllow?: string; tlsCert?: string; tlsKey?: string }) {
+  try {
+    AddressAllowlist.parse(config.callbackAllow);
+  } catch (err) {
+    throw new ConfigError(`${(err as Error).message} (or OUTPOST_CALLBACK_ALLOW)`);
+  }
   return {
     dataDir: path.resolve(config.dataDir),
     publicUrl: publicUrl(config.publicUrl),

@@ -99,6 +99,8 @@ const DevTObject = Type.Object(
     ...TlsFiles,
     /** HTTPS with the Prosody's certificate; unset, on when --host is not loopback. */
     https: Type.Optional(Type.Boolean()),
+    /** The local agent's `--fetch-allow`: where file inputs given by URL may come from although private. */
+    fetchAllow: Type.Optional(Type.String({ minLength: 1 })),
   },
   { additionalProperties: false },
 );
@@ -150,7 +152,7 @@ const SERVE: Setting[] = [
   setting('agentAllowlist', 'agent-allowlist'),
 ];
 
-const DEV: Setting[] = [...COMMON, setting('services', 'services', './services.d'), setting('slots', 'slots', '4'), setting('https', 'https')];
+const DEV: Setting[] = [...COMMON, setting('services', 'services', './services.d'), setting('slots', 'slots', '4'), setting('https', 'https'), setting('fetchAllow', 'fetch-allow')];
 
 export class ConfigError extends Error {}
 
@@ -264,6 +266,11 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Orchest
 
 export function loadDevConfig(argv: string[], env: NodeJS.ProcessEnv): DevConfig {
   const config = load<DevConfig>(DEV, DevTObject, argv, env);
+  try {
+    AddressAllowlist.parse(config.fetchAllow, 'file inputs', '--fetch-allow');
+  } catch (err) {
+    throw new ConfigError(`${(err as Error).message} (or OUTPOST_FETCH_ALLOW)`);
+  }
   return { ...config, ...commonPaths(config), services: path.resolve(config.services) };
 }
 

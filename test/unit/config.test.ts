@@ -118,6 +118,9 @@ describe('config: metrics access and public hosts', () => {
     expect(errorMessage(() => loadDevConfig(['--callback-allow', 'hooks.internal,10.0.0.0/'], {}))).to.equal(
       "--callback-allow: '10.0.0.0/' is not a host name, an address or a network such as 10.1.0.0/16 (or OUTPOST_CALLBACK_ALLOW)",
     );
+    expect(errorMessage(() => loadDevConfig(['--fetch-allow', 'http://files.internal'], {}))).to.equal(
+      "--fetch-allow: 'http://files.internal' is not a host name, an address or a network such as 10.1.0.0/16 (or OUTPOST_FETCH_ALLOW)",
+    );
   });
 
   it('refuses a public host with a scheme or path', () => {

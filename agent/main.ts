@@ -8,7 +8,7 @@ import { Outbox } from './jobs/outbox.js';
 import { RunJournal } from './jobs/run-journal.js';
 import { preparePrivateWorkDir, WorkDirError } from './jobs/work-dir.js';
 import { runProcess } from './runner/run-process.js';
-import { watchServices } from './services/services-watcher.js';
+import { ServicesFolderError, watchServices } from './services/services-watcher.js';
 import { XmppLoginError } from '../xmpp/connection.js';
 import { ServerTrustError } from '../xmpp/server-trust.js';
 import { AgentLink } from './xmpp/agent-link.js';
@@ -95,7 +95,7 @@ export async function main(): Promise<void> {
   try {
     running = await startAgent(config, logger);
   } catch (err) {
-    if (!(err instanceof WorkDirError) && !(err instanceof XmppLoginError) && !(err instanceof ServerTrustError)) throw err;
+    if (!(err instanceof WorkDirError) && !(err instanceof ServicesFolderError) && !(err instanceof XmppLoginError) && !(err instanceof ServerTrustError)) throw err;
     // One line and EX_CONFIG, so that a service manager does not restart it in a loop.
     process.stderr.write(`outpost-agent: ${err instanceof XmppLoginError ? refusedLogin(config.jid, err) : err.message}\n`);
     process.exit(EX_CONFIG);

@@ -1,5 +1,5 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { Type, type Static, type TObject } from '@sinclair/typebox';
@@ -271,7 +271,10 @@ export function loadDevConfig(argv: string[], env: NodeJS.ProcessEnv): DevConfig
   } catch (err) {
     throw new ConfigError(`${(err as Error).message} (or OUTPOST_FETCH_ALLOW)`);
   }
-  return { ...config, ...commonPaths(config), services: path.resolve(config.services) };
+  const services = path.resolve(config.services);
+  // Checked before Prosody starts, so that a typo is one line rather than a stack trace from the agent.
+  if (!statSync(services, { throwIfNoEntry: false })?.isDirectory()) throw new ConfigError(`--services (or OUTPOST_SERVICES): '${services}' is not a folder`);
+  return { ...config, ...commonPaths(config), services };
 }
 
 /** The settings `outpost serve` and `outpost dev` take, each a flag with its environment variable. */

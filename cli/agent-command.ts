@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -8,7 +7,7 @@ import { DEV_DOMAIN, prosodyDir } from '../dev/dev-mode.js';
 import { registerAccounts, removeAccount } from '../dev/prosody-accounts.js';
 import { AgentAccounts, poolNameProblem } from '../src/store/agent-accounts.js';
 import { AuditStore, commandLineAction } from '../src/store/audit-store.js';
-import { openDatabase, type Database } from '../src/store/database.js';
+import { openDataDirDatabase, type Database } from '../src/store/database.js';
 
 const NAME = /^[a-z0-9][a-z0-9._-]*$/i;
 
@@ -58,9 +57,8 @@ function splitAccount(account: string): { name: string; domain: string | undefin
 }
 
 function withAccounts<T>(dataDir: string, use: (accounts: AgentAccounts, audit: AuditStore, db: Database) => T): T {
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   // SQLite in WAL mode lets a running orchestrator share the file; it reads accounts per stanza.
-  const db = openDatabase(path.join(dataDir, 'outpost.db'));
+  const db = openDataDirDatabase(dataDir);
   try {
     return use(new AgentAccounts(db), new AuditStore(db), db);
   } finally {

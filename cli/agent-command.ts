@@ -185,8 +185,9 @@ async function namesFromFile(file: string, extra: string, pool: string | undefin
     const [account = '', linePool, ...rest] = line.split(/\s+/);
     if (rest.length > 0) throw new ConfigError(`${where}: expected NAME[@DOMAIN] [POOL], got '${line}'`);
     const agent = atLine(where, () => ({ ...splitAccount(account), pool: checkedPool(linePool ?? pool ?? account.split('@')[0]!) }));
-    if (seen.has(account)) throw new ConfigError(`${where}: '${account}' is listed twice`);
-    seen.add(account);
+    const jid = `${agent.name}@${agent.domain ?? DEV_DOMAIN}`;
+    if (seen.has(jid)) throw new ConfigError(`${where}: '${account}' is listed twice`);
+    seen.add(jid);
     agents.push(agent);
   });
   if (agents.length === 0) throw new ConfigError(`${file} names no agent`);

@@ -95,6 +95,8 @@ describe('provisioning a fleet of agents on the embedded Prosody', function () {
     expect(await refusal(['add', '--from', bad])).to.deep.equal([2, `outpost: ${bad}:3: expected NAME[@DOMAIN] [POOL], got 'bad name here'`]);
     await writeFile(bad, 'gpu-1 gpus\ngpu-1\n');
     expect(await refusal(['add', '--from', bad])).to.deep.equal([2, `outpost: ${bad}:2: 'gpu-1' is listed twice`]);
+    await writeFile(bad, 'gpu-1 gpus\ngpu-1@outpost.localhost\n');
+    expect(await refusal(['add', '--from', bad])).to.deep.equal([2, `outpost: ${bad}:2: 'gpu-1@outpost.localhost' is listed twice`]);
     expect(await refusal(['add', 'edge', '--count', '0'])).to.deep.equal([2, "outpost: --count must be a whole number from 1 to 100000; got '0'"]);
     expect(await refusal(['add', 'edge', '--count', '2', '--from', bad])).to.deep.equal([2, 'outpost: give --count or --from, not both']);
     expect(await refusal(['list', '--count', '2'])).to.deep.equal([2, 'outpost: --count is only for agent add']);

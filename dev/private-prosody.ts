@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { ORCHESTRATOR_SUBDOMAIN } from '../protocol/index.js';
+import { fillTemplate } from './config-template.js';
 import { freePort, isPortFree, waitForPort } from './free-port.js';
 import { registerAccounts, removeAccount } from './prosody-accounts.js';
 import { CONFIG_FILE, findProsody } from './prosody-paths.js';
@@ -181,12 +182,7 @@ export class PrivateProsody {
       tlsCertificate: this.options.tls?.certFile ?? '',
       tlsKey: this.options.tls?.keyFile ?? '',
     };
-    const template = await readFile(TEMPLATE, 'utf8');
-    const config = template.replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
-      const value = values[key];
-      if (value === undefined) throw new Error(`prosody template uses unknown value '${key}'`);
-      return value.replace(/["\\]/g, '\\$&');
-    });
+    const config = await fillTemplate(TEMPLATE, values);
     await writeFile(this.#configFile, config, { mode: 0o600 });
   }
 }

@@ -1,0 +1,183 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import { ORCHESTRATOR_SUBDOMAIN } from '../protocol/index.js';
+import { fillTemplate } from './config-template.js';
+import { freePort, waitForPort } from './free-port.js';
+
+const TEMPLATE = fileURLToPath(new URL('../../ejabberd/ejabberd.yml.template', import.meta.url));
+/** Debian's ejabberd: its Erlang applications, started by `erl` the way `ejabberdctl foreground` does. */
+const ERLANG_LIBS = '/usr/lib/x86_64-linux-gnu';
+const EJABBERDCTL = '/usr/sbin/ejabberdctl';
+/** Boot takes 3–4 s on an idle core (docs/deploy.md); far longer on a loaded machine. */
+const BOOT_TIMEOUT_MS = 60_000;
+
+/** Why the private ejabberd cannot run here, or undefined when it can. */
+export function ejabberdMissing(): string | undefined {
+  if (!existsSync(EJABBERDCTL) || !existsSync(path.join(ERLANG_LIBS, 'ejabberd-23.01'))) {
+    const installed = existsSync(EJABBERDCTL) ? 'an ejabberd other than Debian 23.01 is installed' : 'ejabberd is not installed';
+    return `${installed} (sh ejabberd/ensure-ejabberd.sh installs Debian's)`;
+  }
+  return undefined;
+}
+
+export interface PrivateEjabberdOptions {
+  /** Folder of its own for config, Mnesia spool, log and Erlang cookie. */
+  dir: string;
+  domain: string;
+  logger: Logger;
+  logLevel?: 'debug' | 'info' | 'warning' | 'error';
+  /** PEM files of the certificate and key: with them the client port requires STARTTLS; without, it has no TLS. */
+  tls?: { certFile: string; keyFile: string };
+  /** An Erlang node name (`name@localhost`) and cookie, for clustering; without, the node is not distributed. */
+  node?: { name: string; cookie: string };
+}
+
+/**
+ * An ejabberd of Outpost's own, started from Debian's package with its own config, spool, log and
+ * HOME (the Erlang cookie lives there), never the system service: loopback listeners on free
+ * ports, accounts managed over its HTTP API on loopback. For the tests and as an operator's reference.
+ */
+export class PrivateEjabberd {
+  readonly componentDomain: string;
+  readonly componentSecret = randomBytes(24).toString('base64url');
+  readonly host = '127.0.0.1';
+  c2sPort = 0;
+  componentPort = 0;
+  httpPort = 0;
+  /** How long the last start took, until every port accepted connections. */
+  bootMs = 0;
+  #child: ChildProcess | undefined;
+  #exited: Promise<void> = Promise.resolve();
+  readonly #killOnExit = () => this.#signal('SIGKILL');
+
+  constructor(readonly options: PrivateEjabberdOptions) {
+    this.componentDomain = `${ORCHESTRATOR_SUBDOMAIN}.${options.domain}`;
+  }
+
+  get domain(): string {
+    return this.options.domain;
+  }
+  get clientService(): string {
+    return `xmpp://${this.host}:${this.c2sPort}`;
+  }
+  get componentService(): string {
+    return `xmpp://${this.host}:${this.componentPort}`;
+  }
+  get configFile(): string {
+    return path.join(this.options.dir, 'ejabberd.yml');
+  }
+
+  async start(): Promise<void> {
+    if (this.#child) return;
+    const missing = ejabberdMissing();
+    if (missing) throw new Error(missing);
+    const { dir, logger } = this.options;
+    const spool = path.join(dir, 'spool');
+    await mkdir(spool, { recursive: true, mode: 0o700 });
+    if (this.c2sPort === 0) [this.c2sPort, this.componentPort, this.httpPort] = [await freePort(this.host), await freePort(this.host), await freePort(this.host)];
+    await writeFile(this.configFile, await this.#config(), { mode: 0o600 });
+    const node = this.options.node;
+    const distribution = node ? ['-sname', node.name, '-setcookie', node.cookie] : [];
+    const started = Date.now();
+    // A process group of its own, like the private Prosody: stopped explicitly, last.
+    const child = spawn('erl', [...distribution, '-noinput', '-mnesia', 'dir', JSON.stringify(spool), '-s', 'ejabberd'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      cwd: dir,
+      env: {
+        PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+        HOME: dir,
+        ERL_LIBS: ERLANG_LIBS,
+        EJABBERD_CONFIG_PATH: this.configFile,
+        EJABBERD_LOG_PATH: path.join(dir, 'ejabberd.log'),
+        ERL_CRASH_DUMP_BYTES: '0',
+      },
+      detached: true,
+    });
+    this.#child = child;
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
+    this.#exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    process.once('exit', this.#killOnExit);
+    try {
+      const dead = () => child.exitCode !== null || child.signalCode !== null;
+      for (const port of [this.c2sPort, this.componentPort, this.httpPort]) await waitForPort(this.host, port, BOOT_TIMEOUT_MS, dead);
+    } catch (err) {
+      await this.stop();
+      const log = await readFile(path.join(dir, 'ejabberd.log'), 'utf8').catch(() => '');
+      throw new Error(`ejabberd did not start: ${(err as Error).message}\n${stderr}${log.slice(-2000)}`);
+    }
+    this.bootMs = Date.now() - started;
+    logger.info({ c2s: this.c2sPort, component: this.componentPort, http: this.httpPort, bootMs: this.bootMs }, 'private ejabberd ready');
+  }
+
+  /** Creates (or resets the password of) an account, e.g. for an agent. */
+  async registerAccount(username: string, password: string): Promise<void> {
+    const created = await this.#api('register', { user: username, host: this.domain, password });
+    if (created.ok) return;
+    if (!created.text.includes('already registered')) throw new Error(`ejabberd could not create ${username}@${this.domain}: ${created.text}`);
+    const reset = await this.#api('change_password', { user: username, host: this.domain, newpass: password });
+    if (!reset.ok) throw new Error(`ejabberd could not set the password of ${username}@${this.domain}: ${reset.text}`);
+  }
+
+  /** Deletes an account and closes its sessions; another domain's JID is not ours to delete. */
+  async removeAccount(jid: string): Promise<void> {
+    const [username = '', domain] = jid.split('@');
+    if (domain !== this.domain) return;
+    const removed = await this.#api('unregister', { user: username, host: this.domain });
+    if (!removed.ok) throw new Error(`ejabberd could not delete ${jid}: ${removed.text}`);
+  }
+
+  /** Runs one ejabberd command (https://docs.ejabberd.im/developer/ejabberd-api/) over the loopback HTTP API. */
+  async #api(command: string, args: Record<string, string>): Promise<{ ok: boolean; text: string }> {
+    const response = await fetch(`http://${this.host}:${this.httpPort}/api/${command}`, { method: 'POST', body: JSON.stringify(args) });
+    return { ok: response.ok, text: await response.text() };
+  }
+
+  /** SIGTERM (Erlang stops its applications), then SIGKILL of the group after `graceMs`. Idempotent. */
+  async stop(graceMs = 5000): Promise<void> {
+    const child = this.#child;
+    if (!child) return;
+    process.removeListener('exit', this.#killOnExit);
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => this.#signal('SIGKILL'), graceMs);
+      await this.#exited;
+      clearTimeout(timer);
+    }
+    this.#signal('SIGKILL');
+    this.#child = undefined;
+  }
+
+  /** Signals the whole process group: `erl` leaves helper processes (erl_child_setup) beside the VM. */
+  #signal(signal: NodeJS.Signals): void {
+    const pid = this.#child?.pid;
+    if (pid === undefined) return;
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      // The group is already gone.
+    }
+  }
+
+  #config(): Promise<string> {
+    const tls = this.options.tls;
+    return fillTemplate(TEMPLATE, {
+      domain: this.domain,
+      logLevel: this.options.logLevel ?? 'warning',
+      host: this.host,
+      c2sPort: String(this.c2sPort),
+      componentPort: String(this.componentPort),
+      httpPort: String(this.httpPort),
+      componentDomain: this.componentDomain,
+      componentSecret: this.componentSecret,
+      // A flow list of plain paths: ejabberd refuses an empty path, so no TLS is an empty list.
+      certfiles: tls ? `${tls.certFile}, ${tls.keyFile}` : '',
+      starttls: tls ? 'true' : 'false',
+    });
+  }
+}

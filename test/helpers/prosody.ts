@@ -6,11 +6,25 @@ import { PrivateProsody } from '../../dev/private-prosody.js';
 import type { TlsFiles } from '../../dev/tls-certificate.js';
 import { testLogger } from './logger.js';
 
-export interface TestProsody {
-  prosody: PrivateProsody;
+/** The XMPP server's addresses that an orchestrator and agents need, whichever server it is. */
+export interface XmppFabric {
+  readonly domain: string;
+  readonly clientService: string;
+  readonly componentService: string;
+  readonly componentDomain: string;
+  readonly componentSecret: string;
+}
+
+/** A private XMPP server started for one test file. */
+export interface TestXmppServer {
+  fabric: XmppFabric;
   /** Registers a fresh agent account and returns its credentials. */
   addAccount(name: string): Promise<{ jid: string; password: string }>;
   stop(): Promise<void>;
+}
+
+export interface TestProsody extends TestXmppServer {
+  prosody: PrivateProsody;
 }
 
 /** The test servers' XMPP domain. */
@@ -23,6 +37,7 @@ export async function startTestProsody(options: { host?: string; tls?: TlsFiles 
   await prosody.start();
   return {
     prosody,
+    fabric: prosody,
     async addAccount(name) {
       const password = randomBytes(12).toString('base64url');
       await prosody.registerAccount(name, password);

@@ -1,5 +1,5 @@
 import { component, type Component } from '@xmpp/component';
-import { xml, type Client } from '@xmpp/client';
+import { client, xml, type Client } from '@xmpp/client';
 import { expect } from 'chai';
 import { rawClient } from '../helpers/raw-xmpp.js';
 import { skipWithoutEjabberd, startTestEjabberd, type TestEjabberd } from '../helpers/ejabberd.js';
@@ -10,7 +10,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * What several orchestrators on one ejabberd node rely on (docs/scale-out.md): ejabberd 23.01
  * takes several XEP-0114 connections of one component domain and routes each stanza to one of them.
  */
-describe('ejabberd: several connections of one component domain', function () {
+describe('ejabberd: several connections of one component domain, accounts over the HTTP API', function () {
   this.timeout(60_000);
   let server: TestEjabberd;
   let sender: Client;
@@ -67,5 +67,24 @@ describe('ejabberd: several connections of one component domain', function () {
     await untilReceived(20, second);
     expect(second.bodies).to.have.length(20);
     expect(first.bodies).to.deep.equal([]);
+  });
+
+  it('resets the password of an account registered again, and ends the sessions of a deleted account over the HTTP API', async function () {
+    const { fabric } = server;
+    await server.addAccount('renewed');
+    const { password } = await server.addAccount('renewed');
+    const renewed = await rawClient({ service: fabric.clientService, domain: fabric.domain, name: 'renewed', password });
+    renewed.reconnect.stop();
+    const ended = new Promise<string>((resolve) => renewed.once('error', (error: Error) => resolve(error.message)));
+    await server.ejabberd.removeAccount(`renewed@${fabric.domain}`);
+    expect(await ended).to.equal('conflict - User removed');
+    const again = client({ service: fabric.clientService, domain: fabric.domain, username: 'renewed', password });
+    again.reconnect.stop();
+    const refused = await again.start().then(
+      () => 'logged in',
+      (error: Error) => error.message,
+    );
+    await again.stop().catch(() => undefined);
+    expect(refused).to.match(/^not-authorized/);
   });
 });

@@ -33,13 +33,11 @@ export interface PrivateEjabberdOptions {
   logLevel?: 'debug' | 'info' | 'warning' | 'error';
   /** PEM files of the certificate and key: with them the client port requires STARTTLS; without, it has no TLS. */
   tls?: { certFile: string; keyFile: string };
-  /** An Erlang node name (`name@localhost`) and cookie, for clustering; without, the node is not distributed. */
-  node?: { name: string; cookie: string };
 }
 
 /**
  * An ejabberd of Outpost's own, started from Debian's package with its own config, spool, log and
- * HOME (the Erlang cookie lives there), never the system service: loopback listeners on free
+ * HOME (where Erlang would keep its cookie), never the system service: loopback listeners on free
  * ports, accounts managed over its HTTP API on loopback. For the tests and as an operator's reference.
  */
 export class PrivateEjabberd {
@@ -81,11 +79,10 @@ export class PrivateEjabberd {
     await mkdir(spool, { recursive: true, mode: 0o700 });
     if (this.c2sPort === 0) [this.c2sPort, this.componentPort, this.httpPort] = [await freePort(this.host), await freePort(this.host), await freePort(this.host)];
     await writeFile(this.configFile, await this.#config(), { mode: 0o600 });
-    const node = this.options.node;
-    const distribution = node ? ['-sname', node.name, '-setcookie', node.cookie] : [];
     const started = Date.now();
-    // A process group of its own, like the private Prosody: stopped explicitly, last.
-    const child = spawn('erl', [...distribution, '-noinput', '-mnesia', 'dir', JSON.stringify(spool), '-s', 'ejabberd'], {
+    // A process group of its own, like the private Prosody: stopped explicitly, last. Not a
+    // distributed node (no -sname): nothing to cluster with, so no epmd and no cookie in use.
+    const child = spawn('erl', ['-noinput', '-mnesia', 'dir', JSON.stringify(spool), '-s', 'ejabberd'], {
       stdio: ['ignore', 'ignore', 'pipe'],
       cwd: dir,
       env: {

@@ -38,6 +38,12 @@ describe('the fabric on ejabberd: an orchestrator and real agents on a private e
     expect(done.results).to.deep.equal({ echo: { value: 'over ejabberd' } });
   });
 
+  it("has an agent's XEP-0199 ping answered, and a ping of a JID without a session not", async function () {
+    const agent = await cluster.addAgent('pinged', servicesDir);
+    expect(await cluster.orchestrator.link.ping(agent.jid, 2000)).to.equal(true);
+    expect(await cluster.orchestrator.link.ping(agent.jid.replace(/\/agent$/, '/elsewhere'), 2000)).to.equal(false);
+  });
+
   it('reports an agent that stops offline at once', async function () {
     const agent = await cluster.addAgent('leaving', servicesDir);
     await agent.stop(0);

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -33,6 +34,17 @@ export interface PrivateEjabberdOptions {
   logLevel?: 'debug' | 'info' | 'warning' | 'error';
   /** PEM files of the certificate and key: with them the client port requires STARTTLS; without, it has no TLS. */
   tls?: { certFile: string; keyFile: string };
+  /** The component secret, which every node of a cluster must share (default: made anew). */
+  componentSecret?: string;
+  /** Makes it a node that can join a cluster; without, it is not a distributed Erlang node. */
+  node?: ClusterNode;
+}
+
+/** A node of a private cluster: its short name, the cluster's cookie and the port of the cluster's own epmd. */
+export interface ClusterNode {
+  name: string;
+  cookie: string;
+  epmdPort: number;
 }
 
 /**
@@ -42,7 +54,7 @@ export interface PrivateEjabberdOptions {
  */
 export class PrivateEjabberd {
   readonly componentDomain: string;
-  readonly componentSecret = randomBytes(24).toString('base64url');
+  readonly componentSecret: string;
   readonly host = '127.0.0.1';
   c2sPort = 0;
   componentPort = 0;
@@ -55,6 +67,7 @@ export class PrivateEjabberd {
 
   constructor(readonly options: PrivateEjabberdOptions) {
     this.componentDomain = `${ORCHESTRATOR_SUBDOMAIN}.${options.domain}`;
+    this.componentSecret = options.componentSecret ?? randomBytes(24).toString('base64url');
   }
 
   get domain(): string {
@@ -69,6 +82,10 @@ export class PrivateEjabberd {
   get configFile(): string {
     return path.join(this.options.dir, 'ejabberd.yml');
   }
+  /** Its Erlang node name, when it is a cluster node. */
+  get nodeName(): string | undefined {
+    return this.options.node && `${this.options.node.name}@localhost`;
+  }
 
   async start(): Promise<void> {
     if (this.#child) return;
@@ -80,19 +97,11 @@ export class PrivateEjabberd {
     if (this.c2sPort === 0) [this.c2sPort, this.componentPort, this.httpPort] = [await freePort(this.host), await freePort(this.host), await freePort(this.host)];
     await writeFile(this.configFile, await this.#config(), { mode: 0o600 });
     const started = Date.now();
-    // A process group of its own, like the private Prosody: stopped explicitly, last. Not a
-    // distributed node (no -sname): nothing to cluster with, so no epmd and no cookie in use.
-    const child = spawn('erl', ['-noinput', '-mnesia', 'dir', JSON.stringify(spool), '-s', 'ejabberd'], {
+    // A process group of its own, like the private Prosody: stopped explicitly, last.
+    const child = spawn('erl', [...this.#distribution(this.nodeName), '-noinput', '-mnesia', 'dir', JSON.stringify(spool), '-s', 'ejabberd'], {
       stdio: ['ignore', 'ignore', 'pipe'],
       cwd: dir,
-      env: {
-        PATH: process.env['PATH'] ?? '/usr/bin:/bin',
-        HOME: dir,
-        ERL_LIBS: ERLANG_LIBS,
-        EJABBERD_CONFIG_PATH: this.configFile,
-        EJABBERD_LOG_PATH: path.join(dir, 'ejabberd.log'),
-        ERL_CRASH_DUMP_BYTES: '0',
-      },
+      env: { ...this.#erlangEnv(), EJABBERD_CONFIG_PATH: this.configFile, EJABBERD_LOG_PATH: path.join(dir, 'ejabberd.log') },
       detached: true,
     });
     this.#child = child;
@@ -110,6 +119,27 @@ export class PrivateEjabberd {
     }
     this.bootMs = Date.now() - started;
     logger.info({ c2s: this.c2sPort, component: this.componentPort, http: this.httpPort, bootMs: this.bootMs }, 'private ejabberd ready');
+  }
+
+  /**
+   * Joins the cluster of node `seed`, copying its tables; ejabberd restarts on this node. Run
+   * from a separate Erlang node, as `ejabberdctl join_cluster` does: called over the HTTP API,
+   * the join stops ejabberd, and with it the request's own process, half-way.
+   */
+  async joinCluster(seed: string): Promise<void> {
+    const own = this.nodeName;
+    if (!own) throw new Error('this ejabberd is not a cluster node: give it `node`');
+    const call = `R = rpc:call('${own}', ejabberd_admin, join_cluster, [<<"${seed}">>]), io:format("~p", [R]), halt(case R of ok -> 0; _ -> 1 end).`;
+    const joiner = spawn('erl', [...this.#distribution(`join-${randomBytes(4).toString('hex')}@localhost`), '-noinput', '-eval', call], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: this.#erlangEnv(),
+    });
+    let output = '';
+    for (const stream of [joiner.stdout, joiner.stderr]) stream?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const [code] = (await once(joiner, 'exit')) as [number | null];
+    if (code !== 0) throw new Error(`${own} could not join the cluster of ${seed}: ${output.trim()}`);
+    const dead = () => this.#child?.exitCode !== null || this.#child?.signalCode !== null;
+    for (const port of [this.c2sPort, this.componentPort, this.httpPort]) await waitForPort(this.host, port, BOOT_TIMEOUT_MS, dead);
   }
 
   /** Creates (or resets the password of) an account, e.g. for an agent. */
@@ -135,13 +165,16 @@ export class PrivateEjabberd {
     return { ok: response.ok, text: await response.text() };
   }
 
-  /** SIGTERM (Erlang stops its applications), then SIGKILL of the group after `graceMs`. Idempotent. */
+  /**
+   * SIGTERM (ejabberd closes its sessions, sending their unavailable presence), then SIGKILL of
+   * the group after `graceMs`; with 0, SIGKILL at once, as a crash would. Idempotent.
+   */
   async stop(graceMs = 5000): Promise<void> {
     const child = this.#child;
     if (!child) return;
     process.removeListener('exit', this.#killOnExit);
     if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
+      if (graceMs > 0) child.kill('SIGTERM');
       const timer = setTimeout(() => this.#signal('SIGKILL'), graceMs);
       await this.#exited;
       clearTimeout(timer);
@@ -161,6 +194,23 @@ export class PrivateEjabberd {
     }
   }
 
+  /** A cluster node's name and cookie, and no epmd of its own: the cluster's epmd is on `epmdPort`. Nothing without `node`. */
+  #distribution(name: string | undefined): string[] {
+    const node = this.options.node;
+    return node && name ? ['-sname', name, '-setcookie', node.cookie, '-start_epmd', 'false'] : [];
+  }
+
+  #erlangEnv(): NodeJS.ProcessEnv {
+    const epmd = this.options.node?.epmdPort;
+    return {
+      PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+      HOME: this.options.dir,
+      ERL_LIBS: ERLANG_LIBS,
+      ERL_CRASH_DUMP_BYTES: '0',
+      ...(epmd === undefined ? {} : { ERL_EPMD_PORT: String(epmd) }),
+    };
+  }
+
   #config(): Promise<string> {
     const tls = this.options.tls;
     return fillTemplate(TEMPLATE, {
@@ -177,4 +227,22 @@ export class PrivateEjabberd {
       starttls: tls ? 'true' : 'false',
     });
   }
+}
+
+/**
+ * The Erlang port mapper of a private cluster, on a loopback port of its own: the nodes find each
+ * other through it, and it is ours to stop (a node left to start one would leave a system-wide
+ * daemon behind).
+ */
+export async function startEpmd(port: number): Promise<{ stop(): Promise<void> }> {
+  const child = spawn('epmd', ['-port', String(port), '-address', '127.0.0.1'], { stdio: 'ignore' });
+  const exited = once(child, 'exit');
+  await waitForPort('127.0.0.1', port, 10_000, () => child.exitCode !== null || child.signalCode !== null);
+  return {
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }

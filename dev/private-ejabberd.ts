@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { ORCHESTRATOR_SUBDOMAIN } from '../protocol/index.js';
 import { fillTemplate } from './config-template.js';
+import { watchProcess } from './watched-process.js';
 import { freePort, waitForPort } from './free-port.js';
 
 const TEMPLATE = fileURLToPath(new URL('../../ejabberd/ejabberd.yml.template', import.meta.url));
@@ -105,17 +106,16 @@ export class PrivateEjabberd {
       detached: true,
     });
     this.#child = child;
-    let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
-    this.#exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    const watched = watchProcess(child);
+    this.#exited = watched.exited;
     process.once('exit', this.#killOnExit);
     try {
-      const dead = () => child.exitCode !== null || child.signalCode !== null;
+      const dead = watched.isDead;
       for (const port of [this.c2sPort, this.componentPort, this.httpPort]) await waitForPort(this.host, port, BOOT_TIMEOUT_MS, dead);
     } catch (err) {
       await this.stop();
       const log = await readFile(path.join(dir, 'ejabberd.log'), 'utf8').catch(() => '');
-      throw new Error(`ejabberd did not start: ${(err as Error).message}\n${stderr}${log.slice(-2000)}`);
+      throw new Error(`ejabberd did not start: ${(err as Error).message}\n${watched.stderrTail()}${log.slice(-2000)}`);
     }
     this.bootMs = Date.now() - started;
     logger.info({ c2s: this.c2sPort, component: this.componentPort, http: this.httpPort, bootMs: this.bootMs }, 'private ejabberd ready');

@@ -6,7 +6,7 @@ import { ejabberdMissing, PrivateEjabberd, startEpmd } from '../../dev/private-e
 import { freePort } from '../../dev/free-port.js';
 import type { TlsFiles } from '../../dev/tls-certificate.js';
 import { testLogger } from './logger.js';
-import { TEST_DOMAIN, type TestXmppServer } from './prosody.js';
+import { accountMaker, TEST_DOMAIN, type TestXmppServer } from './prosody.js';
 
 export interface TestEjabberd extends TestXmppServer {
   ejabberd: PrivateEjabberd;
@@ -25,11 +25,7 @@ export async function startTestEjabberd(options: { tls?: TlsFiles } = {}): Promi
   return {
     ejabberd,
     fabric: ejabberd,
-    async addAccount(name) {
-      const password = randomBytes(12).toString('base64url');
-      await ejabberd.registerAccount(name, password);
-      return { jid: `${name}@${ejabberd.domain}`, password };
-    },
+    addAccount: accountMaker(ejabberd),
     async stop() {
       await ejabberd.stop();
       await rm(dir, { recursive: true, force: true });
@@ -74,11 +70,7 @@ export async function startTestEjabberdCluster(): Promise<TestEjabberdCluster> {
       nodes,
       bootMs,
       joinMs,
-      async addAccount(name) {
-        const password = randomBytes(12).toString('base64url');
-        await nodes[0].registerAccount(name, password);
-        return { jid: `${name}@${TEST_DOMAIN}`, password };
-      },
+      addAccount: accountMaker(nodes[0]),
       stop,
     };
   } catch (error) {

@@ -27,6 +27,15 @@ export interface TestProsody extends TestXmppServer {
   prosody: PrivateProsody;
 }
 
+/** `addAccount` of a test server: a fresh random password for each account registered on `server`. */
+export function accountMaker(server: { domain: string; registerAccount(username: string, password: string): Promise<void> }): TestXmppServer['addAccount'] {
+  return async (name) => {
+    const password = randomBytes(12).toString('base64url');
+    await server.registerAccount(name, password);
+    return { jid: `${name}@${server.domain}`, password };
+  };
+}
+
 /** The test servers' XMPP domain. */
 export const TEST_DOMAIN = 'outpost.test';
 
@@ -38,11 +47,7 @@ export async function startTestProsody(options: { host?: string; tls?: TlsFiles 
   return {
     prosody,
     fabric: prosody,
-    async addAccount(name) {
-      const password = randomBytes(12).toString('base64url');
-      await prosody.registerAccount(name, password);
-      return { jid: `${name}@${prosody.domain}`, password };
-    },
+    addAccount: accountMaker(prosody),
     async stop() {
       await prosody.stop();
       await rm(dir, { recursive: true, force: true });

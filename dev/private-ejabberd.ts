@@ -1,29 +1,34 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { ORCHESTRATOR_SUBDOMAIN } from '../protocol/index.js';
 import { fillTemplate } from './config-template.js';
-import { watchProcess } from './watched-process.js';
+import { watchProcess, type WatchedProcess } from './watched-process.js';
 import { freePort, waitForPort } from './free-port.js';
 
 const TEMPLATE = fileURLToPath(new URL('../../ejabberd/ejabberd.yml.template', import.meta.url));
-/** Debian's ejabberd: its Erlang applications, started by `erl` the way `ejabberdctl foreground` does. */
-const ERLANG_LIBS = '/usr/lib/x86_64-linux-gnu';
 const EJABBERDCTL = '/usr/sbin/ejabberdctl';
-/** Boot takes 3–4 s on an idle core (docs/deploy.md); far longer on a loaded machine. */
+/** Boot takes 2–4 s on the shared 2-core machine (docs/scale-out.md); far longer when it is overloaded. */
 const BOOT_TIMEOUT_MS = 60_000;
+
+/**
+ * Where Debian's ejabberd keeps its Erlang applications (`/usr/lib/<arch>`), as its ejabberdctl
+ * tells `erl`; the private ejabberd is started by `erl` the way `ejabberdctl foreground` does.
+ */
+function erlangLibs(): string | undefined {
+  const script = existsSync(EJABBERDCTL) ? readFileSync(EJABBERDCTL, 'utf8') : '';
+  return /^ERL_LIBS='([^']+)'$/m.exec(script)?.[1];
+}
 
 /** Why the private ejabberd cannot run here, or undefined when it can. */
 export function ejabberdMissing(): string | undefined {
-  if (!existsSync(EJABBERDCTL) || !existsSync(path.join(ERLANG_LIBS, 'ejabberd-23.01'))) {
-    const installed = existsSync(EJABBERDCTL) ? 'an ejabberd other than Debian 23.01 is installed' : 'ejabberd is not installed';
-    return `${installed} (sh ejabberd/ensure-ejabberd.sh installs Debian's)`;
-  }
+  if (!existsSync(EJABBERDCTL)) return "ejabberd is not installed (sh ejabberd/ensure-ejabberd.sh installs Debian's)";
+  if (erlangLibs() === undefined) return `${EJABBERDCTL} names no ERL_LIBS: not Debian's ejabberd (sh ejabberd/ensure-ejabberd.sh installs it)`;
   return undefined;
 }
 
@@ -57,13 +62,9 @@ export class PrivateEjabberd {
   readonly componentDomain: string;
   readonly componentSecret: string;
   readonly host = '127.0.0.1';
-  c2sPort = 0;
-  componentPort = 0;
-  httpPort = 0;
-  /** How long the last start took, until every port accepted connections. */
-  bootMs = 0;
+  #ports = { c2s: 0, component: 0, http: 0 };
   #child: ChildProcess | undefined;
-  #exited: Promise<void> = Promise.resolve();
+  #watched: WatchedProcess | undefined;
   readonly #killOnExit = () => this.#signal('SIGKILL');
 
   constructor(readonly options: PrivateEjabberdOptions) {
@@ -73,6 +74,12 @@ export class PrivateEjabberd {
 
   get domain(): string {
     return this.options.domain;
+  }
+  get c2sPort(): number {
+    return this.#ports.c2s;
+  }
+  get componentPort(): number {
+    return this.#ports.component;
   }
   get clientService(): string {
     return `xmpp://${this.host}:${this.c2sPort}`;
@@ -95,7 +102,8 @@ export class PrivateEjabberd {
     const { dir, logger } = this.options;
     const spool = path.join(dir, 'spool');
     await mkdir(spool, { recursive: true, mode: 0o700 });
-    if (this.c2sPort === 0) [this.c2sPort, this.componentPort, this.httpPort] = [await freePort(this.host), await freePort(this.host), await freePort(this.host)];
+    // Chosen once: a node started again keeps its ports, so its agents find it where it was.
+    if (this.#ports.c2s === 0) this.#ports = { c2s: await freePort(this.host), component: await freePort(this.host), http: await freePort(this.host) };
     await writeFile(this.configFile, await this.#config(), { mode: 0o600 });
     const started = Date.now();
     // A process group of its own, like the private Prosody: stopped explicitly, last.
@@ -107,18 +115,17 @@ export class PrivateEjabberd {
     });
     this.#child = child;
     const watched = watchProcess(child);
-    this.#exited = watched.exited;
+    this.#watched = watched;
     process.once('exit', this.#killOnExit);
     try {
       const dead = watched.isDead;
-      for (const port of [this.c2sPort, this.componentPort, this.httpPort]) await waitForPort(this.host, port, BOOT_TIMEOUT_MS, dead);
+      for (const port of Object.values(this.#ports)) await waitForPort(this.host, port, BOOT_TIMEOUT_MS, dead);
     } catch (err) {
       await this.stop();
       const log = await readFile(path.join(dir, 'ejabberd.log'), 'utf8').catch(() => '');
       throw new Error(`ejabberd did not start: ${(err as Error).message}\n${watched.stderrTail()}${log.slice(-2000)}`);
     }
-    this.bootMs = Date.now() - started;
-    logger.info({ c2s: this.c2sPort, component: this.componentPort, http: this.httpPort, bootMs: this.bootMs }, 'private ejabberd ready');
+    logger.info({ ...this.#ports, bootMs: Date.now() - started }, 'private ejabberd ready');
   }
 
   /**
@@ -138,8 +145,8 @@ export class PrivateEjabberd {
     for (const stream of [joiner.stdout, joiner.stderr]) stream?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const [code] = (await once(joiner, 'exit')) as [number | null];
     if (code !== 0) throw new Error(`${own} could not join the cluster of ${seed}: ${output.trim()}`);
-    const dead = () => this.#child?.exitCode !== null || this.#child?.signalCode !== null;
-    for (const port of [this.c2sPort, this.componentPort, this.httpPort]) await waitForPort(this.host, port, BOOT_TIMEOUT_MS, dead);
+    const dead = () => this.#watched?.isDead() ?? true;
+    for (const port of Object.values(this.#ports)) await waitForPort(this.host, port, BOOT_TIMEOUT_MS, dead);
   }
 
   /** Creates (or resets the password of) an account, e.g. for an agent. */
@@ -161,7 +168,7 @@ export class PrivateEjabberd {
 
   /** Runs one ejabberd command (https://docs.ejabberd.im/developer/ejabberd-api/) over the loopback HTTP API. */
   async #api(command: string, args: Record<string, string>): Promise<{ ok: boolean; text: string }> {
-    const response = await fetch(`http://${this.host}:${this.httpPort}/api/${command}`, { method: 'POST', body: JSON.stringify(args) });
+    const response = await fetch(`http://${this.host}:${this.#ports.http}/api/${command}`, { method: 'POST', body: JSON.stringify(args) });
     return { ok: response.ok, text: await response.text() };
   }
 
@@ -176,7 +183,7 @@ export class PrivateEjabberd {
     if (child.exitCode === null && child.signalCode === null) {
       if (graceMs > 0) child.kill('SIGTERM');
       const timer = setTimeout(() => this.#signal('SIGKILL'), graceMs);
-      await this.#exited;
+      await this.#watched?.exited;
       clearTimeout(timer);
     }
     this.#signal('SIGKILL');
@@ -205,7 +212,7 @@ export class PrivateEjabberd {
     return {
       PATH: process.env['PATH'] ?? '/usr/bin:/bin',
       HOME: this.options.dir,
-      ERL_LIBS: ERLANG_LIBS,
+      ERL_LIBS: erlangLibs(),
       ERL_CRASH_DUMP_BYTES: '0',
       ...(epmd === undefined ? {} : { ERL_EPMD_PORT: String(epmd) }),
     };
@@ -219,7 +226,7 @@ export class PrivateEjabberd {
       host: this.host,
       c2sPort: String(this.c2sPort),
       componentPort: String(this.componentPort),
-      httpPort: String(this.httpPort),
+      httpPort: String(this.#ports.http),
       componentDomain: this.componentDomain,
       componentSecret: this.componentSecret,
       // A flow list of plain paths: ejabberd refuses an empty path, so no TLS is an empty list.

@@ -40,7 +40,7 @@ ${Object.entries(FLAGS)
   .map(([flag, { env, default: value }]) => `  --${flag.padEnd(14)} ${env.padEnd(20)} default ${value || '(off)'}`)
   .join('\n')}`;
 
-function count(name: string, raw: string, min: number, max: number): number {
+export function count(name: string, raw: string, min: number, max: number): number {
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min || value > max) throw new Error(`--${name} must be an integer from ${min} to ${max} (got '${raw}')`);
   return value;

@@ -190,6 +190,13 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
     return this.#drained.has(bareJid(jid));
   }
 
+  /** Agents online, and how many of them hold the catalog their presence names: without sorting, for polling a big fleet. */
+  counts(): { online: number; catalogsCurrent: number } {
+    let catalogsCurrent = 0;
+    for (const agent of this.#agents.values()) if (agent.catalogHash === agent.load.catalog) catalogsCurrent++;
+    return { online: this.#agents.size, catalogsCurrent };
+  }
+
   agents(): AgentEntry[] {
     return [...this.#agents.values()].sort((a, b) => a.jid.localeCompare(b.jid));
   }

@@ -22,6 +22,12 @@ describe('AgentRegistry', () => {
     expect(jids('nort@example.org')).to.deep.equal([]);
   });
 
+  it('counts the agents online and those whose announced catalog has arrived', () => {
+    registry.setCatalog('east@example.org/agent', 'h1', [], []);
+    registry.setCatalog('north@example.org/spare', 'h0', [], []);
+    expect(registry.counts()).to.deep.equal({ online: 3, catalogsCurrent: 1 });
+  });
+
   it('drains every connection of an account and tells once per change', () => {
     registry.setDrained('north@example.org/agent', true);
     registry.setDrained('north@example.org', true);

@@ -79,7 +79,7 @@ export async function startOrchestrator(
   const agentAccounts = new AgentAccounts(db);
   const processPools = new ProcessPools(db);
   const poolOf = agentPools(config, agentAccounts);
-  const registry = new AgentRegistry({ claims: processPools.all(), onClaim: (id, pool) => processPools.set(id, pool) });
+  const registry = new AgentRegistry({ claims: processPools.all(), onClaim: (ids, pool) => processPools.set(ids, pool) });
   const link = new ComponentLink({
     service: config.xmppServer,
     domain: config.componentJid,

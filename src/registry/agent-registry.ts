@@ -54,8 +54,8 @@ export interface RefusedOffer {
 export interface RegistryOptions {
   /** Process id → owning pool, as kept from earlier runs. */
   claims?: Map<string, string>;
-  /** Called when an id gets an owner or changes hands, to keep it across restarts. */
-  onClaim?: (processId: string, pool: string) => void;
+  /** Called when ids get an owner or change hands, to keep them across restarts; a catalog's new ids come in one call. */
+  onClaim?: (processIds: string[], pool: string) => void;
 }
 
 export interface RegistryEvents {
@@ -82,7 +82,7 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
   readonly #drained = new Set<string>();
   /** Process id → the pool that owns it: the first pool to offer it, unless an admin handed it on. */
   readonly #claims: Map<string, string>;
-  readonly #onClaim: (processId: string, pool: string) => void;
+  readonly #onClaim: (processIds: string[], pool: string) => void;
 
   constructor(options: RegistryOptions = {}) {
     super();
@@ -112,7 +112,8 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
   setCatalog(jid: string, hash: string, processes: ProcessSpec[], invalid: InvalidFile[]): boolean {
     const entry = this.#agents.get(jid);
     if (!entry) return false;
-    for (const { id } of processes) if (!this.#claims.has(id)) this.#claim(id, entry.pool);
+    const unclaimed = processes.map(({ id }) => id).filter((id) => !this.#claims.has(id));
+    if (unclaimed.length > 0) this.#claim(unclaimed, entry.pool);
     entry.catalogHash = hash;
     entry.processes = processes;
     this.#offered = undefined;
@@ -143,14 +144,14 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
   /** An admin hands a process id to another pool; its jobs go to that pool's agents from now on. */
   assign(processId: string, pool: string): void {
     if (this.#claims.get(processId) === pool) return;
-    this.#claim(processId, pool);
+    this.#claim([processId], pool);
     this.#offered = undefined;
     this.emit('changed');
   }
 
-  #claim(processId: string, pool: string): void {
-    this.#claims.set(processId, pool);
-    this.#onClaim(processId, pool);
+  #claim(processIds: string[], pool: string): void {
+    for (const id of processIds) this.#claims.set(id, pool);
+    this.#onClaim(processIds, pool);
   }
 
   remove(jid: string): void {

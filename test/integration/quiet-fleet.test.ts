@@ -88,4 +88,19 @@ describe('a quiet fleet: catalogs asked for only when lost, pings spread over th
     const spread = Math.max(...times) - Math.min(...times);
     expect(spread, 'ms between the first and the last ping of one interval').to.be.greaterThan(300);
   });
+
+  it('does not ping an agent whose presence keeps arriving, and pings it once the presence stops', async () => {
+    cluster = await startCluster({ pingInterval: 1 });
+    const chatty = await handAgent('chatty');
+    await chatty.presence('h');
+    await chatty.catalog('h');
+    const presences = setInterval(() => void chatty.presence('h'), 300);
+    await sleep(1200);
+    chatty.pings.length = 0;
+    await sleep(2000);
+    clearInterval(presences);
+    expect(chatty.pings, 'pings while presence kept arriving').to.deep.equal([]);
+    await sleep(2500);
+    expect(chatty.pings.length, 'pings once it fell silent').to.be.greaterThan(0);
+  });
 });

@@ -62,7 +62,9 @@ export function feedRegistry({ link, registry, logger, poolOf, remember, catalog
   link.on('presence', (jid: string, load: AgentLoad) => {
     if (!registry.agent(jid)) remember(jid);
     registry.updatePresence(jid, load, poolOf(bareJid(jid)));
-    if (lacksCatalog(jid) && !confirming.has(jid)) void confirmCatalog(jid, 0);
+    // The catalog normally follows its presence within milliseconds: wait a moment before pinging,
+    // so that a fleet logging in costs the server no confirming ping per agent.
+    if (lacksCatalog(jid) && !confirming.has(jid)) confirming.set(jid, setTimeout(() => void confirmCatalog(jid, 0), catalogRetryMs / 2).unref());
   });
 
   registry.on('refused', (offers) => {
@@ -86,6 +88,7 @@ export function feedRegistry({ link, registry, logger, poolOf, remember, catalog
       logger.warn({ jid }, 'catalog from an agent without a valid presence; dropped');
       return;
     }
+    if (!lacksCatalog(jid)) stopConfirming(jid);
     for (const { file, reason } of checked.refused) logger.warn({ jid, file, reason }, 'process refused: an input pattern cannot be used');
     logger.info({ jid, processes: checked.processes.length, invalid: checked.invalid.length }, 'agent catalog');
   });

@@ -69,7 +69,8 @@ describe('a quiet fleet: catalogs asked for only when lost, pings spread over th
     const lost = await handAgent('lost');
     await slow.presence('h-slow');
     await lost.presence('h-lost');
-    await sleep(4000);
+    // The first confirming ping leaves a second after the presence; the slow answer 3 s after that.
+    await sleep(5000);
     expect(slow.requests, 'requests to the agent whose catalog was on its way').to.deep.equal([]);
     expect(lost.requests).to.not.deep.equal([]);
     expect(lost.requests[0], 'asked for only after it answered a ping').to.be.greaterThan(lost.pings[0]!);
@@ -102,5 +103,13 @@ describe('a quiet fleet: catalogs asked for only when lost, pings spread over th
     expect(chatty.pings, 'pings while presence kept arriving').to.deep.equal([]);
     await sleep(2500);
     expect(chatty.pings.length, 'pings once it fell silent').to.be.greaterThan(0);
+  });
+
+  it('sends no confirming ping when the catalog follows its presence', async () => {
+    cluster = await startCluster();
+    const fleet = await Promise.all(Array.from({ length: 5 }, (_, i) => handAgent(`prompt-${i}`)));
+    await Promise.all(fleet.map((agent) => agent.presence('h').then(() => agent.catalog('h'))));
+    await sleep(2500);
+    expect(fleet.map((agent) => agent.pings.length + agent.requests.length), 'pings and catalog requests per agent').to.deep.equal(fleet.map(() => 0));
   });
 });

@@ -12,6 +12,7 @@ import { fleetMeasurements } from './fleet-measurements.js';
 import { loadFleetParams, FLEET_USAGE, type FleetParams } from './fleet-params.js';
 import type { FleetReport, FleetShare } from './fleet-process.js';
 import { machineFacts } from './machine.js';
+import { paramsOrExit } from './params.js';
 import { profileArgs, startBenchOrchestrator } from './outpost-cluster.js';
 import { distBench } from './paths.js';
 import { childPidsMatching, CpuMeter } from './process-cpu.js';
@@ -108,7 +109,10 @@ async function run(params: FleetParams, stack: CleanupStack): Promise<Record<str
   while (status.catalogsCurrent < params.agents) {
     const { failed, firstError } = fleet.total();
     if (failed > 0) throw new Error(`${failed} agents could not log in: ${firstError}`);
-    if (performance.now() > deadline) throw new Error(`not settled after ${params.settleTimeout} s: ${status.online} agents online, ${status.catalogsCurrent} with their catalog`);
+    if (performance.now() > deadline) {
+      const said = orchestratorProcess.output().split('\n').slice(-5).join('\n');
+      throw new Error(`not settled after ${params.settleTimeout} s: ${status.online} agents online, ${status.catalogsCurrent} with their catalog; the orchestrator's last words:\n${said}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 250));
     status = await orchestrator.request({ type: 'fleet-status' });
   }
@@ -142,27 +146,18 @@ async function run(params: FleetParams, stack: CleanupStack): Promise<Record<str
   };
 }
 
+/** What the figures depend on besides the flags. */
+const SETUP = {
+  xmppServer: 'private Prosody (prosody/prosody.cfg.lua.template) on loopback, no TLS; agents log in with SCRAM-SHA-1',
+  layout: 'Prosody, the orchestrator, each fleet process and the HTTP load generator run as separate processes on this machine',
+  agent: 'simulated (bench/simulated-agent.ts): its own account and XMPP session each; announce, pings both ways, presence after each answered ping, execute answered with accepted + completed at once',
+};
+
 async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  if (argv.includes('--help')) return void process.stdout.write(`${FLEET_USAGE}\n`);
-  let params: FleetParams;
-  try {
-    params = loadFleetParams(argv, process.env);
-  } catch (error) {
-    process.stderr.write(`bench:fleet: ${(error as Error).message}\n${FLEET_USAGE}\n`);
-    process.exit(2);
-  }
+  const params = paramsOrExit('bench:fleet', process.argv.slice(2), (argv) => loadFleetParams(argv, process.env), FLEET_USAGE);
   const stack = new CleanupStack();
   stopOnSignals(stack);
-  const report: Record<string, unknown> = {
-    machine: machineFacts(),
-    parameters: {
-      ...params,
-      xmppServer: 'private Prosody (prosody/prosody.cfg.lua.template) on loopback, no TLS; agents log in with SCRAM-SHA-1',
-      layout: 'Prosody, the orchestrator, each fleet process and the HTTP load generator run as separate processes on this machine',
-      agent: 'simulated (bench/simulated-agent.ts): its own account and XMPP session each; announce, pings both ways, presence after each answered ping, execute answered with accepted + completed at once',
-    },
-  };
+  const report: Record<string, unknown> = { machine: machineFacts(), parameters: { ...params, ...SETUP } };
   try {
     report['fleet'] = await run(params, stack);
   } catch (error) {

@@ -66,3 +66,17 @@ export function loadParams(argv: string[], env: NodeJS.ProcessEnv): BenchParams 
     cpuProfileDir: pick('cpu-prof') || undefined,
   };
 }
+
+/** `--help` prints the usage and exits; else the parameters, or exit code 2 with the problem and the usage. */
+export function paramsOrExit<T>(label: string, argv: string[], load: (argv: string[]) => T, usage: string): T {
+  if (argv.includes('--help')) {
+    process.stdout.write(`${usage}\n`);
+    process.exit(0);
+  }
+  try {
+    return load(argv);
+  } catch (error) {
+    process.stderr.write(`${label}: ${(error as Error).message}\n${usage}\n`);
+    process.exit(2);
+  }
+}

@@ -80,8 +80,8 @@ describe('a quiet fleet: catalogs asked for only when lost, pings spread over th
     cluster = await startCluster({ pingInterval: 1 });
     const fleet = await Promise.all(Array.from({ length: 10 }, (_, i) => handAgent(`fleet-${i}`)));
     await Promise.all(fleet.map((agent) => agent.presence('h').then(() => agent.catalog('h'))));
-    // Past the pings that confirmed each catalog: one whole interval of liveness pings.
-    await sleep(1200);
+    // Past the presence, which spares a ping for one interval: then one whole interval of liveness pings.
+    await sleep(2500);
     for (const agent of fleet) agent.pings.length = 0;
     await sleep(1000);
     expect(fleet.map((agent) => agent.pings.length), 'pings per agent in one interval').to.deep.equal(fleet.map(() => 1));

@@ -112,4 +112,22 @@ describe('a quiet fleet: catalogs asked for only when lost, pings spread over th
     await sleep(2500);
     expect(fleet.map((agent) => agent.pings.length + agent.requests.length), 'pings and catalog requests per agent').to.deep.equal(fleet.map(() => 0));
   });
+
+  it('registers an agent taken offline for missed pings with its catalog when its presence comes back', async () => {
+    cluster = await startCluster({ pingInterval: 1 });
+    let answering = true;
+    const late = await handAgent('late', () => (answering ? Promise.resolve() : new Promise(() => undefined)));
+    await late.presence('h-late');
+    await late.catalog('h-late');
+    const registered = () => cluster.orchestrator.registry.agents().find((a) => a.jid.startsWith('late@'));
+    for (let waited = 0; registered()?.catalogHash !== 'h-late' && waited < 5000; waited += 50) await sleep(50);
+    expect(registered()?.catalogHash, 'registered with its catalog').to.equal('h-late');
+    answering = false;
+    for (let waited = 0; registered() && waited < 8000; waited += 100) await sleep(100);
+    expect(registered(), 'taken offline for missed pings').to.equal(undefined);
+    await late.presence('h-late');
+    await sleep(300);
+    expect(registered()?.catalogHash).to.equal('h-late');
+    expect(late.requests, 'catalog requests').to.deep.equal([]);
+  });
 });

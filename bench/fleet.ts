@@ -118,6 +118,7 @@ async function run(params: FleetParams, stack: CleanupStack): Promise<Record<str
   }
   const settleMs = performance.now() - settleStart;
   const settleCpuMs = settleCpu.stop();
+  const settledMiB = rss.current();
   const loggedIn = fleet.total().loggedInMs;
   note(`settled in ${seconds(settleMs)} s (all logged in after ${loggedIn === undefined ? '?' : seconds(loggedIn)} s)`);
 
@@ -141,7 +142,7 @@ async function run(params: FleetParams, stack: CleanupStack): Promise<Record<str
       meaning: '`catalog-request` messages the simulated agents received, settle and connected phases together',
     },
     fleetState: { online: fleetTotal.online, disconnects: fleetTotal.disconnects, executesReceived: fleetTotal.executes },
-    memory: rss.report(),
+    memory: { ...rss.report(), settledMiB },
     cpuSeconds: { settle: cpuSeconds(settleCpuMs), connected: cpuSeconds(connectedCpuMs) },
   };
 }

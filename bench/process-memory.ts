@@ -34,6 +34,12 @@ export class RssSampler {
     }
   }
 
+  /** MiB by part now. */
+  current(): Record<string, number> {
+    this.sample();
+    return Object.fromEntries(Object.keys(this.parts).map((name) => [name, mib(this.#last.get(name) ?? 0)]));
+  }
+
   /** MiB by part: the peak over the run and the last sample. */
   report(): Record<string, { peakMiB: number; lastMiB: number }> {
     clearInterval(this.#timer);

@@ -3,7 +3,7 @@ import { CleanupStack, stopOnSignals } from './cleanup.js';
 import { machineFacts } from './machine.js';
 import { startOutpostCluster } from './outpost-cluster.js';
 import { asyncScenario, syncScenario, warmUp } from './outpost-scenarios.js';
-import { loadParams, USAGE, type BenchParams } from './params.js';
+import { loadParams, paramsOrExit, USAGE, type BenchParams } from './params.js';
 import { soakScenario } from './soak.js';
 import { ratio } from './stats.js';
 
@@ -89,15 +89,7 @@ async function comparison(params: BenchParams, stack: CleanupStack) {
 }
 
 async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  if (argv.includes('--help')) return void process.stdout.write(`${USAGE}\n`);
-  let params: BenchParams;
-  try {
-    params = loadParams(argv, process.env);
-  } catch (error) {
-    process.stderr.write(`bench: ${(error as Error).message}\n${USAGE}\n`);
-    process.exit(2);
-  }
+  const params = paramsOrExit('bench', process.argv.slice(2), (argv) => loadParams(argv, process.env), USAGE);
   const stack = new CleanupStack();
   stopOnSignals(stack);
   const report: Record<string, unknown> = {

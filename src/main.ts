@@ -25,6 +25,7 @@ import { openDatabase } from './store/database.js';
 import type { JobStore } from './store/job-store.js';
 import { ProcessPools } from './store/process-pools.js';
 import { SqliteJobStore } from './store/sqlite-job-store.js';
+import { BatchedWrites } from './store/batched-writes.js';
 import { DEFAULT_MAX_UPLOAD_BYTES, ResultFiles } from './store/result-files.js';
 import { storeInlineFiles } from './jobs/file-inputs.js';
 import { UploadTokens } from './store/upload-tokens.js';
@@ -100,7 +101,7 @@ export async function startOrchestrator(
   // Jobs are dispatched once the XMPP link is up; by then the server listens and `publicUrl` is set.
   const uploadFor = (jobId: string) => ({ url: `${publicUrl}/uploads/${jobId}`, token: uploadTokens.issue(jobId) });
   const lifecycle = new JobLifecycle({
-    jobStore,
+    jobStore: new BatchedWrites(jobStore),
     registry,
     send: (jid, message) => link.send(jid, message),
     uploadFor,

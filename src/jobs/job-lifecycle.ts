@@ -11,7 +11,7 @@ import { GraceTimers, lostAgentNote } from './grace-timers.js';
 import { JobUpdates } from './job-updates.js';
 import { followJob, untilFinished, type JobFollower } from './job-follower.js';
 import type { LimitsOf } from './owner-limits.js';
-import { agentInputs, type InlineFile } from './file-inputs.js';
+import { agentInputs, hasStoredFiles, type InlineFile } from './file-inputs.js';
 import { newJob, type SubmitRequest } from './new-job.js';
 import { PerJob } from './per-job.js';
 
@@ -95,19 +95,17 @@ export class JobLifecycle {
         await this.#options.inputFiles.remove(job.id);
         throw err;
       });
-      // A job beyond its owner's waiting limit rolls back as if it had never been submitted.
-      const created = await this.#options.jobStore
-        .transaction(async (store) => {
-          const inserted = await store.create(job);
-          this.#dispatcher.enqueue(inserted);
-          this.#refuseBeyondWaitingLimit(inserted);
-          return inserted;
-        })
-        .catch(async (err: unknown) => {
-          this.#dispatcher.release(job.id);
-          await this.#options.inputFiles.remove(job.id);
-          throw err;
-        });
+      // Queued first, so a job beyond its owner's waiting limit is refused before anything is written;
+      // a placement made meanwhile is recorded after the job, in the job's next turn.
+      const created = await (async () => {
+        this.#dispatcher.enqueue(job);
+        this.#refuseBeyondWaitingLimit(job);
+        return this.#options.jobStore.create(job);
+      })().catch(async (err: unknown) => {
+        this.#dispatcher.release(job.id);
+        await this.#options.inputFiles.remove(job.id);
+        throw err;
+      });
       this.#emit({ type: 'created', job: created });
       return created;
     });
@@ -340,7 +338,7 @@ export class JobLifecycle {
     const job = await this.#options.jobStore.finish(jobId, seq, outcome);
     if (!job) return undefined;
     this.#emit({ type: 'finished', job });
-    this.#options.inputFiles.remove(jobId).catch((err: Error) => this.#options.logger.warn({ job: jobId, err: err.message }, 'input files of an ended job could not be removed'));
+    if (hasStoredFiles(job.inputs)) this.#options.inputFiles.remove(jobId).catch((err: Error) => this.#options.logger.warn({ job: jobId, err: err.message }, 'input files of an ended job could not be removed'));
     // Files uploaded before a run failed (or was killed) belong to no result.
     if (job.status !== 'successful') {
       this.#options.removeFiles(jobId).catch((err: Error) => this.#options.logger.warn({ job: jobId, err: err.message }, 'files of an ended job could not be removed'));

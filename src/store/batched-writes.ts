@@ -1,6 +1,6 @@
 import type { JobStoreApi } from './job-store-api.js';
 
-type Writes = Pick<JobStoreApi, 'assign' | 'markRunning' | 'note' | 'recordProgress' | 'finish' | 'remove'>;
+type Writes = Pick<JobStoreApi, 'create' | 'assign' | 'markRunning' | 'note' | 'recordProgress' | 'finish' | 'remove'>;
 type Write = (store: JobStoreApi) => Promise<unknown>;
 
 interface Pending {
@@ -11,9 +11,10 @@ interface Pending {
 
 /**
  * A job store whose writes issued in one turn of the event loop go to the store it wraps in
- * one transaction (docs/decisions.md, Performance): a placement pass or a burst of agent events
- * costs one commit, not one each. Each write still resolves with its own result. Should the
- * transaction fail, every write of it is tried again on its own, so one bad write fails alone.
+ * one transaction (docs/decisions.md, Performance): a burst of submissions, a placement pass or a
+ * burst of agent events costs one commit, not one each. Each write still resolves with its own
+ * result. Should the transaction fail, each of its writes is tried again on its own, so one bad
+ * write fails alone.
  * Reads and `transaction` go straight through; a job's changes are already serialised by the
  * lifecycle, so a read it awaits after a write sees that write.
  */
@@ -26,9 +27,9 @@ export class BatchedWrites implements JobStoreApi {
   list: JobStoreApi['list'] = (filter) => this.store.list(filter);
   assignedPerAgent: JobStoreApi['assignedPerAgent'] = () => this.store.assignedPerAgent();
   unfinished: JobStoreApi['unfinished'] = () => this.store.unfinished();
-  create: JobStoreApi['create'] = (job) => this.store.create(job);
   transaction: JobStoreApi['transaction'] = (fn) => this.store.transaction(fn);
 
+  create: Writes['create'] = (job) => this.#batch((store) => store.create(job));
   assign: Writes['assign'] = (id, agent) => this.#batch((store) => store.assign(id, agent));
   markRunning: Writes['markRunning'] = (id, agent, at, back) => this.#batch((store) => store.markRunning(id, agent, at, back));
   note: Writes['note'] = (id, message) => this.#batch((store) => store.note(id, message));

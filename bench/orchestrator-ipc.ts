@@ -10,7 +10,9 @@ export type BenchOrchestratorConfig = OrchestratorConfig;
 export type Request =
   | { type: 'await-agents'; processId: string; count: number; timeoutMs: number }
   | { type: 'await-jobs'; ids: string[]; timeoutMs: number }
-  | { type: 'job-timings'; since: string };
+  | { type: 'job-timings'; since: string }
+  | { type: 'user-tokens'; count: number }
+  | { type: 'queued' };
 
 export interface JobTimings {
   statuses: Record<string, number>;
@@ -25,6 +27,8 @@ export interface Replies {
   'await-agents': { agents: number };
   'await-jobs': { finished: number; unfinished: number };
   'job-timings': JobTimings;
+  'user-tokens': { tokens: string[] };
+  queued: { queued: number };
 }
 
 export type Reply = { id: string; ok: true; value: unknown } | { id: string; ok: false; message: string };

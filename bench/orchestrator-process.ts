@@ -1,4 +1,5 @@
 import { pino } from 'pino';
+import { issueUserToken } from '../src/auth/token-command.js';
 import { startOrchestrator, type RunningOrchestrator } from '../src/main.js';
 import { FINISHED_STATUSES, type JobRecord } from '../src/store/job-record.js';
 import { CONFIG_ENV, type Announcement, type BenchOrchestratorConfig, type JobTimings, type Reply, type Request } from './orchestrator-ipc.js';
@@ -53,6 +54,10 @@ async function answer(orchestrator: RunningOrchestrator, request: Request): Prom
       return awaitJobs(orchestrator, request.ids, request.timeoutMs);
     case 'job-timings':
       return jobTimings(orchestrator, request.since);
+    case 'user-tokens':
+      return { tokens: Array.from({ length: request.count }, (_, i) => issueUserToken(orchestrator.users, `bench-user-${i + 1}`, 'user', 'bench').token) };
+    case 'queued':
+      return { queued: orchestrator.lifecycle.queued() };
   }
 }
 

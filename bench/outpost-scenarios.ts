@@ -14,8 +14,8 @@ async function executeSync(client: HttpClient): Promise<void> {
   if (!answer.body.includes('PROGRESS 50')) throw new Error(`sync execution: unexpected result ${answer.body.slice(0, 200)}`);
 }
 
-async function executeAsync(client: HttpClient): Promise<string> {
-  const answer = expectStatus(await client.request('POST', EXECUTE, { inputs: {} }, { prefer: 'respond-async' }), 201, 'async execution');
+export async function executeAsync(client: HttpClient, headers: Record<string, string> = {}): Promise<string> {
+  const answer = expectStatus(await client.request('POST', EXECUTE, { inputs: {} }, { prefer: 'respond-async', ...headers }), 201, 'async execution');
   const id = String(answer.headers.location ?? '').split('/').pop();
   if (!id) throw new Error('async execution: 201 without a Location');
   return id;

@@ -1,3 +1,4 @@
+import type { Statement } from 'better-sqlite3';
 import type { Database } from './database.js';
 import type { JobStoreApi } from './job-store-api.js';
 import { JobStore } from './job-store.js';
@@ -29,14 +30,19 @@ function statements(rows: JobStore): Statements {
 export class SqliteJobStore implements JobStoreApi {
   /** The same rows, read synchronously: for tools and tests that look at jobs from outside. */
   readonly rows: JobStore;
-  readonly #db: Database;
   readonly #direct: Statements;
+  /** Prepared once: a transaction per turn of the event loop must not parse its SQL each time. */
+  readonly #begin: Statement;
+  readonly #commit: Statement;
+  readonly #rollback: Statement;
   #idle: Promise<unknown> = Promise.resolve();
 
   constructor(db: Database, clock?: () => Date) {
-    this.#db = db;
     this.rows = new JobStore(db, clock);
     this.#direct = statements(this.rows);
+    this.#begin = db.prepare('BEGIN IMMEDIATE');
+    this.#commit = db.prepare('COMMIT');
+    this.#rollback = db.prepare('ROLLBACK');
   }
 
   get: JobStoreApi['get'] = (id) => this.#whenIdle(() => this.#direct.get(id));
@@ -59,13 +65,13 @@ export class SqliteJobStore implements JobStoreApi {
       transaction: () => Promise.reject(new Error('transactions do not nest')),
     };
     const run = this.#whenIdle(async () => {
-      this.#db.exec('BEGIN IMMEDIATE');
+      this.#begin.run();
       try {
         const result = await fn(inside);
-        this.#db.exec('COMMIT');
+        this.#commit.run();
         return result;
       } catch (error) {
-        this.#db.exec('ROLLBACK');
+        this.#rollback.run();
         throw error;
       }
     });

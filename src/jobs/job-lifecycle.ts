@@ -183,13 +183,16 @@ export class JobLifecycle {
   /** The agent runs the job (`accepted`, or listed after a reconnect); a run nobody wants is stopped. */
   running(jid: string, jobId: string): Promise<void> {
     return this.#perJob.run(jobId, async () => {
-      const job = await this.#options.jobStore.get(jobId);
-      if (!job || isFinished(job) || !(await this.#fromAssignee(jid, jobId, job))) {
-        this.#options.send(jid, { v: 1, type: 'kill', job: jobId }).catch(() => undefined);
-        return;
+      // A job still handed to this agent is unfinished: only another one needs a read first.
+      if (this.#dispatcher.assignment(jobId)?.agent !== jid) {
+        const job = await this.#options.jobStore.get(jobId);
+        if (!job || isFinished(job) || !(await this.#fromAssignee(jid, jobId, job))) {
+          this.#options.send(jid, { v: 1, type: 'kill', job: jobId }).catch(() => undefined);
+          return;
+        }
+        this.#dispatcher.adopt(job, jid);
       }
       this.#graces.cancel(jobId);
-      if (!this.#dispatcher.assignment(jobId)) this.#dispatcher.adopt(job, jid);
       const back = this.#lostNotes.delete(jobId);
       const running = await this.#options.jobStore.markRunning(jobId, jid, new Date().toISOString(), back);
       if (running) this.#emit({ type: 'running', job: running });

@@ -100,8 +100,9 @@ export async function startOrchestrator(
   const uploadTokens = new UploadTokens(db);
   // Jobs are dispatched once the XMPP link is up; by then the server listens and `publicUrl` is set.
   const uploadFor = (jobId: string) => ({ url: `${publicUrl}/uploads/${jobId}`, token: uploadTokens.issue(jobId) });
+  const lifecycleStore = new BatchedWrites(jobStore);
   const lifecycle = new JobLifecycle({
-    jobStore: new BatchedWrites(jobStore),
+    jobStore: lifecycleStore,
     registry,
     send: (jid, message) => link.send(jid, message),
     uploadFor,
@@ -197,6 +198,7 @@ export async function startOrchestrator(
         await link.stop();
         await callbacks.stop();
         lifecycle.close();
+        await lifecycleStore.settled();
         db.close();
       })()),
   };

@@ -20,6 +20,7 @@ interface Pending {
  */
 export class BatchedWrites implements JobStoreApi {
   #pending: Pending[] = [];
+  #flushing: Promise<void> = Promise.resolve();
 
   constructor(private readonly store: JobStoreApi) {}
 
@@ -37,9 +38,15 @@ export class BatchedWrites implements JobStoreApi {
   finish: Writes['finish'] = (id, seq, outcome) => this.#batch((store) => store.finish(id, seq, outcome));
   remove: Writes['remove'] = (id) => this.#batch((store) => store.remove(id));
 
+  /** Resolves once every write asked for so far has been written or has failed: before the store closes. */
+  async settled(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    await this.#flushing;
+  }
+
   #batch<T>(write: (store: JobStoreApi) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      if (this.#pending.length === 0) setImmediate(() => void this.#flush());
+      if (this.#pending.length === 0) setImmediate(() => (this.#flushing = this.#flush()));
       this.#pending.push({ write, resolve: resolve as (value: unknown) => void, reject });
     });
   }

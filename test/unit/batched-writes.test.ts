@@ -59,4 +59,13 @@ describe('BatchedWrites on the SQLite job store', function () {
     expect(sqlite.rows.get('j2')?.message).to.equal(null);
     expect(sqlite.rows.get('j3')?.progress).to.equal(50);
   });
+
+  it('tells when every write asked for has been made, so the store can close', async function () {
+    const running = store.markRunning('j1', 'a@example.org/x', '2024-05-01T12:00:01.000Z');
+    const progress = store.recordProgress('j2', 1, 10, null);
+    await store.settled();
+    connection.close();
+    expect((await running)?.status).to.equal('running');
+    expect((await progress)?.progress).to.equal(10);
+  });
 });

@@ -1,24 +1,23 @@
-import BetterSqlite3 from 'better-sqlite3';
 import { expect } from 'chai';
 import { BatchedWrites } from '../../src/store/batched-writes.js';
 import { SqliteJobStore } from '../../src/store/sqlite-job-store.js';
 import { jobRecord } from '../helpers/job-records.js';
-import { openTempDatabase, type TempDatabase } from '../helpers/temp-database.js';
+import type { Database } from '../../src/store/database.js';
+import { openTempDatabase, tracedConnection, type TempDatabase } from '../helpers/temp-database.js';
 
 describe('BatchedWrites on the SQLite job store', function () {
   let temp: TempDatabase;
-  let connection: BetterSqlite3.Database;
+  let connection: Database;
   let sqlite: SqliteJobStore;
   let store: BatchedWrites;
   /** Every SQL statement run on the connection, as better-sqlite3 traces it. */
-  let statements: string[];
+  let statements: string[] = [];
   const commits = () => statements.filter((sql) => sql === 'COMMIT').length;
 
   beforeEach(async function () {
     temp = await openTempDatabase();
     temp.db.close();
-    statements = [];
-    connection = new BetterSqlite3(temp.file, { verbose: (sql) => void statements.push(String(sql)) });
+    connection = tracedConnection(temp.file, (sql) => void statements.push(sql));
     sqlite = new SqliteJobStore(connection);
     for (const id of ['j1', 'j2', 'j3']) sqlite.rows.create(jobRecord(id));
     store = new BatchedWrites(sqlite);

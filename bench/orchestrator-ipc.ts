@@ -11,7 +11,9 @@ export type Request =
   | { type: 'await-agents'; processId: string; count: number; timeoutMs: number }
   | { type: 'await-jobs'; ids: string[]; timeoutMs: number }
   | { type: 'job-timings'; since: string }
-  | { type: 'fleet-status' };
+  | { type: 'fleet-status' }
+  | { type: 'user-tokens'; count: number }
+  | { type: 'queued' };
 
 export interface JobTimings {
   statuses: Record<string, number>;
@@ -27,6 +29,8 @@ export interface Replies {
   'await-jobs': { finished: number; unfinished: number };
   'job-timings': JobTimings;
   'fleet-status': { online: number; catalogsCurrent: number };
+  'user-tokens': { tokens: string[] };
+  queued: { queued: number };
 }
 
 export type Reply = { id: string; ok: true; value: unknown } | { id: string; ok: false; message: string };

@@ -1,4 +1,5 @@
 import { pino } from 'pino';
+import { issueUserToken } from '../src/auth/token-command.js';
 import { startOrchestrator, type RunningOrchestrator } from '../src/main.js';
 import { FINISHED_STATUSES, type JobRecord } from '../src/store/job-record.js';
 import { CONFIG_ENV, type Announcement, type BenchOrchestratorConfig, type JobTimings, type Reply, type Request } from './orchestrator-ipc.js';
@@ -22,11 +23,29 @@ async function awaitAgents(orchestrator: RunningOrchestrator, processId: string,
   }
 }
 
-async function awaitJobs(orchestrator: RunningOrchestrator, ids: string[], timeoutMs: number) {
-  const signal = AbortSignal.timeout(Math.max(1, Math.round(timeoutMs)));
-  const outcomes = await Promise.allSettled(ids.map((id) => orchestrator.lifecycle.waitUntilFinished(id, signal)));
-  const finished = outcomes.filter((outcome) => outcome.status === 'fulfilled').length;
-  return { finished, unfinished: ids.length - finished };
+/**
+ * Resolves once every job is finished or `timeoutMs` passed. One listener on the event stream,
+ * not a waiter per job: thousands of waiters on one abort signal cost the orchestrator more CPU
+ * per job than what is measured.
+ */
+function awaitJobs(orchestrator: RunningOrchestrator, ids: string[], timeoutMs: number) {
+  const waiting = new Set(ids);
+  return new Promise<{ finished: number; unfinished: number }>((resolve) => {
+    const done = () => {
+      stop();
+      clearTimeout(timer);
+      resolve({ finished: ids.length - waiting.size, unfinished: waiting.size });
+    };
+    const stop = orchestrator.lifecycle.events.listen((event) => {
+      if (event.type === 'finished' && waiting.delete(event.job.id) && waiting.size === 0) done();
+    });
+    const timer = setTimeout(done, Math.max(1, Math.round(timeoutMs)));
+    for (const id of ids) {
+      const job = orchestrator.jobStore.get(id);
+      if (job && FINISHED_STATUSES.includes(job.status)) waiting.delete(id);
+    }
+    if (waiting.size === 0) done();
+  });
 }
 
 const between = (from: string | null, to: string | null) => (from && to ? Date.parse(to) - Date.parse(from) : undefined);
@@ -55,6 +74,10 @@ async function answer(orchestrator: RunningOrchestrator, request: Request): Prom
       return jobTimings(orchestrator, request.since);
     case 'fleet-status':
       return orchestrator.registry.counts();
+    case 'user-tokens':
+      return { tokens: Array.from({ length: request.count }, (_, i) => issueUserToken(orchestrator.users, `bench-user-${i + 1}`, 'user', 'bench').token) };
+    case 'queued':
+      return { queued: orchestrator.lifecycle.queued() };
   }
 }
 

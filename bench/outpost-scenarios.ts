@@ -14,8 +14,8 @@ export async function executeSync(client: HttpClient): Promise<void> {
   if (!answer.body.includes('PROGRESS 50')) throw new Error(`sync execution: unexpected result ${answer.body.slice(0, 200)}`);
 }
 
-async function executeAsync(client: HttpClient): Promise<string> {
-  const answer = expectStatus(await client.request('POST', EXECUTE, { inputs: {} }, { prefer: 'respond-async' }), 201, 'async execution');
+export async function executeAsync(client: HttpClient, headers: Record<string, string> = {}): Promise<string> {
+  const answer = expectStatus(await client.request('POST', EXECUTE, { inputs: {} }, { prefer: 'respond-async', ...headers }), 201, 'async execution');
   const id = String(answer.headers.location ?? '').split('/').pop();
   if (!id) throw new Error('async execution: 201 without a Location');
   return id;
@@ -57,8 +57,18 @@ export async function syncScenario(cluster: OutpostCluster, params: BenchParams)
   }
 }
 
-/** `asyncJobs` submitted by `concurrency` clients, then awaited: jobs per second from first submit to last finish. */
-export async function asyncScenario(cluster: OutpostCluster, params: BenchParams) {
+/** How many async jobs, within what time, and the headers of the `index`th submission. */
+export interface AsyncLoad {
+  jobs: number;
+  seconds: number;
+  headers: (index: number) => Record<string, string>;
+}
+
+/**
+ * `asyncJobs` submitted by `concurrency` clients, then awaited: jobs per second from first submit to
+ * last finish, and how many jobs waited in the queue once the last was accepted.
+ */
+export async function asyncScenario(cluster: OutpostCluster, params: BenchParams, load: AsyncLoad = { jobs: params.asyncJobs, seconds: params.phaseSeconds, headers: () => ({}) }) {
   const client = new HttpClient(cluster.orchestrator.url, params.concurrency);
   try {
     const since = new Date().toISOString();
@@ -67,13 +77,14 @@ export async function asyncScenario(cluster: OutpostCluster, params: BenchParams
     cpu.start();
     const started = performance.now();
     const submit = await closedLoop({
-      count: params.asyncJobs,
+      count: load.jobs,
       concurrency: params.concurrency,
-      timeLimitMs: params.phaseSeconds * 1000,
-      operation: async () => void ids.push(await executeAsync(client)),
+      timeLimitMs: load.seconds * 1000,
+      operation: async (index) => void ids.push(await executeAsync(client, load.headers(index))),
     });
+    const { queued } = await cluster.orchestrator.request({ type: 'queued' });
     // Submitting and waiting share one phase budget, so the phase stays bounded like the others.
-    const remainingMs = Math.max(1000, Math.round(params.phaseSeconds * 1000 - (performance.now() - started)));
+    const remainingMs = Math.max(1000, Math.round(load.seconds * 1000 - (performance.now() - started)));
     const waited = await cluster.orchestrator.request({ type: 'await-jobs', ids, timeoutMs: remainingMs });
     const elapsedMs = performance.now() - started;
     const cpuUsed = cpu.stop();
@@ -83,6 +94,7 @@ export async function asyncScenario(cluster: OutpostCluster, params: BenchParams
       firstError: submit.firstError,
       submitPerSecond: perSecond(submit.completed, submit.elapsedMs),
       submitLatencyMs: summarize(submit.latenciesMs),
+      queuedWhenSubmitted: queued,
       finished: waited.finished,
       unfinished: waited.unfinished,
       elapsedSeconds: seconds(elapsedMs),

@@ -21,6 +21,10 @@ export interface BenchParams {
   /** Celery prefork pool size. */
   peerWorkers: number;
   peer: 'celery' | 'none';
+  /** Async jobs of the deep-queue scenario (0 skips it), from `deepUsers` users, bounded by `deepSeconds`. */
+  deepJobs: number;
+  deepUsers: number;
+  deepSeconds: number;
   /** When set, the orchestrator and agents write V8 CPU profiles here. */
   cpuProfileDir: string | undefined;
 }
@@ -37,6 +41,9 @@ const FLAGS = {
   slots: { env: 'BENCH_SLOTS', default: String(os.availableParallelism()) },
   'peer-workers': { env: 'BENCH_PEER_WORKERS', default: '2' },
   peer: { env: 'BENCH_PEER', default: 'celery' },
+  'deep-jobs': { env: 'BENCH_DEEP_JOBS', default: '10000' },
+  'deep-users': { env: 'BENCH_DEEP_USERS', default: '20' },
+  'deep-seconds': { env: 'BENCH_DEEP_SECONDS', default: '300' },
   'cpu-prof': { env: 'BENCH_CPU_PROF', default: '' },
 } as const;
 
@@ -73,6 +80,9 @@ export function loadParams(argv: string[], env: NodeJS.ProcessEnv): BenchParams 
     slotsPerAgent: count('slots', pick('slots'), 1, 1024),
     peerWorkers: count('peer-workers', pick('peer-workers'), 1, 64),
     peer,
+    deepJobs: count('deep-jobs', pick('deep-jobs'), 0, 1_000_000),
+    deepUsers: count('deep-users', pick('deep-users'), 1, 10_000),
+    deepSeconds: count('deep-seconds', pick('deep-seconds'), 1, 3600),
     cpuProfileDir: pick('cpu-prof') || undefined,
   };
 }

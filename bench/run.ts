@@ -1,7 +1,8 @@
 import { celeryPeer, type PeerReport } from './celery-peer.js';
 import { CleanupStack, stopOnSignals } from './cleanup.js';
 import { machineFacts } from './machine.js';
-import { startOutpostCluster } from './outpost-cluster.js';
+import { deepQueueScenario } from './deep-queue.js';
+import { startOutpostCluster, type OutpostCluster } from './outpost-cluster.js';
 import { asyncScenario, syncScenario, warmUp } from './outpost-scenarios.js';
 import { loadParams, paramsOrExit, USAGE, type BenchParams } from './params.js';
 import { soakScenario } from './soak.js';
@@ -42,7 +43,8 @@ async function outpostFigures(params: BenchParams, stack: CleanupStack) {
     note(`outpost.async: ${params.asyncJobs} jobs submitted, then awaited`);
     const async = await asyncScenario(cluster, params).catch(failed);
     if (!('error' in async)) note(`  ${async.jobsPerSecond} jobs/s end to end, ${async.unfinished} unfinished`);
-    return { sync, async };
+    const deepQueue = params.deepJobs === 0 ? { skipped: '--deep-jobs 0' } : await deepQueueFigures(cluster, params);
+    return { sync, async, deepQueue };
   });
 }
 
@@ -53,6 +55,13 @@ async function soakFigures(params: BenchParams, stack: CleanupStack) {
     note(`soak: ${params.soakJobs} jobs, ${params.concurrency} at a time`);
     return soakScenario(cluster, params, note);
   });
+}
+
+async function deepQueueFigures(cluster: OutpostCluster, params: BenchParams) {
+  note(`outpost.deepQueue: ${params.deepJobs} async jobs from ${params.deepUsers} users, submitted at once, then awaited`);
+  const deep = await deepQueueScenario(cluster, params).catch(failed);
+  if (!('error' in deep)) note(`  ${deep.queuedWhenSubmitted} queued after submitting, queued p50 ${deep.orchestratorView.queuedMs?.p50} ms, ${deep.unfinished} unfinished`);
+  return deep;
 }
 
 async function peerFigures(params: BenchParams, stack: CleanupStack): Promise<PeerReport | { available: true; error: string }> {

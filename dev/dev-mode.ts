@@ -3,13 +3,12 @@ import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { DevConfig } from '../src/config.js';
-import { startAgent } from '../agent/main.js';
-import { defaultFetchLimits } from '../agent/jobs/fetch-inputs.js';
 import { issueUserToken } from '../src/auth/token-command.js';
 import { startOrchestrator, type RunningOrchestrator } from '../src/main.js';
 import type { AgentRegistry } from '../src/registry/agent-registry.js';
 import type { Role, UserStore } from '../src/store/user-store.js';
 import { isLoopbackHost } from '../xmpp/server-trust.js';
+import { startDevAgent, type DevAgent } from './agent-process.js';
 import { PrivateProsody } from './private-prosody.js';
 import { ensureDevCertificate, type TlsFiles } from './tls-certificate.js';
 
@@ -46,9 +45,9 @@ function firstCatalog(registry: AgentRegistry): Promise<void> {
 export const prosodyDir = (dataDir: string) => path.join(dataDir, 'prosody');
 
 /**
- * `outpost dev`: a private Prosody, the orchestrator and one agent on the services folder, in
- * one process, until Ctrl-C. The agent runs in-process so shutdown order is ours: agent first
- * (its runs finish or are killed), then the orchestrator, then Prosody.
+ * `outpost dev`: a private Prosody, the orchestrator and one agent on the services folder, until
+ * Ctrl-C. The agent runs in a child process that only this one stops, so shutdown order is ours:
+ * agent first (its runs finish or are killed), then the orchestrator, then Prosody.
  */
 export async function runDev(config: DevConfig, logger: Logger): Promise<void> {
   // The operator's certificate, else one of our own, kept in the data directory (docs/security.md, the network).
@@ -60,7 +59,7 @@ export async function runDev(config: DevConfig, logger: Logger): Promise<void> {
   await prosody.start();
   const devFile = path.join(config.dataDir, 'dev.json');
   let orchestrator: RunningOrchestrator | undefined;
-  let agent: Awaited<ReturnType<typeof startAgent>> | undefined;
+  let agent: DevAgent | undefined;
   let tokens: { adminToken: string; userToken: string };
   const shutdown = async (graceMs: number) => {
     await agent?.stop(graceMs);
@@ -101,7 +100,7 @@ export async function runDev(config: DevConfig, logger: Logger): Promise<void> {
     orchestrator.agentAccounts.add(`${LOCAL_AGENT}@${DEV_DOMAIN}`, LOCAL_AGENT);
     tokens = { adminToken: devToken(orchestrator.users, 'admin'), userToken: devToken(orchestrator.users, 'user') };
     const announced = firstCatalog(orchestrator.registry);
-    agent = await startAgent(
+    agent = await startDevAgent(
       {
         server: prosody.clientService,
         jid: `${LOCAL_AGENT}@${DEV_DOMAIN}/dev`,
@@ -114,7 +113,7 @@ export async function runDev(config: DevConfig, logger: Logger): Promise<void> {
         killGraceMs: 5000,
         // The dev agent pins the certificate, as the agents `outpost agent add` prints commands for.
         serverTrust: { fingerprints: [prosody.fingerprint!.replace(/:/g, '')] },
-        fetchLimits: defaultFetchLimits(config.fetchAllow),
+        ...(config.fetchAllow === undefined ? {} : { fetchAllow: config.fetchAllow }),
       },
       logger.child({ agent: LOCAL_AGENT }),
     );

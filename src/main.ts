@@ -29,6 +29,7 @@ import type { JobStoreApi } from './store/job-store-api.js';
 import { ProcessPools } from './store/process-pools.js';
 import { DrainedAccounts } from './store/drained-accounts.js';
 import { openJobBackend } from './store/job-backend.js';
+import { BatchedWrites } from './store/batched-writes.js';
 import { DEFAULT_MAX_UPLOAD_BYTES, ResultFiles } from './store/result-files.js';
 import { storeInlineFiles } from './jobs/file-inputs.js';
 import { UserStore } from './store/user-store.js';
@@ -116,8 +117,9 @@ export async function startOrchestrator(
   const inputs = new ResultFiles(path.join(config.dataDir, 'inputs'));
   // Jobs are dispatched once the XMPP link is up; by then the server listens and `publicUrl` is set.
   const uploadFor = async (jobId: string) => ({ url: `${publicUrl}/uploads/${jobId}`, token: await uploadTokens.issue(jobId) });
+  const lifecycleStore = new BatchedWrites(jobStore);
   const lifecycle = new JobLifecycle({
-    jobStore,
+    jobStore: lifecycleStore,
     registry,
     send: (jid, message) => link.send(jid, message),
     uploadFor,
@@ -230,6 +232,7 @@ export async function startOrchestrator(
         await link.stop();
         await callbacks.stop();
         lifecycle.close();
+        await lifecycleStore.settled();
         await jobs.close();
         db.close();
       })()),

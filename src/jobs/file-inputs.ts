@@ -99,6 +99,9 @@ export async function storeInlineFiles(store: ResultFiles, jobId: string, files:
 
 const isStoredFile = (value: unknown): value is StoredFileInput => isPlainObject(value) && value['stored'] === true;
 
+/** Whether the orchestrator keeps files for these inputs: most jobs have none, and looking for them on disk costs. */
+export const hasStoredFiles = (inputs: Record<string, unknown>): boolean => Object.values(inputs).some(isStoredFile);
+
 /**
  * The inputs as the job's agent gets them (docs/protocol.md, file inputs): a stored file becomes
  * the URL it is fetched from, with the job's token; a client's link goes as it is.

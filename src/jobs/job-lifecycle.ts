@@ -11,7 +11,7 @@ import { GraceTimers, lostAgentNote } from './grace-timers.js';
 import { JobUpdates } from './job-updates.js';
 import { followJob, untilFinished, type JobFollower } from './job-follower.js';
 import type { LimitsOf } from './owner-limits.js';
-import { agentInputs, type InlineFile } from './file-inputs.js';
+import { agentInputs, hasStoredFiles, type InlineFile } from './file-inputs.js';
 import { newJob, type SubmitRequest } from './new-job.js';
 import { PerJob } from './per-job.js';
 
@@ -104,19 +104,17 @@ export class JobLifecycle {
         await this.#options.inputFiles.remove(job.id);
         throw err;
       });
-      // A job beyond its owner's waiting limit rolls back as if it had never been submitted.
-      const created = await this.#options.jobStore
-        .transaction(async (store) => {
-          const inserted = await store.create(job);
-          this.#dispatcher.enqueue(inserted);
-          this.#refuseBeyondWaitingLimit(inserted);
-          return inserted;
-        })
-        .catch(async (err: unknown) => {
-          this.#dispatcher.release(job.id);
-          await this.#options.inputFiles.remove(job.id);
-          throw err;
-        });
+      // Queued first, so a job beyond its owner's waiting limit is refused before anything is written;
+      // a placement made meanwhile is recorded after the job, in the job's next turn.
+      const created = await (async () => {
+        this.#dispatcher.enqueue(job);
+        this.#refuseBeyondWaitingLimit(job);
+        return this.#options.jobStore.create(job);
+      })().catch(async (err: unknown) => {
+        this.#dispatcher.release(job.id);
+        await this.#options.inputFiles.remove(job.id);
+        throw err;
+      });
       this.#emit({ type: 'created', job: created });
       return created;
     });
@@ -206,13 +204,16 @@ export class JobLifecycle {
   /** The agent runs the job (`accepted`, or listed after a reconnect); a run nobody wants is stopped. */
   running(jid: string, jobId: string): Promise<void> {
     return this.#perJob.run(jobId, async () => {
-      const job = await this.#options.jobStore.get(jobId);
-      if (!job || isFinished(job) || !(await this.#fromAssignee(jid, jobId, job))) {
-        this.#options.send(jid, { v: 1, type: 'kill', job: jobId }).catch(() => undefined);
-        return;
+      // A job still handed to this agent is unfinished: only another one needs a read first.
+      if (this.#dispatcher.assignment(jobId)?.agent !== jid) {
+        const job = await this.#options.jobStore.get(jobId);
+        if (!job || isFinished(job) || !(await this.#fromAssignee(jid, jobId, job))) {
+          this.#options.send(jid, { v: 1, type: 'kill', job: jobId }).catch(() => undefined);
+          return;
+        }
+        this.#dispatcher.adopt(job, jid);
       }
       this.#graces.cancel(jobId);
-      if (!this.#dispatcher.assignment(jobId)) this.#dispatcher.adopt(job, jid);
       const back = this.#lostNotes.delete(jobId);
       const running = await this.#options.jobStore.markRunning(jobId, jid, new Date().toISOString(), back);
       if (running) this.#emit({ type: 'running', job: running });
@@ -370,7 +371,7 @@ export class JobLifecycle {
     this.#dispatcher.release(jobId);
     if (!job) return undefined;
     this.#emit({ type: 'finished', job });
-    this.#options.inputFiles.remove(jobId).catch((err: Error) => this.#options.logger.warn({ job: jobId, err: err.message }, 'input files of an ended job could not be removed'));
+    if (hasStoredFiles(job.inputs)) this.#options.inputFiles.remove(jobId).catch((err: Error) => this.#options.logger.warn({ job: jobId, err: err.message }, 'input files of an ended job could not be removed'));
     // Files uploaded before a run failed (or was killed) belong to no result.
     if (job.status !== 'successful') void this.#removeFiles(jobId);
     return job;

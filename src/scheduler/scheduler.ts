@@ -71,9 +71,7 @@ export class Scheduler {
 
   /** The processes that waiting jobs are for: placement needs only the agents offering them. */
   queuedProcesses(): Set<string> {
-    const ids = new Set<string>();
-    for (const job of this.#queue.items()) ids.add(job.processId);
-    return ids;
+    return new Set(this.#queue.processes());
   }
 
   running(owner: string): number {
@@ -115,23 +113,19 @@ export class Scheduler {
     const available = agents.filter((a) => (this.#restingUntil.get(a.jid) ?? 0) <= now && !a.draining);
     let freeSlots = available.reduce((sum, a) => sum + Math.max(0, a.slots - (this.#counts.get(`agent\n${a.jid}`) ?? 0)), 0);
     if (freeSlots === 0 || this.#queue.size === 0) return placements;
-    // Asked once per owner and pass: the drain offers every queued job, and a limit may cost a lookup.
+    // Asked once per owner and pass: a limit may cost a store lookup.
     const limits = new Map<string, number>();
     const limitOf = (owner: string) => limits.get(owner) ?? limits.set(owner, this.runningLimit(owner)).get(owner)!;
-    // Room only shrinks during a pass: a process found without room is not looked at again.
-    const noRoom = new Set<string>();
     this.#queue.drain((job) => {
-      if (freeSlots === 0 || noRoom.has(job.processId)) return false;
-      if (this.running(job.owner) >= limitOf(job.owner)) return false;
+      if (freeSlots === 0) return 'stop';
+      if (this.running(job.owner) >= limitOf(job.owner)) return 'owner-full';
       const agent = pickAgent(available.flatMap((a) => this.#capacity(a, job.processId)));
-      if (!agent) {
-        noRoom.add(job.processId);
-        return false;
-      }
+      // Room only shrinks during a pass: the queue offers no more jobs of a process found without room.
+      if (!agent) return 'process-full';
       freeSlots -= 1;
       this.#assign({ ...job, agent });
       placements.push({ jobId: job.id, agent });
-      return true;
+      return 'placed';
     });
     return placements;
   }

@@ -1,3 +1,4 @@
+import type { Statement } from 'better-sqlite3';
 import type { Database } from './database.js';
 import type { JobStoreApi } from './job-store-api.js';
 import { JobRetention } from './job-retention.js';
@@ -35,6 +36,10 @@ export class SqliteJobStore implements JobStoreApi {
   readonly retention: JobRetention;
   readonly #db: Database;
   readonly #direct: Statements;
+  /** Prepared once: a transaction per turn of the event loop must not parse its SQL each time. */
+  readonly #begin: Statement;
+  readonly #commit: Statement;
+  readonly #rollback: Statement;
   #idle: Promise<unknown> = Promise.resolve();
 
   constructor(db: Database, clock?: () => Date) {
@@ -42,6 +47,9 @@ export class SqliteJobStore implements JobStoreApi {
     this.rows = new JobStore(db, clock);
     this.retention = new JobRetention(db);
     this.#direct = statements(this.rows, this.retention);
+    this.#begin = db.prepare('BEGIN IMMEDIATE');
+    this.#commit = db.prepare('COMMIT');
+    this.#rollback = db.prepare('ROLLBACK');
   }
 
   get: JobStoreApi['get'] = (id) => this.#whenIdle(() => this.#direct.get(id));
@@ -65,14 +73,14 @@ export class SqliteJobStore implements JobStoreApi {
       transaction: () => Promise.reject(new Error('transactions do not nest')),
     };
     const run = this.#whenIdle(async () => {
-      this.#db.exec('BEGIN IMMEDIATE');
+      this.#begin.run();
       try {
         const result = await fn(inside);
-        this.#db.exec('COMMIT');
+        this.#commit.run();
         return result;
       } catch (error) {
         // SQLite has already rolled back after some errors (SQLITE_FULL, I/O errors): the original error is the one to report.
-        if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
+        if (this.#db.inTransaction) this.#rollback.run();
         throw error;
       }
     });

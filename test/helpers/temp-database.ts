@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
 import { openDatabase, type Database } from '../../src/store/database.js';
 
 /** A real SQLite file in its own temporary directory. */
@@ -25,4 +26,9 @@ export async function openTempDatabase(): Promise<TempDatabase> {
       await fs.rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Another connection to the database file that hands every SQL statement it runs to `record`. */
+export function tracedConnection(file: string, record: (sql: string) => void): Database {
+  return new BetterSqlite3(file, { verbose: (sql) => record(String(sql)) });
 }

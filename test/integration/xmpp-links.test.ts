@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { ComponentLink } from '../../src/xmpp/component-link.js';
 import { AgentLink } from '../../agent/xmpp/agent-link.js';
 import type { AgentLoad, AgentMessage } from '../../protocol/index.js';
@@ -80,4 +81,21 @@ describe('XMPP links over a private Prosody', function () {
     expect(await link.pingOrchestrator(2000)).to.equal(true);
     expect(await component.ping(link.jid!, 2000)).to.equal(true);
   });
+
+  it('sends the messages of one turn of the event loop in one write, in order', async function () {
+    const link = await connectAgent('batch');
+    const received: unknown[] = [];
+    const all = new Promise<void>((resolve) => link.on('message', (message) => void (received.push(message) === 50 && resolve())));
+    const writesBefore = writeCalls();
+    await Promise.all(Array.from({ length: 50 }, (_, i) => component.send(link.jid!, { v: 1, type: 'kill', job: `j${i}` })));
+    const writes = writeCalls() - writesBefore;
+    await all;
+    expect(received).to.deep.equal(Array.from({ length: 50 }, (_, i) => ({ v: 1, type: 'kill', job: `j${i}` })));
+    expect(writes).to.be.at.most(2);
+  });
 });
+
+/** Write system calls this process has made (Linux). */
+function writeCalls(): number {
+  return Number(/^syscw: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'))![1]);
+}

@@ -8,6 +8,7 @@ import { pino } from 'pino';
 import { PrivateProsody } from '../dev/private-prosody.js';
 import { smallEnv, startProcess, type StartedProcess } from './child-process.js';
 import type { CleanupStack } from './cleanup.js';
+import { installAgentPackage } from './installed-agent.js';
 import { childPidsMatching } from './process-cpu.js';
 import { CONFIG_ENV, OrchestratorClient, type BenchOrchestratorConfig } from './orchestrator-ipc.js';
 import { distBench, repoRoot } from './paths.js';
@@ -26,6 +27,8 @@ export interface OutpostCluster {
   agents: StartedProcess[];
   /** Process trees whose CPU use is reported, by part. */
   cpuParts: Record<string, (number | 'self')[]>;
+  /** Processes whose memory is reported: the orchestrator and the agents themselves (without their jobs). */
+  memoryParts: { orchestrator: number[]; agent: number[] };
 }
 
 const profileArgs = (dir: string | undefined, name: string) => (dir ? ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', `${name}.cpuprofile`] : []);
@@ -77,6 +80,8 @@ export async function startOutpostCluster(options: ClusterOptions, stack: Cleanu
   stack.add('orchestrator', () => orchestratorProcess.stop());
   const orchestrator = await OrchestratorClient.attach(orchestratorProcess, 20_000);
 
+  // The agents run as users run them: from the package the orchestrator serves, installed offline.
+  const agentBin = await installAgentPackage(path.join(root, 'agent-install'));
   const agents: StartedProcess[] = [];
   for (let i = 1; i <= options.agents; i++) {
     const name = `bench-agent-${i}`;
@@ -89,7 +94,7 @@ export async function startOutpostCluster(options: ClusterOptions, stack: Cleanu
       process.execPath,
       [
         ...profileArgs(options.cpuProfileDir, name),
-        path.join(repoRoot, 'bin', 'outpost-agent.js'),
+        agentBin,
         ...['--server', prosody.clientService, '--jid', `${name}@${DOMAIN}/agent`, '--services', services],
         ...['--work-dir', workDir, '--slots', String(options.slotsPerAgent), '--log-level', 'warn'],
       ],
@@ -114,5 +119,6 @@ export async function startOutpostCluster(options: ClusterOptions, stack: Cleanu
       prosody: childPidsMatching(prosodyDir),
       loadGenerator: ['self'],
     },
+    memoryParts: { orchestrator: [pid(orchestratorProcess)], agent: agents.map(pid) },
   };
 }

@@ -14,7 +14,7 @@ export interface BenchParams {
   phaseSeconds: number;
   agents: number;
   slotsPerAgent: number;
-  /** Celery prefork pool size. */
+  /** Celery prefork pool size; by default the total of Outpost's slots, so both sides run as many jobs at once. */
   peerWorkers: number;
   peer: 'celery' | 'none';
   /** When set, the orchestrator and agents write V8 CPU profiles here. */
@@ -29,7 +29,7 @@ const FLAGS = {
   'phase-seconds': { env: 'BENCH_PHASE_SECONDS', default: '30' },
   agents: { env: 'BENCH_AGENTS', default: '2' },
   slots: { env: 'BENCH_SLOTS', default: String(os.availableParallelism()) },
-  'peer-workers': { env: 'BENCH_PEER_WORKERS', default: '2' },
+  'peer-workers': { env: 'BENCH_PEER_WORKERS', default: '', shown: 'agents × slots' },
   peer: { env: 'BENCH_PEER', default: 'celery' },
   'cpu-prof': { env: 'BENCH_CPU_PROF', default: '' },
 } as const;
@@ -37,7 +37,7 @@ const FLAGS = {
 export const USAGE = `usage: npm run bench -- [flags]   (each flag also as the environment variable shown;
 --slots is per agent and defaults to the number of cores)
 ${Object.entries(FLAGS)
-  .map(([flag, { env, default: value }]) => `  --${flag.padEnd(14)} ${env.padEnd(20)} default ${value || '(off)'}`)
+  .map(([flag, entry]) => `  --${flag.padEnd(14)} ${entry.env.padEnd(20)} default ${'shown' in entry ? entry.shown : entry.default || '(off)'}`)
   .join('\n')}`;
 
 function count(name: string, raw: string, min: number, max: number): number {
@@ -53,15 +53,17 @@ export function loadParams(argv: string[], env: NodeJS.ProcessEnv): BenchParams 
   const pick = (flag: keyof typeof FLAGS): string => (values[flag] as string | undefined) ?? env[FLAGS[flag].env] ?? FLAGS[flag].default;
   const peer = pick('peer');
   if (peer !== 'celery' && peer !== 'none') throw new Error(`--peer must be 'celery' or 'none' (got '${peer}')`);
+  const agents = count('agents', pick('agents'), 1, 64);
+  const slotsPerAgent = count('slots', pick('slots'), 1, 1024);
   return {
     syncJobs: count('sync-jobs', pick('sync-jobs'), 1, 1_000_000),
     asyncJobs: count('async-jobs', pick('async-jobs'), 1, 100_000),
     concurrency: count('concurrency', pick('concurrency'), 1, 1000),
     warmup: count('warmup', pick('warmup'), 0, 100_000),
     phaseSeconds: count('phase-seconds', pick('phase-seconds'), 1, 600),
-    agents: count('agents', pick('agents'), 1, 64),
-    slotsPerAgent: count('slots', pick('slots'), 1, 1024),
-    peerWorkers: count('peer-workers', pick('peer-workers'), 1, 64),
+    agents,
+    slotsPerAgent,
+    peerWorkers: count('peer-workers', pick('peer-workers') || String(agents * slotsPerAgent), 1, 1024),
     peer,
     cpuProfileDir: pick('cpu-prof') || undefined,
   };

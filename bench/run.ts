@@ -4,6 +4,7 @@ import { machineFacts } from './machine.js';
 import { startOutpostCluster } from './outpost-cluster.js';
 import { asyncScenario, syncScenario, warmUp } from './outpost-scenarios.js';
 import { loadParams, USAGE, type BenchParams } from './params.js';
+import { rssByPart } from './process-memory.js';
 import { ratio } from './stats.js';
 
 /*
@@ -27,6 +28,8 @@ async function outpostFigures(params: BenchParams, stack: CleanupStack) {
   return stack.scoped('outpost', async (scope) => {
     note(`starting Prosody, the orchestrator and ${params.agents} agent(s) with ${params.slotsPerAgent} slot(s) each`);
     const cluster = await startOutpostCluster(params, scope);
+    const idleRssMiB = rssByPart(cluster.memoryParts);
+    note(`idle RSS: orchestrator ${idleRssMiB['orchestrator']} MiB, agent ${idleRssMiB['agent']} MiB`);
     note(`warming up with ${params.warmup} jobs`);
     await warmUp(cluster, params);
     note(`outpost.sync: ${params.syncJobs} jobs, ${params.concurrency} at a time`);
@@ -35,7 +38,7 @@ async function outpostFigures(params: BenchParams, stack: CleanupStack) {
     note(`outpost.async: ${params.asyncJobs} jobs submitted, then awaited`);
     const async = await asyncScenario(cluster, params).catch(failed);
     if (!('error' in async)) note(`  ${async.jobsPerSecond} jobs/s end to end, ${async.unfinished} unfinished`);
-    return { sync, async };
+    return { idleRssMiB, sync, async };
   });
 }
 
@@ -78,6 +81,8 @@ async function main(): Promise<void> {
     parameters: {
       ...params,
       totalSlots: params.agents * params.slotsPerAgent,
+      workers: 'both sides run as many jobs at once: Celery prefork = peerWorkers, by default agents × slots (totalSlots)',
+      agentFrom: 'dist/outpost-agent.tgz installed offline into a temporary prefix, as on a remote machine',
       job: '/bin/echo PROGRESS 50, one progress update (Outpost service noop; Celery task bench.noop)',
       layout: 'Prosody, orchestrator, each agent and the HTTP load generator run as separate processes on this machine',
     },

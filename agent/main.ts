@@ -8,6 +8,7 @@ import { Outbox } from './jobs/outbox.js';
 import { reapLeftoverRuns } from './jobs/leftover-runs.js';
 import { preparePrivateWorkDir, WorkDirError } from './jobs/work-dir.js';
 import { runProcess } from './runner/run-process.js';
+import { Launcher } from './runner/launcher.js';
 import { watchServices } from './services/services-watcher.js';
 import { XmppLoginError } from '../xmpp/connection.js';
 import { ServerTrustError } from '../xmpp/server-trust.js';
@@ -38,6 +39,10 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
   const loaded = watcher.current();
   for (const invalid of loaded.invalid) logger.warn({ file: invalid.file, reason: invalid.reason }, 'invalid service file');
   logger.info({ services: loaded.services.size, invalid: loaded.invalid.length, folder: config.services }, 'services loaded');
+  // posix_spawn through the prebuilt launcher where it runs; Node's spawn anywhere else.
+  const launcher = await Launcher.start();
+  logger.info({ spawn: launcher ? 'launcher' : 'child_process' }, 'runs are started');
+  const run: typeof runProcess = launcher ? (request) => runProcess({ ...request, start: launcher.start }) : runProcess;
   const trust = config.serverTrust ?? {};
   const link = new AgentLink({ service: config.server, jid: config.jid, password: config.password, orchestrator: config.orchestrator, trust, logger });
   agent = new Agent({
@@ -45,7 +50,7 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
     outbox,
     catalog: () => watcher.current(),
     slots: config.slots,
-    runner: { workDir: config.workDir, run: runProcess, killGraceMs: config.killGraceMs, serverTrust: trust, fetchLimits: config.fetchLimits ?? defaultFetchLimits() },
+    runner: { workDir: config.workDir, run, killGraceMs: config.killGraceMs, serverTrust: trust, fetchLimits: config.fetchLimits ?? defaultFetchLimits() },
     logger,
   });
   await agent.start();
@@ -55,6 +60,7 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
     async stop(graceMs) {
       await watcher.close();
       await running.stop(graceMs);
+      await launcher?.close();
     },
   };
 }

@@ -151,6 +151,8 @@ function pack(): void {
         cpSync(path.join(dist, file), path.join(staging, file));
       }
     }
+    // The launcher built for this platform, if any (scripts/build-launcher.ts).
+    if (existsSync(path.join(dist, 'prebuilt'))) cpSync(path.join(dist, 'prebuilt'), path.join(staging, 'prebuilt'), { recursive: true });
     mkdirSync(path.join(staging, 'bin'));
     writeFileSync(path.join(staging, 'bin', 'outpost-agent.js'), BIN, { mode: 0o755 });
     cpSync(path.join(root, 'agent', 'package.json'), path.join(staging, 'package.json'));

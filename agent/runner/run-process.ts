@@ -71,6 +71,7 @@ async function run(request: RunRequest, progress: ProgressCoalescer): Promise<Ru
       killGraceMs: request.killGraceMs ?? DEFAULT_KILL_GRACE_MS,
       ...(readsStdout && { maxStdoutBytes }),
       ...(request.onSpawn && { onSpawn: request.onSpawn }),
+      ...(request.start && { start: request.start }),
       onLine: (line) => {
         const parsed = parseLine(line);
         if (parsed) progress.push(parsed);

@@ -1,5 +1,6 @@
 import type { FailureCode } from '../../protocol/index.js';
 import type { ServiceDefinition } from '../services/service-definition.js';
+import type { ChildStarter } from './child-starter.js';
 
 export interface RunRequest {
   jobId: string;
@@ -20,6 +21,8 @@ export interface RunRequest {
   onProgress: (progress: number, message?: string) => void;
   /** Told the program's pid (its process group) once it has started. */
   onSpawn?: (pid: number) => void;
+  /** How the program is started; Node's spawn by default (the agent passes its launcher when it has one). */
+  start?: ChildStarter;
 }
 
 export type LocalOutputValue =

@@ -39,8 +39,8 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
   const loaded = watcher.current();
   for (const invalid of loaded.invalid) logger.warn({ file: invalid.file, reason: invalid.reason }, 'invalid service file');
   logger.info({ services: loaded.services.size, invalid: loaded.invalid.length, folder: config.services }, 'services loaded');
-  // posix_spawn through the prebuilt launcher where it runs; Node's spawn anywhere else.
-  const launcher = await Launcher.start();
+  // posix_spawn through the prebuilt launcher where it runs; Node's spawn anywhere else, or when asked.
+  const launcher = process.env['OUTPOST_AGENT_SPAWN'] === 'child_process' ? undefined : await Launcher.start();
   logger.info({ spawn: launcher ? 'launcher' : 'child_process' }, 'runs are started');
   const run: typeof runProcess = launcher ? (request) => runProcess({ ...request, start: launcher.start }) : runProcess;
   const trust = config.serverTrust ?? {};

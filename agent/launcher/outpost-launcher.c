@@ -10,7 +10,7 @@
  *   'o' / 'e' stdout / stderr bytes   'O' / 'E' stdout / stderr closed
  *   'X' leader exited, payload u8 killed-by-signal, u8 exit code or signal number
  * Each run gets its own process group, stdin from /dev/null, default signal dispositions, an
- * empty signal mask and umask 077. When stdin closes (the agent stopped or died), every group
+ * empty signal mask and umask 077. The launcher ignores SIGINT/SIGTERM/SIGHUP/SIGQUIT. When stdin closes (the agent stopped or died), every group
  * still known is killed with SIGKILL and the launcher exits, so no run outlives its agent.
  */
 #define _GNU_SOURCE
@@ -219,6 +219,12 @@ static void drain(size_t i, int which) {
 
 int main(void) {
   signal(SIGPIPE, SIG_IGN);
+  /* A Ctrl-C or a service manager's SIGTERM is for the agent, whose stop lets runs finish; the
+     launcher ends when the agent closes its stdin. */
+  signal(SIGINT, SIG_IGN);
+  signal(SIGTERM, SIG_IGN);
+  signal(SIGHUP, SIG_IGN);
+  signal(SIGQUIT, SIG_IGN);
   umask(077);
   sigset_t child;
   sigemptyset(&child);

@@ -72,6 +72,8 @@ function supervise(child: StartedChild, spec: ChildSpec, options: SuperviseOptio
     const timer = setTimeout(() => stop('timeout'), Math.min(options.timeoutMs, MAX_TIMER_MS));
     const onAbort = () => stop('abort');
     options.signal.addEventListener('abort', onAbort, { once: true });
+    // An abort that came while the launcher was starting the child ends it now.
+    if (options.signal.aborted) stop('abort');
 
     const kept = options.maxStdoutBytes === undefined ? undefined : new CappedBuffer(options.maxStdoutBytes);
     const stdoutLines = new LineSplitter((bytes, line) => {

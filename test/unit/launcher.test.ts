@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Launcher } from '../../agent/runner/launcher.js';
 import { fixture } from '../helpers/paths.js';
 import { readPidFile, waitUntilGone } from '../helpers/process-tree.js';
-import { TempDirs } from '../helpers/runner-fixtures.js';
+import { fixtureService, runFixture, TempDirs } from '../helpers/runner-fixtures.js';
 
 describe('the launcher (posix_spawn helper of the agent)', () => {
   const dirs = new TempDirs();
@@ -21,6 +21,24 @@ describe('the launcher (posix_spawn helper of the agent)', () => {
     const pids = (await Promise.all(workDirs.map((dir) => Promise.all(['parent.pid', 'child.pid'].map((file) => readPidFile(path.join(dir, file))))))).flat();
     await launcher.close();
     for (const pid of pids) expect(await waitUntilGone(pid, 2000), `pid ${pid} still running`).to.equal(true);
+  });
+
+  it('ends a run whose kill came while the launcher was starting it', async () => {
+    const launcher = await Launcher.start();
+    if (!launcher) return expect.fail('the launcher is not built (npm run build)');
+    try {
+      const abort = new AbortController();
+      const workDir = await dirs.make();
+      const start: typeof launcher.start = async (spec) => {
+        const started = await launcher.start(spec);
+        abort.abort();
+        return started;
+      };
+      const { outcome } = await runFixture(fixtureService('sleep-tree.sh', { timeoutSeconds: 5 }), workDir, { signal: abort.signal, start, killGraceMs: 100 });
+      expect(outcome).to.deep.equal({ status: 'killed', signal: 'SIGTERM' });
+    } finally {
+      await launcher.close();
+    }
   });
 
   it('reports a missing program as Node does (ENOENT)', async () => {

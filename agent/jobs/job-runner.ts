@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { rm, rmdir } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { AgentMessage, OrchestratorMessage, TerminalEvent } from '../../protocol/index.js';
 import type { ServiceDefinition } from '../services/service-definition.js';
@@ -33,7 +33,7 @@ export interface JobRunnerOptions {
   logger: Logger;
   /** The run is over: its slot is free (called before the terminal event goes out, so the orchestrator can reuse it at once). */
   onSlotFree: () => void;
-  /** The terminal event is safe in the outbox and the work directory is gone. */
+  /** The terminal event is in the outbox and the work directory is gone. */
   onFinished: () => void;
 }
 
@@ -67,10 +67,15 @@ export async function runJob(options: JobRunnerOptions, service: ServiceDefiniti
   logger.info({ job: request.job, process: request.process, outcome: event.type }, 'run finished');
   options.onSlotFree();
   await options.outbox.add(event);
-  await rm(workDir, { recursive: true, force: true });
+  await removeWorkDir(workDir);
   await recorded;
   await forgetRun(options.workDir, request.job);
   options.onFinished();
+}
+
+/** Most runs leave their folder empty: one rmdir, and the walk of a recursive rm only when needed. */
+async function removeWorkDir(dir: string): Promise<void> {
+  await rmdir(dir).catch(() => rm(dir, { recursive: true, force: true }));
 }
 
 /** A file input that could not be fetched ends the run before it starts (docs/protocol.md, file inputs). */

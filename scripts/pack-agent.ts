@@ -29,8 +29,10 @@ const dist = path.join(root, 'dist');
 const ROOMS = ['agent', 'protocol', 'xmpp', 'net'];
 const AGENT_TARBALL = path.join(dist, 'outpost-agent.tgz');
 const BIN = `#!/usr/bin/env node
-import { main } from '../agent/main.js';
+import '../agent/small-heap.js';
 
+// Loaded after the heap settings above, which apply only to what comes later.
+const { main } = await import('../agent/main.js');
 await main();
 `;
 /** npm runs these, or node-gyp for a binding.gyp, when it installs a package. */

@@ -1,4 +1,5 @@
-import { rm, rmdir } from 'node:fs/promises';
+import { rmdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { AgentMessage, OrchestratorMessage, TerminalEvent } from '../../protocol/index.js';
 import type { ServiceDefinition } from '../services/service-definition.js';
@@ -83,9 +84,16 @@ export async function runJob(options: JobRunnerOptions, service: ServiceDefiniti
   options.onFinished();
 }
 
-/** Most runs leave their folder empty: one rmdir, and the walk of a recursive rm only when needed. */
+/**
+ * Most runs leave their folder empty: one synchronous rmdir (like the mkdir in run-process.ts),
+ * and the walk of a recursive rm only when needed.
+ */
 async function removeWorkDir(dir: string): Promise<void> {
-  await rmdir(dir).catch(() => rm(dir, { recursive: true, force: true }));
+  try {
+    rmdirSync(dir);
+  } catch {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /** A file input that could not be fetched ends the run before it starts (docs/protocol.md, file inputs). */

@@ -86,7 +86,7 @@ export class Agent {
     const catalog = this.#options.catalog();
     await this.#options.link.sendPresence(this.#load(catalog));
     const processes = [...catalog.services.values()].map((s) => toProcessSpec(s, this.#options.slots));
-    for (const message of catalogMessages(catalog.hash, processes, catalog.invalid)) await this.#send(message);
+    for (const message of catalogMessages(catalog.hash, processes, catalog.invalid, catalog.notes)) await this.#send(message);
   }
 
   /** Stop taking work; runs in flight go on. */

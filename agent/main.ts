@@ -5,7 +5,7 @@ import { createAgentLogger } from './agent-logger.js';
 import { systemdUnit } from './systemd-unit.js';
 import { AGENT_USAGE, DEFAULT_STOP_GRACE_SECONDS, loadAgentConfig, type AgentConfig } from './config.js';
 import { Outbox } from './jobs/outbox.js';
-import { reapLeftoverRuns } from './jobs/leftover-runs.js';
+import { RunJournal } from './jobs/run-journal.js';
 import { preparePrivateWorkDir, WorkDirError } from './jobs/work-dir.js';
 import { runProcess } from './runner/run-process.js';
 import { Launcher } from './runner/launcher.js';
@@ -23,7 +23,7 @@ export interface RunningAgent {
 /** Composition root of one agent: services watcher, outbox, XMPP link and runner. */
 export async function startAgent(config: AgentConfig, logger: Logger): Promise<RunningAgent> {
   await preparePrivateWorkDir(config.workDir);
-  await reapLeftoverRuns(config.workDir, logger);
+  const journal = await RunJournal.open(config.workDir, logger);
   const outbox = await Outbox.open(path.join(config.workDir, 'outbox'));
   outbox.onWriteError((job, err) => logger.error({ job, err: err.message }, 'result could not be kept on disk; it is sent from memory only'));
   let agent: Agent | undefined;
@@ -31,6 +31,7 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
     config.services,
     (catalog) => {
       for (const invalid of catalog.invalid) logger.warn({ file: invalid.file, reason: invalid.reason }, 'invalid service file');
+      for (const { file, note } of catalog.notes) logger.info({ file, note }, 'service file note');
       logger.info({ processes: [...catalog.services.keys()], hash: catalog.hash }, 'services changed');
       void agent?.announceCatalog();
     },
@@ -38,6 +39,7 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
   );
   const loaded = watcher.current();
   for (const invalid of loaded.invalid) logger.warn({ file: invalid.file, reason: invalid.reason }, 'invalid service file');
+  for (const { file, note } of loaded.notes) logger.info({ file, note }, 'service file note');
   logger.info({ services: loaded.services.size, invalid: loaded.invalid.length, folder: config.services }, 'services loaded');
   // posix_spawn through the prebuilt launcher where it runs; Node's spawn anywhere else, or when asked.
   const launcher = process.env['OUTPOST_AGENT_SPAWN'] === 'child_process' ? undefined : await Launcher.start();
@@ -50,7 +52,7 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
     outbox,
     catalog: () => watcher.current(),
     slots: config.slots,
-    runner: { workDir: config.workDir, run, killGraceMs: config.killGraceMs, serverTrust: trust, fetchLimits: config.fetchLimits ?? defaultFetchLimits() },
+    runner: { workDir: config.workDir, journal, run, killGraceMs: config.killGraceMs, serverTrust: trust, fetchLimits: config.fetchLimits ?? defaultFetchLimits() },
     logger,
   });
   await agent.start();
@@ -61,6 +63,7 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
       await watcher.close();
       await running.stop(graceMs);
       await launcher?.close();
+      journal.close();
     },
   };
 }

@@ -25,6 +25,10 @@ export interface ClusterOptions {
 export interface OutpostCluster {
   orchestrator: OrchestratorClient;
   agents: StartedProcess[];
+  /** The orchestrator's data directory (its SQLite database and result files). */
+  dataDir: string;
+  /** Each agent's work directory, by agent name. */
+  agentWorkDirs: Record<string, string>;
   /** Process trees whose CPU use is reported, by part. */
   cpuParts: Record<string, (number | 'self')[]>;
   /** Processes whose memory is reported: the orchestrator and the agents themselves (without their jobs). */
@@ -83,12 +87,14 @@ export async function startOutpostCluster(options: ClusterOptions, stack: Cleanu
   // The agents run as users run them: from the package the orchestrator serves, installed offline.
   const agentBin = await installAgentPackage(path.join(root, 'agent-install'));
   const agents: StartedProcess[] = [];
+  const agentWorkDirs: Record<string, string> = {};
   for (let i = 1; i <= options.agents; i++) {
     const name = `bench-agent-${i}`;
     const password = randomBytes(12).toString('base64url');
     await prosody.registerAccount(name, password);
     const workDir = path.join(root, name);
     await mkdir(workDir);
+    agentWorkDirs[name] = workDir;
     const agent = startProcess(
       name,
       process.execPath,
@@ -113,6 +119,8 @@ export async function startOutpostCluster(options: ClusterOptions, stack: Cleanu
   return {
     orchestrator,
     agents,
+    dataDir: config.dataDir,
+    agentWorkDirs,
     cpuParts: {
       orchestrator: [pid(orchestratorProcess)],
       agents: agents.map(pid),

@@ -10,7 +10,7 @@ import { perSecond, summarize } from './stats.js';
 const EXECUTE = `/processes/${BENCH_PROCESS}/execution`;
 const seconds = (ms: number) => Math.round(ms) / 1000;
 
-async function executeSync(client: HttpClient): Promise<void> {
+export async function executeSync(client: HttpClient): Promise<void> {
   const answer = expectStatus(await client.request('POST', EXECUTE, { inputs: {} }), 200, 'sync execution');
   if (!answer.body.includes('PROGRESS 50')) throw new Error(`sync execution: unexpected result ${answer.body.slice(0, 200)}`);
 }

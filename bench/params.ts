@@ -2,6 +2,10 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 
 export interface BenchParams {
+  /** `compare`: Outpost's figures, then the peer's; `soak`: many jobs through one stack, watching its resources. */
+  scenario: 'compare' | 'soak';
+  /** Jobs run by the soak scenario. */
+  soakJobs: number;
   /** Sync executions measured (after the warm-up). */
   syncJobs: number;
   /** Async jobs submitted, then awaited. */
@@ -22,6 +26,8 @@ export interface BenchParams {
 }
 
 const FLAGS = {
+  scenario: { env: 'BENCH_SCENARIO', default: 'compare' },
+  'soak-jobs': { env: 'BENCH_SOAK_JOBS', default: '100000' },
   'sync-jobs': { env: 'BENCH_SYNC_JOBS', default: '2000' },
   'async-jobs': { env: 'BENCH_ASYNC_JOBS', default: '2000' },
   concurrency: { env: 'BENCH_CONCURRENCY', default: '8' },
@@ -53,9 +59,13 @@ export function loadParams(argv: string[], env: NodeJS.ProcessEnv): BenchParams 
   const pick = (flag: keyof typeof FLAGS): string => (values[flag] as string | undefined) ?? env[FLAGS[flag].env] ?? FLAGS[flag].default;
   const peer = pick('peer');
   if (peer !== 'celery' && peer !== 'none') throw new Error(`--peer must be 'celery' or 'none' (got '${peer}')`);
+  const scenario = pick('scenario');
+  if (scenario !== 'compare' && scenario !== 'soak') throw new Error(`--scenario must be 'compare' or 'soak' (got '${scenario}')`);
   const agents = count('agents', pick('agents'), 1, 64);
   const slotsPerAgent = count('slots', pick('slots'), 1, 1024);
   return {
+    scenario,
+    soakJobs: count('soak-jobs', pick('soak-jobs'), 1, 10_000_000),
     syncJobs: count('sync-jobs', pick('sync-jobs'), 1, 1_000_000),
     asyncJobs: count('async-jobs', pick('async-jobs'), 1, 100_000),
     concurrency: count('concurrency', pick('concurrency'), 1, 1000),

@@ -5,6 +5,7 @@ import { startOutpostCluster } from './outpost-cluster.js';
 import { asyncScenario, syncScenario, warmUp } from './outpost-scenarios.js';
 import { loadParams, USAGE, type BenchParams } from './params.js';
 import { rssByPart } from './process-memory.js';
+import { soakScenario } from './soak.js';
 import { ratio } from './stats.js';
 
 /*
@@ -23,15 +24,21 @@ const failed = (error: unknown) => {
 
 type Figures = { jobsPerSecond?: number; latencyMs?: { p50: number; p99: number } | null };
 
+/** Prosody, the orchestrator and the agents, started and warmed up. */
+async function warmCluster(params: BenchParams, scope: CleanupStack) {
+  note(`starting Prosody, the orchestrator and ${params.agents} agent(s) with ${params.slotsPerAgent} slot(s) each`);
+  const cluster = await startOutpostCluster(params, scope);
+  const idleRssMiB = rssByPart(cluster.memoryParts);
+  note(`idle RSS: orchestrator ${idleRssMiB['orchestrator']} MiB, agent ${idleRssMiB['agent']} MiB`);
+  note(`warming up with ${params.warmup} jobs`);
+  await warmUp(cluster, params);
+  return { cluster, idleRssMiB };
+}
+
 /** Outpost's scenarios on one cluster; a scenario that fails is reported as such and the others still run. */
 async function outpostFigures(params: BenchParams, stack: CleanupStack) {
   return stack.scoped('outpost', async (scope) => {
-    note(`starting Prosody, the orchestrator and ${params.agents} agent(s) with ${params.slotsPerAgent} slot(s) each`);
-    const cluster = await startOutpostCluster(params, scope);
-    const idleRssMiB = rssByPart(cluster.memoryParts);
-    note(`idle RSS: orchestrator ${idleRssMiB['orchestrator']} MiB, agent ${idleRssMiB['agent']} MiB`);
-    note(`warming up with ${params.warmup} jobs`);
-    await warmUp(cluster, params);
+    const { cluster, idleRssMiB } = await warmCluster(params, scope);
     note(`outpost.sync: ${params.syncJobs} jobs, ${params.concurrency} at a time`);
     const sync = await syncScenario(cluster, params).catch(failed);
     if (!('error' in sync)) note(`  ${sync.jobsPerSecond} jobs/s, p50 ${sync.latencyMs?.p50} ms, ${sync.errors} errors`);
@@ -39,6 +46,15 @@ async function outpostFigures(params: BenchParams, stack: CleanupStack) {
     const async = await asyncScenario(cluster, params).catch(failed);
     if (!('error' in async)) note(`  ${async.jobsPerSecond} jobs/s end to end, ${async.unfinished} unfinished`);
     return { idleRssMiB, sync, async };
+  });
+}
+
+/** The soak: one stack, `soakJobs` jobs, and what each of its processes holds before and after. */
+async function soakFigures(params: BenchParams, stack: CleanupStack) {
+  return stack.scoped('soak', async (scope) => {
+    const { cluster } = await warmCluster(params, scope);
+    note(`soak: ${params.soakJobs} jobs, ${params.concurrency} at a time`);
+    return soakScenario(cluster, params, note);
   });
 }
 
@@ -61,6 +77,17 @@ function ratios(outpost: { sync?: Figures; async?: Figures }, peer: { sync?: Fig
     syncLatencyP50: ratio(outpost.sync?.latencyMs?.p50, peer.sync?.latencyMs?.p50),
     syncLatencyP99: ratio(outpost.sync?.latencyMs?.p99, peer.sync?.latencyMs?.p99),
     asyncThroughput: ratio(outpost.async?.jobsPerSecond, peer.async?.jobsPerSecond),
+  };
+}
+
+/** Outpost's figures, then the peer's, and their ratios. */
+async function comparison(params: BenchParams, stack: CleanupStack) {
+  const outpost = await outpostFigures(params, stack).catch(failed);
+  const peer = await peerFigures(params, stack);
+  return {
+    outpost,
+    peer: { celery: peer },
+    ratios: ratios(outpost as { sync?: Figures; async?: Figures }, peer as { sync?: Figures; async?: Figures }),
   };
 }
 
@@ -88,11 +115,8 @@ async function main(): Promise<void> {
     },
   };
   try {
-    const outpost = await outpostFigures(params, stack).catch(failed);
-    const peer = await peerFigures(params, stack);
-    report['outpost'] = outpost;
-    report['peer'] = { celery: peer };
-    report['ratios'] = ratios(outpost as { sync?: Figures; async?: Figures }, peer as { sync?: Figures; async?: Figures });
+    if (params.scenario === 'soak') report['soak'] = await soakFigures(params, stack).catch(failed);
+    else Object.assign(report, await comparison(params, stack));
   } finally {
     await stack.run();
   }

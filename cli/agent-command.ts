@@ -7,7 +7,8 @@ import { ConfigError, publicUrl } from '../src/config.js';
 import { DEV_DOMAIN, prosodyDir } from '../dev/dev-mode.js';
 import { registerAccounts, removeAccount } from '../dev/prosody-accounts.js';
 import { AgentAccounts, poolNameProblem } from '../src/store/agent-accounts.js';
-import { openDatabase } from '../src/store/database.js';
+import { AuditStore, commandLineAction } from '../src/store/audit-store.js';
+import { openDatabase, type Database } from '../src/store/database.js';
 
 const NAME = /^[a-z0-9][a-z0-9._-]*$/i;
 
@@ -55,12 +56,12 @@ function splitAccount(account: string): { name: string; domain: string | undefin
   return { name, domain };
 }
 
-function withAccounts<T>(dataDir: string, use: (accounts: AgentAccounts) => T): T {
+function withAccounts<T>(dataDir: string, use: (accounts: AgentAccounts, audit: AuditStore, db: Database) => T): T {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   // SQLite in WAL mode lets a running orchestrator share the file; it reads accounts per stanza.
   const db = openDatabase(path.join(dataDir, 'outpost.db'));
   try {
-    return use(new AgentAccounts(db));
+    return use(new AgentAccounts(db), new AuditStore(db), db);
   } finally {
     db.close();
   }
@@ -98,14 +99,14 @@ async function addAgent({ name, domain, values }: Parsed): Promise<void> {
   const pool = checkedPool(values.pool ?? name);
   const dataDir = dataDirOf(values);
   if (domain !== undefined) {
-    withAccounts(dataDir, (accounts) => accounts.add(`${name}@${domain}`, pool));
+    addAccounts(dataDir, [{ jid: `${name}@${domain}`, pool }]);
     process.stdout.write(`Agent account ${name}@${domain} recorded in pool ${pool}. Create the account on your XMPP server; Outpost accepts it as an agent from now on.\n`);
     return;
   }
   const setup = await agentSetup(dataDir, values);
   const password = randomBytes(18).toString('base64url');
   await registerAccounts(prosodyDir(dataDir), DEV_DOMAIN, [{ username: name, password }]);
-  withAccounts(dataDir, (accounts) => accounts.add(`${name}@${DEV_DOMAIN}`, pool));
+  addAccounts(dataDir, [{ jid: `${name}@${DEV_DOMAIN}`, pool }]);
   const passwordFile = `~/outpost/${name}.password`;
   process.stdout.write(
     `Agent account ${name}@${DEV_DOMAIN} created in pool ${pool}. On the machine that runs the programs (Node.js 20.10 or later; ` +
@@ -140,7 +141,7 @@ async function addAgents({ name, domain, values }: Parsed): Promise<void> {
     const accounts = embedded.map((agent) => ({ username: agent.name, password: randomBytes(18).toString('base64url') }));
     for (const account of accounts) await writeFile(path.join(dir, `${account.username}.password`), `${account.password}\n`, { mode: 0o600 });
     await registerAccounts(prosodyDir(dataDir), DEV_DOMAIN, accounts);
-    withAccounts(dataDir, (store) => store.addMany(embedded.map((agent) => ({ jid: `${agent.name}@${DEV_DOMAIN}`, pool: agent.pool }))));
+    addAccounts(dataDir, embedded.map((agent) => ({ jid: `${agent.name}@${DEV_DOMAIN}`, pool: agent.pool })));
     process.stdout.write(
       `Created ${embedded.length} agent accounts (${embedded[0]!.name} … ${embedded.at(-1)!.name}) in ${((Date.now() - started) / 1000).toFixed(1)} s. ` +
         `Each one's password is in ${dir}/NAME.password (mode 0600) and shown nowhere else. On each machine, as the user that runs ` +
@@ -150,7 +151,7 @@ async function addAgents({ name, domain, values }: Parsed): Promise<void> {
   }
   const recorded = wanted.filter((agent) => agent.domain !== undefined);
   if (recorded.length > 0) {
-    withAccounts(dataDir, (store) => store.addMany(recorded.map((agent) => ({ jid: `${agent.name}@${agent.domain}`, pool: agent.pool }))));
+    addAccounts(dataDir, recorded.map((agent) => ({ jid: `${agent.name}@${agent.domain}`, pool: agent.pool })));
     process.stdout.write(`Recorded ${recorded.length} agent accounts of your own XMPP server; create them there, and Outpost accepts them as agents from now on.\n`);
   }
 }
@@ -228,6 +229,16 @@ async function agentSetup(dataDir: string, values: Parsed['values']): Promise<{ 
   };
 }
 
+/** Records accounts as agents, each with its audit entry, in one transaction. */
+function addAccounts(dataDir: string, added: readonly { jid: string; pool: string }[]): void {
+  withAccounts(dataDir, (accounts, audit, db) =>
+    db.transaction(() => {
+      accounts.addMany(added);
+      for (const { jid, pool } of added) audit.record(commandLineAction('agent.add', jid, { pool }));
+    })(),
+  );
+}
+
 const isLoopback = (host: string) => host.startsWith('127.') || host === 'localhost' || host === '[::1]';
 
 /** What keeps other machines from reaching the addresses printed, if anything. */
@@ -271,7 +282,11 @@ async function orchestratorUrl(dataDir: string, values: Parsed['values']): Promi
 async function removeAgent({ name, domain, values }: Parsed): Promise<void> {
   const dataDir = dataDirOf(values);
   const jid = `${name}@${domain ?? DEV_DOMAIN}`;
-  const revoked = withAccounts(dataDir, (accounts) => accounts.revoke(jid));
+  const revoked = withAccounts(dataDir, (accounts, audit) => {
+    if (!accounts.revoke(jid)) return false;
+    audit.record(commandLineAction('agent.remove', jid));
+    return true;
+  });
   if (!revoked) throw new ConfigError(`no agent account ${jid} in ${dataDir}`);
   if (domain === undefined) await removeAccount(prosodyDir(dataDir), name, DEV_DOMAIN);
   process.stdout.write(`Agent account ${jid} revoked; its messages are refused from now on.\n`);

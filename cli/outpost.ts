@@ -3,16 +3,18 @@ import { tokenCommand } from '../src/auth/token-command.js';
 import { ConfigError, loadDevConfig, loadServeConfig } from '../src/config.js';
 import { startOrchestrator } from '../src/main.js';
 import { agentCommand } from './agent-command.js';
+import { backupCommand } from './backup-command.js';
 import { createLogger } from './logger.js';
 
 export const USAGE = `usage: outpost dev [--host H] [--http-port P] [--data-dir D] [--services DIR] [--slots N] [--public-url URL] [--max-upload-bytes N]
-                   [--log-level L] [--agent-grace SECONDS] [--ping-interval SECONDS] [--anonymous-read true|false]
+                   [--keep-jobs SECONDS] [--log-level L] [--agent-grace SECONDS] [--ping-interval SECONDS] [--job-deadline SECONDS]
+                   [--anonymous-read true|false]
                    [--anonymous-execute true|false] [--max-running N] [--max-waiting N] [--metrics-open true|false]
                    [--public-hosts HOST[:PORT],...] [--callback-allow HOST|ADDRESS|NETWORK,...]
                    [--tls-cert FILE --tls-key FILE] [--https true|false]
        outpost serve --xmpp-server xmpp://HOST:PORT --component-jid orchestrator.DOMAIN --component-secret S [--host H] [--http-port P] [--data-dir D]
-                     [--public-url URL] [--max-upload-bytes N] [--log-level L] [--agent-grace SECONDS] [--ping-interval SECONDS]
-                     [--anonymous-read true|false] [--anonymous-execute true|false]
+                     [--public-url URL] [--max-upload-bytes N] [--keep-jobs SECONDS] [--log-level L] [--agent-grace SECONDS] [--ping-interval SECONDS]
+                     [--job-deadline SECONDS] [--anonymous-read true|false] [--anonymous-execute true|false]
                      [--max-running N] [--max-waiting N] [--metrics-open true|false] [--public-hosts HOST[:PORT],...]
                      [--callback-allow HOST|ADDRESS|NETWORK,...]
                      [--agent-allowlist JID,…] [--agent-domains DOMAIN,…] [--tls-cert FILE --tls-key FILE]
@@ -22,6 +24,7 @@ export const USAGE = `usage: outpost dev [--host H] [--http-port P] [--data-dir 
        outpost agent remove NAME[@DOMAIN] [--data-dir D]
        outpost agent list [--data-dir D]
        outpost token create --user NAME [--admin] [--label L] [--data-dir D]
+       outpost backup FILE [--force] [--data-dir D]
        outpost --help
 Every flag of dev and serve can also be set by an environment variable: OUTPOST_ and the flag's
 name in capitals with underscores, e.g. OUTPOST_HTTP_PORT for --http-port.`;
@@ -49,6 +52,8 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
       }
       case 'agent':
         return await agentCommand(rest);
+      case 'backup':
+        return await backupCommand(rest, process.env);
       case 'token':
         if (rest[0] === 'create') return tokenCommand(rest.slice(1), process.env);
         throw new ConfigError('usage: outpost token create --user NAME [--admin] [--label L] [--data-dir D]');

@@ -8,7 +8,7 @@ import {
   type AgentMessage,
   type OrchestratorMessage,
 } from './messages.js';
-import { PROTOCOL_WORDING, ajv, describeAjvError } from './validation.js';
+import { PROTOCOL_WORDING, ajv, describeAjvError, printable } from './validation.js';
 
 export type Decoded<M> = { ok: true; message: M } | { ok: false; error: string };
 
@@ -35,7 +35,7 @@ function decoder<M>(schemas: readonly TObject[]) {
     try {
       value = JSON.parse(body);
     } catch (err) {
-      return { ok: false, error: `body is not JSON: ${(err as Error).message}` };
+      return { ok: false, error: `body is not JSON: ${printable((err as Error).message)}` };
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       return { ok: false, error: 'body must be a JSON object' };
@@ -44,7 +44,7 @@ function decoder<M>(schemas: readonly TObject[]) {
     if (typeof type !== 'string') return { ok: false, error: "body has no string 'type'" };
     if (v !== 1) return { ok: false, error: `unsupported protocol version ${JSON.stringify(v)} (expected 1)` };
     const validate = byType.get(type);
-    if (!validate) return { ok: false, error: `unknown message type '${type}'` };
+    if (!validate) return { ok: false, error: `unknown message type '${printable(type)}'` };
     if (!validate(value)) return { ok: false, error: `${type}: ${describeAjvError(validate.errors, PROTOCOL_WORDING)}` };
     return { ok: true, message: value as M };
   };

@@ -1,5 +1,5 @@
 import { Type, type Static, type TObject } from '@sinclair/typebox';
-import { InvalidFileSchema, MEDIA_TYPE_PATTERN, NamedRecord, ProcessSpecSchema } from './process-spec.js';
+import { FileNoteSchema, InvalidFileSchema, MEDIA_TYPE_PATTERN, NamedRecord, ProcessSpecSchema } from './process-spec.js';
 
 const JobId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' });
 const Seq = Type.Integer({ minimum: 1 });
@@ -19,6 +19,8 @@ export const CatalogMessage = message('catalog', {
   parts: Type.Integer({ minimum: 1, maximum: 1000 }),
   processes: Type.Array(ProcessSpecSchema),
   invalid: Type.Array(InvalidFileSchema),
+  /** Added later than the rest, so optional: older agents send none. */
+  notes: Type.Optional(Type.Array(FileNoteSchema, { maxItems: 1000 })),
 });
 export const AcceptedMessage = message('accepted', { job: JobId, seq: Seq });
 export const RejectedMessage = message('rejected', {
@@ -63,6 +65,7 @@ export const FailureCodeSchema = Type.Union([
   Type.Literal('output'),
   Type.Literal('input'),
   Type.Literal('invalid-inputs'),
+  Type.Literal('aborted'),
   Type.Literal('internal'),
 ]);
 export type FailureCode = Static<typeof FailureCodeSchema>;
@@ -78,7 +81,7 @@ export const FailedMessage = message('failed', {
 export const KilledMessage = message('killed', { job: JobId, seq: Seq, signal: Type.Optional(Text(20)) });
 export const JobsMessage = message('jobs', {
   jobs: Type.Array(
-    Type.Object({ job: JobId, process: Text(200), seq: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }),
+    Type.Object({ job: JobId, process: Text(200), seq: Seq }, { additionalProperties: false }),
     { maxItems: 10000 },
   ),
 });

@@ -108,6 +108,9 @@ export const OutputSpecSchema = Type.Object(
 );
 export type OutputSpec = Static<typeof OutputSpecSchema>;
 
+/** Ten years: a keep time beyond it is a typo, not a policy. */
+export const MAX_KEEP_JOBS_SECONDS = 10 * 366 * 24 * 3600;
+
 /** One published process, as an agent announces it in its catalog. */
 export const ProcessSpecSchema = Type.Object(
   {
@@ -120,6 +123,8 @@ export const ProcessSpecSchema = Type.Object(
     outputs: NamedRecord(OutputSpecSchema),
     maxParallel: Type.Integer({ minimum: 1 }),
     file: Type.String({ maxLength: 255 }),
+    /** Seconds the orchestrator keeps this process's finished jobs, instead of its own `--keep-jobs` (docs/protocol.md, ProcessSpec). */
+    keepJobs: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_KEEP_JOBS_SECONDS })),
   },
   { additionalProperties: false },
 );
@@ -131,3 +136,10 @@ export const InvalidFileSchema = Type.Object(
   { additionalProperties: false },
 );
 export type InvalidFile = Static<typeof InvalidFileSchema>;
+
+/** Something people should know about a published file, e.g. a key it sets that Outpost ignores. */
+export const FileNoteSchema = Type.Object(
+  { file: Type.String({ maxLength: 255 }), note: Type.String({ maxLength: 2000 }) },
+  { additionalProperties: false },
+);
+export type FileNote = Static<typeof FileNoteSchema>;

@@ -150,5 +150,13 @@ export function describeAjvError(errors: readonly ErrorObject[] | null | undefin
     quotedValues: () => allowed.map((value) => `'${String(value)}'`).join(', '),
     members: () => context.members ?? '',
   };
-  return templateFor(wording, error).replace(/\{(\w+)\}/g, (placeholder, field: string) => fields[field]?.() ?? placeholder);
+  return printable(templateFor(wording, error).replace(/\{(\w+)\}/g, (placeholder, field: string) => fields[field]?.() ?? placeholder));
+}
+
+/**
+ * `text` with line breaks and other control characters escaped as JSON escapes them, so that a
+ * refusal quoting what a sender wrote stays one line in logs, headers and error bodies.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => (c < ' ' ? JSON.stringify(c).slice(1, -1) : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
 }

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { Type, type Static, type TObject } from '@sinclair/typebox';
+import { DEFAULT_JOB_DEADLINE_SECONDS } from './jobs/job-lifecycle.js';
 import { DEFAULT_LIMITS } from './jobs/owner-limits.js';
 import { ajv, describeAjvError, type AjvWording } from '../protocol/index.js';
 import { DEFAULT_MAX_UPLOAD_BYTES } from './store/result-files.js';
@@ -11,8 +12,14 @@ const LogLevel = Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace',
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 /** The URL agents on other machines (and clients behind a proxy) reach the orchestrator at. */
 const PublicUrl = Type.Optional(Type.String({ minLength: 1 }));
+/** Seconds from its submission by which a job must have ended, sent to the agent as its deadline; 0: none. */
+const JobDeadline = Type.Optional(Type.Number({ minimum: 0 }));
 /** Largest output file an agent may upload, in bytes. */
 const MaxUploadBytes = Type.Integer({ minimum: 1 });
+/** Seconds finished jobs (with their files) and audit entries are kept (docs/decisions.md, Retention and audit). */
+const KeepJobs = Type.Number({ exclusiveMinimum: 0 });
+/** A week, in seconds. */
+export const DEFAULT_KEEP_JOBS_SECONDS = 7 * 24 * 3600;
 /** Who may do what without a token, and how much each user may run and queue (docs/decisions.md, Users and access; docs/architecture.md, Placement). */
 const AccessAndLimits = {
   anonymousRead: Type.Boolean(),
@@ -43,8 +50,10 @@ const OrchestratorTObject = Type.Object(
     agentGrace: Type.Number({ minimum: 0 }),
     /** Seconds between the orchestrator's pings of each agent (XEP-0199). */
     pingInterval: Type.Number({ exclusiveMinimum: 0 }),
+    jobDeadline: JobDeadline,
     publicUrl: PublicUrl,
     maxUploadBytes: MaxUploadBytes,
+    keepJobs: KeepJobs,
     ...AccessAndLimits,
     ...Exposure,
     ...TlsFiles,
@@ -61,11 +70,13 @@ const OrchestratorTObject = Type.Object(
   },
   { additionalProperties: false },
 );
-export type OrchestratorConfig = Omit<Static<typeof OrchestratorTObject>, 'agentDomains' | 'agentAllowlist' | 'maxUploadBytes'> & {
+export type OrchestratorConfig = Omit<Static<typeof OrchestratorTObject>, 'agentDomains' | 'agentAllowlist' | 'maxUploadBytes' | 'keepJobs'> & {
   agentDomains?: string[];
   agentAllowlist?: string[];
   /** Default DEFAULT_MAX_UPLOAD_BYTES. */
   maxUploadBytes?: number;
+  /** Default DEFAULT_KEEP_JOBS_SECONDS. */
+  keepJobs?: number;
 };
 
 const DevTObject = Type.Object(
@@ -78,8 +89,10 @@ const DevTObject = Type.Object(
     slots: Type.Integer({ minimum: 1, maximum: 1024 }),
     agentGrace: Type.Number({ minimum: 0 }),
     pingInterval: Type.Number({ exclusiveMinimum: 0 }),
+    jobDeadline: JobDeadline,
     publicUrl: PublicUrl,
     maxUploadBytes: MaxUploadBytes,
+    keepJobs: KeepJobs,
     ...AccessAndLimits,
     ...Exposure,
     ...TlsFiles,
@@ -112,8 +125,10 @@ const COMMON: Setting[] = [
   setting('logLevel', 'log-level', 'info'),
   setting('agentGrace', 'agent-grace', '30'),
   setting('pingInterval', 'ping-interval', '15'),
+  setting('jobDeadline', 'job-deadline', String(DEFAULT_JOB_DEADLINE_SECONDS)),
   setting('publicUrl', 'public-url'),
   setting('maxUploadBytes', 'max-upload-bytes', String(DEFAULT_MAX_UPLOAD_BYTES)),
+  setting('keepJobs', 'keep-jobs', String(DEFAULT_KEEP_JOBS_SECONDS)),
   setting('anonymousRead', 'anonymous-read', 'true'),
   setting('anonymousExecute', 'anonymous-execute', 'false'),
   setting('maxRunning', 'max-running', String(DEFAULT_LIMITS.maxRunning)),

@@ -1,3 +1,5 @@
+import { printable } from '../protocol/index.js';
+
 /** OGC API – Processes exception types (OGC 18-062r2, §7.12 and Annex B). */
 const OGC = 'http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0';
 
@@ -37,7 +39,8 @@ export class OutpostError extends Error {
     message: string,
     options?: { cause?: unknown; headers?: Record<string, string> },
   ) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    // The detail often quotes what the client sent; it stays one line in the body and the logs.
+    super(printable(message), options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'OutpostError';
     this.headers = options?.headers ?? {};
   }

@@ -3,14 +3,15 @@ import https from 'node:https';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { OrchestratorConfig } from './config.js';
+import { DEFAULT_KEEP_JOBS_SECONDS, type OrchestratorConfig } from './config.js';
 import { createApp } from './http/create-app.js';
 import { AgentEvents } from './jobs/agent-events.js';
-import { JobLifecycle } from './jobs/job-lifecycle.js';
+import { DEFAULT_JOB_DEADLINE_SECONDS, JobLifecycle } from './jobs/job-lifecycle.js';
 import type { Backoff } from '../xmpp/backoff.js';
 import { CallbackSender } from './callbacks/callback-sender.js';
 import { AddressAllowlist } from '../net/address-guard.js';
 import { logJobEvents } from './jobs/job-log.js';
+import { startRetentionSweep, watchProcessKeeps } from './jobs/retention-sweep.js';
 import { createMetrics } from './jobs/job-metrics.js';
 import { CallbackStore } from './store/callback-store.js';
 import { jobService } from './jobs/job-service.js';
@@ -21,9 +22,11 @@ import { AgentRegistry } from './registry/agent-registry.js';
 import { feedRegistry } from './registry/registry-feed.js';
 import { AgentAccounts } from './store/agent-accounts.js';
 import { AgentStore } from './store/agent-store.js';
+import { AuditStore } from './store/audit-store.js';
 import { openDatabase } from './store/database.js';
 import type { JobStore } from './store/job-store.js';
 import { ProcessPools } from './store/process-pools.js';
+import { DrainedAccounts } from './store/drained-accounts.js';
 import { SqliteJobStore } from './store/sqlite-job-store.js';
 import { DEFAULT_MAX_UPLOAD_BYTES, ResultFiles } from './store/result-files.js';
 import { storeInlineFiles } from './jobs/file-inputs.js';
@@ -55,6 +58,8 @@ export interface OrchestratorTuning {
   invalidStanzaLimit?: StanzaLimit;
   /** Waits between attempts of a failed callback delivery (default 1 s doubling up to 60 s). */
   callbackBackoff?: Backoff;
+  /** Time between retention sweeps, and jobs removed per batch (default 60 s and 200). */
+  retention?: { intervalMs?: number; batchSize?: number };
 }
 
 /** What the orchestrator may do on an XMPP server that Outpost itself runs (the embedded Prosody). */
@@ -75,12 +80,19 @@ export async function startOrchestrator(
   const jobStore = new SqliteJobStore(db);
   const agentStore = new AgentStore(db);
   const users = new UserStore(db);
+  const audit = new AuditStore(db);
   const defaultLimits = { maxRunning: config.maxRunning, maxWaiting: config.maxWaiting };
   const limits = ownerLimits(users, defaultLimits);
   const agentAccounts = new AgentAccounts(db);
   const processPools = new ProcessPools(db);
   const poolOf = agentPools(config, agentAccounts);
-  const registry = new AgentRegistry({ claims: processPools.all(), onClaim: (id, pool) => processPools.set(id, pool) });
+  const drainedAccounts = new DrainedAccounts(db);
+  const registry = new AgentRegistry({
+    claims: processPools.all(),
+    onClaim: (id, pool) => processPools.set(id, pool),
+    drained: drainedAccounts.all(),
+    onDrained: (account, drained) => drainedAccounts.set(account, drained),
+  });
   const link = new ComponentLink({
     service: config.xmppServer,
     domain: config.componentJid,
@@ -112,6 +124,7 @@ export async function startOrchestrator(
     },
     limits,
     graceMs: config.agentGrace * 1000,
+    deadlineMs: (config.jobDeadline ?? DEFAULT_JOB_DEADLINE_SECONDS) * 1000,
     logger,
   });
   logJobEvents(lifecycle.events, logger);
@@ -139,6 +152,15 @@ export async function startOrchestrator(
   const callbackAllow = AddressAllowlist.parse(config.callbackAllow);
   const callbacks = new CallbackSender({ store: new CallbackStore(db), allow: callbackAllow, publicBase: () => publicUrl, logger, ...(tuning.callbackBackoff && { backoff: tuning.callbackBackoff }) });
   lifecycle.events.listen(callbacks.onJobEvent);
+  const stopWatchingKeeps = watchProcessKeeps(registry, jobStore.retention);
+  const keepMs = (config.keepJobs ?? DEFAULT_KEEP_JOBS_SECONDS) * 1000;
+  const stopRetention = startRetentionSweep({
+    keepMs,
+    expireJobs: (keep, limit) => lifecycle.expire(keep, limit),
+    trimAudit: (before, limit) => audit.removeOlderThan(before, limit),
+    logger,
+    ...tuning.retention,
+  });
 
   const app = createApp({
     registry,
@@ -160,6 +182,7 @@ export async function startOrchestrator(
     agentAccounts,
     ...(embedded && { removeXmppAccount: (jid: string) => embedded.removeAccount(jid) }),
     callbackAllow,
+    audit,
   });
   // With a certificate, HTTPS: upload tokens, outputs and user tokens then cross the network encrypted (docs/security.md, the network).
   const tls = config.tlsCert && config.tlsKey ? { cert: await readFile(config.tlsCert), key: await readFile(config.tlsKey) } : undefined;
@@ -191,6 +214,8 @@ export async function startOrchestrator(
     stop: () =>
       (stopping ??= (async () => {
         stopLiveness();
+        stopWatchingKeeps();
+        await stopRetention();
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await link.stop();

@@ -5,7 +5,8 @@ import type { AgentMessage, OrchestratorMessage, TerminalEvent } from '../../pro
 import type { ServiceDefinition } from '../services/service-definition.js';
 import type { RunOutcome, runProcess } from '../runner/run-process.js';
 import type { Outbox } from './outbox.js';
-import { forgetRun, jobDir, recordRun } from './leftover-runs.js';
+import { jobDir, type RunJournal } from './run-journal.js';
+import { runDirsOf } from '../services/run-id.js';
 import type { ServerTrust } from '../../xmpp/server-trust.js';
 import { DeliveryError, deliverOutputs, type DeliveryOptions, type UploadTarget } from './upload-outputs.js';
 import { InputFetchError, fetchFileInputs, type FetchLimits } from './fetch-inputs.js';
@@ -24,6 +25,8 @@ export interface RunningJob {
 
 export interface JobRunnerOptions {
   workDir: string;
+  /** Where each run is written down before its program starts, so that a later start can end it. */
+  journal: RunJournal;
   outbox: Outbox;
   send: (message: AgentMessage) => Promise<void>;
   run: typeof runProcess;
@@ -51,11 +54,11 @@ export async function runJob(options: JobRunnerOptions, service: ServiceDefiniti
     (progress, message) => send({ v: 1, type: 'progress', job: request.job, seq: next(), progress, ...(message ? { message: message.slice(0, 1000) } : {}) }).catch(() => undefined),
     options.quietStartMs,
   );
-  let recorded: Promise<void> = Promise.resolve();
-  const fetched = await fetchFileInputs(service, request.inputs, workDir, { limits: options.fetchLimits, trust: options.serverTrust ?? {}, signal: running.abort.signal }).then(
+  const unrecorded = recordStart(options.journal, request.job);
+  const fetched = unrecorded ?? (await fetchFileInputs(service, request.inputs, workDir, { limits: options.fetchLimits, trust: options.serverTrust ?? {}, signal: running.abort.signal }).then(
     (inputs): { inputs: Record<string, unknown> } => ({ inputs }),
     (error: unknown): RunOutcome => fetchFailure(error, running.abort.signal),
-  );
+  ));
   const outcome = 'status' in fetched ? fetched : await options.run({
     jobId: request.job,
     service,
@@ -65,9 +68,9 @@ export async function runJob(options: JobRunnerOptions, service: ServiceDefiniti
     ...(request.deadline === undefined ? {} : { deadline: new Date(request.deadline) }),
     ...(request.formats === undefined ? {} : { formats: request.formats }),
     ...(options.killGraceMs === undefined ? {} : { killGraceMs: options.killGraceMs }),
-    onSpawn: (pid) => (recorded = recordRun(options.workDir, request.job, pid).catch(() => undefined)),
     onProgress: (progress, message) => quietStart.progress(progress, message),
   });
+  if (!unrecorded) recordEnd(options.journal, request.job, logger);
   const delivery = { upload: running.upload, signal: running.abort.signal, trust: options.serverTrust ?? {}, logger: logger.child({ job: request.job }) };
   // Numbered once the outputs are delivered, after whatever the quiet start sent meanwhile.
   const terminalSeq = () => {
@@ -78,9 +81,7 @@ export async function runJob(options: JobRunnerOptions, service: ServiceDefiniti
   logger.info({ job: request.job, process: request.process, outcome: event.type }, 'run finished');
   options.onSlotFree();
   await options.outbox.add(event);
-  await removeWorkDir(workDir);
-  await recorded;
-  await forgetRun(options.workDir, request.job);
+  for (const dir of [workDir, ...runDirsOf(service, request.job)]) await removeRunDir(dir);
   options.onFinished();
 }
 
@@ -88,7 +89,7 @@ export async function runJob(options: JobRunnerOptions, service: ServiceDefiniti
  * Most runs leave their folder empty: one synchronous rmdir (like the mkdir in run-process.ts),
  * and the walk of a recursive rm only when needed.
  */
-async function removeWorkDir(dir: string): Promise<void> {
+async function removeRunDir(dir: string): Promise<void> {
   try {
     rmdirSync(dir);
   } catch {
@@ -101,6 +102,25 @@ function fetchFailure(error: unknown, signal: AbortSignal): RunOutcome {
   if (signal.aborted) return { status: 'killed', signal: 'SIGTERM' };
   const message = error instanceof Error ? error.message : String(error);
   return { status: 'failed', code: error instanceof InputFetchError ? 'input' : 'internal', message };
+}
+
+/** Orphan safety comes first: a run that cannot be written down is not started. */
+function recordStart(journal: RunJournal, job: string): RunOutcome | undefined {
+  try {
+    journal.started(job);
+    return undefined;
+  } catch (error) {
+    return { status: 'failed', code: 'internal', message: `the run could not be recorded before its start: ${(error as Error).message}` };
+  }
+}
+
+/** A lost `end` only makes the next start look for processes of a run that has none left. */
+function recordEnd(journal: RunJournal, job: string, logger: Logger): void {
+  try {
+    journal.ended(job);
+  } catch (error) {
+    logger.warn({ job, err: (error as Error).message }, 'the end of a run could not be recorded');
+  }
 }
 
 async function terminalEvent(job: string, service: ServiceDefinition, seq: () => number, outcome: RunOutcome, delivery: DeliveryOptions): Promise<TerminalEvent> {

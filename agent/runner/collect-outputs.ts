@@ -43,7 +43,7 @@ async function collectOne(name: string, spec: LocalOutputSpec, stdout: Buffer, r
   const root = await realRoot();
   const relative = spec.from.path;
   if (spec.from.kind === 'directory') return archiveValue(name, spec, relative, root);
-  const { file, size } = await resolveInside(name, relative, root, 'file');
+  const { file, size } = spec.from.kind === 'operator-file' ? await resolveOperatorFile(name, relative) : await resolveInside(name, relative, root, 'file');
   if (spec.type === 'file') return fileValue(file, spec.mediaType, size);
   if (size > maxBytes) throw new OutputError(`output '${name}': file '${relative}' exceeds ${formatBytes(maxBytes)}`);
   return { kind: 'value', value: decode(name, spec.type, await readFile(file)) };
@@ -98,6 +98,16 @@ async function resolveInside(name: string, relative: string, root: string, kind:
     throw new OutputError(`output '${name}': ${kind} '${relative}' is not a ${kind === 'file' ? 'regular file' : 'directory'}`);
   }
   return { file: real, size: info.size };
+}
+
+/** A regular file at an absolute path the operator wrote in a WPS Remote service.config (docs/security.md). */
+async function resolveOperatorFile(name: string, file: string): Promise<{ file: string; size: number }> {
+  const info = await stat(file).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT' || error.code === 'ENOTDIR') throw new OutputError(`output '${name}': file '${file}' was not created`);
+    throw error;
+  });
+  if (!info.isFile()) throw new OutputError(`output '${name}': file '${file}' is not a regular file`);
+  return { file, size: info.size };
 }
 
 function isInside(root: string, candidate: string): boolean {

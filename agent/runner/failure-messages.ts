@@ -23,8 +23,16 @@ export function signalFailure(signal: string, stderr: string): Failure {
   return { status: 'failed', code: 'signal', message: `killed by signal ${signal}`, signal, ...stderrField(stderr) };
 }
 
-export function timeoutFailure(timeoutMs: number, stderr: string): Failure {
-  return { status: 'failed', code: 'timeout', message: `timed out after ${formatSeconds(timeoutMs)} s`, ...stderrField(stderr) };
+/** Which limit ended the run: the service's `timeout`, or the job's deadline from `execute` when it came first. */
+export type TimeLimit = { kind: 'service' } | { kind: 'deadline'; deadline: Date };
+
+export function timeoutFailure(timeoutMs: number, limit: TimeLimit, stderr: string): Failure {
+  const which = limit.kind === 'service' ? "the service's timeout" : `the job's deadline, ${limit.deadline.toISOString()}`;
+  return { status: 'failed', code: 'timeout', message: `timed out after ${formatSeconds(timeoutMs)} s (${which})`, ...stderrField(stderr) };
+}
+
+export function deadlinePassedFailure(deadline: Date): Failure {
+  return { status: 'failed', code: 'timeout', message: `not started: the job's deadline, ${deadline.toISOString()}, had passed` };
 }
 
 /** Whole seconds as they are (`3600`), shorter times to a tenth (`0.3`). */

@@ -8,9 +8,16 @@ const NINE = 0x39;
 export const MAX_LINE_BYTES = 64 * 1024;
 /** Output that stops without a terminator for this long is a record of its own. */
 export const QUIET_RECORD_MS = 200;
-/** GDAL's `0...10...20...`: a number of at most three digits and three dots is a record of its own. */
-const MAX_DOTTED_PERCENT_BYTES = 6;
+/**
+ * GDAL's `0...10...20...`: a record ends after a number of at most three digits and three dots
+ * that follows the record's start, a space, a colon, a tab or GDAL's previous three dots
+ * (`Processing a.tif [1/1] : 0...` is one record, `10...` the next; `v1.2...` is not cut).
+ */
 const DOTTED_PERCENT_DOTS = 3;
+/** The longest tail that decides it: three dots, three digits, three dots. */
+const DOTTED_TAIL_BYTES = 9;
+/** A quiet record that could still become `N...` waits for its dots at most this long. */
+const MAX_DOTS_WAIT_MS = 2000;
 
 /**
  * Receives the stream cut into pieces whose concatenation is exactly the input.
@@ -81,17 +88,30 @@ export class LineSplitter {
     this.endLine(Buffer.alloc(0));
   }
 
-  /** Whether the dot at `dot` completes a record `N...`; the record is short, so this costs little. */
+  /** Whether the dot at `dot` completes GDAL's `N...` at the record's end; looks at its last few bytes only. */
   private endsDottedPercent(chunk: Buffer, start: number, dot: number): boolean {
-    const length = this.pendingBytes + dot - start + 1;
-    if (length <= DOTTED_PERCENT_DOTS || length > MAX_DOTTED_PERCENT_BYTES || this.overlong) return false;
-    const record = this.pendingBytes === 0 ? chunk.subarray(start, dot + 1) : Buffer.concat([...this.pending, chunk.subarray(start, dot + 1)]);
-    return dottedPercentDots(record) === DOTTED_PERCENT_DOTS;
+    if (this.overlong) return false;
+    return dottedTail(this.tail(chunk.subarray(start, dot + 1)), this.pendingBytes + dot + 1 - start) === DOTTED_PERCENT_DOTS;
   }
 
   /** The record begun could still become `N...`. */
   private awaitsDots(): boolean {
-    return this.pendingBytes < MAX_DOTTED_PERCENT_BYTES && !this.overlong && dottedPercentDots(Buffer.concat(this.pending)) !== undefined;
+    if (this.overlong) return false;
+    const dots = dottedTail(this.tail(Buffer.alloc(0)), this.pendingBytes);
+    return dots !== undefined && dots < DOTTED_PERCENT_DOTS;
+  }
+
+  /** The last bytes of the record so far followed by `last`, at most the number that decides a dotted tail (plus one for its boundary). */
+  private tail(last: Buffer): Buffer {
+    const wanted = DOTTED_TAIL_BYTES + 1;
+    const parts = [last];
+    let bytes = last.length;
+    for (let i = this.pending.length - 1; i >= 0 && bytes < wanted; i--) {
+      parts.unshift(this.pending[i]!);
+      bytes += this.pending[i]!.length;
+    }
+    const joined = parts.length === 1 ? last : Buffer.concat(parts);
+    return joined.subarray(Math.max(0, joined.length - wanted));
   }
 
   private watchQuiet(): void {
@@ -105,12 +125,17 @@ export class LineSplitter {
       this.quietTimer.refresh();
       return;
     }
-    this.quietTimer = setTimeout(() => {
+    const quietSince = Date.now();
+    const onQuiet = () => {
       this.quietTimer = undefined;
-      if (!this.heldCr && this.awaitsDots()) return;
+      if (!this.heldCr && this.awaitsDots() && Date.now() - quietSince < MAX_DOTS_WAIT_MS) {
+        this.quietTimer = setTimeout(onQuiet, this.quietMs).unref();
+        return;
+      }
       this.heldCr = false;
       this.endLine(Buffer.alloc(0));
-    }, this.quietMs);
+    };
+    this.quietTimer = setTimeout(onQuiet, this.quietMs);
     this.quietTimer.unref();
   }
 
@@ -139,14 +164,28 @@ export class LineSplitter {
   }
 }
 
-/** For 1–3 digits followed by dots alone (at most three): how many dots; undefined for anything else. */
-function dottedPercentDots(record: Buffer): number | undefined {
+const isDigit = (byte: number | undefined) => byte !== undefined && byte >= ZERO && byte <= NINE;
+const isBoundary = (byte: number | undefined) => byte === 0x20 || byte === 0x3a || byte === 0x09;
+
+/**
+ * For a record whose tail is GDAL's `N` and up to three dots (`tail` its last bytes, `length` the
+ * whole record's): how many dots; undefined when the tail is anything else.
+ */
+function dottedTail(tail: Buffer, length: number): number | undefined {
+  let end = tail.length;
+  let dots = 0;
+  while (end > 0 && tail[end - 1] === DOT && dots <= DOTTED_PERCENT_DOTS) {
+    end--;
+    dots++;
+  }
   let digits = 0;
-  while (digits < record.length && record[digits]! >= ZERO && record[digits]! <= NINE) digits++;
-  const dots = record.length - digits;
-  if (digits === 0 || digits > 3 || dots > DOTTED_PERCENT_DOTS) return undefined;
-  for (let i = digits; i < record.length; i++) if (record[i] !== DOT) return undefined;
-  return dots;
+  while (end - digits > 0 && isDigit(tail[end - digits - 1])) digits++;
+  if (dots > DOTTED_PERCENT_DOTS || digits === 0 || digits > 3) return undefined;
+  const before = end - digits;
+  // The digits start the record, or follow a space, a colon, or GDAL's previous three dots.
+  const atStart = length - tail.length + before === 0;
+  const afterDots = before >= 3 && tail.subarray(before - 3, before).every((byte) => byte === DOT);
+  return atStart || isBoundary(tail[before - 1]) || afterDots ? dots : undefined;
 }
 
 function stripTerminator(text: string): string {

@@ -19,8 +19,6 @@ export interface RunRequest {
   /** Output name → the chosen one of its `formats` (from `execute`); others get their default. */
   formats?: Record<string, string>;
   onProgress: (progress: number, message?: string) => void;
-  /** Told the program's pid (its process group) once it has started. */
-  onSpawn?: (pid: number) => void;
   /** How the program is started; Node's spawn by default (the agent passes its launcher when it has one). */
   start?: ChildStarter;
 }

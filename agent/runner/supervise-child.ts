@@ -9,6 +9,8 @@ export type { ChildSpec } from './child-starter.js';
 export interface SuperviseOptions {
   timeoutMs: number;
   signal: AbortSignal;
+  /** Aborting ends the run as a failure (`line-rule`): the program's output said it failed. */
+  failSignal?: AbortSignal;
   killGraceMs: number;
   /** Most stdout bytes kept; undefined when stdout is read only for progress. */
   maxStdoutBytes?: number;
@@ -18,14 +20,12 @@ export interface SuperviseOptions {
    * of what is kept.
    */
   onLine: (line: string) => boolean;
-  /** Told the pid (which is also the process group id) as soon as the child exists. */
-  onSpawn?: (pid: number) => void;
   /** How the child is started; Node's spawn by default. */
   start?: ChildStarter;
 }
 
 /** Why the runner ended the child itself. */
-export type StopReason = 'timeout' | 'abort' | 'stdout-limit';
+export type StopReason = 'timeout' | 'abort' | 'stdout-limit' | 'line-rule';
 
 export type ChildResult =
   | { kind: 'spawn-error'; error: NodeJS.ErrnoException }
@@ -59,7 +59,6 @@ export async function superviseChild(spec: ChildSpec, options: SuperviseOptions)
 function supervise(child: StartedChild, spec: ChildSpec, options: SuperviseOptions): Promise<ChildResult> {
   return new Promise((resolve) => {
     const { pid } = child;
-    options.onSpawn?.(pid);
     const termination = new GroupTermination(pid, options.killGraceMs);
     let stopReason: StopReason | undefined;
     let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
@@ -72,6 +71,8 @@ function supervise(child: StartedChild, spec: ChildSpec, options: SuperviseOptio
     const timer = setTimeout(() => stop('timeout'), Math.min(options.timeoutMs, MAX_TIMER_MS));
     const onAbort = () => stop('abort');
     options.signal.addEventListener('abort', onAbort, { once: true });
+    const onFail = () => stop('line-rule');
+    options.failSignal?.addEventListener('abort', onFail, { once: true });
     // An abort that came while the launcher was starting the child ends it now.
     if (options.signal.aborted) stop('abort');
 
@@ -127,14 +128,20 @@ function supervise(child: StartedChild, spec: ChildSpec, options: SuperviseOptio
       exit = { code, signal };
       clearTimeout(timer);
       options.signal.removeEventListener('abort', onAbort);
+      options.failSignal?.removeEventListener('abort', onFail);
       termination.leaderExited();
       if (openPipes === 0) {
         settle();
         return;
       }
+      // Timers run before the loop polls for I/O: after a busy spell the child's last output may be
+      // waiting unread in the pipe when the timer fires, so the pipes are let go one poll later.
       drainTimer = setTimeout(() => {
-        for (const [stream] of pipes) stream.destroy();
-        settle();
+        setImmediate(() => {
+          if (openPipes === 0) return;
+          for (const [stream] of pipes) stream.destroy();
+          settle();
+        });
       }, PIPE_DRAIN_MS);
     });
   });

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
-import type { InvalidFile, ProcessSpec } from '../../protocol/index.js';
+import path from 'node:path';
+import type { FileNote, InvalidFile, ProcessSpec } from '../../protocol/index.js';
 import { publishedInput } from './option-safety.js';
-import { readServiceFile } from './properties-file.js';
+import { SERVICE_CONFIG, readAnyServiceFile } from './service-file.js';
 import type { ServiceDefinition } from './service-definition.js';
 import { withoutUndefined } from './validation.js';
 
@@ -11,20 +12,24 @@ export interface Catalog {
   services: Map<string, ServiceDefinition>;
   /** Sorted by file name. */
   invalid: InvalidFile[];
-  /** sha256 hex of the published descriptions and the invalid files; equal folders give equal hashes. */
+  /** Notes on the valid files (keys they set that are ignored), in file name order. */
+  notes: FileNote[];
+  /** sha256 hex of the published descriptions, the invalid files and the notes; equal folders give equal hashes. */
   hash: string;
 }
 
 /**
- * Reads every `*.properties` file of `dir` in file name order. Hidden files and editor leftovers
+ * Reads every `*.properties` and `*.config` file of `dir`, and the `service.config` of each of its
+ * folders (a WPS Remote module's layout), in file name order. Hidden files and editor leftovers
  * (`.#x`, `x~`, `.x.swp`) are skipped; inactive files are left out; when two files define the
  * same process id, the first one wins and the later one is listed as invalid.
  */
 export async function loadCatalog(dir: string): Promise<Catalog> {
-  const files = (await fs.readdir(dir)).filter(isServiceFileName).sort();
-  const results = await Promise.all(files.map((file) => readServiceFile(dir, file)));
+  const files = (await serviceFiles(dir)).sort();
+  const results = await Promise.all(files.map((file) => readAnyServiceFile(dir, file)));
   const services = new Map<string, ServiceDefinition>();
   const invalid: InvalidFile[] = [];
+  const notes: FileNote[] = [];
   for (const result of results) {
     if (result.status === 'invalid') invalid.push(result.invalid);
     if (result.status !== 'valid') continue;
@@ -32,12 +37,16 @@ export async function loadCatalog(dir: string): Promise<Catalog> {
     const earlier = services.get(id);
     if (earlier) invalid.push({ file, reason: `process id '${id}' is already defined by ${earlier.file}` });
     else services.set(id, result.service);
+    if (!earlier) notes.push(...(result.notes ?? []).map((note) => ({ file, note })));
   }
-  return { services, invalid, hash: catalogHash(services, invalid) };
+  return { services, invalid, notes, hash: catalogHash(services, invalid, notes) };
 }
 
-function isServiceFileName(name: string): boolean {
-  return name.endsWith('.properties') && !name.startsWith('.');
+async function serviceFiles(dir: string): Promise<string[]> {
+  const entries = (await fs.readdir(dir, { withFileTypes: true })).filter((entry) => !entry.name.startsWith('.'));
+  const folders = entries.filter((entry) => entry.isDirectory()).map((entry) => path.join(entry.name, SERVICE_CONFIG));
+  const inFolders = await Promise.all(folders.map((file) => fs.stat(path.join(dir, file)).then((stat) => (stat.isFile() ? [file] : []), () => [])));
+  return [...entries.map((entry) => entry.name).filter((name) => name.endsWith('.properties') || name.endsWith('.config')), ...inFolders.flat()];
 }
 
 /** The wire form of a service: what the orchestrator publishes, nothing about how it runs. */
@@ -56,6 +65,7 @@ export function toProcessSpec(service: ServiceDefinition, slots: number): Proces
     outputs: Object.fromEntries(outputs),
     maxParallel: Math.min(service.maxParallel ?? slots, slots),
     file: service.file,
+    keepJobs: service.keepJobs,
   });
 }
 
@@ -67,7 +77,7 @@ export function sameCatalog(a: Catalog, b: Catalog): boolean {
   return a.hash === b.hash && canonicalJson([...a.services.values()]) === canonicalJson([...b.services.values()]);
 }
 
-function catalogHash(services: Map<string, ServiceDefinition>, invalid: InvalidFile[]): string {
+function catalogHash(services: Map<string, ServiceDefinition>, invalid: InvalidFile[], notes: FileNote[]): string {
   const processes = [...services.values()]
     .sort((a, b) => compare(a.id, b.id))
     // maxParallel as the file declares it (null: the agent's slots), so the hash does not depend on slots.
@@ -76,7 +86,7 @@ function catalogHash(services: Map<string, ServiceDefinition>, invalid: InvalidF
       return { ...published, maxParallel: service.maxParallel ?? null, inputs: Object.entries(published.inputs) };
     });
   const refused = [...invalid].sort((a, b) => compare(a.file, b.file));
-  return createHash('sha256').update(canonicalJson({ processes, invalid: refused })).digest('hex');
+  return createHash('sha256').update(canonicalJson({ processes, invalid: refused, notes })).digest('hex');
 }
 
 /** JSON with object keys sorted, so equal content always gives equal text (input order is kept as entries). */

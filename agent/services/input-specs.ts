@@ -35,7 +35,8 @@ export function parseInputs(text: string): ParsedInputs {
   return parsed;
 }
 
-function checkInput(name: string, value: unknown): { spec: LocalInputSpec; placement: InputPlacement | undefined } {
+/** Checks one input declaration (a JSON object) of input `name`; throws ServiceFileError with the reason. */
+export function checkInput(name: string, value: unknown): { spec: LocalInputSpec; placement: InputPlacement | undefined } {
   checkName(`input name '${name}'`, name);
   // JavaScript objects list integer-like keys first, so such names would lose their position.
   if (/^\d+$/.test(name)) fail(`input name '${name}' must not be all digits (its declaration order would be lost)`);

@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { parseLines } from 'dot-properties';
-import type { InvalidFile } from '../../protocol/index.js';
+import { MAX_KEEP_JOBS_SECONDS, type InvalidFile } from '../../protocol/index.js';
 import { compileProgressPattern } from '../runner/progress-parser.js';
 import { splitCustomArgs } from './custom-args.js';
 import { argumentsOf, checkPositions, nativeArgumentList } from './argument-list.js';
@@ -15,7 +15,8 @@ import { ARG_FORMATS, type ArgFormat, type ServiceDefinition } from './service-d
 import { ServiceFileError, checkName, fail, parseJsonObject, withoutUndefined } from './validation.js';
 
 export type ParsedServiceFile =
-  | { status: 'valid'; service: ServiceDefinition }
+  /** `notes`: what people should know about the file, such as keys it sets that are ignored. */
+  | { status: 'valid'; service: ServiceDefinition; notes?: string[] }
   | { status: 'inactive'; file: string }
   | { status: 'invalid'; invalid: InvalidFile };
 
@@ -29,7 +30,7 @@ const MAX_ID_LENGTH = 200;
 const MAX_KEYWORDS = 50;
 const MAX_KEYWORD_LENGTH = 100;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const KEYS = [
+export const KEYS = [
   'service',
   'namespace',
   'title',
@@ -45,12 +46,13 @@ const KEYS = [
   'progress',
   'timeout',
   'max_parallel',
+  'keep_jobs',
   'active',
   'env',
 ] as const;
-type Key = (typeof KEYS)[number];
+export type Key = (typeof KEYS)[number];
 /** Values are trimmed; an empty optional value means the same as leaving the key out. */
-type Properties = Partial<Record<Key, string>>;
+export type Properties = Partial<Record<Key, string>>;
 
 /**
  * Reads and validates one `services.d` properties file (README, Publish a program). Never throws for a bad or
@@ -58,17 +60,28 @@ type Properties = Partial<Record<Key, string>>;
  * A file with `active=false` is not validated further, so a process can be parked while broken.
  */
 export async function readServiceFile(dir: string, file: string): Promise<ParsedServiceFile> {
+  return asParsed(file, async () => readPropertiesText(dir, file, await readText(path.join(dir, file))));
+}
+
+/** A file's result, with a ServiceFileError (a bad or vanished file) as its `invalid` reason. */
+export async function asParsed(file: string, read: () => Promise<ParsedServiceFile>): Promise<ParsedServiceFile> {
   try {
-    const properties = parseProperties(await readText(path.join(dir, file)));
-    if (!parseFlag('active', properties.active, true)) return { status: 'inactive', file };
-    return { status: 'valid', service: await toDefinition(dir, file, properties) };
+    return await read();
   } catch (err) {
     if (err instanceof ServiceFileError) return { status: 'invalid', invalid: { file, reason: err.message } };
     throw err;
   }
 }
 
-async function readText(file: string): Promise<string> {
+/** Reads the text of a native properties file; throws ServiceFileError. */
+export async function readPropertiesText(dir: string, file: string, text: string): Promise<ParsedServiceFile> {
+  const properties = parseProperties(text);
+  if (!parseFlag('active', properties.active, true)) return { status: 'inactive', file };
+  return { status: 'valid', service: await toDefinition(dir, file, properties) };
+}
+
+/** A service file's text (BOM removed); throws ServiceFileError for what cannot be read. */
+export async function readText(file: string): Promise<string> {
   let handle: FileHandle | undefined;
   try {
     // Non-blocking, so a FIFO given a .properties name cannot hang the scan.
@@ -97,18 +110,18 @@ function parseProperties(text: string): Properties {
   return Object.fromEntries(found);
 }
 
-function isKey(key: string): key is Key {
+export function isKey(key: string): key is Key {
   return (KEYS as readonly string[]).includes(key);
 }
 
-function parseFlag(key: Key, value: string | undefined, fallback: boolean): boolean {
+export function parseFlag(key: Key, value: string | undefined, fallback: boolean): boolean {
   if (!value) return fallback;
   const lower = value.toLowerCase();
   if (lower !== 'true' && lower !== 'false') fail(`'${key}' must be true or false`);
   return lower === 'true';
 }
 
-async function toDefinition(dir: string, file: string, p: Properties): Promise<ServiceDefinition> {
+export async function toDefinition(dir: string, file: string, p: Properties): Promise<ServiceDefinition> {
   const service = checkName("'service'", required(p, 'service'));
   const namespace = optional(p.namespace, (value) => checkName("'namespace'", value));
   const id = namespace === undefined ? service : `${namespace}:${service}`;
@@ -130,6 +143,7 @@ async function toDefinition(dir: string, file: string, p: Properties): Promise<S
     progress: optional(p.progress, parseProgress),
     timeoutSeconds: p.timeout ? parseTimeout(p.timeout) : DEFAULT_TIMEOUT_SECONDS,
     maxParallel: optional(p.max_parallel, parseMaxParallel),
+    keepJobs: optional(p.keep_jobs, parseKeepJobs),
     env: p.env ? parseEnv(keepUnknownJsonEscapes(p.env)) : {},
   });
   const definition: ServiceDefinition = { ...plain, ...nativeArgumentList(plain, inputs.placements) };
@@ -165,7 +179,7 @@ function parseKeywords(text: string): string[] {
   return keywords;
 }
 
-async function checkExecutable(dir: string, value: string): Promise<string> {
+export async function checkExecutable(dir: string, value: string): Promise<string> {
   const file = path.resolve(dir, value);
   const stat = await fs.stat(file).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT' || err.code === 'ENOTDIR') fail(`executable '${file}' does not exist`);
@@ -193,10 +207,10 @@ function parseProgress(source: string): string {
   return source;
 }
 
-function parseTimeout(text: string): number {
+export function parseTimeout(text: string, key = 'timeout'): number {
   const seconds = /^(?:\d+(?:\.\d*)?|\.\d+)$/.test(text) ? Number(text) : Number.NaN;
-  if (!(seconds > 0)) fail("'timeout' must be a positive number of seconds");
-  if (seconds > MAX_TIMEOUT_SECONDS) fail(`'timeout' must be at most ${MAX_TIMEOUT_SECONDS} seconds`);
+  if (!(seconds > 0)) fail(`'${key}' must be a positive number of seconds`);
+  if (seconds > MAX_TIMEOUT_SECONDS) fail(`'${key}' must be at most ${MAX_TIMEOUT_SECONDS} seconds`);
   return seconds;
 }
 
@@ -204,6 +218,13 @@ function parseMaxParallel(text: string): number {
   const count = /^\d+$/.test(text) ? Number(text) : Number.NaN;
   if (!Number.isSafeInteger(count) || count < 1) fail("'max_parallel' must be a positive integer");
   return count;
+}
+
+function parseKeepJobs(text: string): number {
+  const seconds = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(seconds) || seconds < 1) fail("'keep_jobs' must be a positive whole number of seconds");
+  if (seconds > MAX_KEEP_JOBS_SECONDS) fail(`'keep_jobs' must be at most ${MAX_KEEP_JOBS_SECONDS} seconds (ten years)`);
+  return seconds;
 }
 
 function parseEnv(text: string): Record<string, string> {

@@ -15,8 +15,16 @@ export interface LocalInputSpec extends InputSpec {
   allowUrls?: boolean;
 }
 
-/** Where an output is read from once the program has exited; a directory is sent as one zip archive. */
-export type OutputSource = { kind: 'stdout' } | { kind: 'file'; path: string } | { kind: 'directory'; path: string };
+/**
+ * Where an output is read from once the program has exited: stdout, a file relative to the run's
+ * work directory, a directory there (sent as one zip archive), or an absolute path that the
+ * operator wrote in a WPS Remote service.config.
+ */
+export type OutputSource =
+  | { kind: 'stdout' }
+  | { kind: 'file'; path: string }
+  | { kind: 'directory'; path: string }
+  | { kind: 'operator-file'; path: string };
 
 /** How one of an output's formats is produced: where the file is, and words added at the end of the command line. */
 export interface OutputFormat {
@@ -84,7 +92,14 @@ export interface ServiceDefinition {
   /** Rules applied to each output line before `progress`; a WPS Remote `[Logging]` section. */
   lineRules?: OutputLineRule[];
   timeoutSeconds: number;
+  /**
+   * Directories made before each run and removed after it (a WPS Remote `workdir` built from
+   * `%(unique_exe_id)s`); they, like words and output paths, hold RUN_ID_TOKEN (run-id.ts).
+   */
+  runDirs?: string[];
   /** Runs of this process at once on this agent; undefined means the agent's slots. */
   maxParallel?: number;
+  /** `keep_jobs`: seconds the orchestrator keeps finished jobs of this process; undefined: its own setting. */
+  keepJobs?: number;
   env: Record<string, string>;
 }

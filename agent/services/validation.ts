@@ -1,11 +1,12 @@
 import type { ErrorObject } from 'ajv';
-import { NAME_PATTERN, SERVICE_FILE_WORDING, describeAjvError } from '../../protocol/index.js';
+import { NAME_PATTERN, SERVICE_FILE_WORDING, describeAjvError, printable } from '../../protocol/index.js';
 
 /** A properties file that cannot be published; the message is the reason people are shown. */
 export class ServiceFileError extends Error {}
 
+/** Refuses the file; the reason may quote the file, so it is made one line. */
 export function fail(reason: string): never {
-  throw new ServiceFileError(reason);
+  throw new ServiceFileError(printable(reason));
 }
 
 export type JsonObject = Record<string, unknown>;

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config.js';
 import { openDatabase } from '../store/database.js';
+import { AuditStore, commandLineAction } from '../store/audit-store.js';
 import { UserStore, userNameProblem, type IssuedToken, type Role } from '../store/user-store.js';
 
 /** A new token for the user, who is created with `role` if needed; an existing user must have that role. */
@@ -39,6 +40,7 @@ export function tokenCommand(argv: string[], env: NodeJS.ProcessEnv): void {
   try {
     const role: Role = values.admin ? 'admin' : 'user';
     const issued = issueUserToken(new UserStore(db), values.user, role, values.label ?? null);
+    new AuditStore(db).record(commandLineAction('token.create', issued.id, { user: issued.user, label: issued.label }));
     process.stderr.write(`Token ${issued.id} created for user '${issued.user}' (role ${role}); it is shown only now:\n`);
     process.stdout.write(`${issued.token}\n`);
   } finally {

@@ -5,6 +5,7 @@ import { PROCESS_ID_PATTERN } from '../../protocol/index.js';
 import type { AgentRegistry } from '../registry/agent-registry.js';
 import { poolNameProblem, type AgentAccount } from '../store/agent-accounts.js';
 import { checkBody } from './admin-bodies.js';
+import { auditAction, type AuditLog } from './audit-trail.js';
 import { selfLink } from './links.js';
 
 export interface AdminPoolsDeps {
@@ -12,6 +13,7 @@ export interface AdminPoolsDeps {
   agentAccounts: { list(): AgentAccount[]; revoke(jid: string): boolean };
   jsonBody: Middleware;
   removeXmppAccount?: (jid: string) => Promise<void>;
+  audit: AuditLog;
 }
 
 export const POOL_BODY = {
@@ -28,7 +30,7 @@ const BARE_JID = /^[^@/\s]{1,200}@[^@/\s]{1,200}$/;
  * Who may offer what (docs/security.md): the accounts provisioned as agents with their pools, and
  * handing a process id to another pool.
  */
-export function adminPoolsRoutes(router: Router, { registry, agentAccounts, jsonBody, removeXmppAccount }: AdminPoolsDeps): void {
+export function adminPoolsRoutes(router: Router, { registry, agentAccounts, jsonBody, audit, removeXmppAccount }: AdminPoolsDeps): void {
   router.get('/admin/agent-accounts', (ctx) => {
     ctx.body = { accounts: agentAccounts.list(), links: [selfLink(ctx, 'agent accounts')] };
   });
@@ -40,6 +42,7 @@ export function adminPoolsRoutes(router: Router, { registry, agentAccounts, json
     const jid = ctx.params['jid']!;
     if (!BARE_JID.test(jid)) throw new OutpostError('bad-request', 400, `'${jid.slice(0, 200)}' is not a bare JID (NAME@DOMAIN)`);
     if (!agentAccounts.revoke(jid)) throw new OutpostError('not-found', 404, `no active agent account '${jid}'`);
+    auditAction(ctx, audit, 'agent.remove', jid);
     await removeXmppAccount?.(jid);
     for (const agent of registry.agentsNamed(jid)) registry.remove(agent.jid);
     ctx.body = { jid, revoked: true, xmppAccountRemoved: removeXmppAccount !== undefined, links: [selfLink(ctx, 'revoked agent account')] };
@@ -52,6 +55,7 @@ export function adminPoolsRoutes(router: Router, { registry, agentAccounts, json
     const problem = poolNameProblem(pool);
     if (problem) throw new OutpostError('bad-request', 400, problem);
     registry.assign(id, pool);
+    auditAction(ctx, audit, 'process.pool', id, { pool });
     ctx.body = { id, pool, links: [selfLink(ctx, 'process pool')] };
   });
 }

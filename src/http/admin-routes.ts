@@ -2,6 +2,7 @@ import type { Router } from '@koa/router';
 import { OutpostError } from '../errors.js';
 import type { JobService } from '../jobs/job-service.js';
 import type { AgentEntry, AgentRegistry } from '../registry/agent-registry.js';
+import { auditAction, type AuditLog } from './audit-trail.js';
 import { requestAdmin } from './job-access.js';
 import { link, selfLink } from './links.js';
 import { statusInfo } from './status-info.js';
@@ -9,6 +10,7 @@ import { statusInfo } from './status-info.js';
 export interface AdminRouteDeps {
   registry: AgentRegistry;
   jobs: JobService;
+  audit: AuditLog;
 }
 
 const agentPath = (jid: string) => `/admin/agents/${encodeURIComponent(jid)}`;
@@ -31,6 +33,7 @@ async function agentViews({ registry, jobs }: AdminRouteDeps) {
       catalog: { hash: catalog, received: agent.catalogHash === catalog },
       processes: agent.processes.map(({ id, title, version, maxParallel, file }) => ({ id, title, version, maxParallel, file })),
       invalid: agent.invalid,
+      notes: agent.notes,
     };
   };
 }
@@ -68,6 +71,7 @@ export function adminRoutes(router: Router, deps: AdminRouteDeps): void {
     router.post(`/admin/agents/:jid/${action}`, async (ctx) => {
       const agent = onlineAgent(registry, ctx.params['jid']!);
       registry.setDrained(agent.jid, drained);
+      auditAction(ctx, deps.audit, `agent.${action}`, agent.jid);
       ctx.body = { ...(await agentViews(deps))(agent), links: [link(ctx, agentPath(agent.jid), 'self', 'agent')] };
     });
   }
@@ -88,6 +92,7 @@ export function adminRoutes(router: Router, deps: AdminRouteDeps): void {
   // docs/decisions.md, Kill versus dismiss: stops the run and keeps the record as dismissed, with who killed it.
   router.post('/admin/jobs/:jobId/kill', async (ctx) => {
     const job = await deps.jobs.kill(ctx.params['jobId']!, requestAdmin(ctx));
+    auditAction(ctx, deps.audit, 'job.kill', job.id, { process: job.processId, owner: job.owner });
     ctx.body = { job: statusInfo(ctx, job), dismissedBy: job.dismissedBy };
   });
 }

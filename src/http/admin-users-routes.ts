@@ -4,6 +4,7 @@ import { OutpostError } from '../errors.js';
 import type { Limits } from '../jobs/owner-limits.js';
 import { ROLES, userNameProblem, type LimitOverrides, type Role, type UserRecord, type UserStore } from '../store/user-store.js';
 import { checkBody } from './admin-bodies.js';
+import { auditAction, type AuditLog } from './audit-trail.js';
 import { absoluteUrl, selfLink } from './links.js';
 
 export interface AdminUsersDeps {
@@ -13,6 +14,7 @@ export interface AdminUsersDeps {
   defaultLimits: Limits;
   /** Called after a user's limits changed: a raised running limit lets waiting jobs start. */
   limitsChanged: () => void;
+  audit: AuditLog;
 }
 
 export const NEW_USER = {
@@ -68,6 +70,7 @@ export function adminUsersRoutes(router: Router, deps: AdminUsersDeps): void {
     if (problem) throw new OutpostError('bad-request', 400, problem);
     const user = users.create(body.name, body.role ?? 'user');
     if (!user) throw new OutpostError('conflict', 409, `user '${body.name}' already exists`);
+    auditAction(ctx, deps.audit, 'user.create', user.name, { role: user.role });
     ctx.status = 201;
     ctx.set('Location', absoluteUrl(ctx, userPath(user.name)));
     ctx.body = user;
@@ -83,7 +86,9 @@ export function adminUsersRoutes(router: Router, deps: AdminUsersDeps): void {
     ctx.status = 201;
     // The only time the token is ever shown; no cache may keep it.
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = users.issueToken(user.name, body.label ?? null);
+    const issued = users.issueToken(user.name, body.label ?? null);
+    auditAction(ctx, deps.audit, 'token.create', issued.id, { user: user.name, label: issued.label });
+    ctx.body = issued;
   });
 
   router.get('/admin/users/:name/tokens', (ctx) => {
@@ -93,6 +98,7 @@ export function adminUsersRoutes(router: Router, deps: AdminUsersDeps): void {
   router.delete('/admin/tokens/:id', (ctx) => {
     const token = users.revokeToken(ctx.params['id']!);
     if (!token) throw new OutpostError('not-found', 404, `token '${ctx.params['id']}' does not exist`);
+    auditAction(ctx, deps.audit, 'token.revoke', token.id, { user: token.user });
     ctx.body = token;
   });
 
@@ -104,6 +110,7 @@ export function adminUsersRoutes(router: Router, deps: AdminUsersDeps): void {
     const name = existingUser(users, ctx.params['name']!).name;
     const limits = checkBody<LimitOverrides>(LIMITS, ctx.request.body);
     const user = users.setLimits(name, limits)!;
+    auditAction(ctx, deps.audit, 'limits.set', name, { ...limits });
     deps.limitsChanged();
     ctx.body = limitsView(user, deps.defaultLimits);
   });

@@ -71,27 +71,34 @@ const NEEDS_TOKEN: Record<Exclude<RouteClass, 'open'>, string> = {
 /** The token of an `Authorization: Bearer <token>` header, undefined when the header has another form. */
 export const bearerToken = (header: string): string | undefined => /^Bearer +(\S+) *$/i.exec(header)?.[1];
 
+/** Told of each request whose credentials were refused, with the reason it was given. */
+export type RefusalListener = (ctx: Context, reason: string) => void;
+
 /** The caller named by the Authorization header, undefined without one. */
-function caller(ctx: Context, users: UserStore): RequestUser | undefined {
+function caller(ctx: Context, users: UserStore, refused: RefusalListener): RequestUser | undefined {
   const header = ctx.get('Authorization');
   if (header === '') return undefined;
+  const refuse = (reason: string) => {
+    refused(ctx, reason);
+    return unauthorized(reason, true);
+  };
   const token = bearerToken(header);
-  if (!token) throw unauthorized("the Authorization header must be 'Bearer <token>'", true);
+  if (!token) throw refuse("the Authorization header must be 'Bearer <token>'");
   const result = users.authenticate(token);
-  if (!result.ok) throw unauthorized(result.reason === 'revoked' ? REVOKED_TOKEN : 'token is not valid', true);
+  if (!result.ok) throw refuse(result.reason === 'revoked' ? REVOKED_TOKEN : 'token is not valid');
   return result.user;
 }
 
 /**
  * Authenticates bearer tokens (looked up on every request, so a revoked token fails at once) and
- * applies docs/decisions.md, Users and access: sets `ctx.state.user` for a valid token, refuses a bad one with 401, and refuses
- * a request its caller may not make with 401 (no token) or 403 (not an admin).
+ * applies docs/decisions.md, Users and access: sets `ctx.state.user` for a valid token, refuses a bad one with 401 (telling
+ * `refused`, for the audit log), and refuses a request its caller may not make with 401 (no token) or 403 (not an admin).
  */
-export function authentication(users: UserStore, policy: AccessPolicy): Middleware {
+export function authentication(users: UserStore, policy: AccessPolicy, refused: RefusalListener): Middleware {
   return async (ctx, next) => {
     const routes = policy.metricsOpen && isMetricsPath(ctx.path) ? 'open' : routeClass(ctx.path);
     if (routes === 'open') return next();
-    const user = caller(ctx, users);
+    const user = caller(ctx, users, refused);
     if (!user) {
       const allowed = routes === 'read' ? policy.anonymousRead : routes === 'execute' && policy.anonymousExecute;
       if (!allowed) throw unauthorized(NEEDS_TOKEN[routes]);

@@ -7,9 +7,11 @@ import type { JobService } from '../jobs/job-service.js';
 import { DEFAULT_LIMITS, type Limits } from '../jobs/owner-limits.js';
 import type { AgentRegistry } from '../registry/agent-registry.js';
 import type { AgentAccount } from '../store/agent-accounts.js';
+import type { AuditStore } from '../store/audit-store.js';
 import { DEFAULT_MAX_UPLOAD_BYTES, type ResultFiles } from '../store/result-files.js';
 import type { UploadTokens } from '../store/upload-tokens.js';
 import type { UserStore } from '../store/user-store.js';
+import { adminAuditRoutes } from './admin-audit-routes.js';
 import { adminEventsRoutes, type AdminEventsDeps } from './admin-events-routes.js';
 import { adminJobsRoutes } from './admin-jobs-routes.js';
 import { adminPoolsRoutes } from './admin-pools-routes.js';
@@ -19,6 +21,7 @@ import { adminUsersRoutes } from './admin-users-routes.js';
 import { agentPackageRoutes } from './agent-package-routes.js';
 import { assetRoutes } from './html/asset-routes.js';
 import { apiDocsRoutes } from './api-docs-routes.js';
+import { auditRefusal } from './audit-trail.js';
 import { authentication, DEFAULT_ACCESS, type AccessPolicy } from './auth.js';
 import { errorMiddleware, responseErrorLogger } from './error-middleware.js';
 import { executionRoutes } from './execution-routes.js';
@@ -71,6 +74,8 @@ export interface AppDeps extends AdminEventsDeps {
   agentAccounts: { list(): AgentAccount[]; revoke(jid: string): boolean };
   /** Deletes an agent's XMPP account and closes its sessions, where Outpost runs the XMPP server. */
   removeXmppAccount?: (jid: string) => Promise<void>;
+  /** Where admin actions and refused authentications are recorded, and read back by `/admin/audit`. */
+  audit: Pick<AuditStore, 'record' | 'refusedAuthentication' | 'list'>;
 }
 
 /** Every route of the API; `createApp` serves them, and the API definition is checked against them. */
@@ -98,8 +103,10 @@ export function apiRouter(deps: AppDeps): Router {
     registry: deps.registry,
     agentAccounts: deps.agentAccounts,
     jsonBody: body,
+    audit: deps.audit,
     ...(deps.removeXmppAccount && { removeXmppAccount: deps.removeXmppAccount }),
   });
+  adminAuditRoutes(router, deps);
   adminUiRoutes(router);
   assetRoutes(router);
   adminUsersRoutes(router, {
@@ -107,6 +114,7 @@ export function apiRouter(deps: AppDeps): Router {
     jsonBody: body,
     defaultLimits: deps.defaultLimits ?? DEFAULT_LIMITS,
     limitsChanged: deps.limitsChanged ?? (() => undefined),
+    audit: deps.audit,
   });
   return router;
 }
@@ -119,7 +127,7 @@ export function createApp(deps: AppDeps): Koa {
   app.on('error', responseErrorLogger(deps.logger));
   app.use(errorMiddleware(deps.logger));
   app.use(publicBase(deps.baseUrl, deps.publicHosts));
-  app.use(authentication(deps.users, deps.access ?? DEFAULT_ACCESS));
+  app.use(authentication(deps.users, deps.access ?? DEFAULT_ACCESS, (ctx, reason) => auditRefusal(ctx, deps.audit, reason, deps.logger)));
   app.use(responseFormat());
   app.use(router.routes());
   app.use(router.allowedMethods());

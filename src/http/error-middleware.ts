@@ -67,6 +67,22 @@ interface HttpErrorLike {
 
 const GENERIC_DETAIL = 'the server could not complete the request; the error has been logged';
 
+/** Seconds a client is asked to wait when the server cannot store anything (docs/decisions.md, Faults under load). */
+const STORAGE_RETRY_AFTER_SECONDS = 30;
+
+/**
+ * What a full or read-only data directory means for a client: nothing was changed, and trying
+ * again later works once an operator has made room. SQLite reports it in its own codes
+ * (extended ones such as SQLITE_READONLY_DBMOVED included), files in errno codes.
+ */
+function storageFault(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return undefined;
+  if (code === 'SQLITE_FULL' || code === 'ENOSPC') return "the server's disk is full, so it cannot store anything now; nothing was changed, retry later";
+  if (code.startsWith('SQLITE_READONLY') || code === 'EROFS') return "the server's data directory is read-only, so it cannot store anything now; nothing was changed, retry later";
+  return undefined;
+}
+
 function toProblem(error: unknown): Problem | undefined {
   if (error instanceof OutpostError) {
     const extensions = error instanceof ProblemError ? error.extensions : {};
@@ -124,6 +140,12 @@ export function errorMiddleware(logger: Logger): Middleware {
     } catch (error) {
       const problem = toProblem(error);
       if (problem) return send(ctx, problem);
+      const fault = storageFault(error);
+      if (fault) {
+        logger.error({ code: (error as { code: string }).code, method: ctx.method, path: ctx.path }, 'request refused: the data directory cannot be written');
+        const headers = { 'Retry-After': String(STORAGE_RETRY_AFTER_SECONDS) };
+        return send(ctx, { code: 'unavailable', status: 503, detail: fault, headers, extensions: {} });
+      }
       logger.error({ err: error, method: ctx.method, path: ctx.path }, 'request failed');
       send(ctx, { code: 'internal', status: 500, detail: GENERIC_DETAIL, headers: {}, extensions: {} });
     }

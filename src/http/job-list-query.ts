@@ -7,15 +7,21 @@ import { integerParam, invalidParameter, listParam, singleParam } from './query-
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+ -]\d{2}:\d{2})$/;
 const OPEN_END = ['', '..'];
 
-function instant(raw: string): string {
+/** The instant an RFC 3339 date-time names, as `Date#toISOString()` writes it; undefined when it is not one. */
+export function rfc3339Instant(raw: string): string | undefined {
   const value = raw.replace(/ (\d{2}:\d{2})$/, '+$1');
-  if (!DATE_TIME.test(raw) || Number.isNaN(Date.parse(value))) {
+  return DATE_TIME.test(raw) && !Number.isNaN(Date.parse(value)) ? new Date(value).toISOString() : undefined;
+}
+
+function instant(raw: string): string {
+  const at = rfc3339Instant(raw);
+  if (at === undefined) {
     throw invalidParameter(
       'datetime',
       `must be an RFC 3339 date-time such as 2024-05-01T12:00:00Z, or an interval 'start/end' with '..' for an open end; got '${raw}'`,
     );
   }
-  return new Date(value).toISOString();
+  return at;
 }
 
 /** OGC 18-062r2 §11 `datetime` on the job's creation time: an instant, or an interval with open ends. */

@@ -1,4 +1,5 @@
 import { EVENT_STREAM_TYPE } from './event-stream.js';
+import { AUDIT_ACTIONS } from '../store/audit-store.js';
 import { ROLES } from '../store/user-store.js';
 import { POOL_BODY } from './admin-pools-routes.js';
 import { LIMITS, NEW_TOKEN, NEW_USER } from './admin-users-routes.js';
@@ -50,6 +51,7 @@ export const adminSchemas: Record<string, Schema> = {
       catalog: object({ hash: string, received: { type: 'boolean', description: 'whether the catalog of this hash has arrived' } }),
       processes: arrayOf(object({ id: string, title: string, version: string, maxParallel: integer, file: string }, ['id', 'version'])),
       invalid: arrayOf(object({ file: string, reason: string })),
+      notes: arrayOf(object({ file: string, note: string })),
     }),
     description: 'An online agent; the detail and drain answers add `links`.',
   },
@@ -127,6 +129,17 @@ export const adminSchemas: Record<string, Schema> = {
   limits: {
     allOf: [ref('limitOverrides'), object({ effective: object({ maxRunning: integer, maxWaiting: integer }) })],
   },
+  auditEntry: object({
+    id: integer,
+    at: { ...dateTime, description: 'when; for refused authentications, the first of that minute' },
+    actor: { type: 'string', description: 'the admin user, `cli` for the outpost command on the server, or `unauthenticated`' },
+    action: { type: 'string', enum: AUDIT_ACTIONS },
+    target: nullable({ type: 'string', description: 'job id, agent JID, user name, token id or process id' }),
+    source: { type: 'string', description: 'the remote address of the request (X-Forwarded-For is not trusted), or `local:USER` for the command line' },
+    detail: nullable({ type: 'object', description: 'what else the action changed, e.g. the new pool or limits; for refusals the last reason' }),
+    count: { type: 'integer', description: 'more than 1 only for refused authentications: how many from this source in this minute' },
+  }),
+  auditList: object({ entries: arrayOf(ref('auditEntry')), links }),
 };
 
 const path = (name: string, description: string) => ({ name, in: 'path', required: true, description, schema: string });
@@ -139,6 +152,10 @@ export const adminParameters: Record<string, Schema> = {
   tokenId: path('id', 'id of a token'),
   user: query('user', 'only jobs of this user'),
   agent: query('agent', 'only jobs run by this agent: a full JID, or a bare one for every connection of the account'),
+  auditAction: query('action', `only entries of these actions (comma-separated): ${AUDIT_ACTIONS.join(', ')}`),
+  actor: query('actor', 'only entries of this actor'),
+  since: { ...query('since', 'only entries at or after this RFC 3339 date-time'), schema: dateTime },
+  until: { ...query('until', 'only entries at or before this RFC 3339 date-time'), schema: dateTime },
 };
 
 type Operation = Record<string, unknown>;
@@ -216,7 +233,7 @@ export const adminPaths: Record<string, Operation> = {
         200: {
           description:
             'a `job` event per change, with `change` (created, assigned, queued, running, progress, agent-lost, kill-requested, finished) ' +
-            'and `job` as `/admin/jobs` lists it; a `removed` event with the `jobID` of a job its owner dismissed. The stream does not end ' +
+            'and `job` as `/admin/jobs` lists it; a `removed` event with the `jobID` and `reason` of a job its owner dismissed (`dismissed`) or that was kept long enough (`expired`). The stream does not end ' +
             'by itself; it ends with a `revoked` event (an exception, status 401) when the token it was opened with is revoked.',
           content: { [EVENT_STREAM_TYPE]: { schema: string } },
         },
@@ -232,6 +249,14 @@ export const adminPaths: Record<string, Operation> = {
       ...notFound,
       409: response('Conflict'),
     }),
+  },
+  '/admin/audit': {
+    get: op(
+      'the audit log: admin actions and refused authentications, newest first; kept as long as finished jobs',
+      'getAudit',
+      [param('auditAction'), param('actor'), param('since'), param('until'), param('limit'), param('offset')],
+      { 200: ok('the entries, with paging links', 'auditList'), 400: response('BadRequest') },
+    ),
   },
   '/admin/users': {
     get: op('users', 'getUsers', [], { 200: ok('the users', 'userList') }),

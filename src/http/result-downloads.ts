@@ -77,4 +77,7 @@ export async function sendStoredFile(ctx: Context, results: ResultFiles, job: Jo
   ctx.body = file.stream;
   ctx.length = file.size;
   protect(ctx, type, downloadName(outputId, type, value.filename), isFile);
+  // As the agent declared it (docs/protocol.md §5.8): `ctx.type` adds `charset=utf-8` to text
+  // types, a claim about bytes this server never looked at.
+  ctx.set('Content-Type', type);
 }

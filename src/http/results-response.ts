@@ -38,6 +38,7 @@ const FAILURE_STATUS: Record<JobErrorCode, number> = {
   timeout: 500,
   spawn: 500,
   output: 500,
+  aborted: 500,
   internal: 500,
 };
 

@@ -1,5 +1,6 @@
 import type { Router } from '@koa/router';
 import type { Context } from 'koa';
+import type { Logger } from 'pino';
 import { OutpostError } from '../errors.js';
 import type { OutputSpec } from '../../protocol/index.js';
 import type { AgentRegistry } from '../registry/agent-registry.js';
@@ -8,6 +9,7 @@ import type { JobQueries } from '../store/job-store-api.js';
 import { FileTooLargeError, isStorableOutputId, resultPath, type ResultFiles } from '../store/result-files.js';
 import type { UploadTokens } from '../store/upload-tokens.js';
 import { bearerToken } from './auth.js';
+import { auditRefusal, type AuditLog } from './audit-trail.js';
 import { absoluteUrl } from './links.js';
 
 export interface UploadDeps {
@@ -18,6 +20,8 @@ export interface UploadDeps {
   inputs: ResultFiles;
   uploadTokens: UploadTokens;
   maxUploadBytes: number;
+  audit: AuditLog;
+  logger: Logger;
 }
 
 
@@ -29,10 +33,14 @@ function uploadToken(ctx: Context): string {
   });
 }
 
-async function jobTakingUploads(deps: UploadDeps, jobId: string, token: string): Promise<JobRecord> {
+async function jobTakingUploads(ctx: Context, deps: UploadDeps, jobId: string, token: string): Promise<JobRecord> {
   // The token first: without one that fits, nobody learns whether the job exists.
   const job = deps.uploadTokens.matches(jobId, token) ? await deps.jobs.get(jobId) : undefined;
-  if (!job) throw new OutpostError('forbidden', 403, `the upload token is not valid for job '${jobId}'`);
+  if (!job) {
+    const reason = `the upload token is not valid for job '${jobId}'`;
+    auditRefusal(ctx, deps.audit, reason, deps.logger);
+    throw new OutpostError('forbidden', 403, reason);
+  }
   if (isFinished(job)) throw new OutpostError('job-finished', 409, `job '${jobId}' is ${job.status}; it takes no more uploads`);
   return job;
 }
@@ -79,7 +87,7 @@ export function uploadRoutes(router: Router, deps: UploadDeps): void {
   router.put('/uploads/:jobId/:outputId', async (ctx) => {
     const jobId = ctx.params['jobId']!;
     const outputId = ctx.params['outputId']!;
-    const job = await jobTakingUploads(deps, jobId, uploadToken(ctx));
+    const job = await jobTakingUploads(ctx, deps, jobId, uploadToken(ctx));
     checkOutput(deps.registry, job, outputId);
     if ((ctx.request.length ?? 0) > deps.maxUploadBytes) throw tooLarge(deps.maxUploadBytes);
 
@@ -108,7 +116,7 @@ export function uploadRoutes(router: Router, deps: UploadDeps): void {
   router.get('/inputs/:jobId/:inputId', async (ctx) => {
     const jobId = ctx.params['jobId']!;
     const inputId = ctx.params['inputId']!;
-    const job = await jobTakingUploads(deps, jobId, uploadToken(ctx));
+    const job = await jobTakingUploads(ctx, deps, jobId, uploadToken(ctx));
     const file = isStorableOutputId(inputId) ? await deps.inputs.read(job.id, inputId) : undefined;
     if (!file) throw new OutpostError('not-found', 404, `job '${jobId}' has no file input '${inputId}' sent inline`);
     ctx.type = 'application/octet-stream';

@@ -20,8 +20,8 @@ export type JobEvent =
   | { type: 'kill-requested'; job: JobRecord; by: string | null }
   /** Its agent went away; the job waits `graceMs` for it to come back, its message saying so. */
   | { type: 'agent-lost'; job: JobRecord; agent: string; graceMs: number }
-  /** Dismissed by its owner: the job and its files are gone. */
-  | { type: 'removed'; job: JobRecord };
+  /** Dismissed by its owner, or past its keep time (`expired`, docs/decisions.md, Retention and audit): the job and its files are gone. */
+  | { type: 'removed'; job: JobRecord; reason: 'dismissed' | 'expired' };
 
 export type JobEventListener = (event: JobEvent) => void;
 

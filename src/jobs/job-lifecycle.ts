@@ -40,6 +40,8 @@ export interface JobLifecycleOptions {
   limits: LimitsOf;
   /** How long a lost agent's jobs wait for it to come back before failing with `agent-lost`. */
   graceMs: number;
+  /** Time from its submission by which a job must have ended, sent as `execute.deadline`; 0 or absent: none. */
+  deadlineMs?: number;
   /** How long a stop waits for the agent to confirm the kill before giving up on it. */
   killTimeoutMs?: number;
   logger: Logger;
@@ -47,6 +49,8 @@ export interface JobLifecycleOptions {
 
 /** Seconds a client told that it has too many jobs waiting is asked to wait before trying again. */
 const RETRY_AFTER_SECONDS = 5;
+/** A day: long enough for any queue that is still moving, short enough that a forgotten job ends. */
+export const DEFAULT_JOB_DEADLINE_SECONDS = 86_400;
 /** How long a job its agent does not list after reconnecting waits for a late terminal event. */
 const UNLISTED_GRACE_MS = 3000;
 
@@ -139,10 +143,22 @@ export class JobLifecycle {
   async dismiss(jobId: string): Promise<JobRecord> {
     const job = await this.stop(jobId, null);
     await this.#perJob.run(jobId, async () => {
-      if (await this.#options.jobStore.remove(jobId)) this.#emit({ type: 'removed', job });
+      if (await this.#options.jobStore.remove(jobId)) this.#emit({ type: 'removed', job, reason: 'dismissed' });
     });
     await this.#options.removeFiles(jobId);
     return job;
+  }
+
+  /**
+   * Retention: removes up to `limit` finished jobs kept longer than their keep time (their
+   * process's own, else `keepMs`), then their files; returns how many went. Running and waiting
+   * jobs are never touched: the store's condition is the job's status.
+   */
+  async expire(keepMs: number, limit: number): Promise<number> {
+    const removed = await this.#options.jobStore.expire(keepMs, new Date(), limit);
+    for (const job of removed) this.#emit({ type: 'removed', job, reason: 'expired' });
+    await Promise.all(removed.map((job) => this.#removeFiles(job.id)));
+    return removed.length;
   }
 
   /** POST /admin/jobs/{id}/kill: stops the run but keeps the job, dismissed by `by` (docs/decisions.md, HTTP). */
@@ -309,13 +325,20 @@ export class JobLifecycle {
   /** A placement: recorded (the job may have been dismissed meanwhile), then `execute` goes out. */
   #assign(jobId: string, agent: string): void {
     this.#inBackground(jobId, async () => {
-      const job = await this.#options.jobStore.assign(jobId, agent);
+      // A store that cannot record it (disk full) leaves the job queued, tried again after a rest.
+      const job = await this.#options.jobStore.assign(jobId, agent).catch((err: unknown) => {
+        this.#dispatcher.requeue(jobId, agent);
+        throw err;
+      });
       if (!job) return this.#dispatcher.release(jobId);
       this.#emit({ type: 'assigned', job, agent });
       const upload = this.#options.uploadFor(jobId);
       const inputs = agentInputs(job.inputs, this.#options.inputFiles.url(jobId), upload.token);
       const { formats } = job.execution;
-      this.#options.send(agent, { v: 1, type: 'execute', job: jobId, process: job.processId, inputs, upload, ...(formats && { formats }) })
+      const { deadlineMs } = this.#options;
+      // Counted from the submission, so a job that waited long has less time left to run (docs/protocol.md §4.2.1).
+      const deadline = deadlineMs ? { deadline: new Date(Date.parse(job.created) + deadlineMs).toISOString() } : {};
+      this.#options.send(agent, { v: 1, type: 'execute', job: jobId, process: job.processId, inputs, ...deadline, upload, ...(formats && { formats }) })
         .catch((err: Error) => this.#notSent(jobId, agent, err));
     });
   }
@@ -348,18 +371,23 @@ export class JobLifecycle {
   }
 
   async #finish(jobId: string, seq: number, outcome: JobOutcome): Promise<JobRecord | undefined> {
+    // Stored first: a store that refuses the write (disk full) leaves the job as it was, still
+    // holding its agent's slot, and the agent resends its unacknowledged terminal event later.
+    const job = await this.#options.jobStore.finish(jobId, seq, outcome);
     this.#graces.cancel(jobId);
     this.#lostNotes.delete(jobId);
     this.#dispatcher.release(jobId);
-    const job = await this.#options.jobStore.finish(jobId, seq, outcome);
     if (!job) return undefined;
     this.#emit({ type: 'finished', job });
     this.#options.inputFiles.remove(jobId).catch((err: Error) => this.#options.logger.warn({ job: jobId, err: err.message }, 'input files of an ended job could not be removed'));
     // Files uploaded before a run failed (or was killed) belong to no result.
-    if (job.status !== 'successful') {
-      this.#options.removeFiles(jobId).catch((err: Error) => this.#options.logger.warn({ job: jobId, err: err.message }, 'files of an ended job could not be removed'));
-    }
+    if (job.status !== 'successful') void this.#removeFiles(jobId);
     return job;
+  }
+
+  /** A file that cannot be removed is logged; the job's record is gone or settled either way. */
+  #removeFiles(jobId: string): Promise<void> {
+    return this.#options.removeFiles(jobId).catch((err: Error) => this.#options.logger.warn({ job: jobId, err: err.message }, 'files of an ended job could not be removed'));
   }
 
   #killOutcome(jobId: string): JobOutcome | undefined {
@@ -375,7 +403,11 @@ export class JobLifecycle {
           this.#options.logger.warn({ job: jobId, agent: jid }, 'agent lost before starting the job; requeued');
           return this.#requeue(jobId);
         }
-        await this.#finish(jobId, 0, { status: 'failed', error: { code: 'agent-lost', message: `agent ${jid} was lost while running the job` } });
+        const lost = { status: 'failed', error: { code: 'agent-lost', message: `agent ${jid} was lost while running the job` } } as const;
+        await this.#finish(jobId, 0, lost).catch((err: unknown) => {
+          this.#startGrace(jobId, jid, ms);
+          throw err;
+        });
       });
     });
   }

@@ -49,6 +49,8 @@ export function logJobEvents(events: JobEventStream, logger: Logger): () => void
         return line(event, fields, message);
       }
       case 'removed':
+        // Retention removes jobs by the thousand and logs each batch; one line per job would drown the log.
+        if (event.reason === 'expired') return logger.debug({ job: job.id, process: job.processId }, 'job removed: kept long enough');
         return line(event, {}, 'job removed');
     }
   });

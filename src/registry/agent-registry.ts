@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { type AgentLoad, type InvalidFile, type ProcessSpec } from '../../protocol/index.js';
+import { type AgentLoad, type FileNote, type InvalidFile, type ProcessSpec } from '../../protocol/index.js';
 import { bareJid } from '../../xmpp/xmpp-names.js';
 
 export interface AgentEntry {
@@ -10,6 +10,8 @@ export interface AgentEntry {
   load: AgentLoad;
   processes: ProcessSpec[];
   invalid: InvalidFile[];
+  /** What the agent says about files it publishes (keys it ignores). */
+  notes: FileNote[];
   /** Hash of the catalog held in `processes`; differs from `load.catalog` while a new one is on its way. */
   catalogHash: string | null;
   connectedSince: Date;
@@ -56,6 +58,10 @@ export interface RegistryOptions {
   claims?: Map<string, string>;
   /** Called when an id gets an owner or changes hands, to keep it across restarts. */
   onClaim?: (processId: string, pool: string) => void;
+  /** Accounts (bare JIDs) an admin drained, as kept from earlier runs. */
+  drained?: Iterable<string>;
+  /** Called when an admin drains or undrains an account, to keep it across restarts. */
+  onDrained?: (account: string, drained: boolean) => void;
 }
 
 export interface RegistryEvents {
@@ -76,10 +82,11 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
   /** What is on offer, by id; rebuilt only when a catalog arrives or an agent leaves, not on presence. */
   #offered: Map<string, OfferedProcess> | undefined;
   /**
-   * Accounts an admin drained, by bare JID so that they stay drained when the agent reconnects.
-   * Kept in memory only: an orchestrator restart undrains every agent.
+   * Accounts an admin drained, by bare JID so that they stay drained when the agent reconnects;
+   * kept in the store through `onDrained`, so that they stay drained when the orchestrator restarts.
    */
-  readonly #drained = new Set<string>();
+  readonly #drained: Set<string>;
+  readonly #onDrained: (account: string, drained: boolean) => void;
   /** Process id → the pool that owns it: the first pool to offer it, unless an admin handed it on. */
   readonly #claims: Map<string, string>;
   readonly #onClaim: (processId: string, pool: string) => void;
@@ -88,6 +95,8 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
     super();
     this.#claims = new Map(options.claims);
     this.#onClaim = options.onClaim ?? (() => undefined);
+    this.#drained = new Set(options.drained);
+    this.#onDrained = options.onDrained ?? (() => undefined);
   }
 
   /** `pool` defaults to the bare JID: an agent alone in its own pool. */
@@ -99,7 +108,7 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
       entry.lastSeen = now;
       recordSample(entry.loadHistory, sample);
     } else {
-      this.#agents.set(jid, { jid, pool, load, processes: [], invalid: [], catalogHash: null, connectedSince: now, lastSeen: now, loadHistory: [sample] });
+      this.#agents.set(jid, { jid, pool, load, processes: [], invalid: [], notes: [], catalogHash: null, connectedSince: now, lastSeen: now, loadHistory: [sample] });
       this.emit('agent-online', jid);
     }
     this.emit('changed');
@@ -109,7 +118,7 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
    * Returns false when the agent is not online (a catalog without presence is ignored). Ids no
    * pool owns yet become its pool's; offers of ids another pool owns are refused.
    */
-  setCatalog(jid: string, hash: string, processes: ProcessSpec[], invalid: InvalidFile[]): boolean {
+  setCatalog(jid: string, hash: string, processes: ProcessSpec[], invalid: InvalidFile[], notes: FileNote[] = []): boolean {
     const entry = this.#agents.get(jid);
     if (!entry) return false;
     for (const { id } of processes) if (!this.#claims.has(id)) this.#claim(id, entry.pool);
@@ -117,6 +126,7 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
     entry.processes = processes;
     this.#offered = undefined;
     entry.invalid = invalid;
+    entry.notes = notes;
     // Only this agent's offers: a catalog must not cost a pass over the whole fleet.
     const refused = this.#refusedOf(entry);
     if (refused.length > 0) this.emit('refused', refused);
@@ -180,6 +190,7 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
   setDrained(jid: string, drained: boolean): void {
     const account = bareJid(jid);
     if (drained === this.#drained.has(account)) return;
+    this.#onDrained(account, drained);
     if (drained) this.#drained.add(account);
     else this.#drained.delete(account);
     this.emit('changed');

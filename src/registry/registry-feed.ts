@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { type AgentLoad, type AgentMessage, type ProcessSpec, type InvalidFile } from '../../protocol/index.js';
+import { type AgentLoad, type AgentMessage, type FileNote, type ProcessSpec, type InvalidFile } from '../../protocol/index.js';
 import { bareJid } from '../../xmpp/xmpp-names.js';
 import type { ComponentLink } from '../xmpp/component-link.js';
 import type { AgentRegistry } from './agent-registry.js';
@@ -59,8 +59,17 @@ export function feedRegistry({ link, registry, logger, poolOf, remember, catalog
     confirming.delete(jid);
   };
 
+  /** A sighting the store refuses (disk full) costs only the `catalog-request` after a restart: the agent is served all the same. */
+  const rememberIfStored = (jid: string) => {
+    try {
+      remember(jid);
+    } catch (err) {
+      logger.warn({ agent: jid, err: (err as Error).message }, 'agent sighting could not be recorded');
+    }
+  };
+
   link.on('presence', (jid: string, load: AgentLoad) => {
-    if (!registry.agent(jid)) remember(jid);
+    if (!registry.agent(jid)) rememberIfStored(jid);
     registry.updatePresence(jid, load, poolOf(bareJid(jid)));
     if (lacksCatalog(jid) && !confirming.has(jid)) void confirmCatalog(jid, 0);
   });
@@ -82,7 +91,7 @@ export function feedRegistry({ link, registry, logger, poolOf, remember, catalog
     if (!assembled) return;
     const checked = refuseUnsupportedPatterns(assembled.processes, assembled.invalid);
     // Without a valid presence first (which was answered with an error), the catalog is dropped.
-    if (!registry.setCatalog(jid, message.hash, checked.processes, checked.invalid)) {
+    if (!registry.setCatalog(jid, message.hash, checked.processes, checked.invalid, assembled.notes)) {
       logger.warn({ jid }, 'catalog from an agent without a valid presence; dropped');
       return;
     }
@@ -91,11 +100,13 @@ export function feedRegistry({ link, registry, logger, poolOf, remember, catalog
   });
 }
 
+type AssembledCatalog = { processes: ProcessSpec[]; invalid: InvalidFile[]; notes: FileNote[] };
+
 /** Collects the parts of one catalog (same hash); a new hash starts over. */
-function assemble(partial: Map<string, PartialCatalog>, jid: string, message: CatalogMessage): { processes: ProcessSpec[]; invalid: InvalidFile[] } | undefined {
+function assemble(partial: Map<string, PartialCatalog>, jid: string, message: CatalogMessage): AssembledCatalog | undefined {
   if (message.parts === 1) {
     partial.delete(jid);
-    return { processes: message.processes, invalid: message.invalid };
+    return { processes: message.processes, invalid: message.invalid, notes: message.notes ?? [] };
   }
   let entry = partial.get(jid);
   if (!entry || entry.hash !== message.hash || entry.parts.length !== message.parts) {
@@ -107,5 +118,5 @@ function assemble(partial: Map<string, PartialCatalog>, jid: string, message: Ca
   if (entry.parts.some((p) => p === undefined)) return undefined;
   partial.delete(jid);
   const parts = entry.parts as CatalogMessage[];
-  return { processes: parts.flatMap((p) => p.processes), invalid: parts.flatMap((p) => p.invalid) };
+  return { processes: parts.flatMap((p) => p.processes), invalid: parts.flatMap((p) => p.invalid), notes: parts.flatMap((p) => p.notes ?? []) };
 }

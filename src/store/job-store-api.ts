@@ -30,6 +30,11 @@ export interface JobStoreApi extends JobQueries {
   /** Finishes an unfinished job; an agent's event applies once by `seq`, the orchestrator's own decisions use 0. */
   finish(id: string, seq: number, outcome: JobOutcome): Promise<JobRecord | undefined>;
   remove(id: string): Promise<boolean>;
+  /**
+   * Removes up to `limit` finished jobs that finished longer ago than their keep time (their
+   * process's own, else `keepMs`), with what the store holds for them; returns them as they were.
+   */
+  expire(keepMs: number, now: Date, limit: number): Promise<JobRecord[]>;
   /** Runs `fn` with its writes in one transaction: all of them are kept, or none. */
   transaction<T>(fn: (store: JobStoreApi) => Promise<T>): Promise<T>;
 }

@@ -7,7 +7,7 @@ export type JobOutcome =
   | { status: 'failed'; error: JobError }
   | { status: 'dismissed'; dismissedBy: string | null };
 
-interface JobRow {
+export interface JobRow {
   id: string;
   process_id: string;
   status: JobStatus;
@@ -61,7 +61,7 @@ function toRow(job: JobRecord): JobRow {
   };
 }
 
-function fromRow(row: JobRow): JobRecord {
+export function fromRow(row: JobRow): JobRecord {
   return {
     id: row.id,
     processId: row.process_id,
@@ -88,6 +88,15 @@ const rowToRecord = (row: JobRow | undefined): JobRecord | undefined => row && f
 /** Stored timestamps compare as strings only in one exact form, so bounds are normalised to it. */
 function isoTimestamp(value: string): string {
   return new Date(value).toISOString();
+}
+
+/**
+ * The row a `RETURNING` write gives back, once that write is committed. `.get()` hands the row over
+ * at the first step, before the statement's implicit commit, and never reports that commit
+ * failing (SQLITE_FULL): the caller would act on a change that is not stored. `.all()` steps to the end.
+ */
+function written<P>(statement: Statement<[P], JobRow>, params: P): JobRow | undefined {
+  return statement.all(params)[0];
 }
 
 /** Jobs in SQLite. Timestamps are `Date#toISOString()` strings, so string order is time order. */
@@ -144,7 +153,7 @@ export class JobStore {
 
   /** Each write below is one statement that returns the row it wrote (`RETURNING *`): no read follows. */
   create(job: JobRecord): JobRecord {
-    return fromRow(this.insertJob.get(toRow(job))!);
+    return fromRow(written(this.insertJob, toRow(job))!);
   }
 
   get(id: string): JobRecord | undefined {
@@ -216,7 +225,7 @@ export class JobStore {
 
   /** Records the agent a waiting job was handed to (null: back in the queue); undefined when it no longer waits. */
   setAgent(id: string, agent: string | null): JobRecord | undefined {
-    return rowToRecord(this.agentOfJob.get({ id, agent, now: this.now() }));
+    return rowToRecord(written(this.agentOfJob, { id, agent, now: this.now() }));
   }
 
   /**
@@ -224,12 +233,12 @@ export class JobStore {
    * undefined, unless the agent is `back` from being lost: then the note saying so is cleared.
    */
   markRunning(id: string, agent: string, startedAt: string, back = false): JobRecord | undefined {
-    return rowToRecord(this.runningJob.get({ id, agent, started: startedAt, now: this.now(), back: back ? 1 : 0 }));
+    return rowToRecord(written(this.runningJob, { id, agent, started: startedAt, now: this.now(), back: back ? 1 : 0 }));
   }
 
   /** Replaces the message of an unfinished job with the orchestrator's own note (e.g. its agent is lost). */
   note(id: string, message: string): JobRecord | undefined {
-    return rowToRecord(this.noteJob.get({ id, message, now: this.now() }));
+    return rowToRecord(written(this.noteJob, { id, message, now: this.now() }));
   }
 
   /**
@@ -242,7 +251,7 @@ export class JobStore {
 
   /** `recordProgress` that returns the job as written, or undefined when nothing changed. */
   progress(id: string, seq: number, progress: number, message: string | null): JobRecord | undefined {
-    return rowToRecord(this.progressJob.get({ id, seq, progress, message, now: this.now() }));
+    return rowToRecord(written(this.progressJob, { id, seq, progress, message, now: this.now() }));
   }
 
   /**
@@ -250,7 +259,7 @@ export class JobStore {
    * orchestrator's own decisions use seq 0 and apply to any unfinished job.
    */
   finish(id: string, seq: number, outcome: JobOutcome): JobRecord | undefined {
-    const row = this.finishJob.get({
+    const row = written(this.finishJob, {
       id,
       seq,
       now: this.now(),

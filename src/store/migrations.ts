@@ -88,4 +88,48 @@ export const MIGRATIONS: readonly string[] = [
   CREATE UNIQUE INDEX callbacks_progress ON callbacks (job_id) WHERE kind = 'in-progress';
   CREATE INDEX callbacks_job ON callbacks (job_id, id);
   `,
+  // Agent accounts an admin drained, by bare JID: a restart must not undrain them.
+  `
+  CREATE TABLE drained_accounts (
+    jid   TEXT PRIMARY KEY,
+    since TEXT NOT NULL
+  ) STRICT;
+  `,
+  // The audit log: one row per admin action, one per source and minute of refused authentications.
+  `
+  CREATE TABLE audit (
+    id      INTEGER PRIMARY KEY,
+    at      TEXT NOT NULL,
+    actor   TEXT NOT NULL,
+    action  TEXT NOT NULL,
+    target  TEXT,
+    source  TEXT,
+    detail  TEXT CHECK (detail IS NULL OR json_valid(detail)),
+    count   INTEGER NOT NULL DEFAULT 1,
+    minute  TEXT
+  ) STRICT;
+  CREATE INDEX audit_at ON audit (at, id);
+  CREATE UNIQUE INDEX audit_refused ON audit (source, minute) WHERE minute IS NOT NULL;
+  `,
+  // Retention (docs/decisions.md, Retention and audit). A process's own keep time is remembered
+  // while its agents are away, and copied into each new job of it; the server's applies to jobs
+  // without one. Each kind of job is found oldest first along an index of its own, so a batch
+  // never steps over jobs that are kept longer.
+  `
+  ALTER TABLE jobs ADD COLUMN keep_seconds INTEGER CHECK (keep_seconds IS NULL OR keep_seconds > 0);
+
+  CREATE TABLE process_retention (
+    process_id   TEXT PRIMARY KEY,
+    keep_seconds INTEGER NOT NULL CHECK (keep_seconds > 0)
+  ) STRICT;
+
+  CREATE TRIGGER jobs_keep_seconds AFTER INSERT ON jobs
+    WHEN EXISTS (SELECT 1 FROM process_retention WHERE process_id = NEW.process_id)
+  BEGIN
+    UPDATE jobs SET keep_seconds = (SELECT keep_seconds FROM process_retention WHERE process_id = NEW.process_id) WHERE id = NEW.id;
+  END;
+
+  CREATE INDEX jobs_expiry_default ON jobs (finished) WHERE finished IS NOT NULL AND keep_seconds IS NULL;
+  CREATE INDEX jobs_expiry_own ON jobs (unixepoch(finished, 'subsec') + keep_seconds) WHERE finished IS NOT NULL AND keep_seconds IS NOT NULL;
+  `,
 ];

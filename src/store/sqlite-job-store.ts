@@ -1,11 +1,12 @@
 import type { Database } from './database.js';
 import type { JobStoreApi } from './job-store-api.js';
+import { JobRetention } from './job-retention.js';
 import { JobStore } from './job-store.js';
 
 type Statements = Omit<JobStoreApi, 'transaction'>;
 
 /** The statements themselves, run at once: what a transaction's body writes through. */
-function statements(rows: JobStore): Statements {
+function statements(rows: JobStore, retention: JobRetention): Statements {
   return {
     get: async (id) => rows.get(id),
     list: async (filter) => rows.list(filter),
@@ -18,6 +19,7 @@ function statements(rows: JobStore): Statements {
     recordProgress: async (id, seq, progress, message) => rows.progress(id, seq, progress, message),
     finish: async (id, seq, outcome) => rows.finish(id, seq, outcome),
     remove: async (id) => rows.remove(id),
+    expire: async (keepMs, now, limit) => retention.expire(keepMs, now, limit),
   };
 }
 
@@ -29,6 +31,8 @@ function statements(rows: JobStore): Statements {
 export class SqliteJobStore implements JobStoreApi {
   /** The same rows, read synchronously: for tools and tests that look at jobs from outside. */
   readonly rows: JobStore;
+  /** Which finished jobs are past their keep time, and the keep times of processes. */
+  readonly retention: JobRetention;
   readonly #db: Database;
   readonly #direct: Statements;
   #idle: Promise<unknown> = Promise.resolve();
@@ -36,7 +40,8 @@ export class SqliteJobStore implements JobStoreApi {
   constructor(db: Database, clock?: () => Date) {
     this.#db = db;
     this.rows = new JobStore(db, clock);
-    this.#direct = statements(this.rows);
+    this.retention = new JobRetention(db);
+    this.#direct = statements(this.rows, this.retention);
   }
 
   get: JobStoreApi['get'] = (id) => this.#whenIdle(() => this.#direct.get(id));
@@ -51,6 +56,7 @@ export class SqliteJobStore implements JobStoreApi {
     this.#whenIdle(() => this.#direct.recordProgress(id, seq, progress, message));
   finish: JobStoreApi['finish'] = (id, seq, outcome) => this.#whenIdle(() => this.#direct.finish(id, seq, outcome));
   remove: JobStoreApi['remove'] = (id) => this.#whenIdle(() => this.#direct.remove(id));
+  expire: JobStoreApi['expire'] = (keepMs, now, limit) => this.#whenIdle(() => this.#direct.expire(keepMs, now, limit));
 
   /** `fn` must write through the store it is given; calling this store from inside would wait for itself. */
   transaction<T>(fn: (store: JobStoreApi) => Promise<T>): Promise<T> {
@@ -65,7 +71,8 @@ export class SqliteJobStore implements JobStoreApi {
         this.#db.exec('COMMIT');
         return result;
       } catch (error) {
-        this.#db.exec('ROLLBACK');
+        // SQLite has already rolled back after some errors (SQLITE_FULL, I/O errors): the original error is the one to report.
+        if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
         throw error;
       }
     });

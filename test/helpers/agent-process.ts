@@ -41,11 +41,14 @@ function watchAgent(child: ChildProcess): AgentProcess {
   return {
     child,
     output: () => output,
-    async crash() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, 'exit');
-      child.kill('SIGKILL');
-      await exited;
-    },
+    crash: async () => void (await signalAndWait(child, 'SIGKILL')),
   };
+}
+
+/** Sends `signal` to a child still running and resolves with its exit code once it is gone (null: ended by a signal). */
+export async function signalAndWait(child: ChildProcess, signal: NodeJS.Signals): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+  const exited = once(child, 'exit') as Promise<[number | null]>;
+  child.kill(signal);
+  return (await exited)[0];
 }

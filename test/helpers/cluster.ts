@@ -31,15 +31,19 @@ export interface Cluster extends TestCallers {
   addAgent(name: string, servicesDir: string, options?: { slots?: number; killGraceMs?: number; workDir?: string; pool?: string; fetchLimits?: FetchLimits }): Promise<TestAgent>;
   /** An XMPP account provisioned as an agent in `pool` (default: its name), for raw protocol tests. */
   addAccount(name: string, pool?: string): Promise<{ jid: string; password: string }>;
-  /** Stops the orchestrator only, keeping its data directory, and starts it again after `downMs`. */
-  restartOrchestrator(downMs?: number): Promise<RunningOrchestrator>;
+  /** Stops the orchestrator only, keeping its data directory, and starts it again after `downMs` and `whileDown`. */
+  restartOrchestrator(downMs?: number, whileDown?: () => Promise<void>): Promise<RunningOrchestrator>;
   stop(): Promise<void>;
 }
 
 export interface ClusterOptions {
   agentGrace?: number;
   pingInterval?: number;
+  /** `--job-deadline` (default: the orchestrator's). */
+  jobDeadline?: number;
   maxUploadBytes?: number;
+  /** `--keep-jobs`, in seconds. */
+  keepJobs?: number;
   /** The orchestrator's logger (default: testLogger). */
   logger?: Logger;
   tuning?: OrchestratorTuning;
@@ -47,14 +51,18 @@ export interface ClusterOptions {
   callbackAllow?: string;
   /** STARTTLS required on the client port, HTTPS, and agents that pin the certificate. */
   tls?: boolean;
+  /** The orchestrator's data directory (default: a fresh temp directory); removed by `stop`. */
+  dataDir?: string;
+  /** The address Prosody's client port listens on (default: loopback). */
+  prosodyHost?: string;
 }
 
 /** A private Prosody, an orchestrator on a temp data directory, and agents on demand. */
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'outpost-data-'));
+  const dataDir = options.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'outpost-data-')));
   const files = options.tls ? await ensureDevCertificate(dataDir, [TEST_DOMAIN, 'localhost', '127.0.0.1']) : undefined;
   const tls = files && { ...files, fingerprint: certificateFingerprint(files.certFile) };
-  const server = await startTestProsody(files ? { tls: files } : {});
+  const server = await startTestProsody({ ...(files ? { tls: files } : {}), ...(options.prosodyHost ? { host: options.prosodyHost } : {}) });
   const agents: TestAgent[] = [];
   const { prosody } = server;
   const config = {
@@ -64,7 +72,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     logLevel: 'silent',
     agentGrace: options.agentGrace ?? 30,
     pingInterval: options.pingInterval ?? 15,
+    jobDeadline: options.jobDeadline,
     maxUploadBytes: options.maxUploadBytes,
+    keepJobs: options.keepJobs,
     anonymousRead: true,
     anonymousExecute: false,
     ...DEFAULT_LIMITS,
@@ -122,9 +132,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       agents.push(agent);
       return agent;
     },
-    async restartOrchestrator(downMs = 0) {
+    async restartOrchestrator(downMs = 0, whileDown) {
       await cluster.orchestrator.stop();
       await new Promise((resolve) => setTimeout(resolve, downMs));
+      await whileDown?.();
       cluster.orchestrator = await startOrchestrator(config, orchestratorLogger, options.tuning);
       return cluster.orchestrator;
     },
@@ -136,6 +147,17 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     },
   };
   return cluster;
+}
+
+/** Submits an asynchronous job as TEST_USER; returns its id once the orchestrator has answered 201. */
+export async function submitJob(cluster: Cluster, process: string, inputs: Record<string, unknown> = {}): Promise<string> {
+  const response = await cluster.api(`${cluster.orchestrator.url}/processes/${process}/execution`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', Prefer: 'respond-async' },
+    body: JSON.stringify({ inputs }),
+  });
+  if (response.status !== 201) throw new Error(`execution of ${process} answered ${response.status}: ${await response.text()}`);
+  return ((await response.json()) as { jobID: string }).jobID;
 }
 
 /** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */

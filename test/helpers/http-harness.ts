@@ -15,6 +15,7 @@ import type { JobStore, JobOutcome } from '../../src/store/job-store.js';
 import { SqliteJobStore } from '../../src/store/sqlite-job-store.js';
 import { ResultFiles } from '../../src/store/result-files.js';
 import { AgentAccounts } from '../../src/store/agent-accounts.js';
+import { AuditStore } from '../../src/store/audit-store.js';
 import { UploadTokens } from '../../src/store/upload-tokens.js';
 import { UserStore } from '../../src/store/user-store.js';
 import { testCallers, type TestCallers } from './api.js';
@@ -141,6 +142,8 @@ export interface Harness extends TestCallers {
   results: ResultFiles;
   inputs: ResultFiles;
   uploadTokens: UploadTokens;
+  /** The audit log the app writes. */
+  audit: AuditStore;
   /** Lines the app logged, parsed. */
   logs: Record<string, unknown>[];
   ready: boolean;
@@ -167,8 +170,9 @@ export async function startHarness(processes: ProcessSpec[], options: Partial<Om
   const inputs = new ResultFiles(path.join(temp.dir, 'inputs'));
   const uploadTokens = new UploadTokens(temp.db);
   const users = new UserStore(temp.db);
+  const audit = new AuditStore(temp.db);
   const { logger, lines: logs } = capturingLogger();
-  const harness = { registry, jobs, jobService, updates, results, inputs, uploadTokens, users, ...testCallers(users), logs, ready: true, databaseFile: temp.file } as Harness;
+  const harness = { registry, jobs, jobService, updates, results, inputs, uploadTokens, users, audit, ...testCallers(users), logs, ready: true, databaseFile: temp.file } as Harness;
   const deps: AppDeps = {
     registry,
     jobs: jobService,
@@ -181,6 +185,7 @@ export async function startHarness(processes: ProcessSpec[], options: Partial<Om
     readiness: () => harness.ready,
     metrics: createMetrics(updates.events, registry, () => 0),
     agentAccounts: new AgentAccounts(temp.db),
+    audit,
     ...options,
   };
   harness.deps = deps;

@@ -23,6 +23,8 @@ export interface NetworkNamespace {
   run(command: string, args: string[], options?: { env?: NodeJS.ProcessEnv }): Promise<{ stdout: string; stderr: string }>;
   /** The processes inside the namespace (as this machine's /proc numbers them). */
   pids(): Promise<number[]>;
+  /** Sets the namespace's end of the veth down, as a cut cable (connections stall, none is reset), or up again. */
+  setLink(up: boolean): Promise<void>;
   /** Kills what still runs inside, deletes the namespace and the veth pair. Idempotent. */
   remove(): Promise<void>;
 }
@@ -118,6 +120,7 @@ async function build(n: number): Promise<NetworkNamespace> {
     execPrefix,
     run: (command, args, options = {}) => run('ip', ['netns', 'exec', name, command, ...args], { ...options, maxBuffer: 16 * 1024 * 1024 }),
     pids: () => pidsIn(name),
+    setLink: async (up) => void (await ip('-n', name, 'link', 'set', namespaceVeth, up ? 'up' : 'down')),
     remove: () => removeNamespace(name, hostVeth),
   };
 }

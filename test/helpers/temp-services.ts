@@ -72,3 +72,19 @@ export function useServiceFileReader() {
   };
   return reader;
 }
+
+/** `read` expecting a valid file (its result) or a refused one (its reason); anything else fails. */
+export function expectingResult<A>(read: (arg: A) => Promise<ParsedServiceFile>) {
+  return {
+    async valid(arg: A): Promise<Extract<ParsedServiceFile, { status: 'valid' }>> {
+      const result = await read(arg);
+      if (result.status !== 'valid') throw new Error(`expected a valid file, got ${JSON.stringify(result)}`);
+      return result;
+    },
+    async reason(arg: A): Promise<string> {
+      const result = await read(arg);
+      if (result.status !== 'invalid') throw new Error(`expected a refused file, got ${JSON.stringify(result)}`);
+      return result.invalid.reason;
+    },
+  };
+}

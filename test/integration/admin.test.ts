@@ -78,6 +78,26 @@ describe('admin API against real agents: draining, and the jobs of all users', f
     await until([...queued, late], 'successful');
   });
 
+  it('keeps an agent drained when the orchestrator restarts', async function () {
+    await adminJson(`/admin/agents/${bare(north.jid)}/drain`, { method: 'POST' });
+    await cluster.restartOrchestrator();
+    const online = () => cluster.orchestrator.registry.agents().filter((a) => a.catalogHash === a.load.catalog).length === 2;
+    await eventually(() => (online() ? true : undefined), 8000, 'both agents back with their catalogs');
+    expect(await drainedFlags()).to.deep.equal([
+      [north.jid, true],
+      [south.jid, false],
+    ]);
+
+    // South takes two, the third waits although north is idle.
+    const jobs = await Promise.all(Array.from({ length: 3 }, () => submit('dora', 'slow', { steps: 4, interval: 0.1 })));
+    await eventually(() => (jobs.filter((id) => record(id).status === 'running').length === 2 ? true : undefined), 3000, 'two jobs running');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(jobs.map((id) => record(id).agent)).to.deep.equal([south.jid, south.jid, null]);
+
+    await adminJson(`/admin/agents/${bare(north.jid)}/undrain`, { method: 'POST' });
+    await until(jobs, 'successful');
+  });
+
   it('answers 404 when draining an agent that is not online', async function () {
     const response = await admin(`/admin/agents/${encodeURIComponent('west@example.org')}/drain`, { method: 'POST' });
     expect(response.status).to.equal(404);

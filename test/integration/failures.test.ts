@@ -1,14 +1,19 @@
 import { expect } from 'chai';
-import { chmod, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { eventually, startCluster, type Cluster } from '../helpers/cluster.js';
+import { waitUntilGone } from '../helpers/process-tree.js';
 
 interface StatusInfo {
   jobID: string;
   status: string;
   message?: string;
+  created: string;
 }
+
+/** Every job of this suite must end within it; each test's program ends sooner, except the one that is to pass it. */
+const JOB_DEADLINE_SECONDS = 1.5;
 
 describe('failures reach the client with a cause a person can act on', function () {
   let cluster: Cluster;
@@ -16,7 +21,7 @@ describe('failures reach the client with a cause a person can act on', function 
   let doomed: string;
 
   before(async function () {
-    cluster = await startCluster();
+    cluster = await startCluster({ jobDeadline: JOB_DEADLINE_SECONDS });
     servicesDir = await mkdtemp(path.join(os.tmpdir(), 'outpost-services-'));
     doomed = path.join(servicesDir, 'doomed.sh');
     await writeFile(doomed, '#!/bin/sh\necho never\n');
@@ -25,6 +30,7 @@ describe('failures reach the client with a cause a person can act on', function 
     await writeFile(path.join(servicesDir, 'exit.properties'), 'service = exit\nexecutable = /bin/sh\ncustomargs = -c "echo disk full >&2; exit 7"\n');
     await writeFile(path.join(servicesDir, 'forgetful.properties'), 'service = forgetful\nexecutable = /bin/true\noutputs = {"map": {"type": "file", "from": "file:out/map.tif", "mediaType": "image/tiff"}}\n');
     await writeFile(path.join(servicesDir, 'doomed.properties'), `service = doomed\nexecutable = ${doomed}\n`);
+    await writeFile(path.join(servicesDir, 'napper.properties'), `service = napper\nexecutable = /bin/sh\ncustomargs = -c "echo $$ > ${path.join(servicesDir, 'napper.pid')}; exec sleep 30"\n`);
     await cluster.addAgent('faulty', servicesDir);
   });
   after(async function () {
@@ -32,7 +38,7 @@ describe('failures reach the client with a cause a person can act on', function 
     await rm(servicesDir, { recursive: true, force: true });
   });
 
-  async function failureOf(process: string): Promise<string | undefined> {
+  async function failedJob(process: string): Promise<StatusInfo> {
     const created = await cluster.api(`${cluster.orchestrator.url}/processes/${process}/execution`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', prefer: 'respond-async' },
@@ -46,11 +52,21 @@ describe('failures reach the client with a cause a person can act on', function 
     const results = await cluster.api(`${cluster.orchestrator.url}/jobs/${jobID}/results`);
     expect(results.status).to.be.within(400, 599);
     expect(((await results.json()) as { detail: string }).detail).to.include(info.message!);
-    return info.message;
+    return info;
   }
+  const failureOf = async (process: string) => (await failedJob(process)).message;
 
   it('says a program timed out', async function () {
-    expect(await failureOf('sleepy')).to.equal('timed out after 0.3 s');
+    expect(await failureOf('sleepy')).to.equal("timed out after 0.3 s (the service's timeout)");
+  });
+
+  it('says a program ran past the job deadline the orchestrator sent in execute, and ends it', async function () {
+    const info = await failedJob('napper');
+    const deadline = new Date(Date.parse(info.created) + JOB_DEADLINE_SECONDS * 1000).toISOString();
+    expect(info.message).to.match(/^timed out after \d+(\.\d)? s \(the job's deadline, (.*)\)$/);
+    expect(info.message).to.include(`(the job's deadline, ${deadline})`);
+    const pid = Number(await readFile(path.join(servicesDir, 'napper.pid'), 'utf8'));
+    expect(await waitUntilGone(pid, 1000), 'the program is gone').to.equal(true);
   });
 
   it('says a program exited with an error, with its last line of stderr', async function () {

@@ -6,6 +6,8 @@ import { copyExamples } from '../helpers/examples.js';
 import { eventually, startCluster, type Cluster } from '../helpers/cluster.js';
 import type { JobRecord } from '../../src/store/job-record.js';
 import { spawnAgent, type AgentProcess } from '../helpers/agent-process.js';
+import { isGone, waitUntilGone } from '../helpers/process-tree.js';
+import { writeProperties, writeScript } from '../helpers/temp-services.js';
 
 
 describe('recovery: restarts and lost agents lose no job', function () {
@@ -134,10 +136,8 @@ describe('recovery: an agent that crashes', function () {
     await eventually(() => cluster.orchestrator.registry.process('nap'), 10_000, 'nap offered');
     const { id } = await cluster.orchestrator.lifecycle.submit({ processId: 'nap', inputs: { seconds: 60 }, execution: { response: 'document' }, owner: 'anonymous' });
     await eventually(() => (cluster.orchestrator.jobStore.get(id)?.status === 'running' ? true : undefined), 5000, 'running');
-    // The agent reports the job running before it spawns the program and records its group.
-    const recorded = path.join(workDir, 'pids', id);
-    await eventually(async () => ((await readFile(recorded, 'utf8').catch(() => '')) !== '' ? true : undefined), 2000, 'run recorded');
-    expect(await runsIn(workDir)).to.not.be.empty;
+    // The agent reports the job running before it spawns the program.
+    await eventually(async () => ((await runsIn(workDir)).length > 0 ? true : undefined), 2000, 'program started');
 
     await first.crash();
     const failed = await eventually(() => {
@@ -152,6 +152,36 @@ describe('recovery: an agent that crashes', function () {
     await eventually(() => cluster.orchestrator.registry.process('nap'), 10_000, 'nap offered again');
     // ...until the agent started again on the same work directory.
     await eventually(async () => ((await runsIn(workDir)).length === 0 ? true : undefined), 2000, 'orphan killed');
+  });
+
+  it('kills at its next start a run whose program killed the agent at once, groups that left and a folder that changed included', async function () {
+    const { jid, password } = await cluster.addAccount('killed-at-spawn');
+    const ownDir = await mkdtemp(path.join(os.tmpdir(), 'outpost-killed-at-spawn-'));
+    const [ownServices, ownWorkDir, pidFile] = ['services', 'work', 'pids'].map((name) => path.join(ownDir, name)) as [string, string, string];
+    // Between the spawn and anything the agent does next: the program SIGKILLs its agent (its parent).
+    await writeScript(ownServices, 'bin/kill-agent.sh', 'echo $$ > "$PIDS"\ncd /\nsetsid sleep 60 &\necho $! >> "$PIDS"\nsleep 60 &\necho $! >> "$PIDS"\nkill -9 $PPID\nwait');
+    await writeProperties(ownServices, 'kill-agent.properties', { service: 'kill-agent', executable: 'bin/kill-agent.sh', env: JSON.stringify({ PIDS: pidFile }) });
+    const start = () => {
+      // The program's parent must be the agent, not its launcher.
+      const env = { OUTPOST_AGENT_SPAWN: 'child_process' };
+      const agent = spawnAgent({ server: cluster.server.prosody.clientService, jid: `${jid}/agent`, password, services: ownServices, workDir: ownWorkDir, env });
+      agents.push(agent);
+      return agent;
+    };
+    const first = start();
+    await eventually(() => cluster.orchestrator.registry.process('kill-agent'), 10_000, 'kill-agent offered');
+    await cluster.orchestrator.lifecycle.submit({ processId: 'kill-agent', inputs: {}, execution: { response: 'document' }, owner: 'anonymous' });
+    await eventually(() => (first.child.signalCode === 'SIGKILL' ? true : undefined), 5000, 'the agent killed by its program');
+    const pids = await eventually(async () => {
+      const lines = (await readFile(pidFile, 'utf8').catch(() => '')).split('\n').filter(Boolean).map(Number);
+      return lines.length === 3 ? lines : undefined;
+    }, 2000, 'the run and its two children started');
+    expect(pids.map(isGone), 'the run outlived its agent').to.deep.equal([false, false, false]);
+
+    const second = start();
+    for (const pid of pids) expect(await waitUntilGone(pid, 10_000), `pid ${pid} killed by the next start`).to.equal(true);
+    await second.crash();
+    await rm(ownDir, { recursive: true, force: true });
   });
 
   it('takes the runs of its launcher along when it crashes', async function () {

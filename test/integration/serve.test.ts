@@ -1,6 +1,5 @@
 import { expect } from 'chai';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,6 +7,7 @@ import { promisify } from 'node:util';
 import { spawnAgent, type AgentProcess } from '../helpers/agent-process.js';
 import { eventually } from '../helpers/cluster.js';
 import { examplesDir } from '../helpers/examples.js';
+import { startOrchestratorProcess, type OrchestratorProcess } from '../helpers/orchestrator-process.js';
 import { repoRoot } from '../helpers/paths.js';
 import { startTestProsody, type TestProsody } from '../helpers/prosody.js';
 
@@ -18,7 +18,7 @@ describe('outpost serve against a running XMPP server, with a remote-style agent
   this.timeout(30_000);
   let server: TestProsody;
   let dataDir: string;
-  let orchestrator: ChildProcess | undefined;
+  let orchestrator: OrchestratorProcess | undefined;
   let agent: AgentProcess | undefined;
 
   before(async function () {
@@ -27,7 +27,7 @@ describe('outpost serve against a running XMPP server, with a remote-style agent
   });
   after(async function () {
     await agent?.crash();
-    if (orchestrator && orchestrator.exitCode === null) orchestrator.kill('SIGKILL');
+    await orchestrator?.crash();
     await server.stop();
     await rm(dataDir, { recursive: true, force: true });
   });
@@ -40,19 +40,8 @@ describe('outpost serve against a running XMPP server, with a remote-style agent
 
   it('serves processes of an agent started with outpost-agent, runs a job, and stops on SIGTERM', async function () {
     const { prosody } = server;
-    orchestrator = spawn(process.execPath, [outpost, 'serve', '--http-port', '0', '--data-dir', dataDir, '--log-level', 'warn'], {
-      env: {
-        PATH: process.env['PATH'],
-        OUTPOST_XMPP_SERVER: prosody.componentService,
-        OUTPOST_COMPONENT_JID: prosody.componentDomain,
-        OUTPOST_COMPONENT_SECRET: prosody.componentSecret,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    orchestrator.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    orchestrator.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const url = await eventually(() => /listening on (http:\/\/\S+)/.exec(output)?.[1], 10_000, `listening line (output: ${output})`);
+    orchestrator = await startOrchestratorProcess(prosody, dataDir);
+    const { url, output } = orchestrator;
     expect((await fetch(`${url}/readyz`)).status).to.equal(200);
 
     // An account that exists only on the XMPP server is not an agent: its presence is refused.
@@ -66,7 +55,7 @@ describe('outpost serve against a running XMPP server, with a remote-style agent
       const list = (await (await fetch(`${url}/processes`)).json()) as { processes: { id: string }[] };
       return list.processes.some((p) => p.id === 'echo') ? true : undefined;
     }, 10_000, 'echo offered');
-    await eventually(() => (output.includes(`"from":"${stranger.jid}/agent"`) ? true : undefined), 10_000, 'stranger refused');
+    await eventually(() => (output().includes(`"from":"${stranger.jid}/agent"`) ? true : undefined), 10_000, 'stranger refused');
     const admin = (await run(process.execPath, [outpost, 'token', 'create', '--user', 'root', '--admin', '--data-dir', dataDir])).stdout.trim();
     const agents = (await (await fetch(`${url}/admin/agents`, { headers: { authorization: `Bearer ${admin}` } })).json()) as { agents: { jid: string; pool: string }[] };
     expect(agents.agents.map((a) => [a.jid, a.pool])).to.deep.equal([[`${jid}/agent`, 'remotes']]);
@@ -81,8 +70,6 @@ describe('outpost serve against a running XMPP server, with a remote-style agent
     expect(response.status).to.equal(200);
     expect(await response.text()).to.equal('served');
 
-    orchestrator.kill('SIGTERM');
-    const [code] = await once(orchestrator, 'exit');
-    expect(code).to.equal(0);
+    expect(await orchestrator.stop()).to.equal(0);
   });
 });

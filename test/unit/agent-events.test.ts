@@ -45,6 +45,12 @@ describe('AgentEvents: who may report what', function () {
     expect(sent).to.deep.equal([[WORKER, { v: 1, type: 'ack', job: 'j1', seq: 3 }]]);
   });
 
+  it('keeps the outputs as reported, without checking their names against the description, which may have changed since dispatch', async function () {
+    await events.handle(WORKER, completed({ undeclared: { value: 1 }, other: { value: [true] } }));
+    expect(store.get('j1')).to.include({ status: 'successful' });
+    expect(store.get('j1')!.results).to.deep.equal({ undeclared: { value: 1 }, other: { value: [true] } });
+  });
+
   it('ignores a result from another agent, but acknowledges it so that it stops resending', async function () {
     await events.handle(OTHER, completed({ result: { value: 'forged' } }));
     expect(store.get('j1')).to.include({ status: 'running', results: null });

@@ -3,7 +3,7 @@ import { chmod, chown, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promi
 import os from 'node:os';
 import path from 'node:path';
 import { defaultWorkDir, loadAgentConfig } from '../../agent/config.js';
-import { recordRun, reapLeftoverRuns } from '../../agent/jobs/leftover-runs.js';
+import { RunJournal } from '../../agent/jobs/run-journal.js';
 import { Outbox } from '../../agent/jobs/outbox.js';
 import { preparePrivateWorkDir } from '../../agent/jobs/work-dir.js';
 import { testLogger } from '../helpers/logger.js';
@@ -64,14 +64,13 @@ describe('agent work directory', () => {
     expect(message).to.equal(`work dir ${file} is not a directory`);
   });
 
-  it('keeps run records and unacknowledged results in 0700 folders as 0600 files', async () => {
-    await reapLeftoverRuns(dir, testLogger);
-    await recordRun(dir, 'job-1', 12345);
+  it('keeps the run journal and unacknowledged results as 0600 files, in 0700 folders', async () => {
+    (await RunJournal.open(dir, testLogger)).close();
     const outbox = await Outbox.open(path.join(dir, 'outbox'));
     outbox.setSender(() => new Promise(() => undefined));
     await outbox.add({ v: 1, type: 'killed', job: 'job-1', seq: 3 });
     await outbox.close();
-    const modes = await Promise.all(['pids', 'pids/job-1', 'outbox', 'outbox/job-1.json'].map((name) => modeOf(path.join(dir, name))));
+    const modes = await Promise.all(['jobs', 'runs.journal', 'outbox', 'outbox/job-1.json'].map((name) => modeOf(path.join(dir, name))));
     expect(modes).to.deep.equal(['700', '600', '700', '600']);
   });
 });

@@ -104,6 +104,7 @@ describe('loadCatalog', () => {
         ['input order', () => writeEcho({ title: 'Echo!', ...inputs({ b: { type: 'number', default: 1 } }, a) })],
         ['input default', () => writeEcho({ title: 'Echo!', ...inputs({ b: { type: 'number', default: 2 } }, a) })],
         ['max_parallel', () => writeEcho({ title: 'Echo!', ...inputs({ b: { type: 'number', default: 2 } }, a), max_parallel: '3' })],
+        ['keep_jobs', () => writeEcho({ title: 'Echo!', ...inputs({ b: { type: 'number', default: 2 } }, a), max_parallel: '3', keep_jobs: '60' })],
         ['invalid reason', () => write('broken.properties', { service: 'broken', timeout: '0' })],
         ['invalid file name', () => fs.rename(path.join(dir, 'broken.properties'), path.join(dir, 'broken2.properties'))],
         ['added file', () => write('more.properties', { service: 'more' })],
@@ -161,6 +162,12 @@ describe('toProcessSpec', () => {
       maxParallel: 3,
       file: 'convert.properties',
     });
+    expect(validate(spec), JSON.stringify(validate.errors)).to.equal(true);
+  });
+
+  it('publishes keep_jobs as keepJobs, for the orchestrator to keep finished jobs that long', () => {
+    const spec = toProcessSpec({ ...service, keepJobs: 86400 }, 8);
+    expect(spec.keepJobs).to.equal(86400);
     expect(validate(spec), JSON.stringify(validate.errors)).to.equal(true);
   });
 

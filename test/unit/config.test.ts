@@ -32,6 +32,19 @@ describe('config: upload settings', () => {
   }
 });
 
+describe('config: job deadline', () => {
+  it('gives every job a day from its submission unless told otherwise, 0 for none', () => {
+    expect(loadServeConfig(SERVE, {}).jobDeadline).to.equal(86_400);
+    expect(loadServeConfig([...SERVE, '--job-deadline', '0'], { OUTPOST_JOB_DEADLINE: '60' }).jobDeadline).to.equal(0);
+    expect(loadDevConfig([], { OUTPOST_JOB_DEADLINE: '2.5' }).jobDeadline).to.equal(2.5);
+  });
+
+  it('refuses --job-deadline=-1 and --job-deadline soon', () => {
+    expect(errorMessage(() => loadServeConfig([...SERVE, '--job-deadline=-1'], {}))).to.equal('--job-deadline (or OUTPOST_JOB_DEADLINE): must be >= 0');
+    expect(errorMessage(() => loadServeConfig([...SERVE, '--job-deadline', 'soon'], {}))).to.equal('--job-deadline (or OUTPOST_JOB_DEADLINE): must be number');
+  });
+});
+
 describe('config: access and per-user limits', () => {
   it('lets anyone read but only token holders execute, 16 running and 1000 waiting per user by default', () => {
     const config = loadServeConfig(SERVE, {});
@@ -108,3 +121,21 @@ describe('config: metrics access and public hosts', () => {
   });
 });
 
+
+describe('config: how long finished jobs are kept', () => {
+  it('keeps them a week by default, in seconds', () => {
+    expect([loadServeConfig(SERVE, {}).keepJobs, loadDevConfig([], {}).keepJobs]).to.deep.equal([604800, 604800]);
+  });
+
+  it('takes --keep-jobs before OUTPOST_KEEP_JOBS', () => {
+    expect(loadServeConfig([...SERVE, '--keep-jobs', '2.5'], { OUTPOST_KEEP_JOBS: '86400' }).keepJobs).to.equal(2.5);
+    expect(loadDevConfig([], { OUTPOST_KEEP_JOBS: '86400' }).keepJobs).to.equal(86400);
+  });
+
+  for (const value of ['0', '-5', '7d']) {
+    it(`refuses --keep-jobs ${value}`, () => {
+      const problem = value === '7d' ? 'must be number' : 'must be > 0';
+      expect(errorMessage(() => loadServeConfig([...SERVE, `--keep-jobs=${value}`], {}))).to.equal(`--keep-jobs (or OUTPOST_KEEP_JOBS): ${problem}`);
+    });
+  }
+});

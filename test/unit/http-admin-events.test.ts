@@ -55,11 +55,11 @@ describe('HTTP admin events: every job change, for admins only', () => {
     expect(data.change).to.equal('progress');
     expect(data.job).to.deep.include({ jobID: 'run', status: 'running', progress: 40, message: 'step 2 of 5', owner: 'alice', agent: 'worker@example.org/a' });
 
-    h.updates.events.emit({ type: 'removed', job: h.jobs.get('run')! }, (err) => {
+    h.updates.events.emit({ type: 'removed', job: h.jobs.get('run')!, reason: 'dismissed' }, (err) => {
       throw err;
     });
     const removed = await reader.next(1000);
-    expect([removed?.event, JSON.parse(removed!.data)]).to.deep.equal(['removed', { jobID: 'run' }]);
+    expect([removed?.event, JSON.parse(removed!.data)]).to.deep.equal(['removed', { jobID: 'run', reason: 'dismissed' }]);
   });
 
   it('stops listening when the client goes away', async () => {

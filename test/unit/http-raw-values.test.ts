@@ -36,6 +36,16 @@ describe('raw values made by programs', () => {
     expect(response.headers.get('content-security-policy')).to.equal('sandbox');
   });
 
+  it('serves the outputs an agent reported, declared or not, and answers 404 for a declared one it left out', async () => {
+    h.jobs.create(jobRecord('e2', { processId: 'echo', status: 'successful', execution: { response: 'document' }, results: { extra: { value: 'not declared' } } }));
+    expect(await (await h.api(`${h.url}/jobs/e2/results`)).json()).to.deep.equal({ extra: 'not declared' });
+    const extra = await h.api(`${h.url}/jobs/e2/results/extra`);
+    expect([extra.headers.get('content-type'), await extra.text()]).to.deep.equal(['text/plain; charset=utf-8', 'not declared']);
+    const missing = await h.api(`${h.url}/jobs/e2/results/message`);
+    expect(missing.status).to.equal(404);
+    expect(((await missing.json()) as { detail: string }).detail).to.equal("job 'e2' has no output 'message'");
+  });
+
   it('refuses, on the wire, a media type that could break a header', () => {
     const body = (mediaType: string) => JSON.stringify({ v: 1, type: 'completed', job: 'j', seq: 2, outputs: { map: { href: '/jobs/j/results/map', mediaType } } });
     expect(decodeAgentMessage(body('image/tiff')).ok).to.equal(true);

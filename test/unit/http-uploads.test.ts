@@ -13,6 +13,8 @@ import { openTempDatabase } from '../helpers/temp-database.js';
 
 const AGENT = 'worker@example.org/a';
 const LIMIT = 1024;
+/** Text whose bytes are not UTF-8: a file output's media type must not claim they are. */
+const LATIN1_NOTES = Buffer.from('café\n', 'latin1');
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 
 /** Every file below `dir`, as paths relative to it. */
@@ -40,7 +42,7 @@ describe('HTTP uploads of output files', () => {
   let root: string;
 
   beforeEach(async () => {
-    h = await startHarness([spec('convert', { outputs: { image: { type: 'file', mediaType: 'image/png' }, log: { type: 'string' } } })], { maxUploadBytes: LIMIT });
+    h = await startHarness([spec('convert', { outputs: { image: { type: 'file', mediaType: 'image/png' }, log: { type: 'string' }, notes: { type: 'file', mediaType: 'text/plain' } } })], { maxUploadBytes: LIMIT });
     root = path.dirname(h.results.root);
     h.jobs.create(jobRecord('j1', { processId: 'convert', status: 'running', agent: AGENT }));
     h.jobs.create(jobRecord('done', { processId: 'convert', status: 'successful', agent: AGENT }));
@@ -80,8 +82,8 @@ describe('HTTP uploads of output files', () => {
       ], 403, 'forbidden', "the upload token is not valid for job 'j1'"],
       ['an unknown job, without telling that it does not exist', () => ['/uploads/nope/image', { Authorization: `Bearer ${token}` }], 403, 'forbidden', "the upload token is not valid for job 'nope'"],
       ['a finished job', () => ['/uploads/done/image', { Authorization: `Bearer ${h.uploadTokens.issue('done')}` }], 409, 'job-finished', "job 'done' is successful; it takes no more uploads"],
-      ['an undeclared output', () => ['/uploads/j1/other', { Authorization: `Bearer ${token}` }], 404, 'not-found', "process 'convert' has no output 'other'; its outputs are: image, log"],
-      ['an inherited property as output', () => ['/uploads/j1/constructor', { Authorization: `Bearer ${token}` }], 404, 'not-found', "process 'convert' has no output 'constructor'; its outputs are: image, log"],
+      ['an undeclared output', () => ['/uploads/j1/other', { Authorization: `Bearer ${token}` }], 404, 'not-found', "process 'convert' has no output 'other'; its outputs are: image, log, notes"],
+      ['an inherited property as output', () => ['/uploads/j1/constructor', { Authorization: `Bearer ${token}` }], 404, 'not-found', "process 'convert' has no output 'constructor'; its outputs are: image, log, notes"],
       ['a process no agent offers', () => ['/uploads/gone/image', { Authorization: `Bearer ${h.uploadTokens.issue('gone')}` }], 503, 'unavailable', "process 'retired' is not offered right now, so its outputs are unknown; retry later"],
     ];
     for (const [what, request, status, code, detail] of cases) {
@@ -103,7 +105,8 @@ describe('HTTP uploads of output files', () => {
       ['%2E%2E', '..'],
       ['..', '..'],
       ['.', '.'],
-      ['a%00b', 'a\0b'],
+      // Shown escaped, so the detail stays one line of text.
+      ['a%00b', 'a\\u0000b'],
       ['x'.repeat(101), 'x'.repeat(101)],
     ];
     for (const [sent, decoded] of crafted) {
@@ -146,9 +149,14 @@ describe('HTTP uploads of output files', () => {
   describe('GET /jobs/{id}/results/{outputId}', () => {
     beforeEach(async () => {
       expect((await put('/uploads/j1/image', 'png-bytes')).status).to.equal(201);
+      expect((await put('/uploads/j1/notes', LATIN1_NOTES)).status).to.equal(201);
       h.jobs.finish('j1', 0, {
         status: 'successful',
-        results: { image: { href: '/jobs/j1/results/image', mediaType: 'image/png', size: 9, sha256: sha256('png-bytes') }, log: { value: 'converted' } },
+        results: {
+          image: { href: '/jobs/j1/results/image', mediaType: 'image/png', size: 9, sha256: sha256('png-bytes') },
+          log: { value: 'converted' },
+          notes: { href: '/jobs/j1/results/notes', mediaType: 'text/plain', size: LATIN1_NOTES.length, sha256: sha256(LATIN1_NOTES) },
+        },
       });
     });
 
@@ -162,6 +170,12 @@ describe('HTTP uploads of output files', () => {
       expect(await response.text()).to.equal('png-bytes');
     });
 
+    it("serves a stored file with the reference's media type as it is, adding no charset", async () => {
+      const response = await h.api(`${h.url}/jobs/j1/results/notes`);
+      expect(response.headers.get('content-type')).to.equal('text/plain');
+      expect(Buffer.from(await response.arrayBuffer())).to.deep.equal(LATIN1_NOTES);
+    });
+
     it('answers a value output with the value itself', async () => {
       const response = await h.api(`${h.url}/jobs/j1/results/log`);
       expect(response.headers.get('content-type')).to.equal('text/plain; charset=utf-8');
@@ -170,7 +184,11 @@ describe('HTTP uploads of output files', () => {
 
     it('lists the file in the results document as an absolute link', async () => {
       const document = await (await h.api(`${h.url}/jobs/j1/results`)).json();
-      expect(document).to.deep.equal({ image: { href: `${h.url}/jobs/j1/results/image`, type: 'image/png', length: 9 }, log: 'converted' });
+      expect(document).to.deep.equal({
+        image: { href: `${h.url}/jobs/j1/results/image`, type: 'image/png', length: 9 },
+        log: 'converted',
+        notes: { href: `${h.url}/jobs/j1/results/notes`, type: 'text/plain', length: LATIN1_NOTES.length },
+      });
     });
 
     for (const [what, target, type, detail] of [

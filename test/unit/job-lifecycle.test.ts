@@ -5,6 +5,7 @@ import { JobLifecycle, type SubmitRequest } from '../../src/jobs/job-lifecycle.j
 import { DEFAULT_LIMITS, type Limits } from '../../src/jobs/owner-limits.js';
 import { UnsendableMessageError, type OrchestratorMessage } from '../../protocol/index.js';
 import { AgentRegistry } from '../../src/registry/agent-registry.js';
+import { REST_MS } from '../../src/scheduler/scheduler.js';
 import { SqliteJobStore } from '../../src/store/sqlite-job-store.js';
 import { spec } from '../helpers/http-harness.js';
 import { testLogger } from '../helpers/logger.js';
@@ -115,6 +116,30 @@ describe('JobLifecycle: one write and one event per change', function () {
     expect(events[1]).to.deep.include({ type: 'assigned', agent: WORKER });
     expect(events[1]!.job).to.include({ agent: WORKER, status: 'accepted' });
     expect(sent).to.deep.equal([[WORKER, { v: 1, type: 'execute', job: job.id, process: 'echo', inputs: {}, upload: { url: `http://127.0.0.1/uploads/${job.id}`, token: 't' } }]]);
+  });
+
+  it('sends the job deadline in execute, counted from the submission, when one is set', async function () {
+    lifecycle.close();
+    const sentHere: OrchestratorMessage[] = [];
+    const withDeadline = new JobLifecycle({
+      jobStore,
+      registry,
+      send: async (_jid, message) => void sentHere.push(message),
+      uploadFor: () => ({ url: 'u', token: 't' }),
+      removeFiles: async () => undefined,
+      inputFiles: { store: async () => undefined, url: () => 'u', remove: async () => undefined },
+      limits: () => limits,
+      graceMs: 30,
+      deadlineMs: 90_000,
+      logger: testLogger,
+    });
+    offerEcho();
+    const job = await withDeadline.submit(REQUEST);
+    await settled();
+    withDeadline.close();
+    expect(sentHere).to.deep.equal([
+      { v: 1, type: 'execute', job: job.id, process: 'echo', inputs: {}, deadline: new Date(Date.parse(job.created) + 90_000).toISOString(), upload: { url: 'u', token: 't' } },
+    ]);
   });
 
   it('refuses a job beyond the waiting limit with 429, leaving no row and telling nobody', async function () {
@@ -273,6 +298,21 @@ describe('JobLifecycle: one write and one event per change', function () {
     await settled();
     expect(types()).to.deep.equal(['created', 'assigned', 'finished']);
     expect(events[2]!.job.error).to.deep.equal({ code: 'undeliverable', message: 'the inputs do not fit in one stanza' });
+  });
+
+  it('keeps a job queued when the store refuses its placement, and places it once the store takes writes again', async function () {
+    const { id } = await lifecycle.submit(REQUEST);
+    // A connection that takes no writes fails them as a read-only data directory does (SQLITE_READONLY).
+    connection.pragma('query_only = ON');
+    offerEcho();
+    lifecycle.dispatchWaiting();
+    await settled();
+    expect(sent).to.deep.equal([]);
+    expect(lifecycle.queued()).to.equal(1);
+    connection.pragma('query_only = OFF');
+    await new Promise((resolve) => setTimeout(resolve, REST_MS + 100));
+    expect(sent.map(([jid, message]) => [jid, message.type])).to.deep.equal([[WORKER, 'execute']]);
+    expect(jobStore.rows.get(id)).to.include({ status: 'accepted', agent: WORKER });
   });
 
   it('removes a dismissed job: finished, then removed', async function () {

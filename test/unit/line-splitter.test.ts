@@ -63,6 +63,13 @@ describe('LineSplitter records that are not lines', () => {
       ['20...', '20...'],
       ['100 - done.\n', '100 - done.'],
     ]);
+    // gdalwarp puts its first step at the end of a line of text.
+    expect(split(['Processing a.tif [1/1] : 0', '...10...20', '...100 - done.\n'])).to.deep.equal([
+      ['Processing a.tif [1/1] : 0...', 'Processing a.tif [1/1] : 0...'],
+      ['10...', '10...'],
+      ['20...', '20...'],
+      ['100 - done.\n', '100 - done.'],
+    ]);
     expect(split(['Loading...\n', 'v1.2...x\n', '1234...\n'])).to.deep.equal([
       ['Loading...\n', 'Loading...'],
       ['v1.2...x\n', 'v1.2...x'],

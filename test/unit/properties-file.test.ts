@@ -98,6 +98,11 @@ describe('readServiceFile', () => {
     if (result.status === 'valid') expect(Object.keys(result.service.inputs)).to.deep.equal(['size', 'name', 'verbose', 'mode']);
   });
 
+  it('reads keep_jobs, the seconds the orchestrator keeps finished jobs of the process', async () => {
+    expect((await readValid({ keep_jobs: '86400' })).keepJobs).to.equal(86400);
+    expect(await readValid({ keep_jobs: '' })).to.not.have.property('keepJobs');
+  });
+
   it('fills in the defaults of a minimal file', async () => {
     expect(await readValid({})).to.deep.equal({
       file: FILE,
@@ -223,7 +228,8 @@ describe('readServiceFile', () => {
       await rejectsSize({ type: 'string', minimum: 1 }, 'minimum only applies to number and integer inputs');
       await rejectsSize({ type: 'number', default: 1, required: true }, 'a required input cannot have a default');
       await rejectsSize({ type: 'string', mediaTypes: ['image/tiff'] }, 'mediaTypes only applies to file inputs');
-      await rejectsSize({ type: 'file', default: '/data/dem.tif' }, 'a file input takes no enum or default');
+      await rejectsSize({ type: 'file', default: '/data/dem.tif' }, 'a file input takes no default');
+      await rejectsSize({ type: 'file', enum: ['/data/dem.tif'] }, 'enum only applies to string, number, integer and boolean inputs');
       await rejectsSize({ type: 'file', maxLength: 10 }, 'maxLength only applies to string inputs');
       await rejectsSize({ type: 'file', mediaTypes: ['image tiff'] }, '/mediaTypes/0 must match pattern "^[\\w.+-]+/[\\w.+-]+(\\s*;\\s*[\\w.+-]+=(?:[\\w.+-]+|"[^"\\\\\\r\\n]*"))*$"');
     });
@@ -270,6 +276,11 @@ describe('readServiceFile', () => {
       for (const timeout of ['0', '-1', '10s', 'abc', '0x10', '.']) await rejects({ timeout }, "'timeout' must be a positive number of seconds");
       await rejects({ timeout: '2147484' }, "'timeout' must be at most 2147483 seconds");
       for (const max_parallel of ['0', '1.5', 'two', '-2']) await rejects({ max_parallel }, "'max_parallel' must be a positive integer");
+    });
+
+    it('a keep_jobs that is not a whole number of seconds up to ten years', async () => {
+      for (const keep_jobs of ['0', '1.5', 'week', '-1']) await rejects({ keep_jobs }, "'keep_jobs' must be a positive whole number of seconds");
+      await rejects({ keep_jobs: '316224001' }, "'keep_jobs' must be at most 316224000 seconds (ten years)");
     });
 
     it('an active that is not true or false', async () => {

@@ -20,7 +20,7 @@ forEachStartPath((startPath) =>
     it('times out after the service timeout and kills the whole tree', async () => {
       const workDir = await dirs.make();
       const { outcome } = await runFixture(fixtureService('sleep-tree.sh', { timeoutSeconds: 1 }), workDir);
-      expect(outcome).to.deep.equal({ status: 'failed', code: 'timeout', message: 'timed out after 1 s' });
+      expect(outcome).to.deep.equal({ status: 'failed', code: 'timeout', message: "timed out after 1 s (the service's timeout)" });
       await expectGone(await treePids(workDir));
     });
 
@@ -28,14 +28,15 @@ forEachStartPath((startPath) =>
       const workDir = await dirs.make();
       const deadline = new Date(Date.now() + 300);
       const { outcome } = await runFixture(fixtureService('sleep-tree.sh'), workDir, { deadline });
-      expect(outcome).to.deep.equal({ status: 'failed', code: 'timeout', message: 'timed out after 0.3 s' });
+      expect(outcome).to.deep.equal({ status: 'failed', code: 'timeout', message: `timed out after 0.3 s (the job's deadline, ${deadline.toISOString()})` });
       await expectGone(await treePids(workDir));
     });
 
     it('does not start a run whose deadline has passed', async () => {
       const workDir = path.join(await dirs.make(), 'never');
-      const { outcome } = await runFixture(fixtureService('sleep-tree.sh'), workDir, { deadline: new Date(Date.now() - 1) });
-      expect(outcome).to.deep.equal({ status: 'failed', code: 'timeout', message: 'timed out after 0 s' });
+      const deadline = new Date(Date.now() - 1);
+      const { outcome } = await runFixture(fixtureService('sleep-tree.sh'), workDir, { deadline });
+      expect(outcome).to.deep.equal({ status: 'failed', code: 'timeout', message: `not started: the job's deadline, ${deadline.toISOString()}, had passed` });
       expect(existsSync(workDir)).to.equal(false);
     });
 

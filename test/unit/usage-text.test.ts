@@ -14,6 +14,9 @@ const OTHER_PROGRAMS: Record<string, string> = {
   '--no-create-home': 'useradd',
   '--now': 'systemctl enable',
   '--output': "a program's own option, in the argument format example",
+  '--key': "WPS Remote's argformat",
+  '--path': "a WPS Remote program's own option",
+  '--no-config': 'mocha, running the fuzz tests alone',
 };
 
 const flagsIn = (text: string) => [...text.matchAll(/(?<![\w-])--[a-z][a-z0-9-]*/g)].map((match) => match[0]);

@@ -1,0 +1,24 @@
+import type { Statement } from 'better-sqlite3';
+import type { Database } from './database.js';
+
+/** Agent accounts an admin drained, kept so that a restarted orchestrator gives them no new job either. */
+export class DrainedAccounts {
+  readonly #insert: Statement<[{ jid: string; at: string }]>;
+  readonly #delete: Statement<[string]>;
+  readonly #selectAll: Statement<[], { jid: string }>;
+
+  constructor(db: Database) {
+    this.#insert = db.prepare('INSERT INTO drained_accounts (jid, since) VALUES (@jid, @at) ON CONFLICT (jid) DO NOTHING');
+    this.#delete = db.prepare('DELETE FROM drained_accounts WHERE jid = ?');
+    this.#selectAll = db.prepare('SELECT jid FROM drained_accounts');
+  }
+
+  set(account: string, drained: boolean, at = new Date()): void {
+    if (drained) this.#insert.run({ jid: account, at: at.toISOString() });
+    else this.#delete.run(account);
+  }
+
+  all(): Set<string> {
+    return new Set(this.#selectAll.all().map(({ jid }) => jid));
+  }
+}

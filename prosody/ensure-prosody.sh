@@ -10,13 +10,9 @@ missing="${missing# }"
 if [ -z "$missing" ]; then exit 0; fi
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
   echo "outpost: installing $missing (apt-get install -y $missing)..." >&2
-  # policy-rc.d keeps the package from starting the system-wide Prosody service.
-  if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && remove_policy=1; fi
-  export DEBIAN_FRONTEND=noninteractive
+  . "$(dirname "$0")/apt-install.sh"
   # $missing is unquoted on purpose: one word per package.
-  (apt-get install -y -qq $missing >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq $missing >/dev/null)) || status=$?
-  [ -n "${remove_policy:-}" ] && rm -f /usr/sbin/policy-rc.d
-  [ -z "${status:-}" ] && exit 0
+  apt_install $missing && exit 0
   echo "outpost: could not install $missing with apt-get" >&2
   exit 1
 fi

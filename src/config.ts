@@ -67,6 +67,8 @@ const OrchestratorTObject = Type.Object(
     xmppServer: Type.String({ pattern: '^xmpps?://[^/:]+:\\d+$' }),
     componentJid: Type.String({ minLength: 1 }),
     componentSecret: Type.String({ minLength: 1 }),
+    /** A PostgreSQL URL to keep jobs in; unset, they are kept in SQLite in the data directory (docs/decisions.md, Scale-out). */
+    database: Type.Optional(Type.String({ minLength: 1 })),
   },
   { additionalProperties: false },
 );
@@ -147,6 +149,7 @@ const SERVE: Setting[] = [
   setting('componentSecret', 'component-secret'),
   setting('agentDomains', 'agent-domains'),
   setting('agentAllowlist', 'agent-allowlist'),
+  setting('database', 'database'),
 ];
 
 const DEV: Setting[] = [...COMMON, setting('services', 'services', './services.d'), setting('slots', 'slots', '4'), setting('https', 'https')];
@@ -208,6 +211,14 @@ export function publicUrl(value: string | undefined): string | undefined {
   return value.replace(/\/+$/, '');
 }
 
+/** Only PostgreSQL stands beside the embedded SQLite; its URL is checked before anything connects. */
+function databaseUrl(value: string): string {
+  if (!/^postgres(ql)?:\/\/[^\s]*$/.test(value)) {
+    throw new ConfigError(`--database (or OUTPOST_DATABASE): must be a postgres:// URL, e.g. postgres://outpost@db.example.org/outpost; got '${value}'`);
+  }
+  return value;
+}
+
 /** `host[:port]` names, lower-cased, as `Host` headers carry them; IPv6 addresses in brackets. */
 function publicHosts(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
@@ -251,6 +262,7 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Orchest
   return {
     ...rest,
     ...commonPaths(config),
+    ...(config.database === undefined ? {} : { database: databaseUrl(config.database) }),
     ...(agentDomains === undefined ? {} : { agentDomains: list(agentDomains) }),
     ...(agentAllowlist === undefined ? {} : { agentAllowlist: list(agentAllowlist) }),
   };

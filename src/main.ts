@@ -25,12 +25,12 @@ import { AgentStore } from './store/agent-store.js';
 import { AuditStore } from './store/audit-store.js';
 import { openDatabase } from './store/database.js';
 import type { JobStore } from './store/job-store.js';
+import type { JobStoreApi } from './store/job-store-api.js';
 import { ProcessPools } from './store/process-pools.js';
 import { DrainedAccounts } from './store/drained-accounts.js';
-import { SqliteJobStore } from './store/sqlite-job-store.js';
+import { openJobBackend } from './store/job-backend.js';
 import { DEFAULT_MAX_UPLOAD_BYTES, ResultFiles } from './store/result-files.js';
 import { storeInlineFiles } from './jobs/file-inputs.js';
-import { UploadTokens } from './store/upload-tokens.js';
 import { UserStore } from './store/user-store.js';
 import { watchAgentLiveness } from './registry/agent-liveness.js';
 import { ComponentLink } from './xmpp/component-link.js';
@@ -41,8 +41,10 @@ export interface RunningOrchestrator {
   registry: AgentRegistry;
   /** Where jobs change: submit, stop, and the events of every change. */
   lifecycle: JobLifecycle;
-  /** The jobs as stored, read synchronously. */
+  /** The jobs as stored, read synchronously: only when they are kept in SQLite. */
   jobStore: JobStore;
+  /** The jobs as stored, wherever that is. */
+  jobs: JobStoreApi;
   /** Every change of a job, as the event streams see them. */
   updates: JobUpdates;
   users: UserStore;
@@ -77,7 +79,11 @@ export async function startOrchestrator(
 ): Promise<RunningOrchestrator> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const db = openDatabase(path.join(config.dataDir, 'outpost.db'));
-  const jobStore = new SqliteJobStore(db);
+  const jobs = await openJobBackend(db, config.database, logger).catch((error: unknown) => {
+    db.close();
+    throw error;
+  });
+  const { jobStore, uploadTokens } = jobs;
   const agentStore = new AgentStore(db);
   const users = new UserStore(db);
   const audit = new AuditStore(db);
@@ -108,9 +114,8 @@ export async function startOrchestrator(
   });
   const results = new ResultFiles(path.join(config.dataDir, 'results'));
   const inputs = new ResultFiles(path.join(config.dataDir, 'inputs'));
-  const uploadTokens = new UploadTokens(db);
   // Jobs are dispatched once the XMPP link is up; by then the server listens and `publicUrl` is set.
-  const uploadFor = (jobId: string) => ({ url: `${publicUrl}/uploads/${jobId}`, token: uploadTokens.issue(jobId) });
+  const uploadFor = async (jobId: string) => ({ url: `${publicUrl}/uploads/${jobId}`, token: await uploadTokens.issue(jobId) });
   const lifecycle = new JobLifecycle({
     jobStore,
     registry,
@@ -152,7 +157,7 @@ export async function startOrchestrator(
   const callbackAllow = AddressAllowlist.parse(config.callbackAllow);
   const callbacks = new CallbackSender({ store: new CallbackStore(db), allow: callbackAllow, publicBase: () => publicUrl, logger, ...(tuning.callbackBackoff && { backoff: tuning.callbackBackoff }) });
   lifecycle.events.listen(callbacks.onJobEvent);
-  const stopWatchingKeeps = watchProcessKeeps(registry, jobStore.retention);
+  const stopWatchingKeeps = watchProcessKeeps(registry, jobs.processKeeps);
   const keepMs = (config.keepJobs ?? DEFAULT_KEEP_JOBS_SECONDS) * 1000;
   const stopRetention = startRetentionSweep({
     keepMs,
@@ -206,7 +211,11 @@ export async function startOrchestrator(
     url,
     registry,
     lifecycle,
-    jobStore: jobStore.rows,
+    get jobStore(): JobStore {
+      if (!jobs.sqlite) throw new Error('jobs are kept in PostgreSQL (--database): read them through `jobs`');
+      return jobs.sqlite.rows;
+    },
+    jobs: jobStore,
     updates: lifecycle.updates,
     users,
     agentAccounts,
@@ -221,6 +230,7 @@ export async function startOrchestrator(
         await link.stop();
         await callbacks.stop();
         lifecycle.close();
+        await jobs.close();
         db.close();
       })()),
   };

@@ -9,7 +9,7 @@ import type { AgentRegistry } from '../registry/agent-registry.js';
 import type { AgentAccount } from '../store/agent-accounts.js';
 import type { AuditStore } from '../store/audit-store.js';
 import { DEFAULT_MAX_UPLOAD_BYTES, type ResultFiles } from '../store/result-files.js';
-import type { UploadTokens } from '../store/upload-tokens.js';
+import type { UploadTokenStore } from '../store/upload-tokens.js';
 import type { UserStore } from '../store/user-store.js';
 import { adminAuditRoutes } from './admin-audit-routes.js';
 import { adminEventsRoutes, type AdminEventsDeps } from './admin-events-routes.js';
@@ -53,7 +53,7 @@ export interface AppDeps extends AdminEventsDeps {
   /** Output files uploaded by agents, file inputs sent inline, and the per-job tokens with which agents move them. */
   results: ResultFiles;
   inputs: ResultFiles;
-  uploadTokens: UploadTokens;
+  uploadTokens: UploadTokenStore;
   /** Largest accepted output file, and file input sent inline (default 1 GiB). */
   maxUploadBytes?: number;
   /** Whether the server can run jobs now (its XMPP link is up); answers `/readyz`. */

@@ -7,7 +7,7 @@ import type { AgentRegistry } from '../registry/agent-registry.js';
 import { isFinished, type JobRecord } from '../store/job-record.js';
 import type { JobQueries } from '../store/job-store-api.js';
 import { FileTooLargeError, isStorableOutputId, resultPath, type ResultFiles } from '../store/result-files.js';
-import type { UploadTokens } from '../store/upload-tokens.js';
+import type { UploadTokenStore } from '../store/upload-tokens.js';
 import { bearerToken } from './auth.js';
 import { auditRefusal, type AuditLog } from './audit-trail.js';
 import { absoluteUrl } from './links.js';
@@ -18,7 +18,7 @@ export interface UploadDeps {
   results: ResultFiles;
   /** The file inputs that clients sent inline, which the job's agent fetches with the same token. */
   inputs: ResultFiles;
-  uploadTokens: UploadTokens;
+  uploadTokens: UploadTokenStore;
   maxUploadBytes: number;
   audit: AuditLog;
   logger: Logger;
@@ -35,7 +35,7 @@ function uploadToken(ctx: Context): string {
 
 async function jobTakingUploads(ctx: Context, deps: UploadDeps, jobId: string, token: string): Promise<JobRecord> {
   // The token first: without one that fits, nobody learns whether the job exists.
-  const job = deps.uploadTokens.matches(jobId, token) ? await deps.jobs.get(jobId) : undefined;
+  const job = (await deps.uploadTokens.matches(jobId, token)) ? await deps.jobs.get(jobId) : undefined;
   if (!job) {
     const reason = `the upload token is not valid for job '${jobId}'`;
     auditRefusal(ctx, deps.audit, reason, deps.logger);

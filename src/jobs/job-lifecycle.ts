@@ -18,13 +18,18 @@ import { PerJob } from './per-job.js';
 export type { JobFollower } from './job-follower.js';
 export type { SubmitRequest } from './new-job.js';
 
+interface UploadGrant {
+  url: string;
+  token: string;
+}
+
 export interface JobLifecycleOptions {
   jobStore: JobStoreApi;
   registry: AgentRegistry;
   /** The one way messages reach agents. */
   send: (jid: string, message: OrchestratorMessage) => Promise<void>;
   /** Where the job's agent uploads output files, with a token made for this dispatch. */
-  uploadFor: (jobId: string) => { url: string; token: string };
+  uploadFor: (jobId: string) => UploadGrant | Promise<UploadGrant>;
   /**
    * The files sent inline: stored before the job is (one over the size limit is refused), fetched
    * by its agent from `url` with its upload token, removed when the job ends.
@@ -332,7 +337,7 @@ export class JobLifecycle {
       });
       if (!job) return this.#dispatcher.release(jobId);
       this.#emit({ type: 'assigned', job, agent });
-      const upload = this.#options.uploadFor(jobId);
+      const upload = await this.#options.uploadFor(jobId);
       const inputs = agentInputs(job.inputs, this.#options.inputFiles.url(jobId), upload.token);
       const { formats } = job.execution;
       const { deadlineMs } = this.#options;

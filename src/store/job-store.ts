@@ -29,7 +29,7 @@ export interface JobRow {
 
 type FinishParams = Pick<JobRow, 'id' | 'status' | 'results' | 'error' | 'dismissed_by'> & { seq: number; now: string };
 
-const COLUMNS: readonly (keyof JobRow)[] = [
+export const COLUMNS: readonly (keyof JobRow)[] = [
   'id', 'process_id', 'status', 'owner', 'agent', 'inputs', 'execution', 'progress', 'message',
   'created', 'started', 'finished', 'updated', 'results', 'error', 'last_seq', 'dismissed_by',
 ];
@@ -39,7 +39,7 @@ const UNFINISHED = `status IN ('accepted', 'running')`;
 /** Whole milliseconds from start to finish, or to now while running (julianday keeps ms exactly). */
 const DURATION_MS = `round((julianday(coalesce(finished, @now)) - julianday(started)) * 86400000)`;
 
-function toRow(job: JobRecord): JobRow {
+export function toRow(job: JobRecord): JobRow {
   return {
     id: job.id,
     process_id: job.processId,

@@ -3,13 +3,29 @@ import type { Statement } from 'better-sqlite3';
 import type { Database } from './database.js';
 import { tokenDigest } from './token-digest.js';
 
+/** Where upload tokens are kept: SQLite answers at once, a database server later. */
+export interface UploadTokenStore {
+  /** A new token for the job; it replaces the job's earlier one. */
+  issue(jobId: string): string | Promise<string>;
+  /** Whether `token` is the job's current token. */
+  matches(jobId: string, token: string): boolean | Promise<boolean>;
+}
+
+/** 32 random bytes, base64url. */
+export const newUploadToken = (): string => randomBytes(32).toString('base64url');
+
+/** Whether `token` hashes to the stored digest, compared in constant time. */
+export function digestMatches(stored: Buffer | null | undefined, token: string): boolean {
+  const given = tokenDigest(token);
+  return stored != null && stored.length === given.length && timingSafeEqual(stored, given);
+}
 
 /**
  * Per-job bearer tokens with which a job's agent uploads its output files. Only their SHA-256
  * is kept, in the job's row, so uploads keep working across a restart and a copy of the
  * database grants nothing.
  */
-export class UploadTokens {
+export class UploadTokens implements UploadTokenStore {
   readonly #save: Statement<[{ id: string; hash: Buffer }]>;
   readonly #load: Statement<[string], { upload_token_hash: Buffer | null }>;
 
@@ -18,17 +34,13 @@ export class UploadTokens {
     this.#load = db.prepare('SELECT upload_token_hash FROM jobs WHERE id = ?');
   }
 
-  /** A new token for the job (32 random bytes, base64url); it replaces the job's earlier one. */
   issue(jobId: string): string {
-    const token = randomBytes(32).toString('base64url');
+    const token = newUploadToken();
     this.#save.run({ id: jobId, hash: tokenDigest(token) });
     return token;
   }
 
-  /** Whether `token` is the job's current token, compared in constant time. */
   matches(jobId: string, token: string): boolean {
-    const stored = this.#load.get(jobId)?.upload_token_hash;
-    const given = tokenDigest(token);
-    return stored != null && stored.length === given.length && timingSafeEqual(stored, given);
+    return digestMatches(this.#load.get(jobId)?.upload_token_hash, token);
   }
 }

@@ -139,3 +139,20 @@ describe('config: how long finished jobs are kept', () => {
     });
   }
 });
+
+describe('config: where jobs are kept', () => {
+  it('keeps them in SQLite in the data directory unless a PostgreSQL URL is given, by flag before the environment', () => {
+    expect(loadServeConfig(SERVE, {}).database).to.equal(undefined);
+    const env = { OUTPOST_DATABASE: 'postgresql://env.example.org/outpost' };
+    expect(loadServeConfig(SERVE, env).database).to.equal('postgresql://env.example.org/outpost');
+    expect(loadServeConfig([...SERVE, '--database', 'postgres://outpost:pw@db.example.org:5433/jobs'], env).database).to.equal('postgres://outpost:pw@db.example.org:5433/jobs');
+  });
+
+  for (const value of ['mysql://db.example.org/outpost', '/var/lib/outpost/jobs.db']) {
+    it(`refuses --database ${value}`, () => {
+      expect(errorMessage(() => loadServeConfig([...SERVE, '--database', value], {}))).to.equal(
+        `--database (or OUTPOST_DATABASE): must be a postgres:// URL, e.g. postgres://outpost@db.example.org/outpost; got '${value}'`,
+      );
+    });
+  }
+});

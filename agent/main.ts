@@ -55,7 +55,11 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
     runner: { workDir: config.workDir, journal, run, killGraceMs: config.killGraceMs, serverTrust: trust, fetchLimits: config.fetchLimits ?? defaultFetchLimits() },
     logger,
   });
-  await agent.start();
+  await agent.start().catch(async (err: unknown) => {
+    // A launcher left running would keep this process alive after the failure.
+    await launcher?.close();
+    throw err;
+  });
   const running = agent;
   return {
     agent: running,

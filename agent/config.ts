@@ -87,6 +87,15 @@ const UNIT_FLAGS = (Object.keys(OPTIONS) as (keyof typeof OPTIONS)[]).filter(
   (flag): flag is Flag => !['help', 'print-systemd-unit', 'insecure', 'password', 'password-file'].includes(flag),
 );
 
+function readPasswordFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    const { code, message } = err as NodeJS.ErrnoException;
+    throw new Error(`--password-file ${file}: ${code === 'ENOENT' ? 'no such file' : `cannot be read (${message})`}`);
+  }
+}
+
 function readCaFile(file: string): string {
   let text: string;
   try {
@@ -134,7 +143,7 @@ export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentCo
   const jid = pick('jid');
   if (!jid || !/^[^@/]+@[^@/]+(\/.+)?$/.test(jid)) throw new Error(`--jid must look like name@domain (got ${JSON.stringify(jid)})`);
   const passwordFile = pick('password-file');
-  const password = passwordFile ? readFileSync(passwordFile, 'utf8').trim() : pick('password');
+  const password = passwordFile ? readPasswordFile(passwordFile) : pick('password');
   if (!password && !printUnit) throw new Error('a password is required: --password, --password-file or OUTPOST_AGENT_PASSWORD');
   const services = pick('services');
   if (!services) throw new Error('--services DIR is required');

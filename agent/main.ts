@@ -9,7 +9,7 @@ import { RunJournal } from './jobs/run-journal.js';
 import { preparePrivateWorkDir, WorkDirError } from './jobs/work-dir.js';
 import { runProcess } from './runner/run-process.js';
 import { Launcher } from './runner/launcher.js';
-import { watchServices } from './services/services-watcher.js';
+import { ServicesFolderError, watchServices } from './services/services-watcher.js';
 import { XmppLoginError } from '../xmpp/connection.js';
 import { ServerTrustError } from '../xmpp/server-trust.js';
 import { AgentLink } from './xmpp/agent-link.js';
@@ -17,6 +17,8 @@ import { defaultFetchLimits } from './jobs/fetch-inputs.js';
 
 export interface RunningAgent {
   agent: Agent;
+  /** Settles when the server refuses the login on a reconnect (e.g. the account was revoked). */
+  loginRefused: Promise<XmppLoginError>;
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -61,8 +63,10 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
     throw err;
   });
   const running = agent;
+  const loginRefused = new Promise<XmppLoginError>((resolve) => link.once('login-refused', resolve));
   return {
     agent: running,
+    loginRefused,
     async stop(graceMs) {
       await watcher.close();
       await running.stop(graceMs);
@@ -74,6 +78,8 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
 
 /** sysexits.h: a configuration error, which restarting will not cure. */
 const EX_CONFIG = 78;
+
+const refusedLogin = (jid: string, err: XmppLoginError) => `${jid}: ${err.message} (check the password and that the account exists)`;
 
 /** `outpost-agent`: one agent until SIGINT/SIGTERM. */
 export async function main(): Promise<void> {
@@ -99,11 +105,17 @@ export async function main(): Promise<void> {
   try {
     running = await startAgent(config, logger);
   } catch (err) {
-    if (!(err instanceof WorkDirError) && !(err instanceof XmppLoginError) && !(err instanceof ServerTrustError)) throw err;
+    if (!(err instanceof WorkDirError) && !(err instanceof ServicesFolderError) && !(err instanceof XmppLoginError) && !(err instanceof ServerTrustError)) throw err;
     // One line and EX_CONFIG, so that a service manager does not restart it in a loop.
-    process.stderr.write(`outpost-agent: ${err instanceof XmppLoginError ? `${config.jid}: ${err.message} (check the password and that the account exists)` : err.message}\n`);
+    process.stderr.write(`outpost-agent: ${err instanceof XmppLoginError ? refusedLogin(config.jid, err) : err.message}\n`);
     process.exit(EX_CONFIG);
   }
+  // A revoked account stops the agent as a wrong password does, instead of leaving it connected to nothing.
+  void running.loginRefused.then(async (err) => {
+    process.stderr.write(`outpost-agent: ${refusedLogin(config.jid, err)}\n`);
+    await running.stop(0);
+    process.exit(EX_CONFIG);
+  });
   let signals = 0;
   // Two-stage shutdown: the first signal drains and waits for runs; a second one kills them now.
   const shutdown = () => {

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -8,7 +7,7 @@ import { DEV_DOMAIN, prosodyDir } from '../dev/dev-mode.js';
 import { registerAccounts, removeAccount } from '../dev/prosody-accounts.js';
 import { AgentAccounts, poolNameProblem } from '../src/store/agent-accounts.js';
 import { AuditStore, commandLineAction } from '../src/store/audit-store.js';
-import { openDatabase, type Database } from '../src/store/database.js';
+import { openDataDirDatabase, type Database } from '../src/store/database.js';
 
 const NAME = /^[a-z0-9][a-z0-9._-]*$/i;
 
@@ -53,13 +52,13 @@ function splitAccount(account: string): { name: string; domain: string | undefin
   if (!NAME.test(name) || rest.length > 0 || domain === '') {
     throw new ConfigError(`agent name '${account}' must be letters, digits, '.', '_' or '-', optionally followed by @DOMAIN`);
   }
-  return { name, domain };
+  // The embedded Prosody's own domain, as `agent list` prints it, is an account to create there, not a record only.
+  return { name, domain: domain === DEV_DOMAIN ? undefined : domain };
 }
 
 function withAccounts<T>(dataDir: string, use: (accounts: AgentAccounts, audit: AuditStore, db: Database) => T): T {
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   // SQLite in WAL mode lets a running orchestrator share the file; it reads accounts per stanza.
-  const db = openDatabase(path.join(dataDir, 'outpost.db'));
+  const db = openDataDirDatabase(dataDir);
   try {
     return use(new AgentAccounts(db), new AuditStore(db), db);
   } finally {
@@ -142,8 +141,9 @@ async function addAgents({ name, domain, values }: Parsed): Promise<void> {
     for (const account of accounts) await writeFile(path.join(dir, `${account.username}.password`), `${account.password}\n`, { mode: 0o600 });
     await registerAccounts(prosodyDir(dataDir), DEV_DOMAIN, accounts);
     addAccounts(dataDir, embedded.map((agent) => ({ jid: `${agent.name}@${DEV_DOMAIN}`, pool: agent.pool })));
+    const names = embedded.length === 1 ? `1 agent account (${embedded[0]!.name})` : `${embedded.length} agent accounts (${embedded[0]!.name} … ${embedded.at(-1)!.name})`;
     process.stdout.write(
-      `Created ${embedded.length} agent accounts (${embedded[0]!.name} … ${embedded.at(-1)!.name}) in ${((Date.now() - started) / 1000).toFixed(1)} s. ` +
+      `Created ${names} in ${((Date.now() - started) / 1000).toFixed(1)} s. ` +
         `Each one's password is in ${dir}/NAME.password (mode 0600) and shown nowhere else. On each machine, as the user that runs ` +
         `the programs, copy its file to ~/outpost/NAME.password (mode 0600) and run, with its NAME:\n\n` +
         `  ${setup.install}\n  mkdir -p ~/outpost/services.d\n  ${setup.run('NAME', '~/outpost/NAME.password')}\n\n${setup.hint}`,
@@ -152,7 +152,7 @@ async function addAgents({ name, domain, values }: Parsed): Promise<void> {
   const recorded = wanted.filter((agent) => agent.domain !== undefined);
   if (recorded.length > 0) {
     addAccounts(dataDir, recorded.map((agent) => ({ jid: `${agent.name}@${agent.domain}`, pool: agent.pool })));
-    process.stdout.write(`Recorded ${recorded.length} agent accounts of your own XMPP server; create them there, and Outpost accepts them as agents from now on.\n`);
+    process.stdout.write(`Recorded ${recorded.length} agent account${recorded.length === 1 ? '' : 's'} of your own XMPP server; create ${recorded.length === 1 ? 'it' : 'them'} there, and Outpost accepts them as agents from now on.\n`);
   }
 }
 
@@ -185,8 +185,9 @@ async function namesFromFile(file: string, extra: string, pool: string | undefin
     const [account = '', linePool, ...rest] = line.split(/\s+/);
     if (rest.length > 0) throw new ConfigError(`${where}: expected NAME[@DOMAIN] [POOL], got '${line}'`);
     const agent = atLine(where, () => ({ ...splitAccount(account), pool: checkedPool(linePool ?? pool ?? account.split('@')[0]!) }));
-    if (seen.has(account)) throw new ConfigError(`${where}: '${account}' is listed twice`);
-    seen.add(account);
+    const jid = `${agent.name}@${agent.domain ?? DEV_DOMAIN}`;
+    if (seen.has(jid)) throw new ConfigError(`${where}: '${account}' is listed twice`);
+    seen.add(jid);
     agents.push(agent);
   });
   if (agents.length === 0) throw new ConfigError(`${file} names no agent`);

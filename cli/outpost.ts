@@ -11,7 +11,7 @@ export const USAGE = `usage: outpost dev [--host H] [--http-port P] [--data-dir 
                    [--anonymous-read true|false]
                    [--anonymous-execute true|false] [--max-running N] [--max-waiting N] [--metrics-open true|false]
                    [--public-hosts HOST[:PORT],...] [--callback-allow HOST|ADDRESS|NETWORK,...]
-                   [--tls-cert FILE --tls-key FILE] [--https true|false]
+                   [--tls-cert FILE --tls-key FILE] [--https true|false] [--fetch-allow HOST|ADDRESS|NETWORK,...]
        outpost serve --xmpp-server xmpp://HOST:PORT --component-jid orchestrator.DOMAIN --component-secret S [--host H] [--http-port P] [--data-dir D]
                      [--public-url URL] [--max-upload-bytes N] [--keep-jobs SECONDS] [--log-level L] [--agent-grace SECONDS] [--ping-interval SECONDS]
                      [--job-deadline SECONDS] [--anonymous-read true|false] [--anonymous-execute true|false]
@@ -63,7 +63,8 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
     }
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`outpost: ${err.message}\n${USAGE}\n`);
+    // One line that says what is wrong; the whole usage would bury it (it is at hand with --help).
+    process.stderr.write(`outpost: ${err.message}\nRun 'outpost --help' for every command and flag.\n`);
     process.exit(2);
   }
 }

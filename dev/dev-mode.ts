@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { DevConfig } from '../src/config.js';
 import { startAgent } from '../agent/main.js';
+import { defaultFetchLimits } from '../agent/jobs/fetch-inputs.js';
 import { issueUserToken } from '../src/auth/token-command.js';
 import { startOrchestrator, type RunningOrchestrator } from '../src/main.js';
 import type { AgentRegistry } from '../src/registry/agent-registry.js';
@@ -113,6 +114,7 @@ export async function runDev(config: DevConfig, logger: Logger): Promise<void> {
         killGraceMs: 5000,
         // The dev agent pins the certificate, as the agents `outpost agent add` prints commands for.
         serverTrust: { fingerprints: [prosody.fingerprint!.replace(/:/g, '')] },
+        fetchLimits: defaultFetchLimits(config.fetchAllow),
       },
       logger.child({ agent: LOCAL_AGENT }),
     );

@@ -5,7 +5,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { ORCHESTRATOR_SUBDOMAIN } from '../protocol/index.js';
+import { fillTemplate } from './config-template.js';
 import { freePort, isPortFree, waitForPort } from './free-port.js';
+import { watchProcess } from './watched-process.js';
 import { registerAccounts, removeAccount } from './prosody-accounts.js';
 import { CONFIG_FILE, findProsody } from './prosody-paths.js';
 import { certificateFingerprint } from './tls-certificate.js';
@@ -125,18 +127,17 @@ export class PrivateProsody {
     // Written here rather than by Prosody: its pid file comes with mod_posix, which also changes
     // its signal handling and umask, and the private server needs neither.
     if (child.pid !== undefined) await writeFile(path.join(dir, PID_FILE), String(child.pid));
-    let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
-    this.#exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    const watched = watchProcess(child);
+    this.#exited = watched.exited;
     process.once('exit', this.#killOnExit);
     try {
-      const dead = () => child.exitCode !== null || child.signalCode !== null;
+      const dead = watched.isDead;
       await waitForPort(host, this.#ports.c2s, 10_000, dead);
       await waitForPort(COMPONENT_HOST, this.#ports.component, 10_000, dead);
     } catch (err) {
       await this.stop();
       const log = await readFile(path.join(dir, 'prosody.log'), 'utf8').catch(() => '');
-      throw new Error(`Prosody did not start: ${(err as Error).message}\n${stderr}${log.slice(-2000)}`);
+      throw new Error(`Prosody did not start: ${(err as Error).message}\n${watched.stderrTail()}${log.slice(-2000)}`);
     }
     logger.info({ c2s: this.c2sPort, component: this.componentPort, domain: this.domain }, 'private prosody ready');
   }
@@ -181,12 +182,7 @@ export class PrivateProsody {
       tlsCertificate: this.options.tls?.certFile ?? '',
       tlsKey: this.options.tls?.keyFile ?? '',
     };
-    const template = await readFile(TEMPLATE, 'utf8');
-    const config = template.replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
-      const value = values[key];
-      if (value === undefined) throw new Error(`prosody template uses unknown value '${key}'`);
-      return value.replace(/["\\]/g, '\\$&');
-    });
+    const config = await fillTemplate(TEMPLATE, values);
     await writeFile(this.#configFile, config, { mode: 0o600 });
   }
 }

@@ -14,6 +14,8 @@ for (const [network, prefix] of [
 ] as const) FORBIDDEN.addSubnet(network, prefix, 'ipv4');
 for (const [network, prefix] of [['::', 127], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8]] as const) FORBIDDEN.addSubnet(network, prefix, 'ipv6');
 
+const HOST_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i;
+
 /**
  * Host names, addresses or networks (CIDR) that may be reached although forbidden, as an
  * operator's flag lists them (`--callback-allow` on the orchestrator, `--fetch-allow` on an agent).
@@ -25,11 +27,17 @@ export class AddressAllowlist {
   /** `who` and `flag` word the refusal, e.g. `callbacks` and `--callback-allow`. */
   constructor(entries: readonly string[] = [], readonly who = 'callbacks', readonly flag = '--callback-allow') {
     for (const entry of entries) {
-      const [address, prefix] = entry.split('/');
-      const family = isIP(address ?? '');
+      const [address = '', prefix, ...rest] = entry.split('/');
+      const family = isIP(address);
+      // A typo must not widen the list: `10.0.0.0/` would be /0, every address, and a URL a host that never matches.
+      const bits = prefix !== undefined && /^\d{1,3}$/.test(prefix) ? Number(prefix) : NaN;
+      const valid =
+        rest.length === 0 &&
+        (family === 0 ? prefix === undefined && HOST_NAME.test(entry) && !/^[\d.]+$/.test(entry) : prefix === undefined || bits <= (family === 4 ? 32 : 128));
+      if (!valid) throw new Error(`${flag}: '${entry}' is not a host name, an address or a network such as 10.1.0.0/16`);
       if (family === 0) this.#hosts.add(entry.toLowerCase());
-      else if (prefix === undefined) this.#addresses.addAddress(address!, family === 4 ? 'ipv4' : 'ipv6');
-      else this.#addresses.addSubnet(address!, Number(prefix), family === 4 ? 'ipv4' : 'ipv6');
+      else if (prefix === undefined) this.#addresses.addAddress(address, family === 4 ? 'ipv4' : 'ipv6');
+      else this.#addresses.addSubnet(address, bits, family === 4 ? 'ipv4' : 'ipv6');
     }
   }
 

@@ -1,11 +1,12 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { Type, type Static, type TObject } from '@sinclair/typebox';
 import { DEFAULT_JOB_DEADLINE_SECONDS } from './jobs/job-lifecycle.js';
 import { DEFAULT_LIMITS } from './jobs/owner-limits.js';
 import { ajv, describeAjvError, type AjvWording } from '../protocol/index.js';
+import { AddressAllowlist } from '../net/address-guard.js';
 import { DEFAULT_MAX_UPLOAD_BYTES } from './store/result-files.js';
 
 const LogLevel = Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)));
@@ -100,6 +101,8 @@ const DevTObject = Type.Object(
     ...TlsFiles,
     /** HTTPS with the Prosody's certificate; unset, on when --host is not loopback. */
     https: Type.Optional(Type.Boolean()),
+    /** The local agent's `--fetch-allow`: where file inputs given by URL may come from although private. */
+    fetchAllow: Type.Optional(Type.String({ minLength: 1 })),
   },
   { additionalProperties: false },
 );
@@ -152,7 +155,7 @@ const SERVE: Setting[] = [
   setting('database', 'database'),
 ];
 
-const DEV: Setting[] = [...COMMON, setting('services', 'services', './services.d'), setting('slots', 'slots', '4'), setting('https', 'https')];
+const DEV: Setting[] = [...COMMON, setting('services', 'services', './services.d'), setting('slots', 'slots', '4'), setting('https', 'https'), setting('fetchAllow', 'fetch-allow')];
 
 export class ConfigError extends Error {}
 
@@ -246,7 +249,12 @@ function tlsFiles(cert: string | undefined, key: string | undefined): { tlsCert?
 }
 
 /** The settings dev and serve share, checked and made absolute where they name files or URLs. */
-function commonPaths(config: { dataDir: string; publicUrl?: string; publicHosts?: string; tlsCert?: string; tlsKey?: string }) {
+function commonPaths(config: { dataDir: string; publicUrl?: string; publicHosts?: string; callbackAllow?: string; tlsCert?: string; tlsKey?: string }) {
+  try {
+    AddressAllowlist.parse(config.callbackAllow);
+  } catch (err) {
+    throw new ConfigError(`${(err as Error).message} (or OUTPOST_CALLBACK_ALLOW)`);
+  }
   return {
     dataDir: path.resolve(config.dataDir),
     publicUrl: publicUrl(config.publicUrl),
@@ -270,7 +278,15 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Orchest
 
 export function loadDevConfig(argv: string[], env: NodeJS.ProcessEnv): DevConfig {
   const config = load<DevConfig>(DEV, DevTObject, argv, env);
-  return { ...config, ...commonPaths(config), services: path.resolve(config.services) };
+  try {
+    AddressAllowlist.parse(config.fetchAllow, 'file inputs', '--fetch-allow');
+  } catch (err) {
+    throw new ConfigError(`${(err as Error).message} (or OUTPOST_FETCH_ALLOW)`);
+  }
+  const services = path.resolve(config.services);
+  // Checked before Prosody starts, so that a typo is one line rather than a stack trace from the agent.
+  if (!statSync(services, { throwIfNoEntry: false })?.isDirectory()) throw new ConfigError(`--services (or OUTPOST_SERVICES): '${services}' is not a folder`);
+  return { ...config, ...commonPaths(config), services };
 }
 
 /** The settings `outpost serve` and `outpost dev` take, each a flag with its environment variable. */

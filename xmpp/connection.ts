@@ -18,6 +18,8 @@ export interface XmppEntity<E> extends EventEmitter {
 /** The server refused the login: trying again cannot help (a wrong password, no such account). */
 export class XmppLoginError extends Error {}
 
+const loginError = (err: Error) => new XmppLoginError(`the server refused the login: ${(err as { condition?: string }).condition ?? err.message}`);
+
 /**
  * The `xml` of the connection's own package. @xmpp/component 0.13 carries its own copy of
  * @xmpp/xml, so an element built by the other package's `xml` is not one it can send.
@@ -42,6 +44,11 @@ export interface XmppConnectionOptions<E> {
   /** Was online and is no longer; called once per loss. */
   onOffline: () => void;
   onStanza: (stanza: E) => void;
+  /**
+   * The server refused the login on a reconnect (the account was deleted or its password changed):
+   * @xmpp would wait on the open stream for ever, so the owner decides what to do.
+   */
+  onLoginRefused?: (err: XmppLoginError) => void;
   /** Waits between attempts while the server cannot be reached (default 1 s doubling up to 60 s). */
   backoff?: Backoff;
 }
@@ -90,6 +97,7 @@ export class XmppConnection<E extends ReceivedStanza> {
       this.#lastError = err;
       // An unreachable server is reported once per attempt, with the next one; a refused login by `start`.
       if (!isTransient(err) && err.name !== 'SASLError') logger.warn({ err: err.message }, `${label} error`);
+      if (err.name === 'SASLError' && !this.#starting && !this.#stopped) options.onLoginRefused?.(loginError(err));
     });
     // @xmpp/reconnect has already scheduled the next attempt with `delay`; say when, and wait longer next time.
     entity.on('disconnect', () => {
@@ -137,7 +145,7 @@ export class XmppConnection<E extends ReceivedStanza> {
         return;
       } catch (err) {
         if ((err as Error).name === 'SASLError') {
-          throw new XmppLoginError(`the server refused the login: ${(err as { condition?: string }).condition ?? (err as Error).message}`);
+          throw loginError(err as Error);
         }
         // An untrusted server or a plain-text link: nothing is sent, and no retry would change it.
         if (err instanceof ServerTrustError) await this.stop();

@@ -23,8 +23,9 @@ export interface FetchLimits {
 
 export const DEFAULT_MAX_FETCH_BYTES = 1024 ** 3;
 export const DEFAULT_FETCH_TIMEOUT_SECONDS = 300;
-export const defaultFetchLimits = (): FetchLimits => ({
-  allow: new AddressAllowlist([], 'file inputs', '--fetch-allow'),
+/** The default limits, with `allow` (comma-separated, as `--fetch-allow` takes it) as the allowlist. */
+export const defaultFetchLimits = (allow?: string): FetchLimits => ({
+  allow: AddressAllowlist.parse(allow, 'file inputs', '--fetch-allow'),
   maxBytes: DEFAULT_MAX_FETCH_BYTES,
   timeoutMs: DEFAULT_FETCH_TIMEOUT_SECONDS * 1000,
 });

@@ -101,11 +101,14 @@ export async function watchServices(
   };
 }
 
+/** The services folder is missing or unreadable: a configuration error, which waiting will not cure. */
+export class ServicesFolderError extends Error {}
+
 async function checkFolder(dir: string): Promise<void> {
   const stat = await fs.stat(dir).catch((err: NodeJS.ErrnoException) => {
-    throw new Error(
+    throw new ServicesFolderError(
       err.code === 'ENOENT' ? `services folder '${dir}' does not exist` : `services folder '${dir}' cannot be read: ${err.message}`,
     );
   });
-  if (!stat.isDirectory()) throw new Error(`services folder '${dir}' is not a directory`);
+  if (!stat.isDirectory()) throw new ServicesFolderError(`services folder '${dir}' is not a directory`);
 }

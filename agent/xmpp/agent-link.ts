@@ -3,7 +3,7 @@ import { client, xml, type Client } from '@xmpp/client';
 import type { Element } from '@xmpp/xml';
 import type { Logger } from 'pino';
 import { AGENT_NS, decodeOrchestratorMessage, loadToAttrs, type AgentLoad, type AgentMessage, type OrchestratorMessage } from '../../protocol/index.js';
-import { XmppConnection, type XmppEntity } from '../../xmpp/connection.js';
+import { XmppConnection, type XmppEntity, type XmppLoginError } from '../../xmpp/connection.js';
 import type { ServerTrust } from '../../xmpp/server-trust.js';
 import { PING_NS, answered } from '../../xmpp/xmpp-names.js';
 import { preferFastScram } from './fast-scram-sha1.js';
@@ -27,6 +27,8 @@ export interface AgentLinkEvents {
   online: [];
   offline: [];
   message: [message: OrchestratorMessage];
+  /** The server refused the login on a reconnect: the account is gone or its password changed. */
+  'login-refused': [err: XmppLoginError];
 }
 
 
@@ -61,6 +63,7 @@ export class AgentLink extends EventEmitter<AgentLinkEvents> {
       onOnline: () => this.emit('online'),
       onOffline: () => this.emit('offline'),
       onStanza: (stanza) => this.#onStanza(stanza),
+      onLoginRefused: (err) => this.emit('login-refused', err),
     });
   }
 

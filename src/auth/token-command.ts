@@ -1,8 +1,7 @@
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config.js';
-import { openDatabase } from '../store/database.js';
+import { openDataDirDatabase } from '../store/database.js';
 import { AuditStore, commandLineAction } from '../store/audit-store.js';
 import { UserStore, userNameProblem, type IssuedToken, type Role } from '../store/user-store.js';
 
@@ -35,8 +34,7 @@ export function tokenCommand(argv: string[], env: NodeJS.ProcessEnv): void {
   }
   if (values.user === undefined) throw new ConfigError('--user is required');
   const dataDir = path.resolve(values['data-dir'] ?? env['OUTPOST_DATA_DIR'] ?? './.outpost');
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const db = openDatabase(path.join(dataDir, 'outpost.db'));
+  const db = openDataDirDatabase(dataDir);
   try {
     const role: Role = values.admin ? 'admin' : 'user';
     const issued = issueUserToken(new UserStore(db), values.user, role, values.label ?? null);

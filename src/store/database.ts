@@ -1,4 +1,6 @@
 import BetterSqlite3 from 'better-sqlite3';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { MIGRATIONS } from './migrations.js';
 
 export type Database = BetterSqlite3.Database;
@@ -48,4 +50,16 @@ function migrate(db: Database, file: string, migrations: readonly string[]): voi
   migrations.forEach((sql, index) => {
     if (index >= current) step.immediate(index + 1, sql);
   });
+}
+
+/**
+ * The database of a data directory, for a command run beside the server. A directory without one
+ * is made, and said so on stderr: a command run from another folder, or with a mistyped
+ * `--data-dir`, would otherwise hand out a token or record an agent no server sees.
+ */
+export function openDataDirDatabase(dataDir: string): Database {
+  const file = path.join(dataDir, 'outpost.db');
+  if (!existsSync(file)) process.stderr.write(`outpost: no database in ${dataDir} yet, so a new one is made; give --data-dir to use the server's\n`);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  return openDatabase(file);
 }

@@ -8,7 +8,7 @@ import { startAgent, type RunningAgent } from '../../agent/main.js';
 import type { FetchLimits } from '../../agent/jobs/fetch-inputs.js';
 import { certificateFingerprint, ensureDevCertificate, type TlsFiles } from '../../dev/tls-certificate.js';
 import { testCallers, type TestCallers } from './api.js';
-import { startTestProsody, TEST_DOMAIN, type TestProsody } from './prosody.js';
+import { startTestProsody, TEST_DOMAIN, type TestProsody, type TestXmppServer } from './prosody.js';
 import { testLogger } from './logger.js';
 
 export interface TestAgent extends RunningAgent {
@@ -21,8 +21,8 @@ export interface TestAgent extends RunningAgent {
 export const TEST_POOL = 'agents';
 
 /** The API is called as TEST_USER (`api`) or TEST_ADMIN (`adminApi`). */
-export interface Cluster extends TestCallers {
-  server: TestProsody;
+export interface Cluster<Server extends TestXmppServer = TestProsody> extends TestCallers {
+  server: Server;
   orchestrator: RunningOrchestrator;
   dataDir: string;
   /** With `tls`: the certificate of the Prosody's STARTTLS and the orchestrator's HTTPS, and its fingerprint. */
@@ -57,14 +57,21 @@ export interface ClusterOptions {
   prosodyHost?: string;
 }
 
-/** A private Prosody, an orchestrator on a temp data directory, and agents on demand. */
-export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
+/** Starts the cluster's XMPP server, with STARTTLS on this certificate when given one. */
+export type StartXmppServer<Server extends TestXmppServer> = (tls: TlsFiles | undefined) => Promise<Server>;
+
+/** A private Prosody (or the server `startServer` starts), an orchestrator on a temp data directory, and agents on demand. */
+export async function startCluster(options?: ClusterOptions): Promise<Cluster>;
+export async function startCluster<Server extends TestXmppServer>(options: ClusterOptions, startServer: StartXmppServer<Server>): Promise<Cluster<Server>>;
+export async function startCluster(options: ClusterOptions = {}, startServer?: StartXmppServer<TestXmppServer>): Promise<Cluster<TestXmppServer>> {
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'outpost-data-')));
   const files = options.tls ? await ensureDevCertificate(dataDir, [TEST_DOMAIN, 'localhost', '127.0.0.1']) : undefined;
   const tls = files && { ...files, fingerprint: certificateFingerprint(files.certFile) };
-  const server = await startTestProsody({ ...(files ? { tls: files } : {}), ...(options.prosodyHost ? { host: options.prosodyHost } : {}) });
+  const server = startServer
+    ? await startServer(files)
+    : await startTestProsody({ ...(files ? { tls: files } : {}), ...(options.prosodyHost ? { host: options.prosodyHost } : {}) });
   const agents: TestAgent[] = [];
-  const { prosody } = server;
+  const fabric = server.fabric;
   const config = {
     host: '127.0.0.1',
     httpPort: 0,
@@ -78,15 +85,15 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     anonymousRead: true,
     anonymousExecute: false,
     ...DEFAULT_LIMITS,
-    xmppServer: prosody.componentService,
-    componentJid: prosody.componentDomain,
-    componentSecret: prosody.componentSecret,
+    xmppServer: fabric.componentService,
+    componentJid: fabric.componentDomain,
+    componentSecret: fabric.componentSecret,
     callbackAllow: options.callbackAllow,
     ...(tls ? { tlsCert: tls.certFile, tlsKey: tls.keyFile } : {}),
   };
   const orchestratorLogger = options.logger ?? testLogger;
   const orchestrator = await startOrchestrator(config, orchestratorLogger, options.tuning);
-  const cluster: Cluster = {
+  const cluster: Cluster<TestXmppServer> = {
     server,
     dataDir,
     orchestrator,
@@ -113,13 +120,13 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       });
       const running = await startAgent(
         {
-          server: prosody.clientService,
+          server: fabric.clientService,
           jid: `${jid}/agent`,
           password,
           services: servicesDir,
           slots: agentOptions.slots ?? 2,
           workDir,
-          orchestrator: prosody.componentDomain,
+          orchestrator: fabric.componentDomain,
           logLevel: 'silent',
           killGraceMs: agentOptions.killGraceMs ?? 1000,
           ...(agentOptions.fetchLimits && { fetchLimits: agentOptions.fetchLimits }),
@@ -150,7 +157,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
 }
 
 /** Submits an asynchronous job as TEST_USER; returns its id once the orchestrator has answered 201. */
-export async function submitJob(cluster: Cluster, process: string, inputs: Record<string, unknown> = {}): Promise<string> {
+export async function submitJob(cluster: Cluster<TestXmppServer>, process: string, inputs: Record<string, unknown> = {}): Promise<string> {
   const response = await cluster.api(`${cluster.orchestrator.url}/processes/${process}/execution`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', Prefer: 'respond-async' },

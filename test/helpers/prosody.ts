@@ -6,11 +6,34 @@ import { PrivateProsody } from '../../dev/private-prosody.js';
 import type { TlsFiles } from '../../dev/tls-certificate.js';
 import { testLogger } from './logger.js';
 
-export interface TestProsody {
-  prosody: PrivateProsody;
+/** The XMPP server's addresses that an orchestrator and agents need, whichever server it is. */
+export interface XmppFabric {
+  readonly domain: string;
+  readonly clientService: string;
+  readonly componentService: string;
+  readonly componentDomain: string;
+  readonly componentSecret: string;
+}
+
+/** A private XMPP server started for one test file. */
+export interface TestXmppServer {
+  fabric: XmppFabric;
   /** Registers a fresh agent account and returns its credentials. */
   addAccount(name: string): Promise<{ jid: string; password: string }>;
   stop(): Promise<void>;
+}
+
+export interface TestProsody extends TestXmppServer {
+  prosody: PrivateProsody;
+}
+
+/** `addAccount` of a test server: a fresh random password for each account registered on `server`. */
+export function accountMaker(server: { domain: string; registerAccount(username: string, password: string): Promise<void> }): TestXmppServer['addAccount'] {
+  return async (name) => {
+    const password = randomBytes(12).toString('base64url');
+    await server.registerAccount(name, password);
+    return { jid: `${name}@${server.domain}`, password };
+  };
 }
 
 /** The test servers' XMPP domain. */
@@ -23,11 +46,8 @@ export async function startTestProsody(options: { host?: string; tls?: TlsFiles 
   await prosody.start();
   return {
     prosody,
-    async addAccount(name) {
-      const password = randomBytes(12).toString('base64url');
-      await prosody.registerAccount(name, password);
-      return { jid: `${name}@${prosody.domain}`, password };
-    },
+    fabric: prosody,
+    addAccount: accountMaker(prosody),
     async stop() {
       await prosody.stop();
       await rm(dir, { recursive: true, force: true });

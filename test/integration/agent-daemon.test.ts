@@ -40,6 +40,20 @@ describe('outpost-agent as a daemon', function () {
     expect(child.output()).to.not.match(/SASLError|<failure|\n\s+at /);
   });
 
+  it('ends with one line and exit code 78 when its services folder or password file is missing', async function () {
+    const { jid } = await server.addAccount('misconfigured');
+    const missing = path.join(workDir, 'missing');
+    for (const [extraArgs, line] of [
+      [['--services', missing], `outpost-agent: services folder '${missing}' does not exist`],
+      [['--password-file', missing], `outpost-agent: --password-file ${missing}: no such file`],
+    ] as const) {
+      const child = spawnAgent({ server: server.prosody.clientService, jid, password: 'unused', services: examplesDir, workDir: path.join(workDir, jid), extraArgs: [...extraArgs] });
+      const [code] = await once(child.child, 'exit');
+      expect([code, child.output().split('\n')[0]]).to.deep.equal([78, line]);
+      expect(child.output()).to.not.match(/\n\s+at /);
+    }
+  });
+
   it('keeps trying while the server is down at start, saying when the next attempt comes, and connects once it is up', async function () {
     const { jid, password } = await server.addAccount('patient');
     await server.prosody.stop();

@@ -78,6 +78,10 @@ describe('provisioning a fleet of agents on the embedded Prosody', function () {
     expect((await listed()).find((line) => line.startsWith(`${jid}\t`))).to.match(/\trevoked \S+$/);
     // Prosody closed the session when the account was deleted, and the agent cannot log in again.
     await eventually(() => (/not-authorized|Account deleted/i.test(agent!.output()) ? true : undefined), 10_000, `the agent's login refusal (output: ${agent!.output()})`);
+    // It stops as with a wrong password, so that a service manager does not keep a dead agent running.
+    await eventually(() => agent!.child.exitCode ?? undefined, 10_000, `the revoked agent's exit (output: ${agent!.output()})`);
+    expect(agent!.child.exitCode).to.equal(78);
+    expect(agent!.output()).to.include(`outpost-agent: ${jid}: the server refused the login: not-authorized`);
     const again = await revoke();
     expect([again.status, ((await again.json()) as { detail: string }).detail]).to.deep.equal([404, `no active agent account '${jid}'`]);
     const bad = await fetch(`${info.url}/admin/agent-accounts/not-a-jid`, { method: 'DELETE', headers: { Authorization: `Bearer ${info.adminToken}` } });
@@ -91,6 +95,8 @@ describe('provisioning a fleet of agents on the embedded Prosody', function () {
     expect(await refusal(['add', '--from', bad])).to.deep.equal([2, `outpost: ${bad}:3: expected NAME[@DOMAIN] [POOL], got 'bad name here'`]);
     await writeFile(bad, 'gpu-1 gpus\ngpu-1\n');
     expect(await refusal(['add', '--from', bad])).to.deep.equal([2, `outpost: ${bad}:2: 'gpu-1' is listed twice`]);
+    await writeFile(bad, 'gpu-1 gpus\ngpu-1@outpost.localhost\n');
+    expect(await refusal(['add', '--from', bad])).to.deep.equal([2, `outpost: ${bad}:2: 'gpu-1@outpost.localhost' is listed twice`]);
     expect(await refusal(['add', 'edge', '--count', '0'])).to.deep.equal([2, "outpost: --count must be a whole number from 1 to 100000; got '0'"]);
     expect(await refusal(['add', 'edge', '--count', '2', '--from', bad])).to.deep.equal([2, 'outpost: give --count or --from, not both']);
     expect(await refusal(['list', '--count', '2'])).to.deep.equal([2, 'outpost: --count is only for agent add']);
@@ -99,10 +105,31 @@ describe('provisioning a fleet of agents on the embedded Prosody', function () {
     const good = path.join(dataDir, 'good.txt');
     await writeFile(good, 'gpu-1 gpus\ngpu-2 gpus\n\ncpu-1\nremote-1@example.org far\n');
     const { stdout } = await cli('add', '--from', good, '--credentials', path.join(dataDir, 'creds2'));
-    expect(stdout).to.match(/^Created 3 agent accounts \(gpu-1 … cpu-1\)/).and.include('Recorded 1 agent accounts of your own XMPP server');
+    expect(stdout).to.match(/^Created 3 agent accounts \(gpu-1 … cpu-1\)/).and.include('Recorded 1 agent account of your own XMPP server; create it there');
     const lines = await listed();
     for (const [jid, pool] of [['gpu-1@outpost.localhost', 'gpus'], ['gpu-2@outpost.localhost', 'gpus'], ['cpu-1@outpost.localhost', 'cpu-1'], ['remote-1@example.org', 'far']]) {
       expect(lines.find((line) => line.startsWith(`${jid}\t`))).to.match(new RegExp(`\\tpool ${pool}\\t`));
+    }
+  });
+
+  it('creates and removes the embedded account when the agent is named with the embedded domain, as agent list prints it', async () => {
+    const jid = 'solo@outpost.localhost';
+    const { stdout } = await cli('add', jid);
+    expect(stdout).to.match(/^Agent account solo@outpost\.localhost created in pool solo\. /);
+    const home = path.join(dataDir, 'solo-home');
+    await mkdir(home);
+    const [, install, setup, runLine] = /^ {2}(.+)\n {2}(.+)\n {2}outpost-agent (.+)$/m.exec(stdout) ?? [];
+    expect(install, stdout).to.match(/^npm install -g /);
+    await run('/bin/sh', ['-c', setup!], { env: { PATH: process.env['PATH'], HOME: home } });
+    const solo = spawnAgentCommand(`'${process.execPath}' '${path.join(repoRoot, 'bin', 'outpost-agent.js')}' ${runLine!}`, { PATH: process.env['PATH'], HOME: home });
+    try {
+      await eventually(async () => ((await onlineAgents()).includes(jid) ? true : undefined), 15_000, "solo's announce");
+      expect((await cli('remove', jid)).stdout).to.equal(`Agent account ${jid} revoked; its messages are refused from now on.\n`);
+      // Its XMPP account is deleted too, so the agent is disconnected and cannot log in again.
+      await eventually(() => solo.child.exitCode ?? undefined, 15_000, `solo's exit (output: ${solo.output()})`);
+      expect(solo.child.exitCode).to.equal(78);
+    } finally {
+      await solo.crash();
     }
   });
 });

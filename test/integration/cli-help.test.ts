@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { repoRoot } from '../helpers/paths.js';
@@ -19,10 +21,20 @@ describe('outpost --help', () => {
     }
   });
 
-  it('answers an unknown command with one line and the usage, exit code 2', async () => {
-    const failure = await run(process.execPath, [outpost, 'launch']).catch((err: { code: number; stderr: string }) => err);
-    expect(failure).to.include({ code: 2 });
-    expect((failure as { stderr: string }).stderr.split('\n')[0]).to.equal("outpost: unknown command 'launch'");
+  it('answers a mistake with one line and where the usage is, exit code 2', async () => {
+    const missingData = await mkdtemp(path.join(os.tmpdir(), 'outpost-no-data-'));
+    try {
+      for (const [args, line] of [
+        [['launch'], "outpost: unknown command 'launch'"],
+        [['token', 'create', '--usr', 'bob'], "outpost: Unknown option '--usr'"],
+        [['backup', 'copy.db', '--data-dir', missingData], `outpost: no database at ${missingData}/outpost.db`],
+      ] as const) {
+        const failure = await run(process.execPath, [outpost, ...args]).catch((err: { code: number; stderr: string }) => err);
+        expect(failure).to.include({ code: 2, stderr: `${line}\nRun 'outpost --help' for every command and flag.\n` });
+      }
+    } finally {
+      await rm(missingData, { recursive: true, force: true });
+    }
   });
 });
 

@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import os from 'node:os';
+import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { repoRoot } from '../helpers/paths.js';
@@ -134,6 +135,36 @@ describe('outpost dev (what npm start runs)', function () {
       db.close();
     }
     expect(await processesMentioning(dataDir)).to.deep.equal([]);
+  });
+
+  it('lets its local agent fetch file inputs from the addresses --fetch-allow lists, such as a server on this machine', async function () {
+    const services = path.join(dataDir, 'services.d');
+    await mkdir(services);
+    await writeFile(
+      path.join(services, 'cat.properties'),
+      'service = cat\nexecutable = /bin/cat\nargformat = positional\ninputs = { "text": { "type": "file", "mediaTypes": ["text/plain"] } }\noutputs = { "text": { "type": "string", "from": "stdout" } }\n',
+    );
+    const files = http.createServer((_request, response) => response.writeHead(200, { 'content-type': 'text/plain' }).end('from this machine\n'));
+    files.listen(0, '127.0.0.1');
+    await once(files, 'listening');
+    try {
+      const href = `http://127.0.0.1:${(files.address() as net.AddressInfo).port}/note.txt`;
+      child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'outpost.js'), 'dev', '--http-port', '0', '--data-dir', dataDir, '--services', services, '--fetch-allow', '127.0.0.1', '--log-level', 'warn'], {
+        cwd: repoRoot,
+        stdio: 'ignore',
+      });
+      const devFile = path.join(dataDir, 'dev.json');
+      await eventually(() => (existsSync(devFile) ? true : undefined), 15_000, 'dev.json');
+      const info = JSON.parse(await readFile(devFile, 'utf8')) as { url: string; userToken: string };
+      const answer = await fetch(`${info.url}/processes/cat/execution`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', Authorization: `Bearer ${info.userToken}` },
+        body: JSON.stringify({ inputs: { text: { href } } }),
+      });
+      expect([answer.status, await answer.text()]).to.deep.equal([200, 'from this machine']);
+    } finally {
+      files.close();
+    }
   });
 
   it('refuses agent add without a URL to download the agent from, or with a bad one, and creates no account', async function () {

@@ -73,7 +73,8 @@ describe('retention: finished jobs, their files and old audit entries go after -
     // An audit entry as old as the keep time goes with the jobs; a new one stays.
     const audit = new AuditStore(db);
     audit.record(commandLineAction('agent.add', 'old@example.org'), new Date(Date.now() - 3600_000));
-    audit.record(commandLineAction('agent.add', 'new@example.org'));
+    // Dated a minute ahead, so that however slowly the test runs it stays younger than the keep time.
+    audit.record(commandLineAction('agent.add', 'new@example.org'), new Date(Date.now() + 60_000));
 
     // `brief` keeps its jobs 1 s (keep_jobs=1): gone well before the server's 3 s have passed for the other.
     await until(brief, `404 job '${brief}' does not exist`, 5000);

@@ -135,6 +135,13 @@ describe('users, tokens and per-user limits through the whole system', function 
       expect(tokens.tokens.map((t) => t.label)).to.deep.equal(['ci']);
     });
 
+    it('says so when the data directory has no database yet, as one mistyped or run from another folder', async function () {
+      const elsewhere = path.join(cluster.dataDir, 'not-the-data-dir');
+      const { stdout, stderr } = await run(process.execPath, [path.join(repoRoot, 'bin', 'outpost.js'), 'token', 'create', '--user', 'erin', '--data-dir', elsewhere]);
+      expect(stdout).to.match(/^opt_/);
+      expect(stderr.split('\n')[0]).to.equal(`outpost: no database in ${elsewhere} yet, so a new one is made; give --data-dir to use the server's`);
+    });
+
     it('makes admin tokens with --admin, and never changes an existing user’s role', async function () {
       const token = (await tokenCreate('--user', 'dana', '--admin')).stdout.trim();
       expect(await json(await withToken(token)(url('/admin/users/dana')))).to.deep.include({ name: 'dana', role: 'admin' });

@@ -22,6 +22,13 @@ describe('address guard (SSRF)', () => {
     expect(allow.refusal('h', 'fd12::1')).to.equal(undefined);
   });
 
+  it('refuses an entry that is no host name, address or network, instead of allowing too much or nothing', () => {
+    for (const entry of ['10.0.0.0/', '10.0.0.0/33', '10.0.0.0/abc', 'fd00::/129', '10.0.0.300', 'http://files.internal', 'files.internal/16', '10.0.0.0/8/8', 'files internal']) {
+      expect(() => new AddressAllowlist([entry]), entry).to.throw(`--callback-allow: '${entry}' is not a host name, an address or a network such as 10.1.0.0/16`);
+    }
+    expect(new AddressAllowlist(['0.0.0.0/0', 'files-1.internal', 'fd00::/128']).refusal('h', '10.9.9.9')).to.equal(undefined);
+  });
+
   it('explains a refused URL in one phrase', async () => {
     const none = new AddressAllowlist();
     expect(await urlRefusal('not a url', none)).to.equal('is not a URL');

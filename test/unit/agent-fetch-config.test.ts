@@ -24,6 +24,12 @@ describe('agent config: how far file inputs are fetched from', () => {
     expect(fetchLimits!.timeoutMs).to.equal(7000);
   });
 
+  it('refuses an allowed entry that is no host name, address or network', () => {
+    expect(errorMessage(() => loadAgentConfig([...AGENT, '--fetch-allow', 'https://files.internal'], {}))).to.equal(
+      "--fetch-allow: 'https://files.internal' is not a host name, an address or a network such as 10.1.0.0/16",
+    );
+  });
+
   it('refuses a limit that is not a positive number', () => {
     expect(errorMessage(() => loadAgentConfig([...AGENT, '--max-fetch-bytes', '1.5'], {}))).to.equal('--max-fetch-bytes must be a positive whole number of bytes (got 1.5)');
     expect(errorMessage(() => loadAgentConfig([...AGENT, '--fetch-timeout', '0'], {}))).to.equal('--fetch-timeout must be a positive number of seconds (got 0)');

@@ -114,6 +114,19 @@ describe('config: metrics access and public hosts', () => {
     expect([serve.metricsOpen, serve.publicHosts]).to.deep.equal([false, 'outpost.example.org,10.0.0.5:8080,[::1]:80']);
   });
 
+  it('refuses a services folder that does not exist before anything starts', () => {
+    expect(errorMessage(() => loadDevConfig(['--services', '/nonexistent/services.d'], {}))).to.equal("--services (or OUTPOST_SERVICES): '/nonexistent/services.d' is not a folder");
+  });
+
+  it('refuses a callback network with a typo, which could otherwise allow every address', () => {
+    expect(errorMessage(() => loadDevConfig(['--callback-allow', 'hooks.internal,10.0.0.0/'], {}))).to.equal(
+      "--callback-allow: '10.0.0.0/' is not a host name, an address or a network such as 10.1.0.0/16 (or OUTPOST_CALLBACK_ALLOW)",
+    );
+    expect(errorMessage(() => loadDevConfig(['--fetch-allow', 'http://files.internal'], {}))).to.equal(
+      "--fetch-allow: 'http://files.internal' is not a host name, an address or a network such as 10.1.0.0/16 (or OUTPOST_FETCH_ALLOW)",
+    );
+  });
+
   it('refuses a public host with a scheme or path', () => {
     expect(errorMessage(() => loadServeConfig([...SERVE, '--public-hosts', 'ok.example.org,https://evil.example/'], {}))).to.equal(
       "--public-hosts (or OUTPOST_PUBLIC_HOSTS): a comma-separated list of host or host:port, e.g. outpost.example.org,10.0.0.5:8080; got 'https://evil.example/'",

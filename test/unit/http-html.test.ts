@@ -17,7 +17,7 @@ const hostile = spec('hostile', {
     aoi: { type: 'bbox', required: true },
     dem: { type: 'file', mediaTypes: ['image/tiff', 'image/png'] },
   },
-  outputs: { report: { type: 'file', mediaType: 'image/png' } },
+  outputs: { report: { type: 'file', mediaType: 'image/png' }, shade: { type: 'file', formats: ['image/png', 'image/tiff'] }, summary: { type: 'json' } },
 });
 
 const page = (h: Harness, path: string, headers: Record<string, string> = { Accept: BROWSER_ACCEPT }) => fetch(`${h.url}${path}`, { headers });
@@ -180,6 +180,13 @@ describe('HTML pages', () => {
     const html = await (await page(h, '/processes/hostile')).text();
     expect(html).to.match(/<input type="url" id="input-dem" data-input="dem" data-type="file" placeholder="https:\/\/… \(where the agent fetches the file\)" required>/);
     expect(html).to.include('<td>file: image/tiff | image/png</td>');
+  });
+
+  it('names the media types of file outputs, each format of one that offers several', async () => {
+    const html = await (await page(h, '/processes/hostile')).text();
+    expect(html).to.include('<td><code>report</code></td><td>file: image/png</td>');
+    expect(html).to.include('<td><code>shade</code></td><td>file: image/png | image/tiff</td>');
+    expect(html).to.include('<td><code>summary</code></td><td>JSON</td>');
   });
 
   it('shows results with previews that the script loads with the token, and file sizes', async () => {

@@ -17,6 +17,7 @@ const OTHER_PROGRAMS: Record<string, string> = {
   '--key': "WPS Remote's argformat",
   '--path': "a WPS Remote program's own option",
   '--no-config': 'mocha, running the fuzz tests alone',
+  '--data-binary': 'curl',
 };
 
 const flagsIn = (text: string) => [...text.matchAll(/(?<![\w-])--[a-z][a-z0-9-]*/g)].map((match) => match[0]);

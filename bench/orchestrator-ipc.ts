@@ -10,7 +10,8 @@ export type BenchOrchestratorConfig = OrchestratorConfig;
 export type Request =
   | { type: 'await-agents'; processId: string; count: number; timeoutMs: number }
   | { type: 'await-jobs'; ids: string[]; timeoutMs: number }
-  | { type: 'job-timings'; since: string };
+  | { type: 'job-timings'; since: string }
+  | { type: 'fleet-status' };
 
 export interface JobTimings {
   statuses: Record<string, number>;
@@ -25,6 +26,7 @@ export interface Replies {
   'await-agents': { agents: number };
   'await-jobs': { finished: number; unfinished: number };
   'job-timings': JobTimings;
+  'fleet-status': { online: number; catalogsCurrent: number };
 }
 
 export type Reply = { id: string; ok: true; value: unknown } | { id: string; ok: false; message: string };

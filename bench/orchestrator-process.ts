@@ -53,6 +53,8 @@ async function answer(orchestrator: RunningOrchestrator, request: Request): Prom
       return awaitJobs(orchestrator, request.ids, request.timeoutMs);
     case 'job-timings':
       return jobTimings(orchestrator, request.since);
+    case 'fleet-status':
+      return orchestrator.registry.counts();
   }
 }
 

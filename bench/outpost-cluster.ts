@@ -31,11 +31,11 @@ export interface OutpostCluster {
   agentWorkDirs: Record<string, string>;
   /** Process trees whose CPU use is reported, by part. */
   cpuParts: Record<string, (number | 'self')[]>;
-  /** Processes whose memory is reported: the orchestrator and the agents themselves (without their jobs). */
-  memoryParts: { orchestrator: number[]; agent: number[] };
+  /** Processes whose memory is reported, each on its own: the orchestrator and each agent (without its jobs). */
+  memoryParts: Record<string, number[]>;
 }
 
-const profileArgs = (dir: string | undefined, name: string) => (dir ? ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', `${name}.cpuprofile`] : []);
+export const profileArgs = (dir: string | undefined, name: string) => (dir ? ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', `${name}.cpuprofile`] : []);
 
 /**
  * A private Prosody, the orchestrator and the agents, each in a process of its own as on a real
@@ -53,36 +53,9 @@ export async function startOutpostCluster(options: ClusterOptions, stack: Cleanu
   stack.add('prosody', () => prosody.stop());
   await prosody.start();
 
-  const config: BenchOrchestratorConfig = {
-    host: '127.0.0.1',
-    httpPort: 0,
-    dataDir: path.join(root, 'orchestrator'),
-    logLevel: 'warn',
-    agentGrace: 30,
-    pingInterval: 15,
-    // The load generator is one anonymous client; per-user limits would cap what is measured.
-    anonymousRead: true,
-    anonymousExecute: true,
-    maxRunning: Number.MAX_SAFE_INTEGER,
-    maxWaiting: Number.MAX_SAFE_INTEGER,
-    xmppServer: prosody.componentService,
-    componentJid: prosody.componentDomain,
-    componentSecret: prosody.componentSecret,
-  };
   // The bench agents are one fleet: provisioned into one pool, they share the process they offer.
-  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-  const db = openDatabase(path.join(config.dataDir, 'outpost.db'));
-  const accounts = new AgentAccounts(db);
-  for (let i = 1; i <= options.agents; i++) accounts.add(`bench-agent-${i}@${DOMAIN}`, 'bench');
-  db.close();
-  const orchestratorProcess = startProcess(
-    'orchestrator',
-    process.execPath,
-    [...profileArgs(options.cpuProfileDir, 'orchestrator'), path.join(distBench, 'orchestrator-process.js')],
-    { env: smallEnv({ [CONFIG_ENV]: JSON.stringify(config) }), ipc: true },
-  );
-  stack.add('orchestrator', () => orchestratorProcess.stop());
-  const orchestrator = await OrchestratorClient.attach(orchestratorProcess, 20_000);
+  const accounts = Array.from({ length: options.agents }, (_, i) => ({ jid: `bench-agent-${i + 1}@${DOMAIN}`, pool: 'bench' }));
+  const { orchestrator, process: orchestratorProcess, dataDir } = await startBenchOrchestrator({ root, prosody, accounts, pingInterval: 15, cpuProfileDir: options.cpuProfileDir }, stack);
 
   // The agents run as users run them: from the package the orchestrator serves, installed offline.
   const agentBin = await installAgentPackage(path.join(root, 'agent-install'));
@@ -119,7 +92,7 @@ export async function startOutpostCluster(options: ClusterOptions, stack: Cleanu
   return {
     orchestrator,
     agents,
-    dataDir: config.dataDir,
+    dataDir,
     agentWorkDirs,
     cpuParts: {
       orchestrator: [pid(orchestratorProcess)],
@@ -127,6 +100,49 @@ export async function startOutpostCluster(options: ClusterOptions, stack: Cleanu
       prosody: childPidsMatching(prosodyDir),
       loadGenerator: ['self'],
     },
-    memoryParts: { orchestrator: [pid(orchestratorProcess)], agent: agents.map(pid) },
+    memoryParts: { orchestrator: [pid(orchestratorProcess)], ...Object.fromEntries(agents.map((agent) => [agent.name, [pid(agent)]])) },
   };
+}
+
+export interface BenchOrchestratorOptions {
+  root: string;
+  prosody: PrivateProsody;
+  /** Agent accounts recorded before the orchestrator starts, as `outpost agent add` would. */
+  accounts: { jid: string; pool: string }[];
+  /** Seconds between the liveness pings of each agent. */
+  pingInterval: number;
+  cpuProfileDir: string | undefined;
+}
+
+/** The orchestrator in a process of its own, connected to `prosody`, open to anonymous clients; stopped through `stack`. */
+export async function startBenchOrchestrator(options: BenchOrchestratorOptions, stack: CleanupStack): Promise<{ orchestrator: OrchestratorClient; process: StartedProcess; dataDir: string }> {
+  const { prosody } = options;
+  const config: BenchOrchestratorConfig = {
+    host: '127.0.0.1',
+    httpPort: 0,
+    dataDir: path.join(options.root, 'orchestrator'),
+    logLevel: 'warn',
+    agentGrace: 30,
+    pingInterval: options.pingInterval,
+    // The load generator is one anonymous client; per-user limits would cap what is measured.
+    anonymousRead: true,
+    anonymousExecute: true,
+    maxRunning: Number.MAX_SAFE_INTEGER,
+    maxWaiting: Number.MAX_SAFE_INTEGER,
+    xmppServer: prosody.componentService,
+    componentJid: prosody.componentDomain,
+    componentSecret: prosody.componentSecret,
+  };
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const db = openDatabase(path.join(config.dataDir, 'outpost.db'));
+  new AgentAccounts(db).addMany(options.accounts);
+  db.close();
+  const started = startProcess(
+    'orchestrator',
+    process.execPath,
+    [...profileArgs(options.cpuProfileDir, 'orchestrator'), path.join(distBench, 'orchestrator-process.js')],
+    { env: smallEnv({ [CONFIG_ENV]: JSON.stringify(config) }), ipc: true },
+  );
+  stack.add('orchestrator', () => started.stop());
+  return { orchestrator: await OrchestratorClient.attach(started, 20_000), process: started, dataDir: config.dataDir };
 }

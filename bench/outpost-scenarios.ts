@@ -4,7 +4,7 @@ import { expectStatus, HttpClient } from './http-client.js';
 import { BENCH_PROCESS, type OutpostCluster } from './outpost-cluster.js';
 import type { BenchParams } from './params.js';
 import { CpuMeter, cpuReport } from './process-cpu.js';
-import { PeakRss } from './process-memory.js';
+import { RssSampler } from './process-memory.js';
 import { perSecond, summarize } from './stats.js';
 
 const EXECUTE = `/processes/${BENCH_PROCESS}/execution`;
@@ -40,7 +40,7 @@ export async function syncScenario(cluster: OutpostCluster, params: BenchParams)
   try {
     const since = new Date().toISOString();
     const cpu = new CpuMeter(cluster.cpuParts);
-    const rss = new PeakRss(cluster.memoryParts);
+    const rss = new RssSampler(cluster.memoryParts, 100);
     cpu.start();
     const run = await closedLoop({ count: params.syncJobs, concurrency: params.concurrency, timeLimitMs: params.phaseSeconds * 1000, operation: () => executeSync(client) });
     return {
@@ -52,7 +52,7 @@ export async function syncScenario(cluster: OutpostCluster, params: BenchParams)
       jobsPerSecond: perSecond(run.completed, run.elapsedMs),
       latencyMs: summarize(run.latenciesMs),
       cpu: cpuReport(cpu.stop(), run.completed, run.elapsedMs),
-      peakRssMiB: rss.stop(),
+      rssMiB: rss.report(),
       orchestratorView: await cluster.orchestrator.request({ type: 'job-timings', since }),
     };
   } finally {
@@ -67,7 +67,7 @@ export async function asyncScenario(cluster: OutpostCluster, params: BenchParams
     const since = new Date().toISOString();
     const ids: string[] = [];
     const cpu = new CpuMeter(cluster.cpuParts);
-    const rss = new PeakRss(cluster.memoryParts);
+    const rss = new RssSampler(cluster.memoryParts, 100);
     cpu.start();
     const started = performance.now();
     const submit = await closedLoop({
@@ -81,7 +81,7 @@ export async function asyncScenario(cluster: OutpostCluster, params: BenchParams
     const waited = await cluster.orchestrator.request({ type: 'await-jobs', ids, timeoutMs: remainingMs });
     const elapsedMs = performance.now() - started;
     const cpuUsed = cpu.stop();
-    const peakRssMiB = rss.stop();
+    const rssMiB = rss.report();
     return {
       submitted: submit.completed,
       submitErrors: submit.errors,
@@ -93,7 +93,7 @@ export async function asyncScenario(cluster: OutpostCluster, params: BenchParams
       elapsedSeconds: seconds(elapsedMs),
       jobsPerSecond: perSecond(waited.finished, elapsedMs),
       cpu: cpuReport(cpuUsed, waited.finished, elapsedMs),
-      peakRssMiB,
+      rssMiB,
       orchestratorView: await cluster.orchestrator.request({ type: 'job-timings', since }),
     };
   } finally {

@@ -46,7 +46,7 @@ ${Object.entries(FLAGS)
   .map(([flag, entry]) => `  --${flag.padEnd(14)} ${entry.env.padEnd(20)} default ${'shown' in entry ? entry.shown : entry.default || '(off)'}`)
   .join('\n')}`;
 
-function count(name: string, raw: string, min: number, max: number): number {
+export function count(name: string, raw: string, min: number, max: number): number {
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min || value > max) throw new Error(`--${name} must be an integer from ${min} to ${max} (got '${raw}')`);
   return value;
@@ -77,4 +77,18 @@ export function loadParams(argv: string[], env: NodeJS.ProcessEnv): BenchParams 
     peer,
     cpuProfileDir: pick('cpu-prof') || undefined,
   };
+}
+
+/** `--help` prints the usage and exits; else the parameters, or exit code 2 with the problem and the usage. */
+export function paramsOrExit<T>(label: string, argv: string[], load: (argv: string[]) => T, usage: string): T {
+  if (argv.includes('--help')) {
+    process.stdout.write(`${usage}\n`);
+    process.exit(0);
+  }
+  try {
+    return load(argv);
+  } catch (error) {
+    process.stderr.write(`${label}: ${(error as Error).message}\n${usage}\n`);
+    process.exit(2);
+  }
 }

@@ -1,39 +1,48 @@
 import { readFileSync } from 'node:fs';
 
-/** Resident set size of one process in MiB (VmRSS), or undefined once it is gone. */
-export function rssMiB(pid: number): number | undefined {
+/** Resident memory of a process in bytes, from /proc; 0 once it is gone. */
+export function rssBytes(pid: number): number {
   try {
     const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Math.round((Number(match[1]) / 1024) * 10) / 10 : undefined;
+    return match ? Number(match[1]) * 1024 : 0;
   } catch {
-    return undefined;
+    return 0;
   }
 }
 
-/** RSS now, in MiB, of each named process (for agents: the largest of them). */
-export function rssByPart(parts: Record<string, number[]>): Record<string, number | null> {
-  return Object.fromEntries(Object.entries(parts).map(([name, pids]) => [name, Math.max(...pids.map((pid) => rssMiB(pid) ?? 0)) || null]));
-}
+const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
 
-const SAMPLE_MS = 100;
-
-/** Samples RSS while a phase runs and keeps each part's peak. */
-export class PeakRss {
-  readonly #peak: Record<string, number | null>;
+/** Samples the resident memory of named groups of processes at a fixed interval, keeping the peak and the last sample. */
+export class RssSampler {
+  readonly #peak = new Map<string, number>();
+  readonly #last = new Map<string, number>();
   readonly #timer: NodeJS.Timeout;
 
-  constructor(private readonly parts: Record<string, number[]>) {
-    this.#peak = rssByPart(parts);
-    this.#timer = setInterval(() => this.#sample(), SAMPLE_MS);
+  constructor(
+    private readonly parts: Record<string, number[]>,
+    intervalMs = 250,
+  ) {
+    this.#timer = setInterval(() => this.sample(), intervalMs);
+    this.#timer.unref();
   }
 
-  #sample(): void {
-    for (const [name, mib] of Object.entries(rssByPart(this.parts))) this.#peak[name] = Math.max(this.#peak[name] ?? 0, mib ?? 0) || null;
+  sample(): void {
+    for (const [name, pids] of Object.entries(this.parts)) {
+      const bytes = pids.reduce((sum, pid) => sum + rssBytes(pid), 0);
+      this.#last.set(name, bytes);
+      this.#peak.set(name, Math.max(bytes, this.#peak.get(name) ?? 0));
+    }
   }
 
-  stop(): Record<string, number | null> {
+  /** MiB by part now. */
+  current(): Record<string, number> {
+    this.sample();
+    return Object.fromEntries(Object.keys(this.parts).map((name) => [name, mib(this.#last.get(name) ?? 0)]));
+  }
+
+  /** MiB by part: the peak over the run and the last sample. */
+  report(): Record<string, { peakMiB: number; lastMiB: number }> {
     clearInterval(this.#timer);
-    this.#sample();
-    return this.#peak;
+    return Object.fromEntries(Object.keys(this.parts).map((name) => [name, { peakMiB: mib(this.#peak.get(name) ?? 0), lastMiB: mib(this.#last.get(name) ?? 0) }]));
   }
 }

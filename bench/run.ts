@@ -3,8 +3,8 @@ import { CleanupStack, stopOnSignals } from './cleanup.js';
 import { machineFacts } from './machine.js';
 import { startOutpostCluster } from './outpost-cluster.js';
 import { asyncScenario, syncScenario, warmUp } from './outpost-scenarios.js';
-import { loadParams, USAGE, type BenchParams } from './params.js';
-import { rssByPart } from './process-memory.js';
+import { loadParams, paramsOrExit, USAGE, type BenchParams } from './params.js';
+import { RssSampler } from './process-memory.js';
 import { soakScenario } from './soak.js';
 import { ratio } from './stats.js';
 
@@ -28,8 +28,10 @@ type Figures = { jobsPerSecond?: number; latencyMs?: { p50: number; p99: number 
 async function warmCluster(params: BenchParams, scope: CleanupStack) {
   note(`starting Prosody, the orchestrator and ${params.agents} agent(s) with ${params.slotsPerAgent} slot(s) each`);
   const cluster = await startOutpostCluster(params, scope);
-  const idleRssMiB = rssByPart(cluster.memoryParts);
-  note(`idle RSS: orchestrator ${idleRssMiB['orchestrator']} MiB, agent ${idleRssMiB['agent']} MiB`);
+  const sampler = new RssSampler(cluster.memoryParts);
+  const idleRssMiB = sampler.current();
+  sampler.report();
+  note(`idle RSS, MiB: ${JSON.stringify(idleRssMiB)}`);
   note(`warming up with ${params.warmup} jobs`);
   await warmUp(cluster, params);
   return { cluster, idleRssMiB };
@@ -92,15 +94,7 @@ async function comparison(params: BenchParams, stack: CleanupStack) {
 }
 
 async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  if (argv.includes('--help')) return void process.stdout.write(`${USAGE}\n`);
-  let params: BenchParams;
-  try {
-    params = loadParams(argv, process.env);
-  } catch (error) {
-    process.stderr.write(`bench: ${(error as Error).message}\n${USAGE}\n`);
-    process.exit(2);
-  }
+  const params = paramsOrExit('bench', process.argv.slice(2), (argv) => loadParams(argv, process.env), USAGE);
   const stack = new CleanupStack();
   stopOnSignals(stack);
   const report: Record<string, unknown> = {

@@ -95,7 +95,7 @@ export async function startOrchestrator(
   const drainedAccounts = new DrainedAccounts(db);
   const registry = new AgentRegistry({
     claims: processPools.all(),
-    onClaim: (id, pool) => processPools.set(id, pool),
+    onClaim: (ids, pool) => processPools.set(ids, pool),
     drained: drainedAccounts.all(),
     onDrained: (account, drained) => drainedAccounts.set(account, drained),
   });

@@ -70,27 +70,32 @@ export class Dispatcher {
   /** Hands waiting jobs to agents with room; jobs with no room stay queued. */
   dispatchWaiting(): void {
     if (this.#scheduler.queued() === 0) return;
-    for (const { jobId, agent } of this.#scheduler.place(this.#snapshots(), Date.now())) this.#options.placed(jobId, agent);
+    const snapshots = this.#snapshots(this.#scheduler.queuedProcesses());
+    for (const { jobId, agent } of this.#scheduler.place(snapshots, Date.now())) this.#options.placed(jobId, agent);
   }
 
-  /** Agents as placement sees them; an agent offers a process only with its winning description (docs/architecture.md, Placement; pools: docs/security.md). */
-  #snapshots(): AgentSnapshot[] {
-    const offers = new Map<string, Map<string, number>>();
-    for (const offered of this.#options.registry.processes()) {
-      for (const jid of offered.agents) {
-        const spec = this.#options.registry.agent(jid)?.processes.find((p) => p.id === offered.spec.id);
-        if (!spec) continue;
-        if (!offers.has(jid)) offers.set(jid, new Map());
-        offers.get(jid)!.set(spec.id, spec.maxParallel);
+  /**
+   * The agents offering the waiting jobs' processes, as placement sees them; an agent offers a
+   * process only with its winning description (docs/architecture.md, Placement; pools:
+   * docs/security.md). Only those agents: a dispatch must not cost a pass over a whole fleet.
+   */
+  #snapshots(processIds: Set<string>): AgentSnapshot[] {
+    const { registry } = this.#options;
+    const snapshots = new Map<string, AgentSnapshot & { offers: Map<string, number> }>();
+    for (const processId of processIds) {
+      for (const jid of registry.process(processId)?.agents ?? []) {
+        const agent = registry.agent(jid);
+        const spec = agent?.processes.find((p) => p.id === processId);
+        if (!agent || !spec) continue;
+        let snapshot = snapshots.get(jid);
+        if (!snapshot) {
+          const { slots, load1, cores, draining } = agent.load;
+          snapshot = { jid, slots, load1, cores, draining: draining || registry.isDrained(jid), offers: new Map() };
+          snapshots.set(jid, snapshot);
+        }
+        snapshot.offers.set(processId, spec.maxParallel);
       }
     }
-    return this.#options.registry.agents().map((agent) => ({
-      jid: agent.jid,
-      slots: agent.load.slots,
-      load1: agent.load.load1,
-      cores: agent.load.cores,
-      draining: agent.load.draining || this.#options.registry.isDrained(agent.jid),
-      offers: offers.get(agent.jid) ?? new Map(),
-    }));
+    return [...snapshots.values()];
   }
 }

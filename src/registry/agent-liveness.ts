@@ -30,6 +30,10 @@ export function watchAgentLiveness({ link, registry, intervalMs, misses = 2, log
   const timeout = Math.min(intervalMs, 10_000);
 
   const check = async (jid: string) => {
+    // An agent whose presence arrived within the interval is alive: the reference agent sends one
+    // after each of its own pings (docs/protocol.md §2.2), so a healthy fleet costs no pings at all.
+    const heard = registry.agent(jid)?.lastSeen.getTime() ?? 0;
+    if (!silent.has(jid) && Date.now() - heard < intervalMs) return void missed.delete(jid);
     const answered = await link.ping(jid, timeout);
     if (silent.has(jid)) {
       if (answered && silent.delete(jid)) await link.send(jid, { v: 1, type: 'catalog-request' }).catch(() => undefined);

@@ -56,8 +56,8 @@ export interface RefusedOffer {
 export interface RegistryOptions {
   /** Process id → owning pool, as kept from earlier runs. */
   claims?: Map<string, string>;
-  /** Called when an id gets an owner or changes hands, to keep it across restarts. */
-  onClaim?: (processId: string, pool: string) => void;
+  /** Called when ids get an owner or change hands, to keep them across restarts; a catalog's new ids come in one call. */
+  onClaim?: (processIds: string[], pool: string) => void;
   /** Accounts (bare JIDs) an admin drained, as kept from earlier runs. */
   drained?: Iterable<string>;
   /** Called when an admin drains or undrains an account, to keep it across restarts. */
@@ -89,7 +89,7 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
   readonly #onDrained: (account: string, drained: boolean) => void;
   /** Process id → the pool that owns it: the first pool to offer it, unless an admin handed it on. */
   readonly #claims: Map<string, string>;
-  readonly #onClaim: (processId: string, pool: string) => void;
+  readonly #onClaim: (processIds: string[], pool: string) => void;
 
   constructor(options: RegistryOptions = {}) {
     super();
@@ -121,7 +121,8 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
   setCatalog(jid: string, hash: string, processes: ProcessSpec[], invalid: InvalidFile[], notes: FileNote[] = []): boolean {
     const entry = this.#agents.get(jid);
     if (!entry) return false;
-    for (const { id } of processes) if (!this.#claims.has(id)) this.#claim(id, entry.pool);
+    const unclaimed = processes.map(({ id }) => id).filter((id) => !this.#claims.has(id));
+    if (unclaimed.length > 0) this.#claim(unclaimed, entry.pool);
     entry.catalogHash = hash;
     entry.processes = processes;
     this.#offered = undefined;
@@ -153,14 +154,14 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
   /** An admin hands a process id to another pool; its jobs go to that pool's agents from now on. */
   assign(processId: string, pool: string): void {
     if (this.#claims.get(processId) === pool) return;
-    this.#claim(processId, pool);
+    this.#claim([processId], pool);
     this.#offered = undefined;
     this.emit('changed');
   }
 
-  #claim(processId: string, pool: string): void {
-    this.#claims.set(processId, pool);
-    this.#onClaim(processId, pool);
+  #claim(processIds: string[], pool: string): void {
+    for (const id of processIds) this.#claims.set(id, pool);
+    this.#onClaim(processIds, pool);
   }
 
   remove(jid: string): void {
@@ -199,6 +200,13 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
   /** Whether an admin drained the agent's account (the agent's own draining is in its load). */
   isDrained(jid: string): boolean {
     return this.#drained.has(bareJid(jid));
+  }
+
+  /** Agents online, and how many of them hold the catalog their presence names: without sorting, for polling a big fleet. */
+  counts(): { online: number; catalogsCurrent: number } {
+    let catalogsCurrent = 0;
+    for (const agent of this.#agents.values()) if (agent.catalogHash === agent.load.catalog) catalogsCurrent++;
+    return { online: this.#agents.size, catalogsCurrent };
   }
 
   agents(): AgentEntry[] {

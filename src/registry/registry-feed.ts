@@ -31,6 +31,12 @@ const MAX_CATALOG_REQUESTS = 6;
 /** Keeps the registry in step with agents' presence and catalog messages. */
 export function feedRegistry({ link, registry, logger, poolOf, remember, catalogRetryMs = 2000 }: RegistryFeedOptions): void {
   const partial = new Map<string, PartialCatalog>();
+  /**
+   * The last catalog of each agent whose session lives on. An agent taken offline for missed pings
+   * (a server too busy to carry them in time) comes back with the same catalog hash: it is
+   * registered complete at once, instead of costing a catalog request each.
+   */
+  const lastCatalog = new Map<string, { hash: string; processes: ProcessSpec[]; invalid: InvalidFile[] }>();
   /** Agents whose catalog is being confirmed, with the timer of the next attempt while one waits. */
   const confirming = new Map<string, NodeJS.Timeout | undefined>();
   const lacksCatalog = (jid: string) => {
@@ -69,9 +75,14 @@ export function feedRegistry({ link, registry, logger, poolOf, remember, catalog
   };
 
   link.on('presence', (jid: string, load: AgentLoad) => {
-    if (!registry.agent(jid)) rememberIfStored(jid);
+    const returning = !registry.agent(jid);
+    if (returning) rememberIfStored(jid);
     registry.updatePresence(jid, load, poolOf(bareJid(jid)));
-    if (lacksCatalog(jid) && !confirming.has(jid)) void confirmCatalog(jid, 0);
+    const kept = lastCatalog.get(jid);
+    if (returning && kept?.hash === load.catalog) registry.setCatalog(jid, kept.hash, kept.processes, kept.invalid);
+    // The catalog normally follows its presence within milliseconds: wait a moment before pinging,
+    // so that a fleet logging in costs the server no confirming ping per agent.
+    if (lacksCatalog(jid) && !confirming.has(jid)) confirming.set(jid, setTimeout(() => void confirmCatalog(jid, 0), catalogRetryMs / 2).unref());
   });
 
   registry.on('refused', (offers) => {
@@ -81,6 +92,7 @@ export function feedRegistry({ link, registry, logger, poolOf, remember, catalog
 
   link.on('unavailable', (jid: string) => {
     partial.delete(jid);
+    lastCatalog.delete(jid);
     stopConfirming(jid);
     registry.remove(jid);
   });
@@ -95,6 +107,8 @@ export function feedRegistry({ link, registry, logger, poolOf, remember, catalog
       logger.warn({ jid }, 'catalog from an agent without a valid presence; dropped');
       return;
     }
+    lastCatalog.set(jid, { hash: message.hash, processes: checked.processes, invalid: checked.invalid });
+    if (!lacksCatalog(jid)) stopConfirming(jid);
     for (const { file, reason } of checked.refused) logger.warn({ jid, file, reason }, 'process refused: an input pattern cannot be used');
     logger.info({ jid, processes: checked.processes.length, invalid: checked.invalid.length }, 'agent catalog');
   });

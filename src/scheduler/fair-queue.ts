@@ -28,6 +28,11 @@ export class FairQueue<T extends Owned> {
     return this.#byOwner.get(owner)?.length ?? 0;
   }
 
+  /** Every waiting item, in no particular order. */
+  *items(): IterableIterator<T> {
+    for (const queue of this.#byOwner.values()) yield* queue;
+  }
+
   push(item: T): void {
     this.#queueOf(item.owner).push(item);
     this.#size += 1;

@@ -69,6 +69,13 @@ export class Scheduler {
     return this.#queue.size;
   }
 
+  /** The processes that waiting jobs are for: placement needs only the agents offering them. */
+  queuedProcesses(): Set<string> {
+    const ids = new Set<string>();
+    for (const job of this.#queue.items()) ids.add(job.processId);
+    return ids;
+  }
+
   running(owner: string): number {
     return this.#counts.get(`owner\n${owner}`) ?? 0;
   }

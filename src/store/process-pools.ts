@@ -5,8 +5,10 @@ import type { Database } from './database.js';
 export class ProcessPools {
   readonly #upsert: Statement<[{ id: string; pool: string; at: string }]>;
   readonly #selectAll: Statement<[], { id: string; pool: string }>;
+  readonly #db: Database;
 
   constructor(db: Database) {
+    this.#db = db;
     this.#upsert = db.prepare(
       `INSERT INTO process_pools (process_id, pool, since) VALUES (@id, @pool, @at)
        ON CONFLICT (process_id) DO UPDATE SET pool = excluded.pool, since = excluded.since`,
@@ -14,8 +16,11 @@ export class ProcessPools {
     this.#selectAll = db.prepare('SELECT process_id AS id, pool FROM process_pools');
   }
 
-  set(processId: string, pool: string, at = new Date()): void {
-    this.#upsert.run({ id: processId, pool, at: at.toISOString() });
+  /** In one transaction: a fleet's catalogs bring new ids by the thousand. */
+  set(processIds: readonly string[], pool: string, at = new Date()): void {
+    this.#db.transaction(() => {
+      for (const id of processIds) this.#upsert.run({ id, pool, at: at.toISOString() });
+    })();
   }
 
   all(): Map<string, string> {

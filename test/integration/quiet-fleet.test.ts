@@ -69,7 +69,8 @@ describe('a quiet fleet: catalogs asked for only when lost, pings spread over th
     const lost = await handAgent('lost');
     await slow.presence('h-slow');
     await lost.presence('h-lost');
-    await sleep(4000);
+    // The first confirming ping leaves a second after the presence; the slow answer 3 s after that.
+    await sleep(5000);
     expect(slow.requests, 'requests to the agent whose catalog was on its way').to.deep.equal([]);
     expect(lost.requests).to.not.deep.equal([]);
     expect(lost.pings, 'pinged before it was asked').to.not.deep.equal([]);
@@ -80,13 +81,54 @@ describe('a quiet fleet: catalogs asked for only when lost, pings spread over th
     cluster = await startCluster({ pingInterval: 1 });
     const fleet = await Promise.all(Array.from({ length: 10 }, (_, i) => handAgent(`fleet-${i}`)));
     await Promise.all(fleet.map((agent) => agent.presence('h').then(() => agent.catalog('h'))));
-    // Past the pings that confirmed each catalog: one whole interval of liveness pings.
-    await sleep(1200);
+    // Past the presence, which spares a ping for one interval: then one whole interval of liveness pings.
+    await sleep(2500);
     for (const agent of fleet) agent.pings.length = 0;
     await sleep(1000);
     expect(fleet.map((agent) => agent.pings.length), 'pings per agent in one interval').to.deep.equal(fleet.map(() => 1));
     const times = fleet.map((agent) => agent.pings[0]!);
     const spread = Math.max(...times) - Math.min(...times);
     expect(spread, 'ms between the first and the last ping of one interval').to.be.greaterThan(300);
+  });
+
+  it('does not ping an agent whose presence keeps arriving, and pings it once the presence stops', async () => {
+    cluster = await startCluster({ pingInterval: 1 });
+    const chatty = await handAgent('chatty');
+    await chatty.presence('h');
+    await chatty.catalog('h');
+    const presences = setInterval(() => void chatty.presence('h'), 300);
+    await sleep(1200);
+    chatty.pings.length = 0;
+    await sleep(2000);
+    clearInterval(presences);
+    expect(chatty.pings, 'pings while presence kept arriving').to.deep.equal([]);
+    await sleep(2500);
+    expect(chatty.pings.length, 'pings once it fell silent').to.be.greaterThan(0);
+  });
+
+  it('sends no confirming ping when the catalog follows its presence', async () => {
+    cluster = await startCluster();
+    const fleet = await Promise.all(Array.from({ length: 5 }, (_, i) => handAgent(`prompt-${i}`)));
+    await Promise.all(fleet.map((agent) => agent.presence('h').then(() => agent.catalog('h'))));
+    await sleep(2500);
+    expect(fleet.map((agent) => agent.pings.length + agent.requests.length), 'pings and catalog requests per agent').to.deep.equal(fleet.map(() => 0));
+  });
+
+  it('registers an agent taken offline for missed pings with its catalog when its presence comes back', async () => {
+    cluster = await startCluster({ pingInterval: 1 });
+    let answering = true;
+    const late = await handAgent('late', () => (answering ? Promise.resolve() : new Promise(() => undefined)));
+    await late.presence('h-late');
+    await late.catalog('h-late');
+    const registered = () => cluster.orchestrator.registry.agents().find((a) => a.jid.startsWith('late@'));
+    for (let waited = 0; registered()?.catalogHash !== 'h-late' && waited < 5000; waited += 50) await sleep(50);
+    expect(registered()?.catalogHash, 'registered with its catalog').to.equal('h-late');
+    answering = false;
+    for (let waited = 0; registered() && waited < 8000; waited += 100) await sleep(100);
+    expect(registered(), 'taken offline for missed pings').to.equal(undefined);
+    await late.presence('h-late');
+    await sleep(300);
+    expect(registered()?.catalogHash).to.equal('h-late');
+    expect(late.requests, 'catalog requests').to.deep.equal([]);
   });
 });

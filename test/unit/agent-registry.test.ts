@@ -22,6 +22,12 @@ describe('AgentRegistry', () => {
     expect(jids('nort@example.org')).to.deep.equal([]);
   });
 
+  it('counts the agents online and those whose announced catalog has arrived', () => {
+    registry.setCatalog('east@example.org/agent', 'h1', [], []);
+    registry.setCatalog('north@example.org/spare', 'h0', [], []);
+    expect(registry.counts()).to.deep.equal({ online: 3, catalogsCurrent: 1 });
+  });
+
   it('drains every connection of an account and tells once per change', () => {
     registry.setDrained('north@example.org/agent', true);
     registry.setDrained('north@example.org', true);
@@ -73,13 +79,13 @@ describe('AgentRegistry: load history', () => {
 describe('AgentRegistry: who may offer what', () => {
   const spec = (id: string, version: string, title = id) => ({ id, title, version, keywords: [], inputs: {}, outputs: {}, maxParallel: 1, file: `${id}.properties` });
   let registry: AgentRegistry;
-  let claimed: [string, string][];
+  let claimed: [string[], string][];
   let refusals: unknown[];
 
   beforeEach(() => {
     claimed = [];
     refusals = [];
-    registry = new AgentRegistry({ claims: new Map([['kept', 'gis']]), onClaim: (id, pool) => claimed.push([id, pool]) });
+    registry = new AgentRegistry({ claims: new Map([['kept', 'gis']]), onClaim: (ids, pool) => claimed.push([ids, pool]) });
     registry.on('refused', (offers) => refusals.push(...offers));
     registry.updatePresence('a@example.org/x', LOAD, 'gis');
     registry.updatePresence('b@example.org/x', LOAD, 'gis');
@@ -89,11 +95,16 @@ describe('AgentRegistry: who may offer what', () => {
   it('gives an id to the first pool that offers it and refuses other pools, whatever their version', () => {
     registry.setCatalog('a@example.org/x', 'h', [spec('echo', '1.0.0')], []);
     registry.setCatalog('rogue@example.org/x', 'h', [spec('echo', '99.0.0', 'Forged')], []);
-    expect(claimed).to.deep.equal([['echo', 'gis']]);
+    expect(claimed).to.deep.equal([[['echo'], 'gis']]);
     expect(registry.process('echo')).to.deep.include({ pool: 'gis', agents: ['a@example.org/x'], refused: [{ jid: 'rogue@example.org/x', pool: 'rogue', version: '99.0.0' }] });
     expect(registry.process('echo')!.spec.title).to.equal('echo');
     expect(refusals).to.deep.equal([{ process: 'echo', owner: 'gis', jid: 'rogue@example.org/x', pool: 'rogue' }]);
     expect(registry.refusedOffers()).to.deep.equal(refusals);
+  });
+
+  it("claims a catalog's new ids in one call, so that they are stored together", () => {
+    registry.setCatalog('a@example.org/x', 'h', [spec('echo', '1.0.0'), spec('kept', '1.0.0'), spec('clip', '1.0.0')], []);
+    expect(claimed).to.deep.equal([[['echo', 'clip'], 'gis']]);
   });
 
   it('lets the newest description win within the owning pool', () => {
@@ -113,7 +124,7 @@ describe('AgentRegistry: who may offer what', () => {
     registry.setCatalog('a@example.org/x', 'h', [spec('echo', '1.0.0')], []);
     registry.setCatalog('rogue@example.org/x', 'h', [spec('echo', '99.0.0')], []);
     registry.assign('echo', 'rogue');
-    expect(claimed).to.deep.equal([['echo', 'gis'], ['echo', 'rogue']]);
+    expect(claimed).to.deep.equal([[['echo'], 'gis'], [['echo'], 'rogue']]);
     expect(registry.process('echo')).to.deep.include({ pool: 'rogue', agents: ['rogue@example.org/x'] });
   });
 });

@@ -47,4 +47,19 @@ describe('Dispatcher', function () {
     expect(executes()).to.deep.equal([['a@example.org/a', 'j1'], ['b@example.org/a', 'j1']]);
     expect(dispatcher.assignment('j1')?.agent).to.equal('b@example.org/a');
   });
+
+  it('looks only at the agents offering a waiting job\'s process, however big the fleet', function () {
+    offer('busy@example.org/a', '1.0.0');
+    submit('j1');
+    submit('j2');
+    for (let i = 0; i < 10_000; i++) {
+      registry.updatePresence(`other-${i}@example.org/a`, LOAD, 'fleet');
+      registry.setCatalog(`other-${i}@example.org/a`, 'h', [{ ...noop('1.0.0'), id: `other-${i}` }], []);
+    }
+    dispatcher.dispatchWaiting();
+    const started = performance.now();
+    for (let i = 0; i < 300; i++) dispatcher.dispatchWaiting();
+    expect(performance.now() - started, '300 dispatches of a job with no room among 10,000 other agents, in ms').to.be.below(1000);
+    expect(executes()).to.deep.equal([['busy@example.org/a', 'j1']]);
+  });
 });

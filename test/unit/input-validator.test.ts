@@ -166,9 +166,10 @@ describe('compileInputValidator', () => {
     expect(dashed({ path: '-x', offset: 'far' })).to.deep.equal({ ok: false, message: "input 'offset' must be number", input: 'offset' });
   });
 
-  it('compiles once per inputs object', () => {
+  it('compiles equal declarations once, though each agent sends its own copy', () => {
     expect(compileInputValidator(inputs)).to.equal(validate);
-    expect(compileInputValidator({ ...inputs })).to.not.equal(validate);
+    expect(compileInputValidator(structuredClone(inputs))).to.equal(validate);
+    expect(compileInputValidator({ ...inputs, extra: { type: 'boolean' } })).to.not.equal(validate);
   });
 
   it('refuses a declaration that cannot be compiled', () => {

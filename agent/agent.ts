@@ -29,7 +29,7 @@ const ACK_WAIT_MS = 2000;
 
 export class Agent {
   readonly #running = new Map<string, RunningJob>();
-  /** Runs that are over but whose terminal event is not yet safe on disk; stopping waits for them. */
+  /** Runs that are over but whose terminal event is not yet in the outbox; stopping waits for them. */
   readonly #finishing = new Set<string>();
   readonly #options: AgentOptions;
   #pingTimer: NodeJS.Timeout | undefined;
@@ -112,7 +112,7 @@ export class Agent {
       // Results of the last runs reach the orchestrator now rather than at the next start.
       const ackBy = Date.now() + ACK_WAIT_MS;
       while (this.#options.outbox.size > 0 && this.#options.link.online && Date.now() < ackBy) await new Promise((r) => setTimeout(r, 20));
-      this.#options.outbox.close();
+      await this.#options.outbox.close();
       await this.#options.link.stop();
     })();
     return this.#stopping;

@@ -8,6 +8,7 @@ import { Outbox } from './jobs/outbox.js';
 import { RunJournal } from './jobs/run-journal.js';
 import { preparePrivateWorkDir, WorkDirError } from './jobs/work-dir.js';
 import { runProcess } from './runner/run-process.js';
+import { Launcher } from './runner/launcher.js';
 import { ServicesFolderError, watchServices } from './services/services-watcher.js';
 import { XmppLoginError } from '../xmpp/connection.js';
 import { ServerTrustError } from '../xmpp/server-trust.js';
@@ -42,6 +43,10 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
   for (const invalid of loaded.invalid) logger.warn({ file: invalid.file, reason: invalid.reason }, 'invalid service file');
   for (const { file, note } of loaded.notes) logger.info({ file, note }, 'service file note');
   logger.info({ services: loaded.services.size, invalid: loaded.invalid.length, folder: config.services }, 'services loaded');
+  // posix_spawn through the prebuilt launcher where it runs; Node's spawn anywhere else, or when asked.
+  const launcher = process.env['OUTPOST_AGENT_SPAWN'] === 'child_process' ? undefined : await Launcher.start();
+  logger.info({ spawn: launcher ? 'launcher' : 'child_process' }, 'runs are started');
+  const run: typeof runProcess = launcher ? (request) => runProcess({ ...request, start: launcher.start }) : runProcess;
   const trust = config.serverTrust ?? {};
   const link = new AgentLink({ service: config.server, jid: config.jid, password: config.password, orchestrator: config.orchestrator, trust, logger });
   agent = new Agent({
@@ -49,10 +54,14 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
     outbox,
     catalog: () => watcher.current(),
     slots: config.slots,
-    runner: { workDir: config.workDir, journal, run: runProcess, killGraceMs: config.killGraceMs, serverTrust: trust, fetchLimits: config.fetchLimits ?? defaultFetchLimits() },
+    runner: { workDir: config.workDir, journal, run, killGraceMs: config.killGraceMs, serverTrust: trust, fetchLimits: config.fetchLimits ?? defaultFetchLimits() },
     logger,
   });
-  await agent.start();
+  await agent.start().catch(async (err: unknown) => {
+    // A launcher left running would keep this process alive after the failure.
+    await launcher?.close();
+    throw err;
+  });
   const running = agent;
   const loginRefused = new Promise<XmppLoginError>((resolve) => link.once('login-refused', resolve));
   return {
@@ -61,6 +70,7 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
     async stop(graceMs) {
       await watcher.close();
       await running.stop(graceMs);
+      await launcher?.close();
       journal.close();
     },
   };

@@ -8,6 +8,7 @@ import { pino } from 'pino';
 import { PrivateProsody } from '../dev/private-prosody.js';
 import { smallEnv, startProcess, type StartedProcess } from './child-process.js';
 import type { CleanupStack } from './cleanup.js';
+import { installAgentPackage } from './installed-agent.js';
 import { childPidsMatching } from './process-cpu.js';
 import { CONFIG_ENV, OrchestratorClient, type BenchOrchestratorConfig } from './orchestrator-ipc.js';
 import { distBench, repoRoot } from './paths.js';
@@ -30,6 +31,8 @@ export interface OutpostCluster {
   agentWorkDirs: Record<string, string>;
   /** Process trees whose CPU use is reported, by part. */
   cpuParts: Record<string, (number | 'self')[]>;
+  /** Processes whose memory is reported, each on its own: the orchestrator and each agent (without its jobs). */
+  memoryParts: Record<string, number[]>;
 }
 
 export const profileArgs = (dir: string | undefined, name: string) => (dir ? ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', `${name}.cpuprofile`] : []);
@@ -54,6 +57,8 @@ export async function startOutpostCluster(options: ClusterOptions, stack: Cleanu
   const accounts = Array.from({ length: options.agents }, (_, i) => ({ jid: `bench-agent-${i + 1}@${DOMAIN}`, pool: 'bench' }));
   const { orchestrator, process: orchestratorProcess, dataDir } = await startBenchOrchestrator({ root, prosody, accounts, pingInterval: 15, cpuProfileDir: options.cpuProfileDir }, stack);
 
+  // The agents run as users run them: from the package the orchestrator serves, installed offline.
+  const agentBin = await installAgentPackage(path.join(root, 'agent-install'));
   const agents: StartedProcess[] = [];
   const agentWorkDirs: Record<string, string> = {};
   for (let i = 1; i <= options.agents; i++) {
@@ -68,7 +73,7 @@ export async function startOutpostCluster(options: ClusterOptions, stack: Cleanu
       process.execPath,
       [
         ...profileArgs(options.cpuProfileDir, name),
-        path.join(repoRoot, 'bin', 'outpost-agent.js'),
+        agentBin,
         ...['--server', prosody.clientService, '--jid', `${name}@${DOMAIN}/agent`, '--services', services],
         ...['--work-dir', workDir, '--slots', String(options.slotsPerAgent), '--log-level', 'warn'],
       ],
@@ -95,6 +100,7 @@ export async function startOutpostCluster(options: ClusterOptions, stack: Cleanu
       prosody: childPidsMatching(prosodyDir),
       loadGenerator: ['self'],
     },
+    memoryParts: { orchestrator: [pid(orchestratorProcess)], ...Object.fromEntries(agents.map((agent) => [agent.name, [pid(agent)]])) },
   };
 }
 

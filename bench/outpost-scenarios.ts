@@ -4,6 +4,7 @@ import { expectStatus, HttpClient } from './http-client.js';
 import { BENCH_PROCESS, type OutpostCluster } from './outpost-cluster.js';
 import type { BenchParams } from './params.js';
 import { CpuMeter, cpuReport } from './process-cpu.js';
+import { RssSampler } from './process-memory.js';
 import { perSecond, summarize } from './stats.js';
 
 const EXECUTE = `/processes/${BENCH_PROCESS}/execution`;
@@ -39,6 +40,7 @@ export async function syncScenario(cluster: OutpostCluster, params: BenchParams)
   try {
     const since = new Date().toISOString();
     const cpu = new CpuMeter(cluster.cpuParts);
+    const rss = new RssSampler(cluster.memoryParts, 100);
     cpu.start();
     const run = await closedLoop({ count: params.syncJobs, concurrency: params.concurrency, timeLimitMs: params.phaseSeconds * 1000, operation: () => executeSync(client) });
     return {
@@ -50,6 +52,7 @@ export async function syncScenario(cluster: OutpostCluster, params: BenchParams)
       jobsPerSecond: perSecond(run.completed, run.elapsedMs),
       latencyMs: summarize(run.latenciesMs),
       cpu: cpuReport(cpu.stop(), run.completed, run.elapsedMs),
+      rssMiB: rss.report(),
       orchestratorView: await cluster.orchestrator.request({ type: 'job-timings', since }),
     };
   } finally {
@@ -74,6 +77,7 @@ export async function asyncScenario(cluster: OutpostCluster, params: BenchParams
     const since = new Date().toISOString();
     const ids: string[] = [];
     const cpu = new CpuMeter(cluster.cpuParts);
+    const rss = new RssSampler(cluster.memoryParts, 100);
     cpu.start();
     const started = performance.now();
     const submit = await closedLoop({
@@ -88,6 +92,7 @@ export async function asyncScenario(cluster: OutpostCluster, params: BenchParams
     const waited = await cluster.orchestrator.request({ type: 'await-jobs', ids, timeoutMs: remainingMs });
     const elapsedMs = performance.now() - started;
     const cpuUsed = cpu.stop();
+    const rssMiB = rss.report();
     return {
       submitted: submit.completed,
       submitErrors: submit.errors,
@@ -100,6 +105,7 @@ export async function asyncScenario(cluster: OutpostCluster, params: BenchParams
       elapsedSeconds: seconds(elapsedMs),
       jobsPerSecond: perSecond(waited.finished, elapsedMs),
       cpu: cpuReport(cpuUsed, waited.finished, elapsedMs),
+      rssMiB,
       orchestratorView: await cluster.orchestrator.request({ type: 'job-timings', since }),
     };
   } finally {

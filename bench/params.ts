@@ -18,7 +18,7 @@ export interface BenchParams {
   phaseSeconds: number;
   agents: number;
   slotsPerAgent: number;
-  /** Celery prefork pool size. */
+  /** Celery prefork pool size; by default the total of Outpost's slots, so both sides run as many jobs at once. */
   peerWorkers: number;
   peer: 'celery' | 'none';
   /** Async jobs of the deep-queue scenario (0 skips it), from `deepUsers` users, bounded by `deepSeconds`. */
@@ -39,7 +39,7 @@ const FLAGS = {
   'phase-seconds': { env: 'BENCH_PHASE_SECONDS', default: '30' },
   agents: { env: 'BENCH_AGENTS', default: '2' },
   slots: { env: 'BENCH_SLOTS', default: String(os.availableParallelism()) },
-  'peer-workers': { env: 'BENCH_PEER_WORKERS', default: '2' },
+  'peer-workers': { env: 'BENCH_PEER_WORKERS', default: '', shown: 'agents × slots' },
   peer: { env: 'BENCH_PEER', default: 'celery' },
   'deep-jobs': { env: 'BENCH_DEEP_JOBS', default: '10000' },
   'deep-users': { env: 'BENCH_DEEP_USERS', default: '20' },
@@ -50,7 +50,7 @@ const FLAGS = {
 export const USAGE = `usage: npm run bench -- [flags]   (each flag also as the environment variable shown;
 --slots is per agent and defaults to the number of cores)
 ${Object.entries(FLAGS)
-  .map(([flag, { env, default: value }]) => `  --${flag.padEnd(14)} ${env.padEnd(20)} default ${value || '(off)'}`)
+  .map(([flag, entry]) => `  --${flag.padEnd(14)} ${entry.env.padEnd(20)} default ${'shown' in entry ? entry.shown : entry.default || '(off)'}`)
   .join('\n')}`;
 
 export function count(name: string, raw: string, min: number, max: number): number {
@@ -68,6 +68,8 @@ export function loadParams(argv: string[], env: NodeJS.ProcessEnv): BenchParams 
   if (peer !== 'celery' && peer !== 'none') throw new Error(`--peer must be 'celery' or 'none' (got '${peer}')`);
   const scenario = pick('scenario');
   if (scenario !== 'compare' && scenario !== 'soak') throw new Error(`--scenario must be 'compare' or 'soak' (got '${scenario}')`);
+  const agents = count('agents', pick('agents'), 1, 64);
+  const slotsPerAgent = count('slots', pick('slots'), 1, 1024);
   return {
     scenario,
     soakJobs: count('soak-jobs', pick('soak-jobs'), 1, 10_000_000),
@@ -76,9 +78,9 @@ export function loadParams(argv: string[], env: NodeJS.ProcessEnv): BenchParams 
     concurrency: count('concurrency', pick('concurrency'), 1, 1000),
     warmup: count('warmup', pick('warmup'), 0, 100_000),
     phaseSeconds: count('phase-seconds', pick('phase-seconds'), 1, 600),
-    agents: count('agents', pick('agents'), 1, 64),
-    slotsPerAgent: count('slots', pick('slots'), 1, 1024),
-    peerWorkers: count('peer-workers', pick('peer-workers'), 1, 64),
+    agents,
+    slotsPerAgent,
+    peerWorkers: count('peer-workers', pick('peer-workers') || String(agents * slotsPerAgent), 1, 1024),
     peer,
     deepJobs: count('deep-jobs', pick('deep-jobs'), 0, 1_000_000),
     deepUsers: count('deep-users', pick('deep-users'), 1, 10_000),

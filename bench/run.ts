@@ -5,6 +5,7 @@ import { deepQueueScenario } from './deep-queue.js';
 import { startOutpostCluster, type OutpostCluster } from './outpost-cluster.js';
 import { asyncScenario, syncScenario, warmUp } from './outpost-scenarios.js';
 import { loadParams, paramsOrExit, USAGE, type BenchParams } from './params.js';
+import { RssSampler } from './process-memory.js';
 import { soakScenario } from './soak.js';
 import { ratio } from './stats.js';
 
@@ -28,15 +29,19 @@ type Figures = { jobsPerSecond?: number; latencyMs?: { p50: number; p99: number 
 async function warmCluster(params: BenchParams, scope: CleanupStack) {
   note(`starting Prosody, the orchestrator and ${params.agents} agent(s) with ${params.slotsPerAgent} slot(s) each`);
   const cluster = await startOutpostCluster(params, scope);
+  const sampler = new RssSampler(cluster.memoryParts);
+  const idleRssMiB = sampler.current();
+  sampler.report();
+  note(`idle RSS, MiB: ${JSON.stringify(idleRssMiB)}`);
   note(`warming up with ${params.warmup} jobs`);
   await warmUp(cluster, params);
-  return cluster;
+  return { cluster, idleRssMiB };
 }
 
 /** Outpost's scenarios on one cluster; a scenario that fails is reported as such and the others still run. */
 async function outpostFigures(params: BenchParams, stack: CleanupStack) {
   return stack.scoped('outpost', async (scope) => {
-    const cluster = await warmCluster(params, scope);
+    const { cluster, idleRssMiB } = await warmCluster(params, scope);
     note(`outpost.sync: ${params.syncJobs} jobs, ${params.concurrency} at a time`);
     const sync = await syncScenario(cluster, params).catch(failed);
     if (!('error' in sync)) note(`  ${sync.jobsPerSecond} jobs/s, p50 ${sync.latencyMs?.p50} ms, ${sync.errors} errors`);
@@ -44,14 +49,14 @@ async function outpostFigures(params: BenchParams, stack: CleanupStack) {
     const async = await asyncScenario(cluster, params).catch(failed);
     if (!('error' in async)) note(`  ${async.jobsPerSecond} jobs/s end to end, ${async.unfinished} unfinished`);
     const deepQueue = params.deepJobs === 0 ? { skipped: '--deep-jobs 0' } : await deepQueueFigures(cluster, params);
-    return { sync, async, deepQueue };
+    return { idleRssMiB, sync, async, deepQueue };
   });
 }
 
 /** The soak: one stack, `soakJobs` jobs, and what each of its processes holds before and after. */
 async function soakFigures(params: BenchParams, stack: CleanupStack) {
   return stack.scoped('soak', async (scope) => {
-    const cluster = await warmCluster(params, scope);
+    const { cluster } = await warmCluster(params, scope);
     note(`soak: ${params.soakJobs} jobs, ${params.concurrency} at a time`);
     return soakScenario(cluster, params, note);
   });
@@ -106,6 +111,8 @@ async function main(): Promise<void> {
     parameters: {
       ...params,
       totalSlots: params.agents * params.slotsPerAgent,
+      workers: 'both sides run as many jobs at once: Celery prefork = peerWorkers, by default agents × slots (totalSlots)',
+      agentFrom: 'dist/outpost-agent.tgz installed offline into a temporary prefix, as on a remote machine',
       job: '/bin/echo PROGRESS 50, one progress update (Outpost service noop; Celery task bench.noop)',
       layout: 'Prosody, orchestrator, each agent and the HTTP load generator run as separate processes on this machine',
     },

@@ -1,4 +1,6 @@
 #!/usr/bin/env node
-import { main } from '../dist/agent/main.js';
+import '../dist/agent/small-heap.js';
 
+// Loaded after the heap settings above, which apply only to what comes later.
+const { main } = await import('../dist/agent/main.js');
 await main();

@@ -29,8 +29,10 @@ const dist = path.join(root, 'dist');
 const ROOMS = ['agent', 'protocol', 'xmpp', 'net'];
 const AGENT_TARBALL = path.join(dist, 'outpost-agent.tgz');
 const BIN = `#!/usr/bin/env node
-import { main } from '../agent/main.js';
+import '../agent/small-heap.js';
 
+// Loaded after the heap settings above, which apply only to what comes later.
+const { main } = await import('../agent/main.js');
 await main();
 `;
 /** npm runs these, or node-gyp for a binding.gyp, when it installs a package. */
@@ -151,6 +153,8 @@ function pack(): void {
         cpSync(path.join(dist, file), path.join(staging, file));
       }
     }
+    // The launcher built for this platform, if any (scripts/build-launcher.ts).
+    if (existsSync(path.join(dist, 'prebuilt'))) cpSync(path.join(dist, 'prebuilt'), path.join(staging, 'prebuilt'), { recursive: true });
     mkdirSync(path.join(staging, 'bin'));
     writeFileSync(path.join(staging, 'bin', 'outpost-agent.js'), BIN, { mode: 0o755 });
     cpSync(path.join(root, 'agent', 'package.json'), path.join(staging, 'package.json'));

@@ -1,3 +1,4 @@
+import { rmdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { AgentMessage, OrchestratorMessage, TerminalEvent } from '../../protocol/index.js';
@@ -9,6 +10,7 @@ import { runDirsOf } from '../services/run-id.js';
 import type { ServerTrust } from '../../xmpp/server-trust.js';
 import { DeliveryError, deliverOutputs, type DeliveryOptions, type UploadTarget } from './upload-outputs.js';
 import { InputFetchError, fetchFileInputs, type FetchLimits } from './fetch-inputs.js';
+import { QuietStart } from './quiet-start.js';
 
 type ExecuteMessage = Extract<OrchestratorMessage, { type: 'execute' }>;
 
@@ -36,8 +38,10 @@ export interface JobRunnerOptions {
   logger: Logger;
   /** The run is over: its slot is free (called before the terminal event goes out, so the orchestrator can reuse it at once). */
   onSlotFree: () => void;
-  /** The terminal event is safe in the outbox and the work directory is gone. */
+  /** The terminal event is in the outbox and the work directory is gone. */
   onFinished: () => void;
+  /** How long a new run stays silent before `accepted` (quiet-start.ts). */
+  quietStartMs?: number;
 }
 
 /** One job's run on this agent: numbered events out, a terminal event into the outbox. */
@@ -45,7 +49,11 @@ export async function runJob(options: JobRunnerOptions, service: ServiceDefiniti
   const { logger, send } = options;
   const next = () => ++running.seq;
   const workDir = jobDir(options.workDir, request.job);
-  send({ v: 1, type: 'accepted', job: request.job, seq: next() }).catch(() => undefined);
+  const quietStart = new QuietStart(
+    () => send({ v: 1, type: 'accepted', job: request.job, seq: next() }).catch(() => undefined),
+    (progress, message) => send({ v: 1, type: 'progress', job: request.job, seq: next(), progress, ...(message ? { message: message.slice(0, 1000) } : {}) }).catch(() => undefined),
+    options.quietStartMs,
+  );
   const unrecorded = recordStart(options.journal, request.job);
   const fetched = unrecorded ?? (await fetchFileInputs(service, request.inputs, workDir, { limits: options.fetchLimits, trust: options.serverTrust ?? {}, signal: running.abort.signal }).then(
     (inputs): { inputs: Record<string, unknown> } => ({ inputs }),
@@ -60,18 +68,33 @@ export async function runJob(options: JobRunnerOptions, service: ServiceDefiniti
     ...(request.deadline === undefined ? {} : { deadline: new Date(request.deadline) }),
     ...(request.formats === undefined ? {} : { formats: request.formats }),
     ...(options.killGraceMs === undefined ? {} : { killGraceMs: options.killGraceMs }),
-    onProgress: (progress, message) => {
-      send({ v: 1, type: 'progress', job: request.job, seq: next(), progress, ...(message ? { message: message.slice(0, 1000) } : {}) }).catch(() => undefined);
-    },
+    onProgress: (progress, message) => quietStart.progress(progress, message),
   });
   if (!unrecorded) recordEnd(options.journal, request.job, logger);
   const delivery = { upload: running.upload, signal: running.abort.signal, trust: options.serverTrust ?? {}, logger: logger.child({ job: request.job }) };
-  const event = await terminalEvent(request.job, service, next(), outcome, delivery);
+  // Numbered once the outputs are delivered, after whatever the quiet start sent meanwhile.
+  const terminalSeq = () => {
+    quietStart.end();
+    return next();
+  };
+  const event = await terminalEvent(request.job, service, terminalSeq, outcome, delivery);
   logger.info({ job: request.job, process: request.process, outcome: event.type }, 'run finished');
   options.onSlotFree();
   await options.outbox.add(event);
-  for (const dir of [workDir, ...runDirsOf(service, request.job)]) await rm(dir, { recursive: true, force: true });
+  for (const dir of [workDir, ...runDirsOf(service, request.job)]) await removeRunDir(dir);
   options.onFinished();
+}
+
+/**
+ * Most runs leave their folder empty: one synchronous rmdir (like the mkdir in run-process.ts),
+ * and the walk of a recursive rm only when needed.
+ */
+async function removeRunDir(dir: string): Promise<void> {
+  try {
+    rmdirSync(dir);
+  } catch {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /** A file input that could not be fetched ends the run before it starts (docs/protocol.md, file inputs). */
@@ -100,22 +123,23 @@ function recordEnd(journal: RunJournal, job: string, logger: Logger): void {
   }
 }
 
-async function terminalEvent(job: string, service: ServiceDefinition, seq: number, outcome: RunOutcome, delivery: DeliveryOptions): Promise<TerminalEvent> {
+async function terminalEvent(job: string, service: ServiceDefinition, seq: () => number, outcome: RunOutcome, delivery: DeliveryOptions): Promise<TerminalEvent> {
   switch (outcome.status) {
     case 'completed':
       try {
-        return { v: 1, type: 'completed', job, seq, outputs: await deliverOutputs(outcome.outputs, service.outputs, delivery) };
+        const outputs = await deliverOutputs(outcome.outputs, service.outputs, delivery);
+        return { v: 1, type: 'completed', job, seq: seq(), outputs };
       } catch (error) {
         // A kill while the outputs were on their way ends the job like a kill of the program.
-        if (delivery.signal.aborted) return { v: 1, type: 'killed', job, seq };
+        if (delivery.signal.aborted) return { v: 1, type: 'killed', job, seq: seq() };
         const code = error instanceof DeliveryError ? 'output' : 'internal';
-        return { v: 1, type: 'failed', job, seq, code, message: String((error as Error).message).slice(0, 2000) };
+        return { v: 1, type: 'failed', job, seq: seq(), code, message: String((error as Error).message).slice(0, 2000) };
       }
     case 'killed':
-      return { v: 1, type: 'killed', job, seq, signal: outcome.signal };
+      return { v: 1, type: 'killed', job, seq: seq(), signal: outcome.signal };
     case 'failed': {
       const { status: _status, stderr, ...failure } = outcome;
-      return { v: 1, type: 'failed', job, seq, ...failure, message: failure.message.slice(0, 2000), ...(stderr ? { stderr: stderr.slice(-8192) } : {}) };
+      return { v: 1, type: 'failed', job, seq: seq(), ...failure, message: failure.message.slice(0, 2000), ...(stderr ? { stderr: stderr.slice(-8192) } : {}) };
     }
   }
 }

@@ -19,7 +19,9 @@ export async function collectOutputs(
   workDir: string,
   maxBytes: number,
 ): Promise<CollectResult> {
-  const root = await realpath(workDir);
+  // Looked up once, and only for outputs read from files: those from stdout need no look at the disk.
+  let realRoot: Promise<string> | undefined;
+  const root = () => (realRoot ??= realpath(workDir));
   const outputs: Record<string, LocalOutputValue> = {};
   try {
     for (const [name, spec] of Object.entries(specs)) {
@@ -32,12 +34,13 @@ export async function collectOutputs(
   return { ok: true, outputs };
 }
 
-async function collectOne(name: string, spec: LocalOutputSpec, stdout: Buffer, root: string, maxBytes: number): Promise<LocalOutputValue> {
+async function collectOne(name: string, spec: LocalOutputSpec, stdout: Buffer, realRoot: () => Promise<string>, maxBytes: number): Promise<LocalOutputValue> {
   if (spec.from.kind === 'stdout') {
     // Service files cannot declare this; stdout is text here, never a file.
     if (spec.type === 'file') throw new OutputError(`output '${name}': a file output must name its file`);
     return { kind: 'value', value: decode(name, spec.type, stdout) };
   }
+  const root = await realRoot();
   const relative = spec.from.path;
   if (spec.from.kind === 'directory') return archiveValue(name, spec, relative, root);
   const { file, size } = spec.from.kind === 'operator-file' ? await resolveOperatorFile(name, relative) : await resolveInside(name, relative, root, 'file');

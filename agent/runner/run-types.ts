@@ -1,5 +1,6 @@
 import type { FailureCode } from '../../protocol/index.js';
 import type { ServiceDefinition } from '../services/service-definition.js';
+import type { ChildStarter } from './child-starter.js';
 
 export interface RunRequest {
   jobId: string;
@@ -18,6 +19,8 @@ export interface RunRequest {
   /** Output name → the chosen one of its `formats` (from `execute`); others get their default. */
   formats?: Record<string, string>;
   onProgress: (progress: number, message?: string) => void;
+  /** How the program is started; Node's spawn by default (the agent passes its launcher when it has one). */
+  start?: ChildStarter;
 }
 
 export type LocalOutputValue =

@@ -1,17 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { CappedBuffer, TailBuffer } from './capture-buffers.js';
 import { LineSplitter, MAX_LINE_BYTES, QUIET_RECORD_MS } from './line-splitter.js';
 import { GroupTermination } from './process-group.js';
+import { spawnChild, type ChildSpec, type ChildStarter, type StartedChild } from './child-starter.js';
 
-export interface ChildSpec {
-  executable: string;
-  args: string[];
-  /** Written to the child's stdin, which is then closed; without it stdin is /dev/null. */
-  stdin?: string;
-  cwd: string;
-  env: Record<string, string>;
-}
+export type { ChildSpec } from './child-starter.js';
 
 export interface SuperviseOptions {
   timeoutMs: number;
@@ -27,6 +20,8 @@ export interface SuperviseOptions {
    * of what is kept.
    */
   onLine: (line: string) => boolean;
+  /** How the child is started; Node's spawn by default. */
+  start?: ChildStarter;
 }
 
 /** Why the runner ended the child itself. */
@@ -48,8 +43,6 @@ export type ChildResult =
 /** How long pipes may stay open after the child exited (held by a grandchild that escaped the group). */
 export const PIPE_DRAIN_MS = 200;
 export const STDERR_TAIL_BYTES = 4096;
-/** A program's own files are its user's alone unless it says otherwise (docs/decisions.md, Security). */
-export const CHILD_UMASK = 0o077;
 /** setTimeout fires at once for longer delays. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -57,32 +50,15 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * Runs one child in its own process group, without a shell, and resolves once it has exited and
  * its pipes are drained. A timeout, an abort or too much stdout ends the whole group.
  */
-export function superviseChild(spec: ChildSpec, options: SuperviseOptions): Promise<ChildResult> {
-  return new Promise((resolve) => {
-    let child: ChildProcess;
-    // Node has no per-child umask and a shell is never used, so the process's umask is set around
-    // the spawn call alone: the child takes it over when it is forked, within that synchronous call.
-    const umask = process.umask(CHILD_UMASK);
-    try {
-      child = spawn(spec.executable, spec.args, {
-        shell: false,
-        detached: true,
-        cwd: spec.cwd,
-        env: spec.env,
-        stdio: [spec.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-      });
-    } catch (error) {
-      resolve({ kind: 'spawn-error', error: error as NodeJS.ErrnoException });
-      return;
-    } finally {
-      process.umask(umask);
-    }
-    const pid = child.pid;
-    if (pid === undefined) {
-      child.once('error', (error) => resolve({ kind: 'spawn-error', error }));
-      return;
-    }
+export async function superviseChild(spec: ChildSpec, options: SuperviseOptions): Promise<ChildResult> {
+  const started = await (options.start ?? spawnChild)(spec);
+  if (!started.ok) return { kind: 'spawn-error', error: started.error };
+  return supervise(started.child, spec, options);
+}
 
+function supervise(child: StartedChild, spec: ChildSpec, options: SuperviseOptions): Promise<ChildResult> {
+  return new Promise((resolve) => {
+    const { pid } = child;
     const termination = new GroupTermination(pid, options.killGraceMs);
     let stopReason: StopReason | undefined;
     let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
@@ -97,6 +73,8 @@ export function superviseChild(spec: ChildSpec, options: SuperviseOptions): Prom
     options.signal.addEventListener('abort', onAbort, { once: true });
     const onFail = () => stop('line-rule');
     options.failSignal?.addEventListener('abort', onFail, { once: true });
+    // An abort that came while the launcher was starting the child ends it now.
+    if (options.signal.aborted) stop('abort');
 
     const kept = options.maxStdoutBytes === undefined ? undefined : new CappedBuffer(options.maxStdoutBytes);
     const stdoutLines = new LineSplitter((bytes, line) => {
@@ -109,8 +87,8 @@ export function superviseChild(spec: ChildSpec, options: SuperviseOptions): Prom
     }, MAX_LINE_BYTES, QUIET_RECORD_MS);
 
     const pipes: Array<[Readable, LineSplitter]> = [
-      [child.stdout as Readable, stdoutLines],
-      [child.stderr as Readable, stderrLines],
+      [child.stdout, stdoutLines],
+      [child.stderr, stderrLines],
     ];
     let openPipes = pipes.length;
     let drainTimer: NodeJS.Timeout | undefined;
@@ -146,7 +124,7 @@ export function superviseChild(spec: ChildSpec, options: SuperviseOptions): Prom
       child.stdin.end(spec.stdin);
     }
 
-    child.once('exit', (code, signal) => {
+    child.onExit((code, signal) => {
       exit = { code, signal };
       clearTimeout(timer);
       options.signal.removeEventListener('abort', onAbort);

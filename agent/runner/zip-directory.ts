@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import yazl from 'yazl';
+import type { ZipFile } from 'yazl';
 
 /** A directory entry that cannot go into an archive; the message names it relative to the work directory. */
 export class ArchiveEntryError extends Error {}
@@ -14,13 +14,15 @@ export class ArchiveEntryError extends Error {}
  * `shownAs` is how messages name the directory.
  */
 export async function zipDirectory(directory: string, archive: string, shownAs: string): Promise<void> {
+  // Loaded on first use: most agents never zip, and each module loaded stays in the agent's memory.
+  const { default: yazl } = await import('yazl');
   const zip = new yazl.ZipFile();
   await addFolder(zip, directory, '', shownAs);
   zip.end();
   await pipeline(zip.outputStream, createWriteStream(archive, { flags: 'wx', mode: 0o600 }));
 }
 
-async function addFolder(zip: yazl.ZipFile, folder: string, prefix: string, shownAs: string): Promise<void> {
+async function addFolder(zip: ZipFile, folder: string, prefix: string, shownAs: string): Promise<void> {
   const entries = (await readdir(folder, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1));
   for (const entry of entries) {
     const name = `${prefix}${entry.name}`;

@@ -214,17 +214,26 @@ export class JobLifecycle {
         this.#dispatcher.adopt(job, jid);
       }
       this.#graces.cancel(jobId);
-      const back = this.#lostNotes.delete(jobId);
-      const running = await this.#options.jobStore.markRunning(jobId, jid, new Date().toISOString(), back);
-      if (running) this.#emit({ type: 'running', job: running });
+      await this.#markRunning(jid, jobId);
     });
   }
 
-  /** A progress event: one statement, which applies it only if its `seq` is new and the job unfinished. */
+  async #markRunning(jid: string, jobId: string): Promise<JobRecord | undefined> {
+    const back = this.#lostNotes.delete(jobId);
+    const running = await this.#options.jobStore.markRunning(jobId, jid, new Date().toISOString(), back);
+    if (running) this.#emit({ type: 'running', job: running });
+    return running;
+  }
+
+  /**
+   * A progress event: one statement, which applies it only if its `seq` is new and the job unfinished.
+   * A job still `accepted` runs from now: an agent says so by its first event (docs/protocol.md, quiet start).
+   */
   progress(jid: string, jobId: string, seq: number, progress: number, message: string | null): Promise<void> {
     return this.#perJob.run(jobId, async () => {
       if (!(await this.#fromAssignee(jid, jobId))) return;
-      const job = await this.#options.jobStore.recordProgress(jobId, seq, progress, message);
+      const recorded = await this.#options.jobStore.recordProgress(jobId, seq, progress, message);
+      const job = recorded?.status === 'accepted' ? ((await this.#markRunning(jid, jobId)) ?? recorded) : recorded;
       if (job) this.#emit({ type: 'progress', job });
     });
   }
@@ -232,7 +241,12 @@ export class JobLifecycle {
   /** A terminal event from an agent; a run killed on request ends as dismissed, whatever it reports. */
   ended(jid: string, jobId: string, seq: number, outcome: JobOutcome): Promise<void> {
     return this.#perJob.run(jobId, async () => {
-      if (await this.#fromAssignee(jid, jobId)) await this.#finish(jobId, seq, this.#killOutcome(jobId) ?? outcome);
+      const stored = await this.#options.jobStore.get(jobId);
+      if (await this.#fromAssignee(jid, jobId, stored)) {
+        // A run that ended before saying it runs still started: its record gets a start time.
+        if (stored?.status === 'accepted') await this.#markRunning(jid, jobId);
+        await this.#finish(jobId, seq, this.#killOutcome(jobId) ?? outcome);
+      }
       // Acknowledged even when it was a repeat, so the agent stops resending it.
       this.#options.send(jid, { v: 1, type: 'ack', job: jobId, seq }).catch(() => undefined);
     });

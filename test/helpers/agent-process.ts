@@ -11,7 +11,7 @@ export interface AgentProcess {
 }
 
 /** An agent in a process of its own, started the way a remote machine starts it. */
-export function spawnAgent(options: { server: string; jid: string; password: string; services: string; workDir: string; slots?: number; logLevel?: string; extraArgs?: string[] }): AgentProcess {
+export function spawnAgent(options: { server: string; jid: string; password: string; services: string; workDir: string; slots?: number; logLevel?: string; extraArgs?: string[]; env?: Record<string, string> }): AgentProcess {
   const child = spawn(
     process.execPath,
     [
@@ -24,7 +24,7 @@ export function spawnAgent(options: { server: string; jid: string; password: str
       '--log-level', options.logLevel ?? 'warn',
       ...(options.extraArgs ?? []),
     ],
-    { env: { PATH: process.env['PATH'], OUTPOST_AGENT_PASSWORD: options.password }, stdio: ['ignore', 'pipe', 'pipe'] },
+    { env: { PATH: process.env['PATH'], OUTPOST_AGENT_PASSWORD: options.password, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   return watchAgent(child);
 }

@@ -48,18 +48,24 @@ export async function readPidFile(file: string, withinMs = 5000): Promise<number
   }
 }
 
-/** Live or zombie children of a process. */
-function childrenOf(parent: number): number[] {
-  return readdirSync('/proc')
-    .filter((name) => /^\d+$/.test(name))
-    .map(Number)
-    .filter((pid) => procStat(pid)?.ppid === parent);
+/** Live or zombie descendants of a process (runs started through the agent's launcher are its grandchildren). */
+function descendantsOf(root: number): number[] {
+  const parents = new Map(
+    readdirSync('/proc')
+      .filter((name) => /^\d+$/.test(name))
+      .map((name) => [Number(name), procStat(Number(name))?.ppid ?? 0]),
+  );
+  const under = (pid: number): boolean => {
+    for (let up = parents.get(pid) ?? 0; up > 1; up = parents.get(up) ?? 0) if (up === root) return true;
+    return false;
+  };
+  return [...parents.keys()].filter(under);
 }
 
 /** Starts watching this process's children; the function returned lists those added since. */
 export function trackChildren(): () => number[] {
-  const before = new Set(childrenOf(process.pid));
-  return () => childrenOf(process.pid).filter((pid) => !before.has(pid));
+  const before = new Set(descendantsOf(process.pid));
+  return () => descendantsOf(process.pid).filter((pid) => !before.has(pid));
 }
 
 /** Pids of processes whose command line mentions `text` (e.g. a test's temporary folder). */

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { RunOutcome, RunRequest } from '../../agent/runner/run-process.js';
 import { runProcess } from '../../agent/runner/run-process.js';
+import type { ChildStarter } from '../../agent/runner/child-starter.js';
+import { Launcher } from '../../agent/runner/launcher.js';
 import type { ServiceDefinition } from '../../agent/services/service-definition.js';
 import { fixture } from './paths.js';
 import { trackChildren } from './process-tree.js';
@@ -56,6 +58,29 @@ export function runnerSandbox(): TempDirs {
   return dirs;
 }
 
+let currentStarter: ChildStarter | undefined;
+
+/**
+ * Defines a suite twice: runs started by Node's spawn, then by the prebuilt launcher (which
+ * `npm run build` makes; its absence fails the second suite). `runFixture` uses the suite's way.
+ */
+export function forEachStartPath(define: (path: string) => void): void {
+  define('child_process.spawn');
+  describe('through the launcher', () => {
+    let launcher: Launcher | undefined;
+    before(async () => {
+      launcher = await Launcher.start();
+      if (!launcher) throw new Error('the launcher is not built or does not run here (npm run build)');
+      currentStarter = launcher.start;
+    });
+    after(async () => {
+      currentStarter = undefined;
+      await launcher?.close();
+    });
+    define('launcher');
+  });
+}
+
 export interface Run {
   outcome: RunOutcome;
   progress: Array<{ progress: number; message?: string }>;
@@ -72,6 +97,7 @@ export async function runFixture(
     jobId: 'job-1',
     inputs: {},
     signal: new AbortController().signal,
+    ...(currentStarter && { start: currentStarter }),
     ...request,
     service,
     workDir,

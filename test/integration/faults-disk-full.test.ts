@@ -173,6 +173,8 @@ describe('faults: the orchestrator’s disk fills up, then space returns', funct
     const lost = busy.find((id) => orchestrator.jobStore.get(id)?.agent === jid)!;
     const kept = busy.find((id) => id !== lost)!;
     const waiting = await submitCounted(api, url, 'waiting-for-room', 0);
+    // Both runs reported running (after the agents' quiet start) while the disk still had room.
+    await eventually(() => (busy.every((id) => orchestrator.jobStore.get(id)?.status === 'running') ? true : undefined), 5000, 'both jobs running');
 
     const filler = path.join(mount, 'filler');
     await fillDisk(filler);

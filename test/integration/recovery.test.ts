@@ -126,7 +126,9 @@ describe('recovery: an agent that crashes', function () {
   it('fails its job with agent-lost after the grace, and its next start kills the orphaned run', async function () {
     const { jid, password } = await cluster.addAccount('crashy');
     const start = () => {
-      const agent = spawnAgent({ server: cluster.server.prosody.clientService, jid: `${jid}/agent`, password, services: servicesDir, workDir });
+      // Runs started by Node's spawn outlive a crash; those of the launcher do not (next test).
+      const env = { OUTPOST_AGENT_SPAWN: 'child_process' };
+      const agent = spawnAgent({ server: cluster.server.prosody.clientService, jid: `${jid}/agent`, password, services: servicesDir, workDir, env });
       agents.push(agent);
       return agent;
     };
@@ -160,7 +162,9 @@ describe('recovery: an agent that crashes', function () {
     await writeScript(ownServices, 'bin/kill-agent.sh', 'echo $$ > "$PIDS"\ncd /\nsetsid sleep 60 &\necho $! >> "$PIDS"\nsleep 60 &\necho $! >> "$PIDS"\nkill -9 $PPID\nwait');
     await writeProperties(ownServices, 'kill-agent.properties', { service: 'kill-agent', executable: 'bin/kill-agent.sh', env: JSON.stringify({ PIDS: pidFile }) });
     const start = () => {
-      const agent = spawnAgent({ server: cluster.server.prosody.clientService, jid: `${jid}/agent`, password, services: ownServices, workDir: ownWorkDir });
+      // The program's parent must be the agent, not its launcher.
+      const env = { OUTPOST_AGENT_SPAWN: 'child_process' };
+      const agent = spawnAgent({ server: cluster.server.prosody.clientService, jid: `${jid}/agent`, password, services: ownServices, workDir: ownWorkDir, env });
       agents.push(agent);
       return agent;
     };
@@ -178,5 +182,24 @@ describe('recovery: an agent that crashes', function () {
     for (const pid of pids) expect(await waitUntilGone(pid, 10_000), `pid ${pid} killed by the next start`).to.equal(true);
     await second.crash();
     await rm(ownDir, { recursive: true, force: true });
+  });
+
+  it('takes the runs of its launcher along when it crashes', async function () {
+    // The only agent offering the process (in the pool that offers it), so the job runs here.
+    await Promise.all(agents.map((a) => a.crash()));
+    const { jid, password } = await cluster.addAccount('crashy-launched', 'crashy');
+    const launchedDir = await mkdtemp(path.join(os.tmpdir(), 'outpost-work-'));
+    const agent = spawnAgent({ server: cluster.server.prosody.clientService, jid: `${jid}/agent`, password, services: servicesDir, workDir: launchedDir });
+    agents.push(agent);
+    try {
+      await eventually(() => cluster.orchestrator.registry.agents().find((a) => a.jid === `${jid}/agent` && a.catalogHash === a.load.catalog), 10_000, 'agent online');
+      await eventually(() => cluster.orchestrator.registry.process('nap'), 10_000, 'nap offered');
+      const { id } = await cluster.orchestrator.lifecycle.submit({ processId: 'nap', inputs: { seconds: 60 }, execution: { response: 'document' }, owner: 'anonymous' });
+      await eventually(async () => ((await runsIn(launchedDir)).length > 0 ? true : undefined), 5000, `job ${id} running`);
+      await agent.crash();
+      await eventually(async () => ((await runsIn(launchedDir)).length === 0 ? true : undefined), 2000, 'run ended with its agent');
+    } finally {
+      await rm(launchedDir, { recursive: true, force: true });
+    }
   });
 });

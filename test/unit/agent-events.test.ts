@@ -82,4 +82,15 @@ describe('AgentEvents: who may report what', function () {
     expect(sent).to.deep.equal([[OTHER, { v: 1, type: 'kill', job: 'j1' }]]);
     expect(store.get('j1')!.agent).to.equal(WORKER);
   });
+
+  it('takes a first progress or terminal event of a job still accepted as its start (no accepted needed)', async function () {
+    store.create(jobRecord('j2', { status: 'accepted', agent: WORKER }));
+    store.create(jobRecord('j3', { status: 'accepted', agent: WORKER }));
+    await events.handle(WORKER, { v: 1, type: 'progress', job: 'j2', seq: 1, progress: 50 });
+    await events.handle(WORKER, { v: 1, type: 'completed', job: 'j3', seq: 1, outputs: {} });
+    expect(store.get('j2')).to.include({ status: 'running', progress: 50 });
+    expect(store.get('j2')!.started).to.be.a('string');
+    expect(store.get('j3')).to.include({ status: 'successful' });
+    expect(store.get('j3')!.started).to.be.a('string');
+  });
 });

@@ -69,7 +69,7 @@ describe('agent work directory', () => {
     const outbox = await Outbox.open(path.join(dir, 'outbox'));
     outbox.setSender(() => new Promise(() => undefined));
     await outbox.add({ v: 1, type: 'killed', job: 'job-1', seq: 3 });
-    outbox.close();
+    await outbox.close();
     const modes = await Promise.all(['jobs', 'runs.journal', 'outbox', 'outbox/job-1.json'].map((name) => modeOf(path.join(dir, name))));
     expect(modes).to.deep.equal(['700', '600', '700', '600']);
   });

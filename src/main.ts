@@ -137,7 +137,7 @@ export async function startOrchestrator(
   logJobEvents(lifecycle.events, logger);
   const agentEvents = new AgentEvents(lifecycle);
 
-  feedRegistry({ link, registry, logger, poolOf, remember: (jid) => agentStore.remember(jid, new Date()) });
+  feedRegistry({ link, registry, logger, poolOf, remember: (jid) => agentStore.remember(jid, new Date()), hasJobs: (jid) => lifecycle.hasJobsOn(jid) });
   link.on('message', (jid, message) => {
     // Whatever one agent sends, a fault in handling it must not take the service down.
     agentEvents.handle(jid, message).catch((err: Error) => {

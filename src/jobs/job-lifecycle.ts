@@ -288,6 +288,11 @@ export class JobLifecycle {
     await Promise.all([...listed].map((jobId) => this.running(jid, jobId)));
   }
 
+  /** Whether jobs are handed to the agent now. */
+  hasJobsOn(jid: string): boolean {
+    return this.#dispatcher.jobsOn(jid).length > 0;
+  }
+
   /**
    * A lost agent's jobs get a grace period to be reported again (by `jobs` or a terminal event);
    * meanwhile their message says so, and until when, since their status alone does not change.

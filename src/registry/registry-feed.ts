@@ -22,6 +22,8 @@ export interface RegistryFeedOptions {
   remember: (jid: string) => void;
   /** The first wait before a lost catalog is asked for again; later ones double (default 2 s). */
   catalogRetryMs?: number;
+  /** Whether jobs are handed to the agent: one that goes away with some must announce in full when back. */
+  hasJobs?: (jid: string) => boolean;
 }
 
 /** How long a ping that confirms a missing catalog may take: a server busy with a fleet's logins is slow. */
@@ -29,7 +31,7 @@ const CONFIRM_TIMEOUT_MS = 30_000;
 const MAX_CATALOG_REQUESTS = 6;
 
 /** Keeps the registry in step with agents' presence and catalog messages. */
-export function feedRegistry({ link, registry, logger, poolOf, remember, catalogRetryMs = 2000 }: RegistryFeedOptions): void {
+export function feedRegistry({ link, registry, logger, poolOf, remember, catalogRetryMs = 2000, hasJobs = () => false }: RegistryFeedOptions): void {
   const partial = new Map<string, PartialCatalog>();
   /**
    * The last catalog of each agent whose session lives on. An agent taken offline for missed pings
@@ -37,6 +39,11 @@ export function feedRegistry({ link, registry, logger, poolOf, remember, catalog
    * registered complete at once, instead of costing a catalog request each.
    */
   const lastCatalog = new Map<string, { hash: string; processes: ProcessSpec[]; invalid: InvalidFile[] }>();
+  // An agent lost with jobs must list its runs when back (docs/protocol.md §6.3): it is asked for a
+  // full announce rather than registered from its kept catalog, so a run nobody wants is stopped.
+  registry.on('agent-offline', (jid: string) => {
+    if (hasJobs(jid)) lastCatalog.delete(jid);
+  });
   /** Agents whose catalog is being confirmed, with the timer of the next attempt while one waits. */
   const confirming = new Map<string, NodeJS.Timeout | undefined>();
   const lacksCatalog = (jid: string) => {

@@ -3,7 +3,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { Type, type Static, type TObject } from '@sinclair/typebox';
-import { DEFAULT_JOB_DEADLINE_SECONDS } from './jobs/job-lifecycle.js';
+import { DEFAULT_JOB_DEADLINE_SECONDS } from './jobs/job-lifecycle-options.js';
 import { DEFAULT_LIMITS } from './jobs/owner-limits.js';
 import { ajv, describeAjvError, type AjvWording } from '../protocol/index.js';
 import { AddressAllowlist } from '../net/address-guard.js';

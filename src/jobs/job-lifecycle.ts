@@ -1,61 +1,22 @@
-import type { Logger } from 'pino';
 import { OutpostError } from '../errors.js';
-import type { AgentRegistry } from '../registry/agent-registry.js';
 import { isFinished, type JobRecord } from '../store/job-record.js';
-import type { JobStoreApi } from '../store/job-store-api.js';
 import type { JobOutcome } from '../store/job-store.js';
-import { UnsendableMessageError, type OrchestratorMessage } from '../../protocol/index.js';
+import { UnsendableMessageError } from '../../protocol/index.js';
 import { Dispatcher } from './dispatcher.js';
 import { JobEventStream, type JobEvent } from './job-events.js';
 import { GraceTimers, lostAgentNote } from './grace-timers.js';
 import { JobUpdates } from './job-updates.js';
 import { followJob, untilFinished, type JobFollower } from './job-follower.js';
-import type { LimitsOf } from './owner-limits.js';
-import { agentInputs, hasStoredFiles, type InlineFile } from './file-inputs.js';
+import { agentInputs, hasStoredFiles } from './file-inputs.js';
 import { newJob, type SubmitRequest } from './new-job.js';
+import type { JobLifecycleOptions } from './job-lifecycle-options.js';
 import { PerJob } from './per-job.js';
 
 export type { JobFollower } from './job-follower.js';
 export type { SubmitRequest } from './new-job.js';
 
-interface UploadGrant {
-  url: string;
-  token: string;
-}
-
-export interface JobLifecycleOptions {
-  jobStore: JobStoreApi;
-  registry: AgentRegistry;
-  /** The one way messages reach agents. */
-  send: (jid: string, message: OrchestratorMessage) => Promise<void>;
-  /** Where the job's agent uploads output files, with a token made for this dispatch. */
-  uploadFor: (jobId: string) => UploadGrant | Promise<UploadGrant>;
-  /**
-   * The files sent inline: stored before the job is (one over the size limit is refused), fetched
-   * by its agent from `url` with its upload token, removed when the job ends.
-   */
-  inputFiles: {
-    store: (jobId: string, files: Record<string, InlineFile>) => Promise<void>;
-    url: (jobId: string) => string;
-    remove: (jobId: string) => Promise<void>;
-  };
-  /** Deletes the input and output files stored for a job. */
-  removeFiles: (jobId: string) => Promise<void>;
-  /** The limits of each job owner: `maxWaiting` applies at submission, `maxRunning` at placement. */
-  limits: LimitsOf;
-  /** How long a lost agent's jobs wait for it to come back before failing with `agent-lost`. */
-  graceMs: number;
-  /** Time from its submission by which a job must have ended, sent as `execute.deadline`; 0 or absent: none. */
-  deadlineMs?: number;
-  /** How long a stop waits for the agent to confirm the kill before giving up on it. */
-  killTimeoutMs?: number;
-  logger: Logger;
-}
-
 /** Seconds a client told that it has too many jobs waiting is asked to wait before trying again. */
 const RETRY_AFTER_SECONDS = 5;
-/** A day: long enough for any queue that is still moving, short enough that a forgotten job ends. */
-export const DEFAULT_JOB_DEADLINE_SECONDS = 86_400;
 /** How long a job its agent does not list after reconnecting waits for a late terminal event. */
 const UNLISTED_GRACE_MS = 3000;
 

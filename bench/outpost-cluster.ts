@@ -22,6 +22,55 @@ export interface ClusterOptions {
   cpuProfileDir: string | undefined;
 }
 
+/** An XMPP server the bench starts for itself: the private Prosody or ejabberd. */
+export interface BenchXmppServer {
+  clientService: string;
+  registerAccount(username: string, password: string): Promise<void>;
+}
+
+export interface BenchAgentsOptions extends ClusterOptions {
+  root: string;
+  server: BenchXmppServer;
+  domain: string;
+  /** The folder of service files every agent offers. */
+  services: string;
+}
+
+/**
+ * `agents` agents named `bench-agent-N`, each with an account of its own on `server`, run as users
+ * run them: from the package the orchestrator serves, installed offline. Stopped through `stack`.
+ */
+export async function startBenchAgents(options: BenchAgentsOptions, stack: CleanupStack): Promise<{ agents: StartedProcess[]; agentWorkDirs: Record<string, string> }> {
+  const agentBin = await installAgentPackage(path.join(options.root, 'agent-install'));
+  const agents: StartedProcess[] = [];
+  const agentWorkDirs: Record<string, string> = {};
+  for (let i = 1; i <= options.agents; i++) {
+    const name = `bench-agent-${i}`;
+    const password = randomBytes(12).toString('base64url');
+    await options.server.registerAccount(name, password);
+    const workDir = path.join(options.root, name);
+    await mkdir(workDir);
+    agentWorkDirs[name] = workDir;
+    const agent = startProcess(
+      name,
+      process.execPath,
+      [
+        ...profileArgs(options.cpuProfileDir, name),
+        agentBin,
+        ...['--server', options.server.clientService, '--jid', `${name}@${options.domain}/agent`, '--services', options.services],
+        ...['--work-dir', workDir, '--slots', String(options.slotsPerAgent), '--log-level', 'warn'],
+      ],
+      { env: smallEnv({ OUTPOST_AGENT_PASSWORD: password }) },
+    );
+    stack.add(name, () => agent.stop(10_000));
+    agents.push(agent);
+  }
+  return { agents, agentWorkDirs };
+}
+
+/** The bench agents' accounts, recorded in one pool as `outpost agent add --pool bench` would. */
+export const benchAccounts = (count: number, domain: string) => Array.from({ length: count }, (_, i) => ({ jid: `bench-agent-${i + 1}@${domain}`, pool: 'bench' }));
+
 export interface OutpostCluster {
   orchestrator: OrchestratorClient;
   agents: StartedProcess[];
@@ -35,6 +84,16 @@ export interface OutpostCluster {
   memoryParts: Record<string, number[]>;
 }
 
+/** A temporary folder for one stack, removed through `stack`, with the folder of the `noop` service file. */
+export async function benchFolder(stack: CleanupStack): Promise<{ root: string; services: string }> {
+  const root = await mkdtemp(path.join(os.tmpdir(), 'outpost-bench-'));
+  stack.add('temp dir', () => rm(root, { recursive: true, force: true }));
+  const services = path.join(root, 'services');
+  await mkdir(services);
+  await copyFile(path.join(repoRoot, 'services.d', `${BENCH_PROCESS}.properties`), path.join(services, `${BENCH_PROCESS}.properties`));
+  return { root, services };
+}
+
 export const profileArgs = (dir: string | undefined, name: string) => (dir ? ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', `${name}.cpuprofile`] : []);
 
 /**
@@ -42,11 +101,7 @@ export const profileArgs = (dir: string | undefined, name: string) => (dir ? ['-
  * deployment; agents offer only the `noop` service. Everything is stopped through `stack`.
  */
 export async function startOutpostCluster(options: ClusterOptions, stack: CleanupStack): Promise<OutpostCluster> {
-  const root = await mkdtemp(path.join(os.tmpdir(), 'outpost-bench-'));
-  stack.add('temp dir', () => rm(root, { recursive: true, force: true }));
-  const services = path.join(root, 'services');
-  await mkdir(services);
-  await copyFile(path.join(repoRoot, 'services.d', `${BENCH_PROCESS}.properties`), path.join(services, `${BENCH_PROCESS}.properties`));
+  const { root, services } = await benchFolder(stack);
 
   const prosodyDir = path.join(root, 'prosody');
   const prosody = new PrivateProsody({ dir: prosodyDir, host: '127.0.0.1', domain: DOMAIN, logger: pino({ level: 'warn' }, pino.destination(2)) });
@@ -54,34 +109,10 @@ export async function startOutpostCluster(options: ClusterOptions, stack: Cleanu
   await prosody.start();
 
   // The bench agents are one fleet: provisioned into one pool, they share the process they offer.
-  const accounts = Array.from({ length: options.agents }, (_, i) => ({ jid: `bench-agent-${i + 1}@${DOMAIN}`, pool: 'bench' }));
+  const accounts = benchAccounts(options.agents, DOMAIN);
   const { orchestrator, process: orchestratorProcess, dataDir } = await startBenchOrchestrator({ root, prosody, accounts, pingInterval: 15, cpuProfileDir: options.cpuProfileDir }, stack);
 
-  // The agents run as users run them: from the package the orchestrator serves, installed offline.
-  const agentBin = await installAgentPackage(path.join(root, 'agent-install'));
-  const agents: StartedProcess[] = [];
-  const agentWorkDirs: Record<string, string> = {};
-  for (let i = 1; i <= options.agents; i++) {
-    const name = `bench-agent-${i}`;
-    const password = randomBytes(12).toString('base64url');
-    await prosody.registerAccount(name, password);
-    const workDir = path.join(root, name);
-    await mkdir(workDir);
-    agentWorkDirs[name] = workDir;
-    const agent = startProcess(
-      name,
-      process.execPath,
-      [
-        ...profileArgs(options.cpuProfileDir, name),
-        agentBin,
-        ...['--server', prosody.clientService, '--jid', `${name}@${DOMAIN}/agent`, '--services', services],
-        ...['--work-dir', workDir, '--slots', String(options.slotsPerAgent), '--log-level', 'warn'],
-      ],
-      { env: smallEnv({ OUTPOST_AGENT_PASSWORD: password }) },
-    );
-    stack.add(name, () => agent.stop(10_000));
-    agents.push(agent);
-  }
+  const { agents, agentWorkDirs } = await startBenchAgents({ root, server: prosody, domain: DOMAIN, services, ...options }, stack);
   try {
     await orchestrator.request({ type: 'await-agents', processId: BENCH_PROCESS, count: options.agents, timeoutMs: 30_000 });
   } catch (error) {

@@ -2,8 +2,13 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 
 export interface BenchParams {
-  /** `compare`: Outpost's figures, then the peer's; `soak`: many jobs through one stack, watching its resources. */
-  scenario: 'compare' | 'soak';
+  /**
+   * `compare`: Outpost's figures, then the peer's; `soak`: many jobs through one stack, watching its
+   * resources; `scale-out`: `instances` orchestrators on PostgreSQL + ejabberd against one on SQLite + Prosody.
+   */
+  scenario: 'compare' | 'soak' | 'scale-out';
+  /** Orchestrators of the scale-out scenario's cluster. */
+  instances: number;
   /** Jobs run by the soak scenario. */
   soakJobs: number;
   /** Sync executions measured (after the warm-up). */
@@ -31,6 +36,7 @@ export interface BenchParams {
 
 const FLAGS = {
   scenario: { env: 'BENCH_SCENARIO', default: 'compare' },
+  instances: { env: 'BENCH_INSTANCES', default: '2' },
   'soak-jobs': { env: 'BENCH_SOAK_JOBS', default: '100000' },
   'sync-jobs': { env: 'BENCH_SYNC_JOBS', default: '2000' },
   'async-jobs': { env: 'BENCH_ASYNC_JOBS', default: '2000' },
@@ -67,11 +73,12 @@ export function loadParams(argv: string[], env: NodeJS.ProcessEnv): BenchParams 
   const peer = pick('peer');
   if (peer !== 'celery' && peer !== 'none') throw new Error(`--peer must be 'celery' or 'none' (got '${peer}')`);
   const scenario = pick('scenario');
-  if (scenario !== 'compare' && scenario !== 'soak') throw new Error(`--scenario must be 'compare' or 'soak' (got '${scenario}')`);
+  if (scenario !== 'compare' && scenario !== 'soak' && scenario !== 'scale-out') throw new Error(`--scenario must be 'compare', 'soak' or 'scale-out' (got '${scenario}')`);
   const agents = count('agents', pick('agents'), 1, 64);
   const slotsPerAgent = count('slots', pick('slots'), 1, 1024);
   return {
     scenario,
+    instances: count('instances', pick('instances'), 1, 8),
     soakJobs: count('soak-jobs', pick('soak-jobs'), 1, 10_000_000),
     syncJobs: count('sync-jobs', pick('sync-jobs'), 1, 1_000_000),
     asyncJobs: count('async-jobs', pick('async-jobs'), 1, 100_000),

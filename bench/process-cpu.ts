@@ -91,15 +91,21 @@ export function cpuReport(usage: CpuUsage, jobs: number, elapsedMs: number): Cpu
   };
 }
 
+const commandLineHas = (pid: number, needle: string) => {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(needle);
+  } catch {
+    return false;
+  }
+};
+
 /** Pids of live descendants of this process whose command line contains `needle`. */
 export function childPidsMatching(needle: string): number[] {
   const all = snapshot();
-  return [...all.keys()].filter((pid) => {
-    if (pid === process.pid || !isUnder(all, pid, process.pid)) return false;
-    try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(needle);
-    } catch {
-      return false;
-    }
-  });
+  return [...all.keys()].filter((pid) => pid !== process.pid && isUnder(all, pid, process.pid) && commandLineHas(pid, needle));
+}
+
+/** Pids of live processes whose command line contains `needle`, whoever started them: daemons such as PostgreSQL's postmaster. */
+export function pidsMatching(needle: string): number[] {
+  return [...snapshot().keys()].filter((pid) => pid !== process.pid && commandLineHas(pid, needle));
 }

@@ -6,6 +6,7 @@ import { startOutpostCluster, type OutpostCluster } from './outpost-cluster.js';
 import { asyncScenario, syncScenario, warmUp } from './outpost-scenarios.js';
 import { loadParams, paramsOrExit, USAGE, type BenchParams } from './params.js';
 import { RssSampler } from './process-memory.js';
+import { scaleOutScenario } from './scale-out.js';
 import { soakScenario } from './soak.js';
 import { ratio } from './stats.js';
 
@@ -119,6 +120,7 @@ async function main(): Promise<void> {
   };
   try {
     if (params.scenario === 'soak') report['soak'] = await soakFigures(params, stack).catch(failed);
+    else if (params.scenario === 'scale-out') report['scaleOut'] = await scaleOutScenario(params, stack, note).catch(failed);
     else Object.assign(report, await comparison(params, stack));
   } finally {
     await stack.run();

@@ -1,79 +1,9 @@
-import { execFile } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
-import { chown, mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
-import pg from 'pg';
-
-const run = promisify(execFile);
+import { startPrivatePostgres, type PrivatePostgres } from '../../dev/private-postgres.js';
 
 /** A PostgreSQL cluster of its own in a temporary directory, for one test file; never the system service. */
-export interface TestPostgres {
-  /** A new empty database on the cluster, by URL. */
-  createDatabase(): Promise<string>;
-  stop(): Promise<void>;
-}
+export type TestPostgres = PrivatePostgres;
 
-/** Debian's binaries of the newest installed major version, or why PostgreSQL tests cannot run. */
-function postgresBin(): string | { reason: string } {
-  const root = '/usr/lib/postgresql';
-  const versions = existsSync(root) ? readdirSync(root).filter((v) => existsSync(path.join(root, v, 'bin', 'initdb'))) : [];
-  if (versions.length === 0) return { reason: `PostgreSQL is not installed (no ${root}/*/bin/initdb); run postgres/ensure-postgresql.sh` };
-  return path.join(root, versions.sort((a, b) => Number(b) - Number(a))[0]!, 'bin');
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/**
- * `initdb` refuses to run as root, so as root the cluster belongs to the `postgres` user and
- * every command runs through `runuser`. It listens on loopback on a free port and keeps its socket
- * in its own directory; fsync is off, as nothing in it outlives the test file.
- */
-export async function startTestPostgres(): Promise<TestPostgres | { reason: string }> {
-  const bin = postgresBin();
-  if (typeof bin !== 'string') return bin;
-  const asRoot = process.getuid?.() === 0;
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'outpost-postgres-'));
-  const data = path.join(dir, 'data');
-  const as = (command: string, args: string[]) =>
-    asRoot ? run('runuser', ['-u', 'postgres', '--', path.join(bin, command), ...args]) : run(path.join(bin, command), args);
-  if (asRoot) {
-    const { stdout } = await run('id', ['-u', 'postgres']);
-    const uid = Number(stdout.trim());
-    await chown(dir, uid, uid);
-  }
-  const port = await freePort();
-  await as('initdb', ['-D', data, '-U', 'outpost', '-A', 'trust', '--no-sync', '-E', 'UTF8', '--locale=C.UTF-8']);
-  const options = `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -F -c full_page_writes=off -c synchronous_commit=off`;
-  await as('pg_ctl', ['-D', data, '-l', path.join(dir, 'postgres.log'), '-o', options, '-w', 'start']);
-  const base = `postgres://outpost@127.0.0.1:${port}`;
-  let databases = 0;
-  return {
-    async createDatabase() {
-      const name = `test_${(databases += 1)}`;
-      const client = new pg.Client(`${base}/postgres`);
-      await client.connect();
-      try {
-        await client.query(`CREATE DATABASE ${name}`);
-      } finally {
-        await client.end();
-      }
-      return `${base}/${name}`;
-    },
-    async stop() {
-      await as('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']).catch(() => undefined);
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-}
+export const startTestPostgres = startPrivatePostgres;
 
 /** The cluster, or the calling test file (or suite) skipped with the reason printed. */
 export function postgresOrSkip(context: Mocha.Context, started: TestPostgres | { reason: string }): TestPostgres {

@@ -10,7 +10,7 @@ describe('bench parameters: the soak scenario', () => {
   });
 
   it('refuses an unknown scenario and a job count out of range, naming the flag', () => {
-    expect(errorMessage(() => loadParams(['--scenario', 'soke'], {}))).to.equal("--scenario must be 'compare' or 'soak' (got 'soke')");
+    expect(errorMessage(() => loadParams(['--scenario', 'soke'], {}))).to.equal("--scenario must be 'compare', 'soak' or 'scale-out' (got 'soke')");
     expect(errorMessage(() => loadParams(['--soak-jobs', '0'], {}))).to.equal("--soak-jobs must be an integer from 1 to 10000000 (got '0')");
   });
 });

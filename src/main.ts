@@ -87,6 +87,8 @@ export async function startOrchestrator(
     drained: await drainedAccounts.all(),
     onDrained: (account, drained) => void drainedAccounts.set(account, drained).catch(logStoreError('a drained account')),
   });
+  processPools.onStored((claims) => registry.takeStoredClaims(claims));
+  drainedAccounts.onStored((account, drained) => registry.takeStoredDrain(account, drained));
   const link = new ComponentLink({
     service: config.xmppServer,
     domain: config.componentJid,

@@ -5,6 +5,8 @@ import type { Database } from './database.js';
 export interface DrainedAccountsApi {
   set(account: string, drained: boolean, at?: Date): Promise<void>;
   all(): Promise<Set<string>>;
+  /** Calls `listener` for each account whose drain any orchestrator on the database changed. */
+  onStored(listener: (account: string, drained: boolean) => void): void;
 }
 
 /** The drained accounts in SQLite. */
@@ -23,6 +25,9 @@ export class DrainedAccounts implements DrainedAccountsApi {
     if (drained) this.#insert.run({ jid: account, at: at.toISOString() });
     else this.#delete.run(account);
   }
+
+  /** One orchestrator per SQLite file: only its own registry drains. */
+  onStored(): void {}
 
   async all(): Promise<Set<string>> {
     return new Set(this.#selectAll.all().map(({ jid }) => jid));

@@ -60,8 +60,8 @@ export async function postgresRecords(pool: Pool, url: string, onError: (error: 
     return {
       users: await PostgresUserStore.open(pool, changes),
       agentAccounts: await PostgresAgentAccounts.open(pool, changes),
-      processPools: new PostgresProcessPools(pool),
-      drainedAccounts: new PostgresDrainedAccounts(pool),
+      processPools: new PostgresProcessPools(pool, changes),
+      drainedAccounts: new PostgresDrainedAccounts(pool, changes),
       agents: new PostgresAgentStore(pool),
       audit: new PostgresAuditStore(pool),
       callbacks: new PostgresCallbackStore(pool),

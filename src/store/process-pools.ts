@@ -6,6 +6,8 @@ export interface ProcessPoolsApi {
   /** In one transaction: a fleet's catalogs bring new ids by the thousand. */
   set(processIds: readonly string[], pool: string, at?: Date): Promise<void>;
   all(): Promise<Map<string, string>>;
+  /** Calls `listener` with the claims each change stored by any orchestrator on the database left. */
+  onStored(listener: (claims: Map<string, string>) => void): void;
 }
 
 /** The process pools in SQLite. */
@@ -28,6 +30,9 @@ export class ProcessPools implements ProcessPoolsApi {
       for (const id of processIds) this.#upsert.run({ id, pool, at: at.toISOString() });
     })();
   }
+
+  /** One orchestrator per SQLite file: only its own registry claims. */
+  onStored(): void {}
 
   async all(): Promise<Map<string, string>> {
     return new Map(this.#selectAll.all().map(({ id, pool }) => [id, pool]));

@@ -5,7 +5,7 @@ import { forEachRecords } from './records-under-test.js';
 const T1 = new Date('2024-05-01T12:00:00.000Z');
 const T2 = new Date('2024-05-01T13:00:00.000Z');
 
-forEachRecords('Fleet records contract: agent accounts, process pools, drained accounts, agents seen', (subject) => {
+forEachRecords('Fleet records contract: agent accounts, process pools, drained accounts, agents seen', (subject, backend) => {
   it('adds an account with its pool, again with a new one, and revokes it once', async () => {
     const { agentAccounts } = subject().records;
     expect(await agentAccounts.add('w1@example.org', 'gpu', T1)).to.deep.equal({ jid: 'w1@example.org', pool: 'gpu', created: T1.toISOString(), revoked: null });
@@ -74,6 +74,30 @@ forEachRecords('Fleet records contract: agent accounts, process pools, drained a
     await drainedAccounts.set('w3@example.org', false);
     expect(await drainedAccounts.all()).to.deep.equal(new Set(['w1@example.org']));
     expect(await (await subject().reopen()).drainedAccounts.all()).to.deep.equal(new Set(['w1@example.org']));
+  });
+
+  it('tells every orchestrator on a shared database of the claims and drains any of them stores', async function () {
+    if (!backend.shared) this.skip();
+    const { processPools, drainedAccounts } = subject().records;
+    const other = await subject().another();
+    const claims: [string, string][] = [];
+    const drains: [string, boolean][] = [];
+    processPools.onStored((stored) => claims.push(...stored));
+    drainedAccounts.onStored((account, drained) => drains.push([account, drained]));
+    await other.processPools.set(['echo', 'clip'], 'gis');
+    await other.processPools.set(['clip'], 'gpu');
+    const expected = new Map([
+      ['echo', 'gis'],
+      ['clip', 'gpu'],
+    ]);
+    await eventually(() => (new Map(claims).get('clip') === 'gpu' ? true : undefined), 1000, 'the newest claim heard');
+    expect(new Map(claims)).to.deep.equal(expected);
+
+    await other.drainedAccounts.set('w1@example.org', true);
+    await eventually(() => (drains.at(-1)?.[1] === true ? true : undefined), 1000, 'the drain heard');
+    await other.drainedAccounts.set('w1@example.org', false);
+    await eventually(() => (drains.at(-1)?.[1] === false ? true : undefined), 1000, 'the undrain heard');
+    expect(new Set(drains.map(([account]) => account))).to.deep.equal(new Set(['w1@example.org']));
   });
 
   it('remembers agents, newest sighting wins, and survives a re-open', async () => {

@@ -19,6 +19,8 @@ export interface RecordsUnderTest {
 
 export interface RecordsBackend {
   name: string;
+  /** Whether several orchestrators share the database, and each hears of the others' claims and drains. */
+  shared: boolean;
   /** The engine's own words when a CHECK or FOREIGN KEY constraint refuses a row. */
   checkError: RegExp;
   foreignKeyError: RegExp;
@@ -28,6 +30,7 @@ export interface RecordsBackend {
 
 const sqlite: RecordsBackend = {
   name: 'SQLite',
+  shared: false,
   checkError: /^CHECK constraint failed/,
   foreignKeyError: /^FOREIGN KEY constraint failed$/,
   skipUnavailable: async () => undefined,
@@ -61,6 +64,7 @@ after(async () => (await shared)?.pool.end());
 
 const postgres: RecordsBackend = {
   name: 'PostgreSQL',
+  shared: true,
   checkError: /^new row for relation "users" violates check constraint/,
   foreignKeyError: /^insert or update on table "tokens" violates foreign key constraint/,
   async skipUnavailable(context) {

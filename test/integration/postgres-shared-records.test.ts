@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { withToken } from '../helpers/api.js';
 import { eventually } from '../helpers/cluster.js';
+import { EventStreamReader } from '../helpers/event-stream.js';
 import { startOrchestratorProcess, type OrchestratorProcess } from '../helpers/orchestrator-process.js';
 import { postgresOrSkip, startTestPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { startTestProsody, type TestProsody } from '../helpers/prosody.js';
@@ -58,6 +59,20 @@ describe('two orchestrators on one PostgreSQL share users, tokens, agent account
 
     const onB = (await (await asAdmin(`${b().url}/admin/audit?action=token.revoke`)).json()) as { entries: { actor: string; target: string }[] };
     expect(onB.entries.map(({ actor, target }) => [actor, target])).to.deep.equal([['root', issued.id]]);
+  });
+
+  it('ends an event stream on B at once when its token is revoked on A', async () => {
+    const issued = (await (await post(`${a().url}/admin/users/root/tokens`, { label: 'console' })).json()) as { id: string; token: string };
+    const response = await eventually(async () => {
+      const opened = await withToken(issued.token)(`${b().url}/admin/events`);
+      return opened.status === 200 ? opened : undefined;
+    }, 1000, 'the stream opened on B');
+    const reader = new EventStreamReader(response);
+    expect((await asAdmin(`${a().url}/admin/tokens/${issued.id}`, { method: 'DELETE' })).status).to.equal(200);
+    // Long before the 15 s keep-alive that would otherwise find the revocation.
+    let event = await reader.next(1000);
+    while (event && event.event !== 'revoked') event = await reader.next(1000);
+    expect(event?.event).to.equal('revoked');
   });
 
   it('lists on both an agent account that `outpost agent add --database` records', async () => {

@@ -12,6 +12,10 @@ export interface RecordsUnderTest {
   another(): Promise<Records>;
   /** Closes the database and opens it again: what a restarted orchestrator finds. */
   reopen(): Promise<Records>;
+  /** Cuts the connections that listen to other orchestrators' changes, as a network fault would; only on a shared database. */
+  cutListeners(): Promise<void>;
+  /** What the change feeds reported, in order. */
+  feedErrors: string[];
   /** The stored row of a token, as the engine keeps it. */
   tokenRow(id: string): Promise<Record<string, unknown>>;
   dispose(): Promise<void>;
@@ -49,6 +53,8 @@ const sqlite: RecordsBackend = {
         temp.db.close();
         return open();
       },
+      cutListeners: async () => undefined,
+      feedErrors: [],
       tokenRow: async (id) => temp.db.prepare('SELECT * FROM tokens WHERE id = ?').get(id) as Record<string, unknown>,
       async dispose() {
         for (const db of others) db.close();
@@ -78,10 +84,9 @@ const postgres: RecordsBackend = {
     const { url, pool } = await shared;
     await pool.query('TRUNCATE tokens, users, agent_accounts, process_pools, drained_accounts, agents, audit, callbacks');
     const opened: Records[] = [];
+    const feedErrors: string[] = [];
     const open = async () => {
-      const records = await postgresRecords(pool, url, (error) => {
-        throw error;
-      });
+      const records = await postgresRecords(pool, url, (error) => feedErrors.push(error.message));
       opened.push(records);
       return records;
     };
@@ -89,6 +94,10 @@ const postgres: RecordsBackend = {
       records: await open(),
       another: open,
       reopen: open,
+      async cutListeners() {
+        await pool.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'outpost-changes' AND datname = current_database()");
+      },
+      feedErrors,
       tokenRow: async (id) => (await pool.query('SELECT * FROM tokens WHERE id = $1', [id])).rows[0] as Record<string, unknown>,
       async dispose() {
         for (const records of opened) await records.close();

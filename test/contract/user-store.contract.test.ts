@@ -116,4 +116,17 @@ forEachRecords('User store contract: users, limits and tokens', (subject, backen
     // On a shared database the revocation is also announced, which ends event streams at once; SQLite's are found by the next keep-alive.
     expect(announced).to.deep.equal(backend.shared ? [issued.id] : []);
   });
+
+  it('hears changes again after its listening connection was cut, reloading what it missed', async function () {
+    if (!backend.shared) this.skip();
+    const other = await subject().another();
+    await other.users.create('bob', 'user');
+    const issued = await other.users.issueToken('bob', null);
+    await eventually(() => (users.authenticate(issued.token).ok ? true : undefined), 1000, 'token issued elsewhere authenticates');
+    await subject().cutListeners();
+    // Made while nobody listens: only the reload after reconnecting brings it.
+    await other.users.revokeToken(issued.id);
+    await eventually(() => (users.authenticate(issued.token).ok ? undefined : true), 3000, 'revocation heard after reconnecting');
+    expect(subject().feedErrors[0]).to.equal('the connection listening to changes of other orchestrators was lost; reconnecting');
+  });
 });

@@ -21,6 +21,8 @@ export class ChangeFeed {
   #client: pg.Client | undefined;
   #closed = false;
   #reconnect: NodeJS.Timeout | undefined;
+  /** The handling of every change heard so far, one after the other. */
+  #queue: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly url: string,
@@ -38,13 +40,13 @@ export class ChangeFeed {
     this.#handlers.set(table, handler);
   }
 
+  /** Stops listening; resolves once the changes already heard are handled. */
   async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#reconnect);
     await this.#client?.end().catch(() => undefined);
+    await this.#queue;
   }
-
-  #queue: Promise<void> = Promise.resolve();
 
   #handle(table: string, key: string): void {
     const handler = this.#handlers.get(table);
@@ -52,7 +54,8 @@ export class ChangeFeed {
   }
 
   async #connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.url, application_name: 'outpost-changes' });
+    // Keep-alive probes find a connection that a network fault cut without a word, which then reconnects.
+    const client = new pg.Client({ connectionString: this.url, application_name: 'outpost-changes', keepAlive: true });
     client.on('notification', ({ payload }) => {
       const split = payload?.indexOf(':') ?? -1;
       if (split > 0) this.#handle(payload!.slice(0, split), payload!.slice(split + 1));

@@ -75,7 +75,7 @@ async function answer(orchestrator: RunningOrchestrator, request: Request): Prom
     case 'fleet-status':
       return orchestrator.registry.counts();
     case 'user-tokens':
-      return { tokens: Array.from({ length: request.count }, (_, i) => issueUserToken(orchestrator.users, `bench-user-${i + 1}`, 'user', 'bench').token) };
+      return { tokens: await Promise.all(Array.from({ length: request.count }, async (_, i) => (await issueUserToken(orchestrator.users, `bench-user-${i + 1}`, 'user', 'bench')).token)) };
     case 'queued':
       return { queued: orchestrator.lifecycle.queued() };
   }

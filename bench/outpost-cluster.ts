@@ -166,7 +166,7 @@ export async function startBenchOrchestrator(options: BenchOrchestratorOptions, 
   };
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const db = openDatabase(path.join(config.dataDir, 'outpost.db'));
-  new AgentAccounts(db).addMany(options.accounts);
+  await new AgentAccounts(db).addMany(options.accounts);
   db.close();
   const started = startProcess(
     'orchestrator',

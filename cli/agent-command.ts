@@ -5,9 +5,11 @@ import { parseArgs } from 'node:util';
 import { ConfigError, publicUrl } from '../src/config.js';
 import { DEV_DOMAIN, prosodyDir } from '../dev/dev-mode.js';
 import { registerAccounts, removeAccount } from '../dev/prosody-accounts.js';
-import { AgentAccounts, poolNameProblem } from '../src/store/agent-accounts.js';
-import { AuditStore, commandLineAction } from '../src/store/audit-store.js';
-import { openDataDirDatabase, type Database } from '../src/store/database.js';
+import { commandDatabase } from '../src/auth/token-command.js';
+import { poolNameProblem } from '../src/store/agent-accounts.js';
+import { commandLineAction } from '../src/store/audit-store.js';
+import { openCommandRecords, type Records } from '../src/store/open-stores.js';
+import { redactedUrl } from '../src/store/postgres/postgres-pool.js';
 
 const NAME = /^[a-z0-9][a-z0-9._-]*$/i;
 
@@ -15,7 +17,7 @@ interface Parsed {
   name: string;
   /** Given for an account of an operator's own XMPP server; absent for the embedded Prosody. */
   domain: string | undefined;
-  values: { pool?: string; host?: string; 'data-dir'?: string; 'public-url'?: string; count?: string; from?: string; credentials?: string };
+  values: { pool?: string; host?: string; 'data-dir'?: string; 'public-url'?: string; count?: string; from?: string; credentials?: string; database?: string };
 }
 
 function parse(argv: string[], withName: boolean | 'add'): Parsed {
@@ -31,6 +33,7 @@ function parse(argv: string[], withName: boolean | 'add'): Parsed {
         count: { type: 'string' },
         from: { type: 'string' },
         credentials: { type: 'string' },
+        database: { type: 'string' },
       },
       strict: true,
       allowPositionals: true,
@@ -56,14 +59,24 @@ function splitAccount(account: string): { name: string; domain: string | undefin
   return { name, domain: domain === DEV_DOMAIN ? undefined : domain };
 }
 
-function withAccounts<T>(dataDir: string, use: (accounts: AgentAccounts, audit: AuditStore, db: Database) => T): T {
-  // SQLite in WAL mode lets a running orchestrator share the file; it reads accounts per stanza.
-  const db = openDataDirDatabase(dataDir);
+/**
+ * The data directory's SQLite (WAL mode lets a running orchestrator share the file; it reads
+ * accounts per stanza), or with --database (or OUTPOST_DATABASE) the PostgreSQL every orchestrator
+ * of a cluster shares and hears changes of.
+ */
+async function withRecords<T>(values: Parsed['values'], use: (records: Records) => Promise<T>): Promise<T> {
+  const records = await openCommandRecords(dataDirOf(values), commandDatabase(values.database, process.env));
   try {
-    return use(new AgentAccounts(db), new AuditStore(db), db);
+    return await use(records);
   } finally {
-    db.close();
+    await records.close();
   }
+}
+
+/** Where the accounts are kept, for messages. */
+function whereKept(values: Parsed['values']): string {
+  const database = commandDatabase(values.database, process.env);
+  return database === undefined ? dataDirOf(values) : redactedUrl(database);
 }
 
 const dataDirOf = (values: Parsed['values']) => path.resolve(values['data-dir'] ?? process.env['OUTPOST_DATA_DIR'] ?? './.outpost');
@@ -85,7 +98,7 @@ export async function agentCommand(argv: string[]): Promise<void> {
     case 'remove':
       return removeAgent(parse(rest, true));
     case 'list': {
-      const accounts = withAccounts(dataDirOf(parse(rest, false).values), (store) => store.list());
+      const accounts = await withRecords(parse(rest, false).values, async (records) => records.agentAccounts.list());
       for (const a of accounts) process.stdout.write(`${a.jid}\tpool ${a.pool}\tcreated ${a.created}${a.revoked ? `\trevoked ${a.revoked}` : ''}\n`);
       return;
     }
@@ -98,14 +111,14 @@ async function addAgent({ name, domain, values }: Parsed): Promise<void> {
   const pool = checkedPool(values.pool ?? name);
   const dataDir = dataDirOf(values);
   if (domain !== undefined) {
-    addAccounts(dataDir, [{ jid: `${name}@${domain}`, pool }]);
+    await addAccounts(values, [{ jid: `${name}@${domain}`, pool }]);
     process.stdout.write(`Agent account ${name}@${domain} recorded in pool ${pool}. Create the account on your XMPP server; Outpost accepts it as an agent from now on.\n`);
     return;
   }
   const setup = await agentSetup(dataDir, values);
   const password = randomBytes(18).toString('base64url');
   await registerAccounts(prosodyDir(dataDir), DEV_DOMAIN, [{ username: name, password }]);
-  addAccounts(dataDir, [{ jid: `${name}@${DEV_DOMAIN}`, pool }]);
+  await addAccounts(values, [{ jid: `${name}@${DEV_DOMAIN}`, pool }]);
   const passwordFile = `~/outpost/${name}.password`;
   process.stdout.write(
     `Agent account ${name}@${DEV_DOMAIN} created in pool ${pool}. On the machine that runs the programs (Node.js 20.10 or later; ` +
@@ -140,7 +153,7 @@ async function addAgents({ name, domain, values }: Parsed): Promise<void> {
     const accounts = embedded.map((agent) => ({ username: agent.name, password: randomBytes(18).toString('base64url') }));
     for (const account of accounts) await writeFile(path.join(dir, `${account.username}.password`), `${account.password}\n`, { mode: 0o600 });
     await registerAccounts(prosodyDir(dataDir), DEV_DOMAIN, accounts);
-    addAccounts(dataDir, embedded.map((agent) => ({ jid: `${agent.name}@${DEV_DOMAIN}`, pool: agent.pool })));
+    await addAccounts(values, embedded.map((agent) => ({ jid: `${agent.name}@${DEV_DOMAIN}`, pool: agent.pool })));
     const names = embedded.length === 1 ? `1 agent account (${embedded[0]!.name})` : `${embedded.length} agent accounts (${embedded[0]!.name} … ${embedded.at(-1)!.name})`;
     process.stdout.write(
       `Created ${names} in ${((Date.now() - started) / 1000).toFixed(1)} s. ` +
@@ -151,7 +164,7 @@ async function addAgents({ name, domain, values }: Parsed): Promise<void> {
   }
   const recorded = wanted.filter((agent) => agent.domain !== undefined);
   if (recorded.length > 0) {
-    addAccounts(dataDir, recorded.map((agent) => ({ jid: `${agent.name}@${agent.domain}`, pool: agent.pool })));
+    await addAccounts(values, recorded.map((agent) => ({ jid: `${agent.name}@${agent.domain}`, pool: agent.pool })));
     process.stdout.write(`Recorded ${recorded.length} agent account${recorded.length === 1 ? '' : 's'} of your own XMPP server; create ${recorded.length === 1 ? 'it' : 'them'} there, and Outpost accepts them as agents from now on.\n`);
   }
 }
@@ -230,14 +243,12 @@ async function agentSetup(dataDir: string, values: Parsed['values']): Promise<{ 
   };
 }
 
-/** Records accounts as agents, each with its audit entry, in one transaction. */
-function addAccounts(dataDir: string, added: readonly { jid: string; pool: string }[]): void {
-  withAccounts(dataDir, (accounts, audit, db) =>
-    db.transaction(() => {
-      accounts.addMany(added);
-      for (const { jid, pool } of added) audit.record(commandLineAction('agent.add', jid, { pool }));
-    })(),
-  );
+/** Records accounts as agents in one transaction, then an audit entry for each. */
+function addAccounts(values: Parsed['values'], added: readonly { jid: string; pool: string }[]): Promise<void> {
+  return withRecords(values, async ({ agentAccounts, audit }) => {
+    await agentAccounts.addMany(added);
+    for (const { jid, pool } of added) await audit.record(commandLineAction('agent.add', jid, { pool }));
+  });
 }
 
 const isLoopback = (host: string) => host.startsWith('127.') || host === 'localhost' || host === '[::1]';
@@ -283,12 +294,12 @@ async function orchestratorUrl(dataDir: string, values: Parsed['values']): Promi
 async function removeAgent({ name, domain, values }: Parsed): Promise<void> {
   const dataDir = dataDirOf(values);
   const jid = `${name}@${domain ?? DEV_DOMAIN}`;
-  const revoked = withAccounts(dataDir, (accounts, audit) => {
-    if (!accounts.revoke(jid)) return false;
-    audit.record(commandLineAction('agent.remove', jid));
+  const revoked = await withRecords(values, async ({ agentAccounts, audit }) => {
+    if (!(await agentAccounts.revoke(jid))) return false;
+    await audit.record(commandLineAction('agent.remove', jid));
     return true;
   });
-  if (!revoked) throw new ConfigError(`no agent account ${jid} in ${dataDir}`);
+  if (!revoked) throw new ConfigError(`no agent account ${jid} in ${whereKept(values)}`);
   if (domain === undefined) await removeAccount(prosodyDir(dataDir), name, DEV_DOMAIN);
   process.stdout.write(`Agent account ${jid} revoked; its messages are refused from now on.\n`);
 }

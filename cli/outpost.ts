@@ -19,13 +19,13 @@ export const USAGE = `usage: outpost dev [--host H] [--http-port P] [--data-dir 
                      [--callback-allow HOST|ADDRESS|NETWORK,...]
                      [--agent-allowlist JID,…] [--agent-domains DOMAIN,…] [--tls-cert FILE --tls-key FILE]
                      [--database postgres://USER@HOST/DB]
-       outpost agent add NAME[@DOMAIN] [--pool P] [--host H] [--public-url URL] [--data-dir D]
-       outpost agent add PREFIX[@DOMAIN] --count N [--pool P] [--credentials DIR] [--host H] [--public-url URL] [--data-dir D]
-       outpost agent add --from FILE [--pool P] [--credentials DIR] [--host H] [--public-url URL] [--data-dir D]
-       outpost agent remove NAME[@DOMAIN] [--data-dir D]
-       outpost agent list [--data-dir D]
-       outpost token create --user NAME [--admin] [--label L] [--data-dir D]
-       outpost backup FILE [--force] [--data-dir D]
+       outpost agent add NAME[@DOMAIN] [--pool P] [--host H] [--public-url URL] [--data-dir D] [--database URL]
+       outpost agent add PREFIX[@DOMAIN] --count N [--pool P] [--credentials DIR] [--host H] [--public-url URL] [--data-dir D] [--database URL]
+       outpost agent add --from FILE [--pool P] [--credentials DIR] [--host H] [--public-url URL] [--data-dir D] [--database URL]
+       outpost agent remove NAME[@DOMAIN] [--data-dir D] [--database URL]
+       outpost agent list [--data-dir D] [--database URL]
+       outpost token create --user NAME [--admin] [--label L] [--data-dir D | --database URL]
+       outpost backup FILE [--force] [--data-dir D] [--database URL]
        outpost --help
 Every flag of dev and serve can also be set by an environment variable: OUTPOST_ and the flag's
 name in capitals with underscores, e.g. OUTPOST_HTTP_PORT for --http-port.`;
@@ -56,8 +56,8 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
       case 'backup':
         return await backupCommand(rest, process.env);
       case 'token':
-        if (rest[0] === 'create') return tokenCommand(rest.slice(1), process.env);
-        throw new ConfigError('usage: outpost token create --user NAME [--admin] [--label L] [--data-dir D]');
+        if (rest[0] === 'create') return await tokenCommand(rest.slice(1), process.env);
+        throw new ConfigError('usage: outpost token create --user NAME [--admin] [--label L] [--data-dir D | --database URL]');
       default:
         throw new ConfigError(command ? `unknown command '${command}'` : 'a command is required');
     }

@@ -6,7 +6,7 @@ import type { DevConfig } from '../src/config.js';
 import { issueUserToken } from '../src/auth/token-command.js';
 import { startOrchestrator, type RunningOrchestrator } from '../src/main.js';
 import type { AgentRegistry } from '../src/registry/agent-registry.js';
-import type { Role, UserStore } from '../src/store/user-store.js';
+import type { Role, UserStoreApi } from '../src/store/user-store.js';
 import { isLoopbackHost } from '../xmpp/server-trust.js';
 import { startDevAgent, type DevAgent } from './agent-process.js';
 import { PrivateProsody } from './private-prosody.js';
@@ -22,11 +22,11 @@ const DEV_TOKEN_LABEL = 'dev';
  * A fresh token for the dev user of a role, named after it (`admin`, `user`) and created if
  * needed; the tokens of earlier dev runs stop working.
  */
-function devToken(users: UserStore, role: Role): string {
+async function devToken(users: UserStoreApi, role: Role): Promise<string> {
   for (const token of users.tokens(role)) {
-    if (token.label === DEV_TOKEN_LABEL && token.revoked === null) users.revokeToken(token.id);
+    if (token.label === DEV_TOKEN_LABEL && token.revoked === null) await users.revokeToken(token.id);
   }
-  return issueUserToken(users, role, role, DEV_TOKEN_LABEL).token;
+  return (await issueUserToken(users, role, role, DEV_TOKEN_LABEL)).token;
 }
 
 /** Resolves once some agent's catalog has arrived (its presence comes first). */
@@ -97,8 +97,8 @@ export async function runDev(config: DevConfig, logger: Logger): Promise<void> {
       {},
       { removeAccount: (jid) => prosody.removeAccount(jid) },
     );
-    orchestrator.agentAccounts.add(`${LOCAL_AGENT}@${DEV_DOMAIN}`, LOCAL_AGENT);
-    tokens = { adminToken: devToken(orchestrator.users, 'admin'), userToken: devToken(orchestrator.users, 'user') };
+    await orchestrator.agentAccounts.add(`${LOCAL_AGENT}@${DEV_DOMAIN}`, LOCAL_AGENT);
+    tokens = { adminToken: await devToken(orchestrator.users, 'admin'), userToken: await devToken(orchestrator.users, 'user') };
     const announced = firstCatalog(orchestrator.registry);
     agent = await startDevAgent(
       {

@@ -215,7 +215,7 @@ export function publicUrl(value: string | undefined): string | undefined {
 }
 
 /** Only PostgreSQL stands beside the embedded SQLite; its URL is checked before anything connects. */
-function databaseUrl(value: string): string {
+export function databaseUrl(value: string): string {
   if (!/^postgres(ql)?:\/\/[^\s]*$/.test(value)) {
     throw new ConfigError(`--database (or OUTPOST_DATABASE): must be a postgres:// URL, e.g. postgres://outpost@db.example.org/outpost; got '${value}'`);
   }

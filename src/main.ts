@@ -14,26 +14,20 @@ import { AddressAllowlist } from '../net/address-guard.js';
 import { logJobEvents } from './jobs/job-log.js';
 import { startRetentionSweep, watchProcessKeeps } from './jobs/retention-sweep.js';
 import { createMetrics } from './jobs/job-metrics.js';
-import { CallbackStore } from './store/callback-store.js';
 import { jobService } from './jobs/job-service.js';
 import type { JobUpdates } from './jobs/job-updates.js';
 import { ownerLimits } from './jobs/owner-limits.js';
 import { agentPools } from './registry/agent-admission.js';
 import { AgentRegistry } from './registry/agent-registry.js';
 import { feedRegistry } from './registry/registry-feed.js';
-import { AgentAccounts } from './store/agent-accounts.js';
-import { AgentStore } from './store/agent-store.js';
-import { AuditStore } from './store/audit-store.js';
-import { openDatabase } from './store/database.js';
 import type { JobStore } from './store/job-store.js';
 import type { JobStoreApi } from './store/job-store-api.js';
-import { ProcessPools } from './store/process-pools.js';
-import { DrainedAccounts } from './store/drained-accounts.js';
-import { openJobBackend } from './store/job-backend.js';
+import type { AgentAccountsApi } from './store/agent-accounts.js';
+import { openStores } from './store/open-stores.js';
+import type { UserStoreApi } from './store/user-store.js';
 import { BatchedWrites } from './store/batched-writes.js';
 import { DEFAULT_MAX_UPLOAD_BYTES, ResultFiles } from './store/result-files.js';
 import { storeInlineFiles } from './jobs/file-inputs.js';
-import { UserStore } from './store/user-store.js';
 import { watchAgentLiveness } from './registry/agent-liveness.js';
 import { ComponentLink } from './xmpp/component-link.js';
 import type { StanzaLimit } from './xmpp/invalid-stanza-limiter.js';
@@ -49,9 +43,9 @@ export interface RunningOrchestrator {
   jobs: JobStoreApi;
   /** Every change of a job, as the event streams see them. */
   updates: JobUpdates;
-  users: UserStore;
+  users: UserStoreApi;
   /** The accounts provisioned as agents, with their pools. */
-  agentAccounts: AgentAccounts;
+  agentAccounts: AgentAccountsApi;
   link: ComponentLink;
   /** Stops taking requests, closes the XMPP link and the database. Idempotent. */
   stop(): Promise<void>;
@@ -80,27 +74,21 @@ export async function startOrchestrator(
   embedded?: EmbeddedServer,
 ): Promise<RunningOrchestrator> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-  const db = openDatabase(path.join(config.dataDir, 'outpost.db'));
-  const jobs = await openJobBackend(db, config.database, logger).catch((error: unknown) => {
-    db.close();
-    throw error;
-  });
+  const stores = await openStores(config, logger);
+  const { jobs, users, audit, agentAccounts, processPools, drainedAccounts } = stores;
   const { jobStore, uploadTokens } = jobs;
-  const agentStore = new AgentStore(db);
-  const users = new UserStore(db);
-  const audit = new AuditStore(db);
   const defaultLimits = { maxRunning: config.maxRunning, maxWaiting: config.maxWaiting };
   const limits = ownerLimits(users, defaultLimits);
-  const agentAccounts = new AgentAccounts(db);
-  const processPools = new ProcessPools(db);
   const poolOf = agentPools(config, agentAccounts);
-  const drainedAccounts = new DrainedAccounts(db);
+  const logStoreError = (what: string) => (err: Error) => logger.error({ err: err.message }, `${what} could not be stored`);
   const registry = new AgentRegistry({
-    claims: processPools.all(),
-    onClaim: (ids, pool) => processPools.set(ids, pool),
-    drained: drainedAccounts.all(),
-    onDrained: (account, drained) => drainedAccounts.set(account, drained),
+    claims: await processPools.all(),
+    onClaim: (ids, pool) => void processPools.set(ids, pool).catch(logStoreError('the pool of new processes')),
+    drained: await drainedAccounts.all(),
+    onDrained: (account, drained) => void drainedAccounts.set(account, drained).catch(logStoreError('a drained account')),
   });
+  processPools.onStored((claims) => registry.takeStoredClaims(claims));
+  drainedAccounts.onStored((account, drained) => registry.takeStoredDrain(account, drained));
   const link = new ComponentLink({
     service: config.xmppServer,
     domain: config.componentJid,
@@ -138,7 +126,7 @@ export async function startOrchestrator(
   logJobEvents(lifecycle.events, logger);
   const agentEvents = new AgentEvents(lifecycle);
 
-  feedRegistry({ link, registry, logger, poolOf, remember: (jid) => agentStore.remember(jid, new Date()), hasJobs: (jid) => lifecycle.hasJobsOn(jid) });
+  feedRegistry({ link, registry, logger, poolOf, remember: (jid) => void stores.agents.remember(jid, new Date()).catch(logStoreError('an agent seen')), hasJobs: (jid) => lifecycle.hasJobsOn(jid) });
   link.on('message', (jid, message) => {
     // Whatever one agent sends, a fault in handling it must not take the service down.
     agentEvents.handle(jid, message).catch((err: Error) => {
@@ -154,11 +142,14 @@ export async function startOrchestrator(
   link.on('bounce', (jid) => registry.remove(jid));
   // After a restart, agents we knew are asked to announce themselves and the jobs they run.
   link.on('online', () => {
-    for (const { jid } of agentStore.known()) link.send(jid, { v: 1, type: 'catalog-request' }).catch(() => undefined);
+    stores.agents.known().then(
+      (known) => known.forEach(({ jid }) => link.send(jid, { v: 1, type: 'catalog-request' }).catch(() => undefined)),
+      (err: Error) => logger.error({ err: err.message }, 'the agents seen before could not be read'),
+    );
   });
   const stopLiveness = watchAgentLiveness({ link, registry, intervalMs: config.pingInterval * 1000, logger });
   const callbackAllow = AddressAllowlist.parse(config.callbackAllow);
-  const callbacks = new CallbackSender({ store: new CallbackStore(db), allow: callbackAllow, publicBase: () => publicUrl, logger, ...(tuning.callbackBackoff && { backoff: tuning.callbackBackoff }) });
+  const callbacks = new CallbackSender({ store: stores.callbacks, allow: callbackAllow, publicBase: () => publicUrl, logger, ...(tuning.callbackBackoff && { backoff: tuning.callbackBackoff }) });
   lifecycle.events.listen(callbacks.onJobEvent);
   const stopWatchingKeeps = watchProcessKeeps(registry, jobs.processKeeps);
   const keepMs = (config.keepJobs ?? DEFAULT_KEEP_JOBS_SECONDS) * 1000;
@@ -234,8 +225,7 @@ export async function startOrchestrator(
         await callbacks.stop();
         lifecycle.close();
         await lifecycleStore.settled();
-        await jobs.close();
-        db.close();
+        await stores.close();
       })()),
   };
 }

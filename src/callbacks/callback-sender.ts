@@ -4,13 +4,13 @@ import { resultsDocument } from '../http/results-response.js';
 import { urlBase } from '../http/links.js';
 import { statusInfo } from '../http/status-info.js';
 import type { JobEvent } from '../jobs/job-events.js';
-import type { CallbackDelivery, CallbackStore } from '../store/callback-store.js';
+import type { CallbackDelivery, CallbackStoreApi } from '../store/callback-store.js';
 import type { JobRecord } from '../store/job-record.js';
 import { postJson } from './callback-post.js';
 import { urlRefusal, type AddressAllowlist } from '../../net/address-guard.js';
 
 export interface CallbackSenderOptions {
-  store: CallbackStore;
+  store: CallbackStoreApi;
   allow: AddressAllowlist;
   /** Where links in the bodies point: the orchestrator's public URL. */
   publicBase: () => string;
@@ -35,6 +35,8 @@ export class CallbackSender {
   readonly #options: Required<Omit<CallbackSenderOptions, 'backoff'>> & { backoff: Backoff };
   readonly #lastProgress = new Map<string, number>();
   readonly #inFlight = new Set<Promise<void>>();
+  /** What job events owe, written in the order the events came. */
+  #writes: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
 
@@ -46,23 +48,38 @@ export class CallbackSender {
   readonly onJobEvent = (event: JobEvent): void => {
     const subscriber = event.job.execution.subscriber;
     if (!subscriber) return;
+    const write = this.#owed(event, subscriber);
+    if (!write) return;
+    this.#writes = this.#writes
+      .then(write)
+      .then(
+        () => this.#schedule(),
+        (err: Error) => this.#options.logger.error({ job: event.job.id, err: err.message }, 'a callback delivery could not be stored'),
+      );
+  };
+
+  /** The write of what the event owes the subscriber, if anything. */
+  #owed(event: JobEvent, subscriber: NonNullable<JobRecord['execution']['subscriber']>): (() => Promise<void>) | undefined {
     const now = Date.now();
     const { store } = this.#options;
+    const { job } = event;
     if ((event.type === 'running' || event.type === 'progress') && subscriber.inProgressUri) {
-      const at = Math.max(now, (this.#lastProgress.get(event.job.id) ?? 0) + PROGRESS_INTERVAL_MS);
-      store.progress(event.job.id, subscriber.inProgressUri, this.#statusBody(event.job), at);
-    } else if (event.type === 'finished') {
-      this.#lastProgress.delete(event.job.id);
-      if (event.job.status === 'successful' && subscriber.successUri) {
-        store.add(event.job.id, 'success', subscriber.successUri, JSON.stringify(resultsDocument(urlBase(this.#options.publicBase()), event.job)), now);
-      } else if (event.job.status === 'failed' && subscriber.failedUri) {
-        store.add(event.job.id, 'failed', subscriber.failedUri, this.#statusBody(event.job), now);
-      }
-    } else {
-      return;
+      const at = Math.max(now, (this.#lastProgress.get(job.id) ?? 0) + PROGRESS_INTERVAL_MS);
+      const body = this.#statusBody(job);
+      return () => store.progress(job.id, subscriber.inProgressUri!, body, at);
     }
-    this.#schedule();
-  };
+    if (event.type !== 'finished') return undefined;
+    this.#lastProgress.delete(job.id);
+    if (job.status === 'successful' && subscriber.successUri) {
+      const body = JSON.stringify(resultsDocument(urlBase(this.#options.publicBase()), job));
+      return () => store.add(job.id, 'success', subscriber.successUri!, body, now);
+    }
+    if (job.status === 'failed' && subscriber.failedUri) {
+      const body = this.#statusBody(job);
+      return () => store.add(job.id, 'failed', subscriber.failedUri!, body, now);
+    }
+    return undefined;
+  }
 
   start(): void {
     this.#stopped = false;
@@ -73,6 +90,7 @@ export class CallbackSender {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
+    await this.#writes;
     await Promise.all(this.#inFlight);
   }
 
@@ -82,17 +100,23 @@ export class CallbackSender {
 
   #schedule(): void {
     if (this.#stopped) return;
-    clearTimeout(this.#timer);
-    const next = this.#options.store.nextDue();
-    if (next === undefined) return;
-    this.#timer = setTimeout(() => this.#sendDue(), Math.max(0, next - Date.now()));
-    this.#timer.unref();
+    this.#options.store.nextDue().then(
+      (next) => {
+        if (this.#stopped) return;
+        clearTimeout(this.#timer);
+        if (next === undefined) return;
+        this.#timer = setTimeout(() => this.#sendDue(), Math.max(0, next - Date.now()));
+        this.#timer.unref();
+      },
+      (err: Error) => this.#options.logger.error({ err: err.message }, 'callback deliveries could not be looked up'),
+    );
   }
 
   #sendDue(): void {
-    const due = this.#options.store.due(Date.now(), BATCH);
-    if (due.length === 0) return this.#schedule();
-    const sending = Promise.all(due.map((delivery) => this.#deliver(delivery))).then(() => undefined);
+    const sending = this.#options.store.due(Date.now(), BATCH).then((due) => Promise.all(due.map((delivery) => this.#deliver(delivery)))).then(
+      () => undefined,
+      (err: Error) => this.#options.logger.error({ err: err.message }, 'callback deliveries could not be made'),
+    );
     this.#inFlight.add(sending);
     void sending.finally(() => {
       this.#inFlight.delete(sending);
@@ -106,7 +130,7 @@ export class CallbackSender {
     const refusal = await urlRefusal(delivery.uri, allow);
     if (refusal) {
       logger.warn({ ...about, reason: refusal }, 'callback refused');
-      return store.remove(delivery.id);
+      return await store.remove(delivery.id);
     }
     // Progress goes out at most once a second, counted from when a delivery starts.
     if (delivery.kind === 'in-progress') this.#lastProgress.set(delivery.jobId, Date.now());
@@ -117,15 +141,15 @@ export class CallbackSender {
     );
     if (outcome === undefined) {
       logger.debug(about, 'callback delivered');
-      return store.delivered(delivery.id, delivery.body);
+      return await store.delivered(delivery.id, delivery.body);
     }
     const now = Date.now();
     if (now - delivery.created >= this.#options.giveUpAfterMs) {
       logger.warn({ ...about, attempts: delivery.attempts + 1, reason: outcome }, 'callback given up');
-      return store.remove(delivery.id);
+      return await store.remove(delivery.id);
     }
     const retryAt = now + backoffDelay(delivery.attempts, this.#options.backoff);
     logger.info({ ...about, attempts: delivery.attempts + 1, reason: outcome, retryAt: new Date(retryAt).toISOString() }, 'callback failed; retrying');
-    store.retryAt(delivery.id, retryAt);
+    await store.retryAt(delivery.id, retryAt);
   }
 }

@@ -1,6 +1,6 @@
 import type { Router } from '@koa/router';
 import type { Context } from 'koa';
-import { AUDIT_ACTIONS, type AuditStore } from '../store/audit-store.js';
+import { AUDIT_ACTIONS, type AuditStoreApi } from '../store/audit-store.js';
 import { rfc3339Instant } from './job-list-query.js';
 import { pageLinks, parsePaging } from './paging.js';
 import { invalidParameter, listParam, singleParam } from './query-params.js';
@@ -24,13 +24,13 @@ function actionsParam(ctx: Context): string[] | undefined {
  * `GET /admin/audit` (docs/decisions.md, Retention and audit): who did what to what, when and
  * from where, newest first, filtered by action, actor and time, paged like the other admin lists.
  */
-export function adminAuditRoutes(router: Router, deps: { audit: Pick<AuditStore, 'list'> }): void {
-  router.get('/admin/audit', (ctx) => {
+export function adminAuditRoutes(router: Router, deps: { audit: Pick<AuditStoreApi, 'list'> }): void {
+  router.get('/admin/audit', async (ctx) => {
     const actor = singleParam(ctx, 'actor');
     if (actor === '') throw invalidParameter('actor', 'must not be empty');
     const filter = { actions: actionsParam(ctx), actor, since: instantParam(ctx, 'since'), until: instantParam(ctx, 'until'), ...parsePaging(ctx) };
     if (filter.since && filter.until && filter.since > filter.until) throw invalidParameter('since', `(${filter.since}) must not be after until (${filter.until})`);
-    const page = deps.audit.list(filter);
+    const page = await deps.audit.list(filter);
     ctx.body = { entries: page.entries, links: pageLinks(ctx, filter, page.more, 'audit log') };
   });
 }

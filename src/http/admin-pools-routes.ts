@@ -3,14 +3,14 @@ import type { Middleware } from 'koa';
 import { OutpostError } from '../errors.js';
 import { PROCESS_ID_PATTERN } from '../../protocol/index.js';
 import type { AgentRegistry } from '../registry/agent-registry.js';
-import { poolNameProblem, type AgentAccount } from '../store/agent-accounts.js';
+import { poolNameProblem, type AgentAccountsApi } from '../store/agent-accounts.js';
 import { checkBody } from './admin-bodies.js';
 import { auditAction, type AuditLog } from './audit-trail.js';
 import { selfLink } from './links.js';
 
 export interface AdminPoolsDeps {
   registry: AgentRegistry;
-  agentAccounts: { list(): AgentAccount[]; revoke(jid: string): boolean };
+  agentAccounts: Pick<AgentAccountsApi, 'list' | 'revoke'>;
   jsonBody: Middleware;
   removeXmppAccount?: (jid: string) => Promise<void>;
   audit: AuditLog;
@@ -41,21 +41,21 @@ export function adminPoolsRoutes(router: Router, { registry, agentAccounts, json
   router.delete('/admin/agent-accounts/:jid', async (ctx) => {
     const jid = ctx.params['jid']!;
     if (!BARE_JID.test(jid)) throw new OutpostError('bad-request', 400, `'${jid.slice(0, 200)}' is not a bare JID (NAME@DOMAIN)`);
-    if (!agentAccounts.revoke(jid)) throw new OutpostError('not-found', 404, `no active agent account '${jid}'`);
-    auditAction(ctx, audit, 'agent.remove', jid);
+    if (!(await agentAccounts.revoke(jid))) throw new OutpostError('not-found', 404, `no active agent account '${jid}'`);
+    await auditAction(ctx, audit, 'agent.remove', jid);
     await removeXmppAccount?.(jid);
     for (const agent of registry.agentsNamed(jid)) registry.remove(agent.jid);
     ctx.body = { jid, revoked: true, xmppAccountRemoved: removeXmppAccount !== undefined, links: [selfLink(ctx, 'revoked agent account')] };
   });
 
-  router.put('/admin/processes/:processId/pool', jsonBody, (ctx) => {
+  router.put('/admin/processes/:processId/pool', jsonBody, async (ctx) => {
     const id = ctx.params['processId']!;
     if (id.length > 200 || !processId.test(id)) throw new OutpostError('bad-request', 400, `'${id.slice(0, 200)}' is not a process id`);
     const { pool } = checkBody<{ pool: string }>(POOL_BODY, ctx.request.body);
     const problem = poolNameProblem(pool);
     if (problem) throw new OutpostError('bad-request', 400, problem);
     registry.assign(id, pool);
-    auditAction(ctx, audit, 'process.pool', id, { pool });
+    await auditAction(ctx, audit, 'process.pool', id, { pool });
     ctx.body = { id, pool, links: [selfLink(ctx, 'process pool')] };
   });
 }

@@ -71,7 +71,7 @@ export function adminRoutes(router: Router, deps: AdminRouteDeps): void {
     router.post(`/admin/agents/:jid/${action}`, async (ctx) => {
       const agent = onlineAgent(registry, ctx.params['jid']!);
       registry.setDrained(agent.jid, drained);
-      auditAction(ctx, deps.audit, `agent.${action}`, agent.jid);
+      await auditAction(ctx, deps.audit, `agent.${action}`, agent.jid);
       ctx.body = { ...(await agentViews(deps))(agent), links: [link(ctx, agentPath(agent.jid), 'self', 'agent')] };
     });
   }
@@ -92,7 +92,7 @@ export function adminRoutes(router: Router, deps: AdminRouteDeps): void {
   // docs/decisions.md, Kill versus dismiss: stops the run and keeps the record as dismissed, with who killed it.
   router.post('/admin/jobs/:jobId/kill', async (ctx) => {
     const job = await deps.jobs.kill(ctx.params['jobId']!, requestAdmin(ctx));
-    auditAction(ctx, deps.audit, 'job.kill', job.id, { process: job.processId, owner: job.owner });
+    await auditAction(ctx, deps.audit, 'job.kill', job.id, { process: job.processId, owner: job.owner });
     ctx.body = { job: statusInfo(ctx, job), dismissedBy: job.dismissedBy };
   });
 }

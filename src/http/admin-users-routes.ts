@@ -2,13 +2,13 @@ import type { Router } from '@koa/router';
 import type { Middleware } from 'koa';
 import { OutpostError } from '../errors.js';
 import type { Limits } from '../jobs/owner-limits.js';
-import { ROLES, userNameProblem, type LimitOverrides, type Role, type UserRecord, type UserStore } from '../store/user-store.js';
+import { ROLES, userNameProblem, type LimitOverrides, type Role, type UserRecord, type UserStoreApi } from '../store/user-store.js';
 import { checkBody } from './admin-bodies.js';
 import { auditAction, type AuditLog } from './audit-trail.js';
 import { absoluteUrl, selfLink } from './links.js';
 
 export interface AdminUsersDeps {
-  users: UserStore;
+  users: UserStoreApi;
   jsonBody: Middleware;
   /** The limits of users without overrides. */
   defaultLimits: Limits;
@@ -42,7 +42,7 @@ export const LIMITS = {
 
 const userPath = (name: string) => `/admin/users/${encodeURIComponent(name)}`;
 
-function existingUser(users: UserStore, name: string): UserRecord {
+function existingUser(users: UserStoreApi, name: string): UserRecord {
   const user = users.get(name);
   if (!user) throw new OutpostError('not-found', 404, `user '${name}' does not exist`);
   return user;
@@ -64,13 +64,13 @@ export function adminUsersRoutes(router: Router, deps: AdminUsersDeps): void {
     ctx.body = { users: users.list(), links: [selfLink(ctx, 'users')] };
   });
 
-  router.post('/admin/users', deps.jsonBody, (ctx) => {
+  router.post('/admin/users', deps.jsonBody, async (ctx) => {
     const body = checkBody<{ name: string; role?: Role }>(NEW_USER, ctx.request.body);
     const problem = userNameProblem(body.name);
     if (problem) throw new OutpostError('bad-request', 400, problem);
-    const user = users.create(body.name, body.role ?? 'user');
+    const user = await users.create(body.name, body.role ?? 'user');
     if (!user) throw new OutpostError('conflict', 409, `user '${body.name}' already exists`);
-    auditAction(ctx, deps.audit, 'user.create', user.name, { role: user.role });
+    await auditAction(ctx, deps.audit, 'user.create', user.name, { role: user.role });
     ctx.status = 201;
     ctx.set('Location', absoluteUrl(ctx, userPath(user.name)));
     ctx.body = user;
@@ -80,14 +80,14 @@ export function adminUsersRoutes(router: Router, deps: AdminUsersDeps): void {
     ctx.body = existingUser(users, ctx.params['name']!);
   });
 
-  router.post('/admin/users/:name/tokens', deps.jsonBody, (ctx) => {
+  router.post('/admin/users/:name/tokens', deps.jsonBody, async (ctx) => {
     const user = existingUser(users, ctx.params['name']!);
     const body = checkBody<{ label?: string }>(NEW_TOKEN, ctx.request.body);
     ctx.status = 201;
     // The only time the token is ever shown; no cache may keep it.
     ctx.set('Cache-Control', 'no-store');
-    const issued = users.issueToken(user.name, body.label ?? null);
-    auditAction(ctx, deps.audit, 'token.create', issued.id, { user: user.name, label: issued.label });
+    const issued = await users.issueToken(user.name, body.label ?? null);
+    await auditAction(ctx, deps.audit, 'token.create', issued.id, { user: user.name, label: issued.label });
     ctx.body = issued;
   });
 
@@ -95,10 +95,10 @@ export function adminUsersRoutes(router: Router, deps: AdminUsersDeps): void {
     ctx.body = { tokens: users.tokens(existingUser(users, ctx.params['name']!).name) };
   });
 
-  router.delete('/admin/tokens/:id', (ctx) => {
-    const token = users.revokeToken(ctx.params['id']!);
+  router.delete('/admin/tokens/:id', async (ctx) => {
+    const token = await users.revokeToken(ctx.params['id']!);
     if (!token) throw new OutpostError('not-found', 404, `token '${ctx.params['id']}' does not exist`);
-    auditAction(ctx, deps.audit, 'token.revoke', token.id, { user: token.user });
+    await auditAction(ctx, deps.audit, 'token.revoke', token.id, { user: token.user });
     ctx.body = token;
   });
 
@@ -106,11 +106,11 @@ export function adminUsersRoutes(router: Router, deps: AdminUsersDeps): void {
     ctx.body = limitsView(existingUser(users, ctx.params['name']!), deps.defaultLimits);
   });
 
-  router.put('/admin/users/:name/limits', deps.jsonBody, (ctx) => {
+  router.put('/admin/users/:name/limits', deps.jsonBody, async (ctx) => {
     const name = existingUser(users, ctx.params['name']!).name;
     const limits = checkBody<LimitOverrides>(LIMITS, ctx.request.body);
-    const user = users.setLimits(name, limits)!;
-    auditAction(ctx, deps.audit, 'limits.set', name, { ...limits });
+    const user = (await users.setLimits(name, limits))!;
+    await auditAction(ctx, deps.audit, 'limits.set', name, { ...limits });
     deps.limitsChanged();
     ctx.body = limitsView(user, deps.defaultLimits);
   });

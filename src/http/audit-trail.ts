@@ -1,10 +1,10 @@
 import type { Context } from 'koa';
 import type { Logger } from 'pino';
-import type { AuditAction, AuditStore } from '../store/audit-store.js';
+import type { AuditAction, AuditStoreApi } from '../store/audit-store.js';
 import { requestAdmin } from './job-access.js';
 
 /** The audit log as the routes write it. */
-export type AuditLog = Pick<AuditStore, 'record' | 'refusedAuthentication'>;
+export type AuditLog = Pick<AuditStoreApi, 'record' | 'refusedAuthentication'>;
 
 /**
  * Where a request came from: the address of its connection. No proxy is trusted (no setting
@@ -15,8 +15,8 @@ export function requestSource(ctx: Context): string {
 }
 
 /** Records an admin action that was done, by the admin making the request. */
-export function auditAction(ctx: Context, audit: AuditLog, action: AuditAction, target: string, detail?: Record<string, unknown>): void {
-  audit.record({ actor: requestAdmin(ctx), action, target, source: requestSource(ctx), ...(detail && { detail }) });
+export function auditAction(ctx: Context, audit: AuditLog, action: AuditAction, target: string, detail?: Record<string, unknown>): Promise<void> {
+  return audit.record({ actor: requestAdmin(ctx), action, target, source: requestSource(ctx), ...(detail && { detail }) });
 }
 
 /**
@@ -24,9 +24,8 @@ export function auditAction(ctx: Context, audit: AuditLog, action: AuditAction, 
  * that cannot take the count (disk full, read-only) is logged: the refusal is answered as always.
  */
 export function auditRefusal(ctx: Context, audit: AuditLog, reason: string, logger: Logger): void {
-  try {
-    audit.refusedAuthentication(requestSource(ctx), reason);
-  } catch (err) {
-    logger.error({ source: requestSource(ctx), err: (err as Error).message }, 'a refused authentication could not be recorded in the audit log');
-  }
+  const source = requestSource(ctx);
+  audit.refusedAuthentication(source, reason).catch((err: Error) => {
+    logger.error({ source, err: err.message }, 'a refused authentication could not be recorded in the audit log');
+  });
 }

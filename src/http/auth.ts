@@ -1,6 +1,6 @@
 import type { Context, Middleware } from 'koa';
 import { OutpostError } from '../errors.js';
-import type { Role, UserStore } from '../store/user-store.js';
+import type { Role, UserStoreApi } from '../store/user-store.js';
 import { AGENT_PACKAGE_PATH } from './agent-package-routes.js';
 import { ASSETS_PATH } from './html/render.js';
 
@@ -75,7 +75,7 @@ export const bearerToken = (header: string): string | undefined => /^Bearer +(\S
 export type RefusalListener = (ctx: Context, reason: string) => void;
 
 /** The caller named by the Authorization header, undefined without one. */
-function caller(ctx: Context, users: UserStore, refused: RefusalListener): RequestUser | undefined {
+function caller(ctx: Context, users: UserStoreApi, refused: RefusalListener): RequestUser | undefined {
   const header = ctx.get('Authorization');
   if (header === '') return undefined;
   const refuse = (reason: string) => {
@@ -94,7 +94,7 @@ function caller(ctx: Context, users: UserStore, refused: RefusalListener): Reque
  * applies docs/decisions.md, Users and access: sets `ctx.state.user` for a valid token, refuses a bad one with 401 (telling
  * `refused`, for the audit log), and refuses a request its caller may not make with 401 (no token) or 403 (not an admin).
  */
-export function authentication(users: UserStore, policy: AccessPolicy, refused: RefusalListener): Middleware {
+export function authentication(users: UserStoreApi, policy: AccessPolicy, refused: RefusalListener): Middleware {
   return async (ctx, next) => {
     const routes = policy.metricsOpen && isMetricsPath(ctx.path) ? 'open' : routeClass(ctx.path);
     if (routes === 'open') return next();

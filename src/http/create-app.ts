@@ -6,11 +6,11 @@ import type { Registry } from 'prom-client';
 import type { JobService } from '../jobs/job-service.js';
 import { DEFAULT_LIMITS, type Limits } from '../jobs/owner-limits.js';
 import type { AgentRegistry } from '../registry/agent-registry.js';
-import type { AgentAccount } from '../store/agent-accounts.js';
-import type { AuditStore } from '../store/audit-store.js';
+import type { AgentAccountsApi } from '../store/agent-accounts.js';
+import type { AuditStoreApi } from '../store/audit-store.js';
 import { DEFAULT_MAX_UPLOAD_BYTES, type ResultFiles } from '../store/result-files.js';
 import type { UploadTokenStore } from '../store/upload-tokens.js';
-import type { UserStore } from '../store/user-store.js';
+import type { UserStoreApi } from '../store/user-store.js';
 import { adminAuditRoutes } from './admin-audit-routes.js';
 import { adminEventsRoutes, type AdminEventsDeps } from './admin-events-routes.js';
 import { adminJobsRoutes } from './admin-jobs-routes.js';
@@ -59,7 +59,7 @@ export interface AppDeps extends AdminEventsDeps {
   /** Whether the server can run jobs now (its XMPP link is up); answers `/readyz`. */
   readiness: () => boolean;
   /** Users and their bearer tokens, by which requests are authenticated. */
-  users: UserStore;
+  users: UserStoreApi;
   /** Which requests may come without a token (default: reading yes, executing no). */
   access?: AccessPolicy;
   /** Limits of users without overrides (default DEFAULT_LIMITS), shown by the admin API. */
@@ -71,11 +71,11 @@ export interface AppDeps extends AdminEventsDeps {
   /** Where callbacks may go besides public addresses (`--callback-allow`; default none). */
   callbackAllow?: AddressAllowlist;
   /** The accounts provisioned as agents, listed by the admin API. */
-  agentAccounts: { list(): AgentAccount[]; revoke(jid: string): boolean };
+  agentAccounts: Pick<AgentAccountsApi, 'list' | 'revoke'>;
   /** Deletes an agent's XMPP account and closes its sessions, where Outpost runs the XMPP server. */
   removeXmppAccount?: (jid: string) => Promise<void>;
   /** Where admin actions and refused authentications are recorded, and read back by `/admin/audit`. */
-  audit: Pick<AuditStore, 'record' | 'refusedAuthentication' | 'list'>;
+  audit: Pick<AuditStoreApi, 'record' | 'refusedAuthentication' | 'list'>;
 }
 
 /** Every route of the API; `createApp` serves them, and the API definition is checked against them. */

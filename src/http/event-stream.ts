@@ -1,12 +1,12 @@
 import { PassThrough } from 'node:stream';
 import type { Context } from 'koa';
 import { ERROR_TYPES } from '../errors.js';
-import type { UserStore } from '../store/user-store.js';
+import type { UserStoreApi } from '../store/user-store.js';
 import { requestUser, REVOKED_TOKEN } from './auth.js';
 
 export interface EventStreamDeps {
   /** Whose tokens are revoked, told at once for revocations made here and asked at each keep-alive. */
-  users: UserStore;
+  users: UserStoreApi;
   /** Interval of the keep-alive comments on event streams, and of the token checks (default 15 s). */
   heartbeatMs?: number;
 }

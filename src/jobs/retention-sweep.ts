@@ -11,8 +11,8 @@ export interface RetentionSweepOptions {
   keepMs: number;
   /** Removes up to `limit` expired jobs through the lifecycle; resolves with how many went. */
   expireJobs: (keepMs: number, limit: number) => Promise<number>;
-  /** Removes up to `limit` audit entries older than `before`; returns how many went. */
-  trimAudit: (before: Date, limit: number) => number;
+  /** Removes up to `limit` audit entries older than `before`; resolves with how many went. */
+  trimAudit: (before: Date, limit: number) => Promise<number>;
   intervalMs?: number;
   batchSize?: number;
   logger: Logger;
@@ -31,7 +31,7 @@ export function startRetentionSweep(options: RetentionSweepOptions): () => Promi
   let timer: NodeJS.Timeout | undefined;
   let sweeping: Promise<void> = Promise.resolve();
 
-  const drain = async (removeBatch: () => Promise<number> | number): Promise<number> => {
+  const drain = async (removeBatch: () => Promise<number>): Promise<number> => {
     let total = 0;
     for (let removed = batchSize; removed === batchSize && !stopped; total += removed) {
       removed = await removeBatch();

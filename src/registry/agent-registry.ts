@@ -159,6 +159,15 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
     this.emit('changed');
   }
 
+  /** Claims another orchestrator stored (docs/decisions.md, Scale-out): taken as they are, not stored again. */
+  takeStoredClaims(claims: Map<string, string>): void {
+    const moved = [...claims].filter(([id, pool]) => this.#claims.get(id) !== pool);
+    if (moved.length === 0) return;
+    for (const [id, pool] of moved) this.#claims.set(id, pool);
+    this.#offered = undefined;
+    this.emit('changed');
+  }
+
   #claim(processIds: string[], pool: string): void {
     for (const id of processIds) this.#claims.set(id, pool);
     this.#onClaim(processIds, pool);
@@ -192,6 +201,14 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
     const account = bareJid(jid);
     if (drained === this.#drained.has(account)) return;
     this.#onDrained(account, drained);
+    if (drained) this.#drained.add(account);
+    else this.#drained.delete(account);
+    this.emit('changed');
+  }
+
+  /** A drain or undrain another orchestrator stored: taken as it is, not stored again. */
+  takeStoredDrain(account: string, drained: boolean): void {
+    if (drained === this.#drained.has(account)) return;
     if (drained) this.#drained.add(account);
     else this.#drained.delete(account);
     this.emit('changed');

@@ -17,8 +17,22 @@ export function poolNameProblem(pool: string): string | undefined {
   return POOL_NAME.test(pool) ? undefined : `a pool name is 1 to 100 letters, digits, '_', '.', '@' or '-'; got '${pool}'`;
 }
 
-/** Outpost's own record of the accounts it provisioned as agents, with their pools. */
-export class AgentAccounts {
+/**
+ * Outpost's own record of the accounts it provisioned as agents, with their pools, on either
+ * engine. `poolOf` is read for every stanza, so reads are synchronous; writes resolve once stored.
+ */
+export interface AgentAccountsApi {
+  add(jid: string, pool: string, at?: Date): Promise<AgentAccount>;
+  /** Adds many accounts in one transaction (`outpost agent add --count/--from`). */
+  addMany(accounts: readonly { jid: string; pool: string }[], at?: Date): Promise<void>;
+  /** Resolves false when there was no active account of that JID. */
+  revoke(jid: string, at?: Date): Promise<boolean>;
+  poolOf(jid: string): string | undefined;
+  list(): AgentAccount[];
+}
+
+/** The agent accounts in SQLite, read at each call, so that another process's change counts at once. */
+export class AgentAccounts implements AgentAccountsApi {
   readonly #upsert: Statement<[{ jid: string; pool: string; at: string }]>;
   readonly #revoke: Statement<[{ jid: string; at: string }]>;
   readonly #select: Statement<[string], AgentAccount>;
@@ -38,24 +52,21 @@ export class AgentAccounts {
     this.#selectAll = db.prepare('SELECT jid, pool, created, revoked FROM agent_accounts ORDER BY jid');
   }
 
-  add(jid: string, pool: string, at = new Date()): AgentAccount {
+  async add(jid: string, pool: string, at = new Date()): Promise<AgentAccount> {
     this.#upsert.run({ jid, pool, at: at.toISOString() });
     return this.#select.get(jid)!;
   }
 
-  /** Adds many accounts in one transaction (`outpost agent add --count/--from`). */
-  addMany(accounts: readonly { jid: string; pool: string }[], at = new Date()): void {
+  async addMany(accounts: readonly { jid: string; pool: string }[], at = new Date()): Promise<void> {
     this.#db.transaction(() => {
       for (const { jid, pool } of accounts) this.#upsert.run({ jid, pool, at: at.toISOString() });
     })();
   }
 
-  /** Returns false when there was no active account of that JID. */
-  revoke(jid: string, at = new Date()): boolean {
+  async revoke(jid: string, at = new Date()): Promise<boolean> {
     return this.#revoke.run({ jid, at: at.toISOString() }).changes > 0;
   }
 
-  /** The pool of an active account; undefined when the account is unknown or revoked. */
   poolOf(jid: string): string | undefined {
     const account = this.#select.get(jid);
     return account && account.revoked === null ? account.pool : undefined;

@@ -7,7 +7,14 @@ export interface KnownAgent {
 }
 
 /** Agents seen so far, so that a restarted orchestrator can contact them again. */
-export class AgentStore {
+export interface AgentStoreApi {
+  remember(jid: string, at: Date): Promise<void>;
+  /** Most recently seen first. */
+  known(): Promise<KnownAgent[]>;
+}
+
+/** The agents seen, in SQLite. */
+export class AgentStore implements AgentStoreApi {
   private readonly upsert: Statement<[{ jid: string; at: string }]>;
   private readonly selectAll: Statement<[], KnownAgent>;
 
@@ -20,12 +27,11 @@ export class AgentStore {
     this.selectAll = db.prepare('SELECT jid, last_seen AS lastSeen FROM agents ORDER BY last_seen DESC, jid');
   }
 
-  remember(jid: string, at: Date): void {
+  async remember(jid: string, at: Date): Promise<void> {
     this.upsert.run({ jid, at: at.toISOString() });
   }
 
-  /** Most recently seen first. */
-  known(): KnownAgent[] {
+  async known(): Promise<KnownAgent[]> {
     return this.selectAll.all();
   }
 }

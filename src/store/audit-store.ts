@@ -58,14 +58,36 @@ export interface AuditFilter {
   offset: number;
 }
 
-interface AuditRow extends Omit<AuditEntry, 'detail'> {
+/** The audit log on either engine: admin actions one row each, refused authentications one row per source and minute. */
+export interface AuditStoreApi {
+  record(entry: AuditRecord, at?: Date): Promise<void>;
+  /** A request whose credentials were refused; `reason` is what it was told, kept for the last one of the minute. */
+  refusedAuthentication(source: string, reason: string, at?: Date): Promise<void>;
+  /** Entries matching every given filter, newest first. */
+  list(filter: AuditFilter): Promise<AuditPage>;
+  /** Removes up to `limit` entries older than `before`, oldest first; resolves with how many went. */
+  removeOlderThan(before: Date, limit: number): Promise<number>;
+}
+
+export interface AuditPage {
+  entries: AuditEntry[];
+  more: boolean;
+}
+
+export interface AuditRow extends Omit<AuditEntry, 'detail'> {
   detail: string | null;
 }
 
-const COLUMNS = 'id, at, actor, action, target, source, detail, count';
+export const AUDIT_COLUMNS = 'id, at, actor, action, target, source, detail, count';
 
-/** The audit log: admin actions one row each, refused authentications one row per source and minute. */
-export class AuditStore {
+/** A page of `limit` entries from rows read with a limit one higher, which tells whether more follow. */
+export function auditPage(rows: AuditRow[], limit: number): AuditPage {
+  const entries = rows.slice(0, limit).map((row) => ({ ...row, detail: row.detail === null ? null : (JSON.parse(row.detail) as Record<string, unknown>) }));
+  return { entries, more: rows.length > limit };
+}
+
+/** The audit log in SQLite. */
+export class AuditStore implements AuditStoreApi {
   readonly #insert: Statement<[Record<string, unknown>]>;
   readonly #refused: Statement<[Record<string, unknown>]>;
   readonly #trim: Statement<[{ before: string; limit: number }]>;
@@ -81,7 +103,7 @@ export class AuditStore {
     this.#trim = db.prepare('DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE at < @before ORDER BY at LIMIT @limit)');
   }
 
-  record(entry: AuditRecord, at = new Date()): void {
+  async record(entry: AuditRecord, at = new Date()): Promise<void> {
     this.#insert.run({
       at: at.toISOString(),
       actor: entry.actor,
@@ -92,13 +114,11 @@ export class AuditStore {
     });
   }
 
-  /** A request whose credentials were refused; `reason` is what it was told, kept for the last one of the minute. */
-  refusedAuthentication(source: string, reason: string, at = new Date()): void {
+  async refusedAuthentication(source: string, reason: string, at = new Date()): Promise<void> {
     this.#refused.run({ at: at.toISOString(), source, detail: JSON.stringify({ reason }) });
   }
 
-  /** Entries matching every given filter, newest first. */
-  list(filter: AuditFilter): { entries: AuditEntry[]; more: boolean } {
+  async list(filter: AuditFilter): Promise<AuditPage> {
     const clauses: string[] = [];
     const params: Record<string, unknown> = { limit: filter.limit + 1, offset: filter.offset };
     if (filter.actions?.length) {
@@ -111,13 +131,11 @@ export class AuditStore {
       params[key] = filter[key];
     }
     const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
-    const rows = this.#query(`SELECT ${COLUMNS} FROM audit ${where} ORDER BY at DESC, id DESC LIMIT @limit OFFSET @offset`).all(params);
-    const entries = rows.slice(0, filter.limit).map((row) => ({ ...row, detail: row.detail === null ? null : (JSON.parse(row.detail) as Record<string, unknown>) }));
-    return { entries, more: rows.length > filter.limit };
+    const rows = this.#query(`SELECT ${AUDIT_COLUMNS} FROM audit ${where} ORDER BY at DESC, id DESC LIMIT @limit OFFSET @offset`).all(params);
+    return auditPage(rows, filter.limit);
   }
 
-  /** Removes up to `limit` entries older than `before`, oldest first; returns how many went. */
-  removeOlderThan(before: Date, limit: number): number {
+  async removeOlderThan(before: Date, limit: number): Promise<number> {
     return this.#trim.run({ before: before.toISOString(), limit }).changes;
   }
 

@@ -17,8 +17,23 @@ export interface CallbackDelivery {
 
 const COLUMNS = 'id, job_id AS jobId, kind, uri, body, attempts, next_at AS nextAt, created';
 
-/** Callback deliveries kept until made or given up, so that an orchestrator restart loses none. */
-export class CallbackStore {
+/** Callback deliveries kept until made or given up, so that an orchestrator restart loses none; on either engine. */
+export interface CallbackStoreApi {
+  add(jobId: string, kind: Exclude<CallbackKind, 'in-progress'>, uri: string, body: string, at: number): Promise<void>;
+  /** Newer progress replaces a delivery not yet made, keeping its place. */
+  progress(jobId: string, uri: string, body: string, at: number): Promise<void>;
+  /** Deliveries due at `now`, each job's oldest only; on PostgreSQL, taken from the other orchestrators for a while. */
+  due(now: number, limit: number): Promise<CallbackDelivery[]>;
+  /** When the next delivery is due, if any is waiting. */
+  nextDue(): Promise<number | undefined>;
+  retryAt(id: number, at: number): Promise<void>;
+  remove(id: number): Promise<void>;
+  /** Done with a delivery that was made, unless newer progress replaced its body meanwhile: that one is still owed. */
+  delivered(id: number, body: string): Promise<void>;
+}
+
+/** The callback deliveries in SQLite. */
+export class CallbackStore implements CallbackStoreApi {
   readonly #insert: Statement<[{ jobId: string; kind: CallbackKind; uri: string; body: string; at: number }]>;
   readonly #progress: Statement<[{ jobId: string; uri: string; body: string; at: number }]>;
   readonly #dropProgress: Statement<[string]>;
@@ -48,35 +63,33 @@ export class CallbackStore {
     this.#deliveredBody = db.prepare('DELETE FROM callbacks WHERE id = @id AND body = @body');
   }
 
-  add(jobId: string, kind: Exclude<CallbackKind, 'in-progress'>, uri: string, body: string, at: number): void {
+  async add(jobId: string, kind: Exclude<CallbackKind, 'in-progress'>, uri: string, body: string, at: number): Promise<void> {
     // The final word makes progress nobody has heard yet pointless.
     this.#dropProgress.run(jobId);
     this.#insert.run({ jobId, kind, uri, body, at });
   }
 
-  progress(jobId: string, uri: string, body: string, at: number): void {
+  async progress(jobId: string, uri: string, body: string, at: number): Promise<void> {
     this.#progress.run({ jobId, uri, body, at });
   }
 
-  due(now: number, limit: number): CallbackDelivery[] {
+  async due(now: number, limit: number): Promise<CallbackDelivery[]> {
     return this.#due.all({ now, limit });
   }
 
-  /** When the next delivery is due, if any is waiting. */
-  nextDue(): number | undefined {
+  async nextDue(): Promise<number | undefined> {
     return this.#next.get()?.nextAt ?? undefined;
   }
 
-  retryAt(id: number, at: number): void {
+  async retryAt(id: number, at: number): Promise<void> {
     this.#retry.run({ id, at });
   }
 
-  remove(id: number): void {
+  async remove(id: number): Promise<void> {
     this.#delete.run(id);
   }
 
-  /** Done with a delivery that was made, unless newer progress replaced its body meanwhile: that one is still owed. */
-  delivered(id: number, body: string): void {
+  async delivered(id: number, body: string): Promise<void> {
     this.#deliveredBody.run({ id, body });
   }
 }

@@ -2,7 +2,15 @@ import type { Statement } from 'better-sqlite3';
 import type { Database } from './database.js';
 
 /** Agent accounts an admin drained, kept so that a restarted orchestrator gives them no new job either. */
-export class DrainedAccounts {
+export interface DrainedAccountsApi {
+  set(account: string, drained: boolean, at?: Date): Promise<void>;
+  all(): Promise<Set<string>>;
+  /** Calls `listener` for each account whose drain any orchestrator on the database changed. */
+  onStored(listener: (account: string, drained: boolean) => void): void;
+}
+
+/** The drained accounts in SQLite. */
+export class DrainedAccounts implements DrainedAccountsApi {
   readonly #insert: Statement<[{ jid: string; at: string }]>;
   readonly #delete: Statement<[string]>;
   readonly #selectAll: Statement<[], { jid: string }>;
@@ -13,12 +21,15 @@ export class DrainedAccounts {
     this.#selectAll = db.prepare('SELECT jid FROM drained_accounts');
   }
 
-  set(account: string, drained: boolean, at = new Date()): void {
+  async set(account: string, drained: boolean, at = new Date()): Promise<void> {
     if (drained) this.#insert.run({ jid: account, at: at.toISOString() });
     else this.#delete.run(account);
   }
 
-  all(): Set<string> {
+  /** One orchestrator per SQLite file: only its own registry drains. */
+  onStored(): void {}
+
+  async all(): Promise<Set<string>> {
     return new Set(this.#selectAll.all().map(({ jid }) => jid));
   }
 }

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Database } from './database.js';
 import type { JobStoreApi } from './job-store-api.js';
 import { PostgresJobStore } from './postgres/postgres-job-store.js';
-import { openPostgres, redactedUrl } from './postgres/postgres-pool.js';
+import { openPostgres, redactedUrl, type Pool } from './postgres/postgres-pool.js';
 import { PostgresProcessKeeps } from './postgres/postgres-process-keeps.js';
 import { PostgresUploadTokens } from './postgres/postgres-upload-tokens.js';
 import { SqliteJobStore } from './sqlite-job-store.js';
@@ -13,15 +13,14 @@ export interface JobBackend {
   jobStore: JobStoreApi;
   /** The SQLite store, when jobs are kept there: tests and tools read its rows synchronously. */
   sqlite?: SqliteJobStore;
+  /** The connection pool, when jobs are kept in PostgreSQL: every other record is kept there too. */
+  postgres?: Pool;
   uploadTokens: UploadTokenStore;
   processKeeps: { processKeeps(): Map<string, number>; setProcessKeep(processId: string, seconds: number | undefined): void };
   close(): Promise<void>;
 }
 
-/**
- * Jobs in the data directory's SQLite database, or with `databaseUrl` in PostgreSQL; everything
- * else stays in SQLite either way (docs/decisions.md, Scale-out).
- */
+/** Jobs in the data directory's SQLite database, or with `databaseUrl` in PostgreSQL (docs/decisions.md, Scale-out). */
 export async function openJobBackend(db: Database, databaseUrl: string | undefined, logger: Logger): Promise<JobBackend> {
   if (databaseUrl === undefined) {
     const sqlite = new SqliteJobStore(db);
@@ -31,8 +30,9 @@ export async function openJobBackend(db: Database, databaseUrl: string | undefin
   const processKeeps = await PostgresProcessKeeps.load(pool, (err) =>
     logger.error({ err: err.message }, 'the keep time of a process could not be stored; it is written again when it changes'),
   );
-  logger.info({ database: redactedUrl(databaseUrl) }, 'jobs are kept in PostgreSQL');
+  logger.info({ database: redactedUrl(databaseUrl) }, 'jobs, users, agent accounts, the audit log and callbacks are kept in PostgreSQL');
   return {
+    postgres: pool,
     jobStore: new PostgresJobStore(pool),
     uploadTokens: new PostgresUploadTokens(pool),
     processKeeps,

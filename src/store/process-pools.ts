@@ -2,7 +2,16 @@ import type { Statement } from 'better-sqlite3';
 import type { Database } from './database.js';
 
 /** Which pool owns each process id, kept so that a restart cannot hand an id to whoever comes first. */
-export class ProcessPools {
+export interface ProcessPoolsApi {
+  /** In one transaction: a fleet's catalogs bring new ids by the thousand. */
+  set(processIds: readonly string[], pool: string, at?: Date): Promise<void>;
+  all(): Promise<Map<string, string>>;
+  /** Calls `listener` with the claims each change stored by any orchestrator on the database left. */
+  onStored(listener: (claims: Map<string, string>) => void): void;
+}
+
+/** The process pools in SQLite. */
+export class ProcessPools implements ProcessPoolsApi {
   readonly #upsert: Statement<[{ id: string; pool: string; at: string }]>;
   readonly #selectAll: Statement<[], { id: string; pool: string }>;
   readonly #db: Database;
@@ -16,14 +25,16 @@ export class ProcessPools {
     this.#selectAll = db.prepare('SELECT process_id AS id, pool FROM process_pools');
   }
 
-  /** In one transaction: a fleet's catalogs bring new ids by the thousand. */
-  set(processIds: readonly string[], pool: string, at = new Date()): void {
+  async set(processIds: readonly string[], pool: string, at = new Date()): Promise<void> {
     this.#db.transaction(() => {
       for (const id of processIds) this.#upsert.run({ id, pool, at: at.toISOString() });
     })();
   }
 
-  all(): Map<string, string> {
+  /** One orchestrator per SQLite file: only its own registry claims. */
+  onStored(): void {}
+
+  async all(): Promise<Map<string, string>> {
     return new Map(this.#selectAll.all().map(({ id, pool }) => [id, pool]));
   }
 }

@@ -49,11 +49,41 @@ export interface IssuedToken extends TokenRecord {
 export type Authentication = { ok: true; user: { name: string; role: Role; tokenId: string } } | { ok: false; reason: 'unknown' | 'revoked' };
 
 export interface UserStoreEvents {
-  /** A token was revoked through this store; other processes' revocations are only in the database. */
+  /** A token was revoked: through this store, or (on PostgreSQL) by another orchestrator. */
   'token-revoked': [id: string];
 }
 
-interface UserRow {
+/**
+ * Users and their tokens, on either engine. Reads are synchronous, as a token is looked up on every
+ * request; writes resolve once stored, and are then seen by every read of this orchestrator.
+ */
+export interface UserStoreApi {
+  /** Creates the user; undefined when the name is taken. The name must pass `userNameProblem`. */
+  create(name: string, role: Role, now?: Date): Promise<UserRecord | undefined>;
+  get(name: string): UserRecord | undefined;
+  list(): UserRecord[];
+  /** Replaces the user's overrides; undefined when there is no such user. */
+  setLimits(name: string, limits: LimitOverrides): Promise<UserRecord | undefined>;
+  /** A new token for an existing user: `opt_<id>_<32 random bytes, base64url>`. */
+  issueToken(user: string, label: string | null, now?: Date): Promise<IssuedToken>;
+  tokens(user: string): TokenRecord[];
+  /** Revokes the token (a second revocation keeps the first time); undefined when there is no such token. */
+  revokeToken(id: string, now?: Date): Promise<TokenRecord | undefined>;
+  isTokenLive(id: string): boolean;
+  authenticate(token: string): Authentication;
+  on(event: 'token-revoked', listener: (id: string) => void): unknown;
+  off(event: 'token-revoked', listener: (id: string) => void): unknown;
+  listenerCount(event: 'token-revoked'): number;
+}
+
+/** A new bearer token and what the store keeps of it: `opt_<id>_<32 random bytes, base64url>`. */
+export function newUserToken(): { id: string; token: string; hash: Buffer } {
+  const id = randomBytes(8).toString('hex');
+  const token = `opt_${id}_${randomBytes(32).toString('base64url')}`;
+  return { id, token, hash: tokenDigest(token) };
+}
+
+export interface UserRow {
   name: string;
   role: Role;
   created: string;
@@ -61,8 +91,8 @@ interface UserRow {
   max_waiting: number | null;
 }
 
-const TOKEN_COLUMNS = 'id, user_name AS user, label, created, revoked';
-const toUser = (row: UserRow): UserRecord => ({
+export const TOKEN_COLUMNS = 'id, user_name AS user, label, created, revoked';
+export const toUser = (row: UserRow): UserRecord => ({
   name: row.name,
   role: row.role,
   created: row.created,
@@ -70,12 +100,12 @@ const toUser = (row: UserRow): UserRecord => ({
 });
 
 /**
- * Users, their roles and limits, and their bearer tokens. Tokens are looked up by their SHA-256
+ * Users, their roles and limits, and their bearer tokens, in SQLite. Tokens are looked up by their SHA-256
  * on every request, so a revocation takes effect at once, also when another process (the
  * `outpost token` command) made the change. Revocations made here are also announced, for what
  * outlives a request (event streams).
  */
-export class UserStore extends EventEmitter<UserStoreEvents> {
+export class UserStore extends EventEmitter<UserStoreEvents> implements UserStoreApi {
   readonly #insertUser: Statement<[{ name: string; role: Role; created: string }]>;
   readonly #selectUser: Statement<[string], UserRow>;
   readonly #selectUsers: Statement<[], UserRow>;
@@ -102,8 +132,7 @@ export class UserStore extends EventEmitter<UserStoreEvents> {
     this.#selectLive = db.prepare('SELECT t.id FROM tokens t JOIN users u ON u.name = t.user_name WHERE t.id = ? AND t.revoked IS NULL');
   }
 
-  /** Creates the user; undefined when the name is taken. The name must pass `userNameProblem`. */
-  create(name: string, role: Role, now = new Date()): UserRecord | undefined {
+  async create(name: string, role: Role, now = new Date()): Promise<UserRecord | undefined> {
     if (this.#insertUser.run({ name, role, created: now.toISOString() }).changes === 0) return undefined;
     return this.get(name);
   }
@@ -117,40 +146,33 @@ export class UserStore extends EventEmitter<UserStoreEvents> {
     return this.#selectUsers.all().map(toUser);
   }
 
-  /** Replaces the user's overrides; undefined when there is no such user. */
-  setLimits(name: string, limits: LimitOverrides): UserRecord | undefined {
+  async setLimits(name: string, limits: LimitOverrides): Promise<UserRecord | undefined> {
     this.#updateLimits.run({ name, max_running: limits.maxRunning, max_waiting: limits.maxWaiting });
     return this.get(name);
   }
 
-  /** A new token for an existing user: `opt_<id>_<32 random bytes, base64url>`. */
-  issueToken(user: string, label: string | null, now = new Date()): IssuedToken {
-    const id = randomBytes(8).toString('hex');
-    const token = `opt_${id}_${randomBytes(32).toString('base64url')}`;
+  async issueToken(user: string, label: string | null, now = new Date()): Promise<IssuedToken> {
+    const { id, token, hash } = newUserToken();
     const created = now.toISOString();
-    this.#insertToken.run({ id, user, hash: tokenDigest(token), label, created });
+    this.#insertToken.run({ id, user, hash, label, created });
     return { id, user, label, created, revoked: null, token };
   }
 
-  /** The user's tokens, oldest first. */
   tokens(user: string): TokenRecord[] {
     return this.#selectTokens.all(user);
   }
 
-  /** Revokes the token (a second revocation keeps the first time); undefined when there is no such token. */
-  revokeToken(id: string, now = new Date()): TokenRecord | undefined {
+  async revokeToken(id: string, now = new Date()): Promise<TokenRecord | undefined> {
     this.#revoke.run({ id, now: now.toISOString() });
     const token = this.#selectToken.get(id);
     if (token) this.emit('token-revoked', id);
     return token;
   }
 
-  /** Whether the token still authenticates: it exists, is not revoked, and its user exists. */
   isTokenLive(id: string): boolean {
     return this.#selectLive.get(id) !== undefined;
   }
 
-  /** Who a bearer token belongs to, if it is known and not revoked. */
   authenticate(token: string): Authentication {
     const row = this.#selectByHash.get(tokenDigest(token));
     if (!row) return { ok: false, reason: 'unknown' };

@@ -1,4 +1,4 @@
-import type { UserStore } from '../../src/store/user-store.js';
+import type { UserStoreApi } from '../../src/store/user-store.js';
 
 /** The user whose token tests send by default, and who owns the jobs they seed. */
 export const TEST_USER = 'alice';
@@ -23,11 +23,11 @@ export interface TestCallers {
 }
 
 /** Creates TEST_USER and TEST_ADMIN with a token each. */
-export function testCallers(users: UserStore): TestCallers {
-  users.create(TEST_USER, 'user');
-  users.create(TEST_ADMIN, 'admin');
-  const userToken = users.issueToken(TEST_USER, 'tests').token;
-  const adminToken = users.issueToken(TEST_ADMIN, 'tests').token;
+export async function testCallers(users: UserStoreApi): Promise<TestCallers> {
+  await users.create(TEST_USER, 'user');
+  await users.create(TEST_ADMIN, 'admin');
+  const userToken = (await users.issueToken(TEST_USER, 'tests')).token;
+  const adminToken = (await users.issueToken(TEST_ADMIN, 'tests')).token;
   return { userToken, adminToken, api: withToken(userToken), adminApi: withToken(adminToken) };
 }
 

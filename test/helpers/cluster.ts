@@ -98,10 +98,10 @@ export async function startCluster(options: ClusterOptions = {}, startServer?: S
     dataDir,
     orchestrator,
     ...(tls ? { tls } : {}),
-    ...testCallers(orchestrator.users),
+    ...(await testCallers(orchestrator.users)),
     async addAccount(name, pool = name) {
       const account = await server.addAccount(name);
-      cluster.orchestrator.agentAccounts.add(account.jid, pool);
+      await cluster.orchestrator.agentAccounts.add(account.jid, pool);
       return account;
     },
     async addAgent(name, servicesDir, agentOptions = {}) {

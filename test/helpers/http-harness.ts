@@ -172,7 +172,7 @@ export async function startHarness(processes: ProcessSpec[], options: Partial<Om
   const users = new UserStore(temp.db);
   const audit = new AuditStore(temp.db);
   const { logger, lines: logs } = capturingLogger();
-  const harness = { registry, jobs, jobService, updates, results, inputs, uploadTokens, users, audit, ...testCallers(users), logs, ready: true, databaseFile: temp.file } as Harness;
+  const harness = { registry, jobs, jobService, updates, results, inputs, uploadTokens, users, audit, ...(await testCallers(users)), logs, ready: true, databaseFile: temp.file } as Harness;
   const deps: AppDeps = {
     registry,
     jobs: jobService,

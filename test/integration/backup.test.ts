@@ -97,4 +97,17 @@ describe('outpost backup: a consistent copy of a running server’s database', f
     const noFile = (await backup('--data-dir', cluster.dataDir)) as Failure;
     expect([noFile.code, noFile.stderr.split('\n')[0]]).to.deep.equal([2, 'outpost: backup needs a FILE to write']);
   });
+
+  it('says that what PostgreSQL keeps is not in the copy, and refuses a database URL that is not postgres://', async function () {
+    const file = path.join(outDir, 'beside-postgres.db');
+    const done = await backup(file, '--data-dir', cluster.dataDir, '--database', 'postgres://outpost:secret@db.example.org/outpost');
+    expect(done.stdout.split('\n')[1]).to.equal(
+      'Jobs, users, tokens, agent accounts, the audit log and callbacks are in postgres://outpost:***@db.example.org/outpost, not in this file: back them up with pg_dump (docs/deploy.md).',
+    );
+    const refused = (await backup(path.join(outDir, 'other.db'), '--data-dir', cluster.dataDir, '--database', 'mysql://db.example.org/outpost')) as Failure;
+    expect([refused.code, refused.stderr.split('\n')[0]]).to.deep.equal([
+      2,
+      "outpost: --database (or OUTPOST_DATABASE): must be a postgres:// URL, e.g. postgres://outpost@db.example.org/outpost; got 'mysql://db.example.org/outpost'",
+    ]);
+  });
 });

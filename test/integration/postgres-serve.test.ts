@@ -39,8 +39,8 @@ describe('outpost serve with its jobs in PostgreSQL', function () {
     const outputs = { report: { type: 'file', from: 'file:out/report.txt', mediaType: 'text/plain' } };
     await writeProperties(servicesDir, 'report.properties', { service: 'report', executable: 'bin/report.sh', argformat: 'positional', inputs: '{"subject": {"type": "string"}}', outputs: JSON.stringify(outputs) });
     orchestrator = await startOrchestratorProcess(server.prosody, dataDir, ['--database', databaseUrl, '--agent-grace', '20']);
-    const [token, { jid, password }] = await Promise.all([orchestrator.cli('token', 'create', '--user', 'carol'), server.addAccount('worker')]);
-    await orchestrator.cli('agent', 'add', jid, '--pool', 'fleet');
+    const [token, { jid, password }] = await Promise.all([orchestrator.cli('token', 'create', '--user', 'carol', '--database', databaseUrl), server.addAccount('worker')]);
+    await orchestrator.cli('agent', 'add', jid, '--pool', 'fleet', '--database', databaseUrl);
     agent = spawnAgent({ server: server.prosody.clientService, jid: `${jid}/agent`, password, services: servicesDir, workDir: path.join(dataDir, 'agent'), slots: 4 });
     api = withToken(token);
     await eventually(async () => ((await api(`${orchestrator!.url}/processes/counted`)).ok ? true : undefined), 20_000, 'the agent offers its process');

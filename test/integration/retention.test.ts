@@ -72,9 +72,9 @@ describe('retention: finished jobs, their files and old audit entries go after -
 
     // An audit entry as old as the keep time goes with the jobs; a new one stays.
     const audit = new AuditStore(db);
-    audit.record(commandLineAction('agent.add', 'old@example.org'), new Date(Date.now() - 3600_000));
+    await audit.record(commandLineAction('agent.add', 'old@example.org'), new Date(Date.now() - 3600_000));
     // Dated a minute ahead, so that however slowly the test runs it stays younger than the keep time.
-    audit.record(commandLineAction('agent.add', 'new@example.org'), new Date(Date.now() + 60_000));
+    await audit.record(commandLineAction('agent.add', 'new@example.org'), new Date(Date.now() + 60_000));
 
     // `brief` keeps its jobs 1 s (keep_jobs=1): gone well before the server's 3 s have passed for the other.
     await until(brief, `404 job '${brief}' does not exist`, 5000);
@@ -86,7 +86,7 @@ describe('retention: finished jobs, their files and old audit entries go after -
     expect(await statusOf(running)).to.equal('running');
     expect(await statusOf(waiting)).to.equal('accepted');
     expect(removed.map((event) => [event.job.id, event.type === 'removed' && event.reason])).to.deep.equal([[brief, 'expired'], [kept, 'expired']]);
-    expect(audit.list({ limit: 10, offset: 0 }).entries.map((entry) => entry.target)).to.deep.equal(['new@example.org']);
+    expect((await audit.list({ limit: 10, offset: 0 })).entries.map((entry) => entry.target)).to.deep.equal(['new@example.org']);
     db.close();
   });
 });

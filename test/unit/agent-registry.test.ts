@@ -42,6 +42,19 @@ describe('AgentRegistry', () => {
     expect(registry.isDrained('north@example.org/agent')).to.equal(false);
   });
 
+  it('takes a drain another orchestrator stored without storing it again, telling once per change', () => {
+    const stored: unknown[] = [];
+    registry = new AgentRegistry({ onDrained: (...change) => stored.push(change) });
+    registry.on('changed', () => changes++);
+    registry.updatePresence('north@example.org/agent', LOAD);
+    changes = 0;
+    registry.takeStoredDrain('north@example.org', true);
+    registry.takeStoredDrain('north@example.org', true);
+    expect([registry.isDrained('north@example.org/agent'), changes]).to.deep.equal([true, 1]);
+    registry.takeStoredDrain('north@example.org', false);
+    expect([registry.isDrained('north@example.org/agent'), changes, stored]).to.deep.equal([false, 2, []]);
+  });
+
   it('keeps an agent drained when it goes away and comes back, also after the link was lost', () => {
     registry.setDrained('north@example.org/agent', true);
     registry.remove('north@example.org/agent');
@@ -118,6 +131,17 @@ describe('AgentRegistry: who may offer what', () => {
     expect(registry.process('kept')).to.equal(undefined);
     expect(registry.owner('kept')).to.equal('gis');
     expect(claimed).to.deep.equal([]);
+  });
+
+  it('takes claims another orchestrator stored without storing them again', () => {
+    registry.setCatalog('rogue@example.org/x', 'h', [spec('kept', '99.0.0')], []);
+    expect(registry.process('kept')).to.equal(undefined);
+    let changed = 0;
+    registry.on('changed', () => changed++);
+    registry.takeStoredClaims(new Map([['kept', 'rogue']]));
+    registry.takeStoredClaims(new Map([['kept', 'rogue']]));
+    expect(registry.process('kept')).to.deep.include({ pool: 'rogue', agents: ['rogue@example.org/x'] });
+    expect([changed, claimed]).to.deep.equal([1, []]);
   });
 
   it('hands an id to another pool when an admin says so', () => {

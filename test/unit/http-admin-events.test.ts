@@ -77,7 +77,7 @@ describe('HTTP admin events: every job change, for admins only', () => {
   it('ends with a revoked event when its token is revoked, and stops listening', async () => {
     const jobEvents = new CountedEvents();
     h = await startHarness([spec('echo')], { heartbeatMs: 60_000, jobEvents });
-    const token = h.users.issueToken(TEST_ADMIN, 'console');
+    const token = await h.users.issueToken(TEST_ADMIN, 'console');
     reader = new EventStreamReader(await withToken(token.token)(`${h.url}/admin/events`));
     expect((await h.adminApi(`${h.url}/admin/tokens/${token.id}`, { method: 'DELETE' })).status).to.equal(200);
     const event = await reader.next(1000);

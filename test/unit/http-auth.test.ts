@@ -78,8 +78,8 @@ describe('HTTP authentication and access rules', () => {
       let headers: Record<Caller, Record<string, string>>;
       beforeEach(async () => {
         h = await startHarness([spec('echo')], { access: policy });
-        const revoked = h.users.issueToken(TEST_USER, 'old');
-        h.users.revokeToken(revoked.id);
+        const revoked = await h.users.issueToken(TEST_USER, 'old');
+        await h.users.revokeToken(revoked.id);
         headers = {
           anonymous: {},
           user: { Authorization: `Bearer ${h.userToken}` },

@@ -18,7 +18,7 @@ describe('HTTP job events: a revoked token ends its streams', () => {
   async function openStream(heartbeatMs: number): Promise<{ tokenId: string }> {
     h = await startHarness([spec('echo')], { heartbeatMs });
     h.jobs.create(jobRecord('run', { status: 'running', created: at(0), started: at(1), updated: at(2) }));
-    const token = h.users.issueToken(TEST_USER, 'stream');
+    const token = await h.users.issueToken(TEST_USER, 'stream');
     const response = await withToken(token.token)(`${h.url}/jobs/run/events`);
     expect(response.status).to.equal(200);
     reader = new EventStreamReader(response);
@@ -37,7 +37,7 @@ describe('HTTP job events: a revoked token ends its streams', () => {
 
   it('at once when the admin API revokes it, and not when another token is revoked', async () => {
     const { tokenId } = await openStream(60_000);
-    const other = h.users.issueToken(TEST_USER, 'other');
+    const other = await h.users.issueToken(TEST_USER, 'other');
     expect((await h.adminApi(`${h.url}/admin/tokens/${other.id}`, { method: 'DELETE' })).status).to.equal(200);
     h.updates.publish(h.jobs.update('run', { progress: 50 })!);
     expect((await reader!.next(1000))?.event).to.equal('status');
@@ -50,7 +50,7 @@ describe('HTTP job events: a revoked token ends its streams', () => {
     const { tokenId } = await openStream(100);
     const db = openDatabase(h.databaseFile);
     try {
-      new UserStore(db).revokeToken(tokenId);
+      await new UserStore(db).revokeToken(tokenId);
     } finally {
       db.close();
     }

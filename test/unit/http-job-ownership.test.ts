@@ -11,8 +11,8 @@ describe('HTTP job ownership', () => {
 
   beforeEach(async () => {
     h = await startHarness([spec('echo', { outputs: { message: { type: 'string' } } })], { access: { anonymousRead: true, anonymousExecute: true } });
-    h.users.create('bob', 'user');
-    asBob = withToken(h.users.issueToken('bob', null).token);
+    await h.users.create('bob', 'user');
+    asBob = withToken((await h.users.issueToken('bob', null)).token);
     h.jobs.create(jobRecord('mine', { ...done, owner: TEST_USER }));
     h.jobs.create(jobRecord('bobs', { ...done, owner: 'bob' }));
     h.jobs.create(jobRecord('nobodys', { ...done, owner: 'anonymous' }));

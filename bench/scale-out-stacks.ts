@@ -7,9 +7,7 @@ import { freePort } from '../dev/free-port.js';
 import { startPrivatePostgres } from '../dev/private-postgres.js';
 import { PrivateProsody } from '../dev/private-prosody.js';
 import { issueUserToken } from '../src/auth/token-command.js';
-import { AgentAccounts } from '../src/store/agent-accounts.js';
-import { openDatabase } from '../src/store/database.js';
-import { UserStore } from '../src/store/user-store.js';
+import { openCommandRecords } from '../src/store/open-stores.js';
 import { smallEnv, startProcess, type StartedProcess } from './child-process.js';
 import type { CleanupStack } from './cleanup.js';
 import { HttpClient } from './http-client.js';
@@ -20,10 +18,10 @@ import { repoRoot } from './paths.js';
 const DOMAIN = 'bench.outpost';
 const quiet = () => pino({ level: 'warn' }, pino.destination(2));
 
-/** A stack as its HTTP clients see it: the instances' URLs, an admin token each, and its processes by part. */
+/** A stack as its HTTP clients see it: the instances' URLs, an admin token good on all of them, and its processes by part. */
 export interface ServedStack {
   urls: string[];
-  adminTokens: string[];
+  adminToken: string;
   agents: number;
   cpuParts: Record<string, (number | 'self')[]>;
   memoryParts: Record<string, number[]>;
@@ -34,22 +32,31 @@ interface ServeOptions {
   root: string;
   xmpp: { componentService: string; componentDomain: string; componentSecret: string };
   database?: string;
-  agents: number;
   cpuProfileDir: string | undefined;
 }
 
 /**
- * `outpost serve` as an operator runs it, in a process of its own, with the bench agents' accounts
- * and an admin token recorded in its data directory first. Open to anonymous clients: per-user
- * limits would cap what is measured.
+ * The bench agents' accounts and an admin token, recorded as `outpost agent add` and `outpost token
+ * create` would: in the data directory's SQLite database, or with `database` in PostgreSQL.
  */
-async function startServe(options: ServeOptions, stack: CleanupStack): Promise<{ process: StartedProcess; url: string; adminToken: string }> {
+async function provision(dataDir: string, database: string | undefined, agents: number): Promise<string> {
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const records = await openCommandRecords(dataDir, database);
+  try {
+    await records.agentAccounts.addMany(benchAccounts(agents, DOMAIN));
+    return (await issueUserToken(records.users, 'bench-admin', 'admin', null)).token;
+  } finally {
+    await records.close();
+  }
+}
+
+/**
+ * `outpost serve` as an operator runs it, in a process of its own. Open to anonymous clients:
+ * per-user limits would cap what is measured.
+ */
+async function startServe(options: ServeOptions, stack: CleanupStack): Promise<{ process: StartedProcess; url: string }> {
   const dataDir = path.join(options.root, options.name);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const db = openDatabase(path.join(dataDir, 'outpost.db'));
-  new AgentAccounts(db).addMany(benchAccounts(options.agents, DOMAIN));
-  const adminToken = issueUserToken(new UserStore(db), 'bench-admin', 'admin', null).token;
-  db.close();
   const port = await freePort('127.0.0.1');
   const flags = {
     'xmpp-server': options.xmpp.componentService,
@@ -69,7 +76,7 @@ async function startServe(options: ServeOptions, stack: CleanupStack): Promise<{
   stack.add(options.name, () => started.stop());
   const url = `http://127.0.0.1:${port}`;
   await untilReady(url, started);
-  return { process: started, url, adminToken };
+  return { process: started, url };
 }
 
 async function untilReady(url: string, started: StartedProcess): Promise<void> {
@@ -95,11 +102,12 @@ export async function singleStack(options: ClusterOptions, stack: CleanupStack):
   const prosody = new PrivateProsody({ dir: prosodyDir, host: '127.0.0.1', domain: DOMAIN, logger: quiet() });
   stack.add('prosody', () => prosody.stop());
   await prosody.start();
-  const serve = await startServe({ name: 'orchestrator', root, xmpp: prosody, agents: options.agents, cpuProfileDir: options.cpuProfileDir }, stack);
+  const adminToken = await provision(path.join(root, 'orchestrator'), undefined, options.agents);
+  const serve = await startServe({ name: 'orchestrator', root, xmpp: prosody, cpuProfileDir: options.cpuProfileDir }, stack);
   const { agents } = await startBenchAgents({ ...options, root, server: prosody, domain: DOMAIN, services }, stack);
   return {
     urls: [serve.url],
-    adminTokens: [serve.adminToken],
+    adminToken,
     agents: options.agents,
     cpuParts: { orchestrators: [pid(serve.process)], xmppServer: childPidsMatching(prosodyDir), postgresql: [], agents: agents.map(pid), loadGenerator: ['self'] },
     memoryParts: { orchestrators: [pid(serve.process)], xmppServer: childPidsMatching(prosodyDir) },
@@ -117,15 +125,16 @@ export async function clusterStack(options: ClusterOptions & { instances: number
   const ejabberd = new PrivateEjabberd({ dir: ejabberdDir, domain: DOMAIN, logger: quiet(), componentSecret: randomBytes(24).toString('base64url') });
   stack.add('ejabberd', () => ejabberd.stop());
   await ejabberd.start();
+  const adminToken = await provision(path.join(root, 'orchestrator-1'), database, options.agents);
   const served = [];
   for (let i = 1; i <= options.instances; i++) {
-    served.push(await startServe({ name: `orchestrator-${i}`, root, xmpp: ejabberd, database, agents: options.agents, cpuProfileDir: options.cpuProfileDir }, stack));
+    served.push(await startServe({ name: `orchestrator-${i}`, root, xmpp: ejabberd, database, cpuProfileDir: options.cpuProfileDir }, stack));
   }
   const { agents } = await startBenchAgents({ ...options, root, server: ejabberd, domain: DOMAIN, services }, stack);
   const orchestrators = served.map(({ process }) => pid(process));
   return {
     urls: served.map(({ url }) => url),
-    adminTokens: served.map(({ adminToken }) => adminToken),
+    adminToken,
     agents: options.agents,
     cpuParts: { orchestrators, xmppServer: childPidsMatching(ejabberdDir), postgresql: pidsMatching(postgres.dir), agents: agents.map(pid), loadGenerator: ['self'] },
     memoryParts: { orchestrators, xmppServer: childPidsMatching(ejabberdDir), postgresql: pidsMatching(postgres.dir) },

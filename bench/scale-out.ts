@@ -38,8 +38,8 @@ async function untilAgentsOnline(stack: ServedStack): Promise<void> {
   const clients = stack.urls.map((url) => new HttpClient(url, 1, 5000));
   try {
     for (const until = Date.now() + 60_000; Date.now() < until; await sleep(250)) {
-      for (const [i, client] of clients.entries()) {
-        const answer = await client.request('GET', '/admin/agents', undefined, { authorization: `Bearer ${stack.adminTokens[i]}` }).catch(() => undefined);
+      for (const client of clients) {
+        const answer = await client.request('GET', '/admin/agents', undefined, { authorization: `Bearer ${stack.adminToken}` }).catch(() => undefined);
         if (answer?.status === 200 && (JSON.parse(answer.body) as { agents: unknown[] }).agents.length >= stack.agents) return;
       }
     }

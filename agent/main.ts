@@ -48,7 +48,7 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
   logger.info({ spawn: launcher ? 'launcher' : 'child_process' }, 'runs are started');
   const run: typeof runProcess = launcher ? (request) => runProcess({ ...request, start: launcher.start }) : runProcess;
   const trust = config.serverTrust ?? {};
-  const link = new AgentLink({ service: config.server, jid: config.jid, password: config.password, orchestrator: config.orchestrator, trust, logger });
+  const link = new AgentLink({ services: config.servers, jid: config.jid, password: config.password, orchestrator: config.orchestrator, trust, logger });
   agent = new Agent({
     link,
     outbox,

@@ -10,8 +10,8 @@ import { preferFastScram } from './fast-scram-sha1.js';
 import { secureStreams } from './secure-stream.js';
 
 export interface AgentLinkOptions {
-  /** `xmpp://host:port` of the XMPP server's client port. */
-  service: string;
+  /** `xmpp://host:port` of the XMPP server's client port; several for the nodes of one cluster, tried in turn. */
+  services: string[];
   /** Full or bare JID of the agent's account; the resource defaults to `agent`. */
   jid: string;
   password: string;
@@ -38,6 +38,29 @@ function splitJid(jid: string): { username: string; domain: string; resource: st
   return { username: match[1]!, domain: match[2]!, resource: match[3] ?? 'agent' };
 }
 
+/** What @xmpp/connection's `start` and @xmpp/reconnect connect with: `connect(options.service)`. */
+interface Connecting {
+  options: { service: string };
+  connect(service: string): Promise<unknown>;
+}
+
+/**
+ * The nodes of one cluster in turn (docs/scale-out.md, when an ejabberd node dies): the first
+ * connection goes to the first node and stays there while it works; every later one, a reconnect
+ * after a loss or another try after a failed attempt, goes to the next node, wrapping around. The
+ * waits between attempts stay the link's backoff (xmpp/backoff.ts).
+ */
+function takeTurns(entity: Connecting, services: string[]): void {
+  const connect = entity.connect.bind(entity);
+  let attempts = 0;
+  entity.connect = () => {
+    const service = services[attempts++ % services.length]!;
+    // STARTTLS's plain-text check and the logs read the node of this attempt from here.
+    entity.options.service = service;
+    return connect(service);
+  };
+}
+
 /**
  * The agent's XMPP link: an @xmpp/client connection that sends JSON bodies and presence to the
  * orchestrator and emits its validated messages. `online` always means "announce again"
@@ -52,9 +75,10 @@ export class AgentLink extends EventEmitter<AgentLinkEvents> {
     super();
     this.#options = options;
     const { username, domain, resource } = splitJid(options.jid);
-    this.#xmpp = client({ service: options.service, domain, username, password: options.password, resource });
+    this.#xmpp = client({ service: options.services[0], domain, username, password: options.password, resource });
+    takeTurns(this.#xmpp as unknown as Connecting, options.services);
     preferFastScram((this.#xmpp as unknown as { saslFactory: unknown }).saslFactory);
-    secureStreams(this.#xmpp, new URL(options.service).hostname, options.trust ?? {});
+    secureStreams(this.#xmpp, options.trust ?? {});
     this.#connection = new XmppConnection<Element>({
       entity: this.#xmpp as unknown as XmppEntity<Element>,
       xml,

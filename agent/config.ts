@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ORCHESTRATOR_SUBDOMAIN } from '../protocol/index.js';
 import { SYSTEMD_WORK_DIR } from './systemd-unit.js';
+import { DEFAULT_PING_INTERVAL_MS } from './agent.js';
 import { AddressAllowlist } from '../net/address-guard.js';
 import { DEFAULT_FETCH_TIMEOUT_SECONDS, DEFAULT_MAX_FETCH_BYTES, type FetchLimits } from './jobs/fetch-inputs.js';
 import { parseFingerprints, type ServerTrust } from '../xmpp/server-trust.js';
@@ -19,6 +20,8 @@ export interface AgentConfig {
   orchestrator: string;
   logLevel: string;
   killGraceMs: number;
+  /** How often the orchestrator is pinged, and the server when the orchestrator does not answer. */
+  pingIntervalMs?: number;
   /** How long SIGTERM (or a first Ctrl-C) lets the standalone agent's runs finish before they are killed. */
   stopGraceMs?: number;
   /** Given --print-systemd-unit: the flags the unit runs the agent with, the password left to its EnvironmentFile. */
@@ -33,7 +36,7 @@ export const DEFAULT_STOP_GRACE_SECONDS = 30;
 
 export const AGENT_USAGE = `usage: outpost-agent --server xmpp://HOST:PORT[,xmpp://HOST:PORT…] --jid NAME@DOMAIN --services DIR
          [--password P | --password-file FILE] [--slots N] [--work-dir DIR] [--orchestrator JID]
-         [--log-level LEVEL] [--kill-grace SECONDS] [--stop-grace SECONDS] [--server-fingerprint SHA256[,SHA256] | --ca-file FILE] [--insecure]
+         [--log-level LEVEL] [--kill-grace SECONDS] [--stop-grace SECONDS] [--ping-interval SECONDS] [--server-fingerprint SHA256[,SHA256] | --ca-file FILE] [--insecure]
          [--fetch-allow HOSTS] [--max-fetch-bytes N] [--fetch-timeout SECONDS]
        outpost-agent --print-systemd-unit --server xmpp://HOST:PORT --jid NAME@DOMAIN --services DIR [other flags]
        outpost-agent --help
@@ -51,6 +54,8 @@ into its EnvironmentFile, never into the unit). Each flag can also be set by an 
   --log-level      OUTPOST_AGENT_LOG_LEVEL (default: info)
   --kill-grace     OUTPOST_AGENT_KILL_GRACE (default: 5; SIGTERM to SIGKILL when a run is killed)
   --stop-grace     OUTPOST_AGENT_STOP_GRACE (default: 30; how long stopping lets runs finish)
+  --ping-interval  OUTPOST_AGENT_PING_INTERVAL (default: 10; how often the orchestrator is pinged, and the server
+                   when the orchestrator does not answer: a server silent for half of it is left for the next)
   --server-fingerprint  OUTPOST_AGENT_SERVER_FINGERPRINT (SHA-256 of the server's certificate; a comma-separated list during a rotation)
   --ca-file        OUTPOST_AGENT_CA_FILE (trust this CA instead of the system's)
   --insecure       OUTPOST_AGENT_INSECURE (allow plain text to a host that is not this machine)
@@ -71,6 +76,7 @@ export const OPTIONS = {
   'log-level': { type: 'string' },
   'kill-grace': { type: 'string' },
   'stop-grace': { type: 'string' },
+  'ping-interval': { type: 'string' },
   'fetch-allow': { type: 'string' },
   'max-fetch-bytes': { type: 'string' },
   'fetch-timeout': { type: 'string' },
@@ -168,6 +174,8 @@ export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentCo
   if (!Number.isFinite(killGrace) || killGrace < 0) throw new Error(`--kill-grace must be a number of seconds (got ${pick('kill-grace')})`);
   const stopGrace = Number(pick('stop-grace') ?? DEFAULT_STOP_GRACE_SECONDS);
   if (!Number.isFinite(stopGrace) || stopGrace < 0) throw new Error(`--stop-grace must be a number of seconds (got ${pick('stop-grace')})`);
+  const pingInterval = Number(pick('ping-interval') ?? DEFAULT_PING_INTERVAL_MS / 1000);
+  if (!Number.isFinite(pingInterval) || pingInterval <= 0) throw new Error(`--ping-interval must be a positive number of seconds (got ${pick('ping-interval')})`);
   const maxFetchBytes = Number(pick('max-fetch-bytes') ?? DEFAULT_MAX_FETCH_BYTES);
   if (!Number.isInteger(maxFetchBytes) || maxFetchBytes < 1) throw new Error(`--max-fetch-bytes must be a positive whole number of bytes (got ${pick('max-fetch-bytes')})`);
   const fetchTimeout = Number(pick('fetch-timeout') ?? DEFAULT_FETCH_TIMEOUT_SECONDS);
@@ -197,6 +205,7 @@ export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentCo
     logLevel: pick('log-level') ?? 'info',
     killGraceMs: killGrace * 1000,
     stopGraceMs: stopGrace * 1000,
+    pingIntervalMs: pingInterval * 1000,
     ...(printUnit ? { systemdUnitFlags: unitFlags } : {}),
     serverTrust,
     fetchLimits,

@@ -54,6 +54,7 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
     outbox,
     catalog: () => watcher.current(),
     slots: config.slots,
+    ...(config.pingIntervalMs === undefined ? {} : { pingIntervalMs: config.pingIntervalMs }),
     runner: { workDir: config.workDir, journal, run, killGraceMs: config.killGraceMs, serverTrust: trust, fetchLimits: config.fetchLimits ?? defaultFetchLimits() },
     logger,
   });

@@ -123,6 +123,24 @@ export class AgentLink extends EventEmitter<AgentLinkEvents> {
     return answered(this.#xmpp.iqCaller.request(xml('iq', { type: 'get', to: this.#options.orchestrator }, xml('ping', { xmlns: PING_NS })), timeoutMs));
   }
 
+  /**
+   * XEP-0199 ping of the XMPP server itself; any answer, an error too, shows it alive. False when
+   * nothing comes back in time: the node hangs, or the network to it is cut while the socket stays open.
+   */
+  async pingServer(timeoutMs: number): Promise<boolean> {
+    if (!this.online) return false;
+    const request = this.#xmpp.iqCaller.request(xml('iq', { type: 'get', to: this.#xmpp.jid?.domain }, xml('ping', { xmlns: PING_NS })), timeoutMs);
+    return request.then(
+      () => true,
+      (err: Error) => err.name === 'StanzaError',
+    );
+  }
+
+  /** Closes the socket of a server that no longer answers; the link reconnects by itself, to the next server (takeTurns). */
+  dropConnection(): void {
+    (this.#xmpp as unknown as { socket?: { destroy(): void } }).socket?.destroy();
+  }
+
   #onStanza(stanza: Element): void {
     if (!stanza.is('message')) return;
     const from = stanza.attrs['from'] as string | undefined;

@@ -41,6 +41,12 @@ describe('agent config: the XMPP servers of a cluster', () => {
     );
   });
 
+  it('pings every 10 s unless told, to notice a silent server; refuses an interval that is not a positive number', () => {
+    expect(loadAgentConfig(['--server', NODES, ...REST], {}).pingIntervalMs).to.equal(10_000);
+    expect(loadAgentConfig(['--server', NODES, ...REST], { OUTPOST_AGENT_PING_INTERVAL: '0.5' }).pingIntervalMs).to.equal(500);
+    expect(errorMessage(() => loadAgentConfig(['--server', NODES, '--ping-interval', '0', ...REST], {}))).to.equal('--ping-interval must be a positive number of seconds (got 0)');
+  });
+
   it('keeps the list in the systemd unit it prints', () => {
     const config = loadAgentConfig(['--print-systemd-unit', '--server', 'xmpp://node1.example.org:5222 , xmpp://node2.example.org:5222', '--jid', 'a@example.org', '--services', '/srv/services'], {});
     const unit = systemdUnit({ command: ['/usr/bin/node', '/usr/bin/outpost-agent'], flags: config.systemdUnitFlags!, workDir: config.workDir, stopGraceSeconds: 30 });

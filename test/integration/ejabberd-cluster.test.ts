@@ -7,6 +7,7 @@ import path from 'node:path';
 import { spawnAgent, type AgentProcess } from '../helpers/agent-process.js';
 import { eventually, startCluster, type Cluster } from '../helpers/cluster.js';
 import { runsOf, writeCountedEcho } from '../helpers/counted-runs.js';
+import { startSilentRelay } from '../helpers/silent-relay.js';
 import { skipWithoutEjabberd, startTestEjabberdCluster, type TestEjabberdCluster } from '../helpers/ejabberd.js';
 import { copyExamples } from '../helpers/examples.js';
 import type { TestXmppServer } from '../helpers/prosody.js';
@@ -51,16 +52,16 @@ describe('the fabric on a cluster of two ejabberd nodes', function () {
   });
 
   const job = (id: string) => cluster.orchestrator.jobStore.get(id);
-  /** A standalone agent given both nodes, `--server NODE2,NODE1`, offering `counted` (test/helpers/counted-runs.ts). */
-  async function spawnBothNodesAgent(name: string): Promise<{ agent: AgentProcess; runsFile: string }> {
-    const [first, second] = ejabberd.nodes;
+  /** A standalone agent given both nodes, by default `--server NODE2,NODE1`, offering `counted` (test/helpers/counted-runs.ts). */
+  async function spawnBothNodesAgent(name: string, servers = [ejabberd.nodes[1].clientService, ejabberd.nodes[0].clientService], extraArgs: string[] = []): Promise<{ agent: AgentProcess; runsFile: string }> {
     const dir = await mkdtemp(path.join(os.tmpdir(), `outpost-${name}-`));
     dirs.push(dir);
     const services = path.join(dir, 'services');
     const runsFile = path.join(dir, 'runs');
     await writeCountedEcho(services, runsFile);
-    const { jid, password } = await cluster.addAccount(name);
-    const agent = spawnAgent({ server: `${second.clientService},${first.clientService}`, jid: `${jid}/agent`, password, services, workDir: path.join(dir, 'work'), logLevel: 'info' });
+    // One pool, so that each of these agents may offer `counted` in turn.
+    const { jid, password } = await cluster.addAccount(name, 'both-nodes');
+    const agent = spawnAgent({ server: servers.join(','), jid: `${jid}/agent`, password, services, workDir: path.join(dir, 'work'), logLevel: 'info', extraArgs });
     spawned.push(agent);
     const announced = () => cluster.orchestrator.registry.agents().find((a) => a.jid === `${jid}/agent` && a.catalogHash === a.load.catalog);
     await eventually(() => announced(), 20_000, `${name} announced (output: ${agent.output()})`);
@@ -116,6 +117,28 @@ describe('the fabric on a cluster of two ejabberd nodes', function () {
     process.stdout.write(`      (offline by pings ${offlineMs} ms after the kill; node back at ${restartedMs} ms, agent back at ${Date.now() - killed} ms)\n`);
     const done = await eventually(() => (job(id)?.status === 'successful' ? job(id) : undefined), 30_000, 'job successful');
     expect(done.results).to.deep.equal({ result: { value: { steps: 40 } } });
+  });
+
+  it('leaves a node that falls silent for the other node, where its job ends, run once', async function () {
+    const [first, second] = ejabberd.nodes;
+    const relay = await startSilentRelay(second.host, second.c2sPort);
+    try {
+      const { agent, runsFile } = await spawnBothNodesAgent('silence', [relay.service, first.clientService], ['--ping-interval', '1']);
+      const { id } = await cluster.orchestrator.lifecycle.submit({ processId: 'counted', inputs: { echo: 'silence', pause: 4 }, execution: { response: 'document' }, owner: 'anonymous' });
+      await eventually(() => (job(id)?.status === 'running' ? true : undefined), 10_000, 'job running');
+      const silenced = Date.now();
+      relay.silence();
+      const done = await eventually(() => (job(id)?.status === 'successful' ? job(id) : undefined), 30_000, `job successful (output: ${agent.output()})`);
+      const endedMs = Date.now() - silenced;
+      expect(done.results).to.deep.equal({ echo: { value: 'silence' } });
+      expect(await runsOf(runsFile)).to.deep.equal(new Map([['silence', 1]]));
+      expect(agent.output()).to.include('"msg":"the XMPP server answers no ping; dropping the connection to connect anew"');
+      const [, back] = logins(agent);
+      expect(back?.server).to.equal(first.clientService);
+      process.stdout.write(`      (agent back on the other node ${back!.time - silenced} ms after its node fell silent, at --ping-interval 1; job successful at ${endedMs} ms)\n`);
+    } finally {
+      await relay.close();
+    }
   });
 
   it('moves an agent whose node dies for good to the other node, where its job ends, run once', async function () {

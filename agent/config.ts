@@ -36,7 +36,8 @@ export const DEFAULT_STOP_GRACE_SECONDS = 30;
 
 export const AGENT_USAGE = `usage: outpost-agent --server xmpp://HOST:PORT[,xmpp://HOST:PORT…] --jid NAME@DOMAIN --services DIR
          [--password P | --password-file FILE] [--slots N] [--work-dir DIR] [--orchestrator JID]
-         [--log-level LEVEL] [--kill-grace SECONDS] [--stop-grace SECONDS] [--ping-interval SECONDS] [--server-fingerprint SHA256[,SHA256] | --ca-file FILE] [--insecure]
+         [--log-level LEVEL] [--kill-grace SECONDS] [--stop-grace SECONDS] [--ping-interval SECONDS]
+         [--server-fingerprint SHA256[,SHA256] | --ca-file FILE] [--insecure]
          [--fetch-allow HOSTS] [--max-fetch-bytes N] [--fetch-timeout SECONDS]
        outpost-agent --print-systemd-unit --server xmpp://HOST:PORT --jid NAME@DOMAIN --services DIR [other flags]
        outpost-agent --help

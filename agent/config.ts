@@ -56,7 +56,8 @@ into its EnvironmentFile, never into the unit). Each flag can also be set by an 
   --kill-grace     OUTPOST_AGENT_KILL_GRACE (default: 5; SIGTERM to SIGKILL when a run is killed)
   --stop-grace     OUTPOST_AGENT_STOP_GRACE (default: 30; how long stopping lets runs finish)
   --ping-interval  OUTPOST_AGENT_PING_INTERVAL (default: 10; how often the orchestrator is pinged, and the server
-                   when the orchestrator does not answer: a server silent for half of it is left for the next)
+                   when the orchestrator does not answer: a server silent for half of it is left for the next;
+                   also how long a connection attempt may take)
   --server-fingerprint  OUTPOST_AGENT_SERVER_FINGERPRINT (SHA-256 of the server's certificate; a comma-separated list during a rotation)
   --ca-file        OUTPOST_AGENT_CA_FILE (trust this CA instead of the system's)
   --insecure       OUTPOST_AGENT_INSECURE (allow plain text to a host that is not this machine)

@@ -19,6 +19,8 @@ export interface AgentLinkOptions {
   orchestrator: string;
   /** How the server is verified; by default the system's CAs, and plain text to loopback only. */
   trust?: ServerTrust;
+  /** How long a connection attempt may wait for the TCP handshake before the next server is tried. */
+  connectTimeoutMs: number;
   logger: Logger;
 }
 
@@ -31,16 +33,16 @@ export interface AgentLinkEvents {
   'login-refused': [err: XmppLoginError];
 }
 
-
 function splitJid(jid: string): { username: string; domain: string; resource: string } {
   const match = /^([^@/]+)@([^/]+)(?:\/(.+))?$/.exec(jid);
   if (!match) throw new Error(`'${jid}' is not a JID of the form name@domain[/resource]`);
   return { username: match[1]!, domain: match[2]!, resource: match[3] ?? 'agent' };
 }
 
-/** What @xmpp/connection's `start` and @xmpp/reconnect connect with: `connect(options.service)`. */
+/** What @xmpp/connection's `start` and @xmpp/reconnect connect with: `connect(options.service)`, on `socket`. */
 interface Connecting {
   options: { service: string };
+  socket: { destroy(err: Error): void } | null;
   connect(service: string): Promise<unknown>;
 }
 
@@ -50,14 +52,21 @@ interface Connecting {
  * after a loss or another try after a failed attempt, goes to the next node, wrapping around. The
  * waits between attempts stay the link's backoff (xmpp/backoff.ts).
  */
-function takeTurns(entity: Connecting, services: string[]): void {
+function takeTurns(entity: Connecting, services: string[], connectTimeoutMs: number): void {
   const connect = entity.connect.bind(entity);
   let attempts = 0;
-  entity.connect = () => {
+  entity.connect = async () => {
     const service = services[attempts++ % services.length]!;
     // STARTTLS's plain-text check and the logs read the node of this attempt from here.
     entity.options.service = service;
-    return connect(service);
+    // A machine that is gone answers no SYN, and the kernel would retry for minutes: a transient failure, tried again on the next node.
+    const gone = Object.assign(new Error(`${service} did not answer within ${connectTimeoutMs / 1000} s`), { code: 'ETIMEDOUT' });
+    const timer = setTimeout(() => entity.socket?.destroy(gone), connectTimeoutMs);
+    try {
+      return await connect(service);
+    } finally {
+      clearTimeout(timer);
+    }
   };
 }
 
@@ -76,7 +85,7 @@ export class AgentLink extends EventEmitter<AgentLinkEvents> {
     this.#options = options;
     const { username, domain, resource } = splitJid(options.jid);
     this.#xmpp = client({ service: options.services[0], domain, username, password: options.password, resource });
-    takeTurns(this.#xmpp as unknown as Connecting, options.services);
+    takeTurns(this.#xmpp as unknown as Connecting, options.services, options.connectTimeoutMs);
     preferFastScram((this.#xmpp as unknown as { saslFactory: unknown }).saslFactory);
     secureStreams(this.#xmpp, options.trust ?? {});
     this.#connection = new XmppConnection<Element>({

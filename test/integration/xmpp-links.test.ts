@@ -37,6 +37,7 @@ describe('XMPP links over a private Prosody', function () {
     const { jid, password } = await server.addAccount(name);
     const link = new AgentLink({
       services: [server.prosody.clientService],
+      connectTimeoutMs: 10_000,
       jid,
       password,
       orchestrator: server.prosody.componentDomain,

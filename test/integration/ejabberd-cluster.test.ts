@@ -8,6 +8,7 @@ import { spawnAgent, type AgentProcess } from '../helpers/agent-process.js';
 import { eventually, startCluster, type Cluster } from '../helpers/cluster.js';
 import { runsOf, writeCountedEcho } from '../helpers/counted-runs.js';
 import { startSilentRelay } from '../helpers/silent-relay.js';
+import { startVanishedHost } from '../helpers/vanished-host.js';
 import { skipWithoutEjabberd, startTestEjabberdCluster, type TestEjabberdCluster } from '../helpers/ejabberd.js';
 import { copyExamples } from '../helpers/examples.js';
 import type { TestXmppServer } from '../helpers/prosody.js';
@@ -163,5 +164,17 @@ describe('the fabric on a cluster of two ejabberd nodes', function () {
     const { agent } = await spawnBothNodesAgent('next-at-start');
     expect(logins(agent).map((login) => login.server)).to.deep.equal([first.clientService]);
     expect(agent.output()).to.match(/xmpp client cannot reach the server; next attempt in \d+\.\d s/);
+  });
+
+  it('gives up on a node whose machine is gone after a ping interval, and logs in on the next', async function () {
+    const [first] = ejabberd.nodes;
+    const vanished = await startVanishedHost();
+    try {
+      const { agent } = await spawnBothNodesAgent('vanished', [vanished.service, first.clientService], ['--ping-interval', '1']);
+      expect(logins(agent).map((login) => login.server)).to.deep.equal([first.clientService]);
+      expect(agent.output()).to.include(`${vanished.service} did not answer within 1 s`);
+    } finally {
+      await vanished.close();
+    }
   });
 });

@@ -13,10 +13,12 @@ export interface AgentOptions {
   catalog: () => Catalog;
   slots: number;
   runner: Omit<JobRunnerOptions, 'outbox' | 'send' | 'logger' | 'onSlotFree' | 'onFinished'>;
-  /** How often the orchestrator is pinged, to notice its restarts (XEP-0199). */
+  /** How often the orchestrator is pinged, to notice its restarts, and the server when the orchestrator does not answer (XEP-0199). */
   pingIntervalMs?: number;
   logger: Logger;
 }
+
+export const DEFAULT_PING_INTERVAL_MS = 10_000;
 
 type ExecuteMessage = Extract<OrchestratorMessage, { type: 'execute' }>;
 
@@ -52,7 +54,7 @@ export class Agent {
 
   async start(): Promise<void> {
     await this.#options.link.start();
-    const interval = this.#options.pingIntervalMs ?? 10_000;
+    const interval = this.#options.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS;
     this.#pingTimer = setInterval(() => void this.#checkOrchestrator(), interval);
     this.#pingTimer.unref();
   }
@@ -135,13 +137,22 @@ export class Agent {
   }
 
   async #checkOrchestrator(): Promise<void> {
-    const reachable = await this.#options.link.pingOrchestrator(5000);
+    const { link, logger } = this.#options;
+    // Half the interval, so that a check ends before the next one starts (5 s at the default 10 s).
+    const timeoutMs = (this.#options.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS) / 2;
+    const reachable = await link.pingOrchestrator(timeoutMs);
+    // Silence from the orchestrator may be its own (it restarts) or that of our node: the node's answer tells.
+    if (!reachable && link.online && !(await link.pingServer(timeoutMs))) {
+      logger.warn({ timeoutMs }, 'the XMPP server answers no ping; dropping the connection to connect anew');
+      link.dropConnection();
+      return;
+    }
     if (reachable && !this.#orchestratorReachable) {
-      this.#options.logger.info('orchestrator is back; announcing again');
+      logger.info('orchestrator is back; announcing again');
       await this.announce();
     } else if (reachable) {
       // Load (running, load average, free memory) goes stale otherwise; one presence per ping interval is cheap.
-      await this.#options.link.sendPresence(this.#load(this.#options.catalog())).catch(() => undefined);
+      await link.sendPresence(this.#load(this.#options.catalog())).catch(() => undefined);
     }
     this.#orchestratorReachable = reachable;
   }

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { Agent } from './agent.js';
+import { Agent, DEFAULT_PING_INTERVAL_MS } from './agent.js';
 import { createAgentLogger } from './agent-logger.js';
 import { systemdUnit } from './systemd-unit.js';
 import { AGENT_USAGE, DEFAULT_STOP_GRACE_SECONDS, loadAgentConfig, type AgentConfig } from './config.js';
@@ -48,12 +48,23 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
   logger.info({ spawn: launcher ? 'launcher' : 'child_process' }, 'runs are started');
   const run: typeof runProcess = launcher ? (request) => runProcess({ ...request, start: launcher.start }) : runProcess;
   const trust = config.serverTrust ?? {};
-  const link = new AgentLink({ service: config.server, jid: config.jid, password: config.password, orchestrator: config.orchestrator, trust, logger });
+  const pingIntervalMs = config.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS;
+  const link = new AgentLink({
+    services: config.servers,
+    jid: config.jid,
+    password: config.password,
+    orchestrator: config.orchestrator,
+    trust,
+    // The ping interval is how long the agent takes silence to mean a server is gone, connecting as connected.
+    connectTimeoutMs: pingIntervalMs,
+    logger,
+  });
   agent = new Agent({
     link,
     outbox,
     catalog: () => watcher.current(),
     slots: config.slots,
+    pingIntervalMs,
     runner: { workDir: config.workDir, journal, run, killGraceMs: config.killGraceMs, serverTrust: trust, fetchLimits: config.fetchLimits ?? defaultFetchLimits() },
     logger,
   });

@@ -102,7 +102,7 @@ export async function runDev(config: DevConfig, logger: Logger): Promise<void> {
     const announced = firstCatalog(orchestrator.registry);
     agent = await startDevAgent(
       {
-        server: prosody.clientService,
+        servers: [prosody.clientService],
         jid: `${LOCAL_AGENT}@${DEV_DOMAIN}/dev`,
         password,
         services: config.services,

@@ -8,6 +8,8 @@ import { STANZAS_NS } from './xmpp-names.js';
 /** The part of an @xmpp/client or @xmpp/component connection that both links drive. */
 export interface XmppEntity<E> extends EventEmitter {
   status: string;
+  /** The server of the current (or last) connection, `xmpp://host:port`. */
+  options?: { service?: string };
   start(): Promise<unknown>;
   stop(): Promise<unknown>;
   send(element: E): Promise<unknown>;
@@ -110,7 +112,7 @@ export class XmppConnection<E extends ReceivedStanza> {
       this.#attempt = 0;
       entity.reconnect.delay = backoffDelay(0, this.#backoff);
       this.#online = true;
-      logger.info({ jid: address.toString() }, `${label} online`);
+      logger.info({ jid: address.toString(), server: entity.options?.service }, `${label} online`);
       options.onOnline();
     });
     entity.on('offline', () => this.#setOffline());

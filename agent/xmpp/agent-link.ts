@@ -10,8 +10,8 @@ import { preferFastScram } from './fast-scram-sha1.js';
 import { secureStreams } from './secure-stream.js';
 
 export interface AgentLinkOptions {
-  /** `xmpp://host:port` of the XMPP server's client port. */
-  service: string;
+  /** `xmpp://host:port` of the XMPP server's client port; several for the nodes of one cluster, tried in turn. */
+  services: string[];
   /** Full or bare JID of the agent's account; the resource defaults to `agent`. */
   jid: string;
   password: string;
@@ -19,6 +19,8 @@ export interface AgentLinkOptions {
   orchestrator: string;
   /** How the server is verified; by default the system's CAs, and plain text to loopback only. */
   trust?: ServerTrust;
+  /** How long a connection attempt may wait for the TCP handshake before the next server is tried. */
+  connectTimeoutMs: number;
   logger: Logger;
 }
 
@@ -31,11 +33,41 @@ export interface AgentLinkEvents {
   'login-refused': [err: XmppLoginError];
 }
 
-
 function splitJid(jid: string): { username: string; domain: string; resource: string } {
   const match = /^([^@/]+)@([^/]+)(?:\/(.+))?$/.exec(jid);
   if (!match) throw new Error(`'${jid}' is not a JID of the form name@domain[/resource]`);
   return { username: match[1]!, domain: match[2]!, resource: match[3] ?? 'agent' };
+}
+
+/** What @xmpp/connection's `start` and @xmpp/reconnect connect with: `connect(options.service)`, on `socket`. */
+interface Connecting {
+  options: { service: string };
+  socket: { destroy(err: Error): void } | null;
+  connect(service: string): Promise<unknown>;
+}
+
+/**
+ * The nodes of one cluster in turn (docs/scale-out.md, when an ejabberd node dies): the first
+ * connection goes to the first node and stays there while it works; every later one, a reconnect
+ * after a loss or another try after a failed attempt, goes to the next node, wrapping around. The
+ * waits between attempts stay the link's backoff (xmpp/backoff.ts).
+ */
+function takeTurns(entity: Connecting, services: string[], connectTimeoutMs: number): void {
+  const connect = entity.connect.bind(entity);
+  let attempts = 0;
+  entity.connect = async () => {
+    const service = services[attempts++ % services.length]!;
+    // STARTTLS's plain-text check and the logs read the node of this attempt from here.
+    entity.options.service = service;
+    // A machine that is gone answers no SYN, and the kernel would retry for minutes: a transient failure, tried again on the next node.
+    const gone = Object.assign(new Error(`${service} did not answer within ${connectTimeoutMs / 1000} s`), { code: 'ETIMEDOUT' });
+    const timer = setTimeout(() => entity.socket?.destroy(gone), connectTimeoutMs);
+    try {
+      return await connect(service);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
 }
 
 /**
@@ -52,9 +84,10 @@ export class AgentLink extends EventEmitter<AgentLinkEvents> {
     super();
     this.#options = options;
     const { username, domain, resource } = splitJid(options.jid);
-    this.#xmpp = client({ service: options.service, domain, username, password: options.password, resource });
+    this.#xmpp = client({ service: options.services[0], domain, username, password: options.password, resource });
+    takeTurns(this.#xmpp as unknown as Connecting, options.services, options.connectTimeoutMs);
     preferFastScram((this.#xmpp as unknown as { saslFactory: unknown }).saslFactory);
-    secureStreams(this.#xmpp, new URL(options.service).hostname, options.trust ?? {});
+    secureStreams(this.#xmpp, options.trust ?? {});
     this.#connection = new XmppConnection<Element>({
       entity: this.#xmpp as unknown as XmppEntity<Element>,
       xml,
@@ -97,6 +130,24 @@ export class AgentLink extends EventEmitter<AgentLinkEvents> {
   async pingOrchestrator(timeoutMs: number): Promise<boolean> {
     if (!this.online) return false;
     return answered(this.#xmpp.iqCaller.request(xml('iq', { type: 'get', to: this.#options.orchestrator }, xml('ping', { xmlns: PING_NS })), timeoutMs));
+  }
+
+  /**
+   * XEP-0199 ping of the XMPP server itself; any answer, an error too, shows it alive. False when
+   * nothing comes back in time: the node hangs, or the network to it is cut while the socket stays open.
+   */
+  async pingServer(timeoutMs: number): Promise<boolean> {
+    if (!this.online) return false;
+    const request = this.#xmpp.iqCaller.request(xml('iq', { type: 'get', to: this.#xmpp.jid?.domain }, xml('ping', { xmlns: PING_NS })), timeoutMs);
+    return request.then(
+      () => true,
+      (err: Error) => err.name === 'StanzaError',
+    );
+  }
+
+  /** Closes the socket of a server that no longer answers; the link reconnects by itself, to the next server (takeTurns). */
+  dropConnection(): void {
+    (this.#xmpp as unknown as { socket?: { destroy(): void } }).socket?.destroy();
   }
 
   #onStanza(stanza: Element): void {

@@ -10,7 +10,7 @@ const TLS_NS = 'urn:ietf:params:xml:ns:xmpp-tls';
 /** The parts of @xmpp/connection that STARTTLS has to reach; @xmpp/starttls takes no TLS options. */
 interface StreamInternals {
   socket: Duplex;
-  options: { domain: string };
+  options: { domain: string; service: string };
   isSecure(): boolean;
   _onElement(element: Element): void;
   _attachSocket(socket: unknown): void;
@@ -22,10 +22,10 @@ interface StreamInternals {
 /**
  * RFC 6120 §5 on the agent's terms: stream features reach the client's own handlers only once the
  * stream is encrypted with a server that `trust` accepts, so @xmpp/starttls never runs and no
- * login is offered over a link that stays plain. A server at `host` that offers no STARTTLS is
- * refused unless `host` is loopback or the agent runs with --insecure.
+ * login is offered over a link that stays plain. A server that offers no STARTTLS is refused unless
+ * the host of the connection's service is loopback or the agent runs with --insecure.
  */
-export function secureStreams(client: Client, host: string, trust: ServerTrust): void {
+export function secureStreams(client: Client, trust: ServerTrust): void {
   const entity = client as unknown as StreamInternals;
   const deliver = entity._onElement.bind(entity);
   entity._onElement = (element) => {
@@ -35,7 +35,7 @@ export function secureStreams(client: Client, host: string, trust: ServerTrust):
       return;
     }
     try {
-      checkPlainText(host, 'the server offers no STARTTLS: the login and every job to', trust);
+      checkPlainText(new URL(entity.options.service).hostname, 'the server offers no STARTTLS: the login and every job to', trust);
     } catch (err) {
       entity.emit('error', err as Error);
       // Closed, so that a refused reconnect is retried later like any lost connection.

@@ -120,7 +120,7 @@ export async function startCluster(options: ClusterOptions = {}, startServer?: S
       });
       const running = await startAgent(
         {
-          server: fabric.clientService,
+          servers: [fabric.clientService],
           jid: `${jid}/agent`,
           password,
           services: servicesDir,

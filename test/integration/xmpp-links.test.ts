@@ -36,7 +36,8 @@ describe('XMPP links over a private Prosody', function () {
   async function connectAgent(name: string): Promise<AgentLink> {
     const { jid, password } = await server.addAccount(name);
     const link = new AgentLink({
-      service: server.prosody.clientService,
+      services: [server.prosody.clientService],
+      connectTimeoutMs: 10_000,
       jid,
       password,
       orchestrator: server.prosody.componentDomain,

@@ -131,4 +131,24 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   CREATE INDEX jobs_expiry_default ON jobs (finished) WHERE finished IS NOT NULL AND keep_seconds IS NULL;
   CREATE INDEX jobs_expiry_own ON jobs (expires) WHERE expires IS NOT NULL;
   `,
+  // Several orchestrators on one database (docs/scale-out.md §3): the instance that handed each job
+  // to its agent, set from the session's `outpost.instance` (only the dispatcher's connections
+  // carry one), and the registry as the dispatcher last wrote it, for the other instances.
+  `
+  ALTER TABLE jobs ADD COLUMN dispatched_by text;
+
+  CREATE FUNCTION jobs_dispatched_by() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    NEW.dispatched_by := coalesce(nullif(current_setting('outpost.instance', true), ''), NEW.dispatched_by);
+    RETURN NEW;
+  END $$;
+  CREATE TRIGGER jobs_dispatched_by BEFORE UPDATE OF agent ON jobs FOR EACH ROW WHEN (NEW.agent IS NOT NULL) EXECUTE FUNCTION jobs_dispatched_by();
+
+  CREATE TABLE cluster_registry (
+    id       integer PRIMARY KEY CHECK (id = 1),
+    instance text NOT NULL,
+    snapshot text NOT NULL CHECK (snapshot::jsonb IS NOT NULL),
+    written  timestamptz NOT NULL
+  );
+  `,
 ];

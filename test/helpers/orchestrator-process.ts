@@ -23,7 +23,8 @@ export interface OrchestratorProcess {
   cli(...args: string[]): Promise<string>;
 }
 
-export async function startOrchestratorProcess(prosody: PrivateProsody, dataDir: string, flags: string[] = []): Promise<OrchestratorProcess> {
+/** `prosody` is the private Prosody or ejabberd whose component port the orchestrator connects to. */
+export async function startOrchestratorProcess(prosody: Pick<PrivateProsody, 'componentService' | 'componentDomain' | 'componentSecret'>, dataDir: string, flags: string[] = []): Promise<OrchestratorProcess> {
   let child: ChildProcess;
   let output = '';
   const start = async () => {

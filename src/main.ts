@@ -219,6 +219,7 @@ export async function startOrchestrator(
     registry,
     jobs: cluster?.jobs ?? jobService(jobStore, lifecycle),
     jobEvents: cluster?.events ?? lifecycle.events,
+    ...(cluster && { registryChanges: cluster.registryChanges }),
     logger,
     baseUrl: config.publicUrl,
     publicHosts: config.publicHosts?.split(','),

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { JobEventStream } from '../jobs/job-events.js';
 import type { JobLifecycle } from '../jobs/job-lifecycle.js';
 import type { JobService } from '../jobs/job-service.js';
+import type { RegistryChanges } from '../http/admin-routes.js';
 import type { AgentRegistry } from '../registry/agent-registry.js';
 import { readRegistrySnapshot, takeOverJobs, waitingJobsOf, writeRegistrySnapshot } from '../store/postgres/postgres-cluster.js';
 import type { Queryable } from '../store/postgres/postgres-pool.js';
@@ -35,6 +36,8 @@ export interface OrchestratorCluster {
   /** Every job change the dispatcher makes, heard on the bus: the admin's event stream. */
   events: JobEventStream;
   dispatching(): boolean;
+  /** An admin's drains and pool hand-overs, carried out by the dispatcher; a follower answers once its copy shows them. */
+  registryChanges: RegistryChanges;
   /** Asks the dispatcher to place waiting jobs again (a user's limits changed). */
   limitsChanged(): void;
   /**
@@ -96,6 +99,18 @@ export async function openCluster(options: ClusterOptions): Promise<Orchestrator
     jobs: clusterJobService({ ...options, bus, busEvents, dispatching: () => dispatching, waitingOf: (owner) => waitingJobsOf(db, owner) }),
     events: busEvents.events,
     dispatching: () => dispatching,
+    registryChanges: {
+      setDrained: async (jid, drained) => {
+        if (dispatching) return registry.setDrained(jid, drained);
+        await bus.request({ op: 'drain', agent: jid, drained }, options.requestTimeoutMs);
+        await untilCopied(registry, () => registry.isDrained(jid) === drained, options.registryBatchMs * 10);
+      },
+      assign: async (processId, pool) => {
+        if (dispatching) return registry.assign(processId, pool);
+        await bus.request({ op: 'assign', process: processId, pool }, options.requestTimeoutMs);
+        await untilCopied(registry, () => registry.owner(processId) === pool, options.registryBatchMs * 10);
+      },
+    },
     limitsChanged: () => {
       if (dispatching) return lifecycle.dispatchWaiting();
       bus.request({ op: 'limits' }, options.requestTimeoutMs).catch((err: Error) => logger.warn({ err: err.message }, 'the dispatcher could not be told that limits changed'));
@@ -112,4 +127,25 @@ export async function openCluster(options: ClusterOptions): Promise<Orchestrator
       await bus.close();
     },
   };
+}
+
+/**
+ * Resolves once a follower's copy of the registry shows what the dispatcher did, or after
+ * `timeoutMs` (a process id no agent offers is not in the copy).
+ */
+function untilCopied(registry: AgentRegistry, shows: () => boolean, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => {
+      if (!shows()) return;
+      done();
+    };
+    const done = () => {
+      clearTimeout(timer);
+      registry.off('changed', check);
+      resolve();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    registry.on('changed', check);
+    check();
+  });
 }

@@ -132,4 +132,20 @@ describe('several orchestrators on one PostgreSQL: one dispatches, every one ans
     const job = (await (await fetch(`${second!.url}/jobs/${id}`)).json()) as { status: string };
     expect(job.status).to.equal('dismissed');
   });
+
+  it("drains an agent through the follower: the dispatcher stops giving it jobs, and both instances show it", async () => {
+    const { agents } = (await (await admin.get(first!)!(`${first!.url}/admin/agents`)).json()) as { agents: { jid: string }[] };
+    const { jid } = agents[0]!;
+    const drain = (action: string) => admin.get(first!)!(`${first!.url}/admin/agents/${encodeURIComponent(jid)}/${action}`, { method: 'POST' });
+    const response = await drain('drain');
+    expect(response.status, await response.clone().text()).to.equal(200);
+    expect(((await response.json()) as { drained: boolean }).drained).to.equal(true);
+    const onDispatcher = (await (await admin.get(second!)!(`${second!.url}/admin/agents/${encodeURIComponent(jid)}`)).json()) as { drained: boolean };
+    expect(onDispatcher.drained).to.equal(true);
+    const id = await submitCounted(fetch, first!.url, 'after-drain', 0);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(((await (await fetch(`${second!.url}/jobs/${id}`)).json()) as { status: string }).status).to.equal('accepted');
+    expect((await drain('undrain')).status).to.equal(200);
+    await eventually(async () => (((await (await fetch(`${first!.url}/jobs/${id}`)).json()) as { status: string }).status === 'successful' ? true : undefined), 10_000, 'the job runs once undrained');
+  });
 });

@@ -77,9 +77,9 @@ export async function openCluster(options: ClusterOptions): Promise<Orchestrator
   const takeOver = async (startDispatching: (known: string[]) => Promise<void>) => {
     stopMirror();
     stopMirror = () => undefined;
-    // The copy is dropped: agents announce themselves to the new dispatcher when asked.
+    // The copy is kept, so that processes stay on offer through the takeover: agents asked to
+    // announce themselves refresh it, and the liveness pings drop those that are gone.
     const known = registry.agents().map((agent) => agent.jid);
-    registry.clear();
     stops.push(
       lifecycle.events.listen((event) => bus.publishChange(event.type === 'removed' ? [event.job.id, event.type, event.reason] : [event.job.id, event.type])),
       bus.on((message) => {

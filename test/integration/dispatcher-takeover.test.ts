@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import pg from 'pg';
 import { spawnAgent, type AgentProcess } from '../helpers/agent-process.js';
 import { withToken } from '../helpers/api.js';
 import { eventually } from '../helpers/cluster.js';
@@ -29,6 +30,7 @@ describe('several orchestrators on one PostgreSQL: one dispatches, every one ans
   let first: OrchestratorProcess | undefined;
   let second: OrchestratorProcess | undefined;
   let agent: AgentProcess | undefined;
+  let database: pg.Pool | undefined;
   /** Each instance with an admin token of its own: users are kept in each instance's data directory. */
   const admin = new Map<OrchestratorProcess, typeof fetch>();
   const inputs = new Map<string, string>();
@@ -38,6 +40,7 @@ describe('several orchestrators on one PostgreSQL: one dispatches, every one ans
     postgres = postgresOrSkip(this, await startTestPostgres());
     fabric = await startTestEjabberd();
     const databaseUrl = await postgres.createDatabase();
+    database = new pg.Pool({ connectionString: databaseUrl });
     const [dataA, dataB, files, services] = await Promise.all(['a', 'b', 'files', 'services'].map((name) => mkdtemp(path.join(os.tmpdir(), `outpost-${name}-`))));
     dirs = [dataA!, dataB!, files!, services!];
     runsFile = path.join(services!, 'runs');
@@ -59,6 +62,7 @@ describe('several orchestrators on one PostgreSQL: one dispatches, every one ans
   after(async () => {
     await agent?.crash();
     await Promise.all([first?.crash(), second?.crash()]);
+    await database?.end();
     await fabric?.stop();
     await postgres?.stop();
     await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
@@ -68,6 +72,12 @@ describe('several orchestrators on one PostgreSQL: one dispatches, every one ans
   const unfinished = async (o: OrchestratorProcess) => {
     const listed = (await (await fetch(`${o.url}/jobs?limit=1000`)).json()) as { jobs: { status: string }[] };
     return listed.jobs.filter((job) => job.status === 'accepted' || job.status === 'running').length;
+  };
+  /** Which instance handed each job to its agent, as the store records it. */
+  const dispatchers = async (echoes: (echo: string) => boolean) => {
+    const ids = [...inputs].filter(([, echo]) => echoes(echo)).map(([id]) => id);
+    const { rows } = await database!.query<{ by: string | null }>('SELECT DISTINCT dispatched_by AS by FROM jobs WHERE id = ANY($1)', [ids]);
+    return rows.map((row) => row.by);
   };
   const allFinished = (o: OrchestratorProcess, timeoutMs = 30_000) => eventually(async () => ((await unfinished(o)) === 0 ? true : undefined), timeoutMs, 'every job finished');
 
@@ -104,11 +114,11 @@ describe('several orchestrators on one PostgreSQL: one dispatches, every one ans
 
   it('after a kill -9 of the dispatcher, the other takes over: running jobs finish with their results, waiting ones run, none lost or run twice', async () => {
     const release = await holdRuns(runsFile);
-    const before = inputs.size;
+    const earlier = inputs.size;
     await Promise.all(Array.from({ length: 4 }, (_, n) => submit(n % 2 ? first! : second!, `running-${n}`)));
     await eventually(async () => ((await runsOf(runsFile)).size === inputs.size ? true : undefined), 10_000, 'the agent runs the new jobs');
     await Promise.all(Array.from({ length: 4 }, (_, n) => submit(n % 2 ? first! : second!, `waiting-${n}`)));
-    expect(inputs.size).to.equal(before + 8);
+    expect(inputs.size).to.equal(earlier + 8);
     await first!.crash();
     const killed = Date.now();
     await release();
@@ -116,6 +126,10 @@ describe('several orchestrators on one PostgreSQL: one dispatches, every one ans
     console.log(`      takeover: a waiting job ran ${Date.now() - killed} ms after the kill -9 of the dispatcher`);
     await allFinished(second!);
     await expectEachEchoedOnce(await finalJobs(fetch, second!.url, inputs.keys()), inputs, runsFile);
+    const [original] = await dispatchers((echo) => echo.startsWith('through-'));
+    const takenOver = await dispatchers((echo) => /^(running|waiting)-/.test(echo));
+    expect(original).to.be.a('string');
+    expect(takenOver).to.have.length(1).and.not.include(original);
   });
 
   it('stops a run on the agent when the follower is asked to kill its job', async () => {
@@ -147,5 +161,18 @@ describe('several orchestrators on one PostgreSQL: one dispatches, every one ans
     expect(((await (await fetch(`${second!.url}/jobs/${id}`)).json()) as { status: string }).status).to.equal('accepted');
     expect((await drain('undrain')).status).to.equal(200);
     await eventually(async () => (((await (await fetch(`${first!.url}/jobs/${id}`)).json()) as { status: string }).status === 'successful' ? true : undefined), 10_000, 'the job runs once undrained');
+  });
+
+  it('stops at once, with exit code 75, when its lease connection fails, and the other instance takes over', async () => {
+    // The second instance dispatches since the first was killed; its lease session is ended from outside.
+    const { rows } = await database!.query<{ ended: boolean }>(
+      "SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity WHERE application_name = 'outpost dispatcher lease' AND pid IN (SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted)",
+    );
+    expect(rows).to.deep.equal([{ ended: true }]);
+    expect(await second!.exited()).to.equal(75);
+    const id = await submitCounted(fetch, first!.url, 'after-fencing', 0);
+    await allFinished(first!);
+    expect(await finalJobs(fetch, first!.url, [id])).to.deep.equal(new Map([[id, { status: 'successful', echo: 'after-fencing' }]]));
+    expect((await runsOf(runsFile)).get('after-fencing')).to.equal(1);
   });
 });

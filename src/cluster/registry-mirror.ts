@@ -1,20 +1,9 @@
 import type { Logger } from 'pino';
-import type { AgentLoad, FileNote, InvalidFile, ProcessSpec } from '../../protocol/index.js';
-import type { AgentRegistry } from '../registry/agent-registry.js';
+import type { AgentEntry, AgentRegistry } from '../registry/agent-registry.js';
 import type { ClusterBus } from './cluster-bus.js';
 
 /** One agent as the dispatcher's registry holds it, in the store for the other instances. */
-interface MirroredAgent {
-  jid: string;
-  pool: string;
-  load: AgentLoad;
-  processes: ProcessSpec[];
-  invalid: InvalidFile[];
-  notes: FileNote[];
-  catalogHash: string | null;
-  lastSeen: string;
-  drained: boolean;
-}
+type MirroredAgent = Pick<AgentEntry, 'jid' | 'pool' | 'load' | 'processes' | 'invalid' | 'notes' | 'catalogHash'> & { lastSeen: string; drained: boolean };
 
 /** The registry the dispatcher writes: its agents, and the pool that owns each process they offer. */
 interface RegistrySnapshot {

@@ -271,11 +271,12 @@ export async function startOrchestrator(
         await Promise.all(dispatchingStops.map((stop) => stop()));
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
-        await cluster?.stop();
         await link.stop();
         await callbacks.stop();
         lifecycle.close();
         await lifecycleStore.settled();
+        // The lease goes last: the next dispatcher reads the queue after this one's writes.
+        await cluster?.stop();
         await jobs.close();
         db.close();
       })()),

@@ -4,7 +4,7 @@ import type { JobLifecycle } from '../jobs/job-lifecycle.js';
 import type { JobService } from '../jobs/job-service.js';
 import type { RegistryChanges } from '../http/admin-routes.js';
 import type { AgentRegistry } from '../registry/agent-registry.js';
-import { readRegistrySnapshot, takeOverJobs, waitingJobsOf, writeRegistrySnapshot } from '../store/postgres/postgres-cluster.js';
+import { endPredecessorSessions, readRegistrySnapshot, takeOverJobs, waitingJobsOf, writeRegistrySnapshot } from '../store/postgres/postgres-cluster.js';
 import type { Queryable } from '../store/postgres/postgres-pool.js';
 import { BusJobEvents } from './bus-job-events.js';
 import { ClusterBus, type ClusterOp } from './cluster-bus.js';
@@ -48,6 +48,9 @@ export interface OrchestratorCluster {
   stop(): Promise<void>;
 }
 
+/** How long a new dispatcher waits for the sessions of its predecessor to end. */
+const PREDECESSOR_TIMEOUT_MS = 5000;
+
 /**
  * Several orchestrators on one PostgreSQL (docs/scale-out.md §3–4): one dispatches, holding the
  * lease; every one answers HTTP from the store and the bus. A follower that gets the lease takes
@@ -75,6 +78,10 @@ export async function openCluster(options: ClusterOptions): Promise<Orchestrator
   };
 
   const takeOver = async (startDispatching: (known: string[]) => Promise<void>) => {
+    const ended = await endPredecessorSessions(db, instance, PREDECESSOR_TIMEOUT_MS).catch((err: Error) => {
+      logger.warn({ err: err.message }, "the previous dispatcher's sessions could not be ended; taking over all the same");
+      return 0;
+    });
     stopMirror();
     stopMirror = () => undefined;
     // The copy is kept, so that processes stay on offer through the takeover: agents asked to
@@ -91,7 +98,7 @@ export async function openCluster(options: ClusterOptions): Promise<Orchestrator
     );
     dispatching = true;
     const jobs = await takeOverJobs(db, instance);
-    logger.info({ instance, jobs }, 'this orchestrator dispatches jobs now');
+    logger.info({ instance, jobs, predecessorSessions: ended }, 'this orchestrator dispatches jobs now');
     await startDispatching(known);
   };
 

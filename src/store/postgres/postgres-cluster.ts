@@ -61,6 +61,21 @@ export async function waitingJobsOf(db: Queryable, owner: string): Promise<numbe
   return rows[0]!.waiting;
 }
 
+/**
+ * A new dispatcher ends the pool sessions of the one that wrote the registry before it, and waits
+ * up to `timeoutMs` for them to end: a write that the predecessor sent just before it died (or
+ * lost the lease) is then committed or rolled back before the new one reads the queue. Returns
+ * how many sessions were ended.
+ */
+export async function endPredecessorSessions(db: Queryable, instance: string, timeoutMs: number): Promise<number> {
+  const { rows } = await db.query<{ ended: boolean }>(
+    `SELECT pg_terminate_backend(pid, $2) AS ended FROM pg_stat_activity
+     WHERE application_name = 'outpost ' || (SELECT instance FROM cluster_registry WHERE id = 1 AND instance <> $1)`,
+    [instance, timeoutMs],
+  );
+  return rows.filter((row) => row.ended).length;
+}
+
 /** A new dispatcher records itself as the one that carries on the jobs handed out before it. */
 export async function takeOverJobs(db: Queryable, instance: string): Promise<number> {
   const { rowCount } = await db.query("UPDATE jobs SET dispatched_by = $1 WHERE status IN ('accepted', 'running') AND agent IS NOT NULL", [instance]);

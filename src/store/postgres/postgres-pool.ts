@@ -17,10 +17,12 @@ export function redactedUrl(url: string): string {
  * A connection pool to the database at `url` with its schema brought up to date. Fails with a
  * one-line error when the database cannot be reached or is newer than this Outpost.
  * `migrations` is only replaced by tests of the migration mechanism itself. `instance` names the
- * orchestrator in its sessions (`outpost.instance`), so that the jobs it hands out say who did.
+ * orchestrator in its sessions (`outpost.instance`, and `application_name`), so that the jobs it
+ * hands out say who did, and a dispatcher that takes over can end its predecessor's sessions.
  */
 export async function openPostgres(url: string, migrations: readonly string[] = POSTGRES_MIGRATIONS, instance?: string): Promise<Pool> {
-  const pool = new pg.Pool({ connectionString: url, application_name: 'outpost', ...(instance !== undefined && { options: `-c outpost.instance=${instance}` }) });
+  const named = instance !== undefined && { application_name: `outpost ${instance}`, options: `-c outpost.instance=${instance}` };
+  const pool = new pg.Pool({ connectionString: url, application_name: 'outpost', ...named });
   // An idle client's error (the server restarted) is the pool's to drop; the next query reconnects.
   pool.on('error', () => undefined);
   try {

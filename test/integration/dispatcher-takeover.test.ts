@@ -14,6 +14,7 @@ import { EventStreamReader } from '../helpers/event-stream.js';
 import { copyExamples } from '../helpers/examples.js';
 import { startOrchestratorProcess, type OrchestratorProcess } from '../helpers/orchestrator-process.js';
 import { postgresOrSkip, startTestPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { writeProperties, writeScript } from '../helpers/temp-services.js';
 
 const run = promisify(execFile);
 
@@ -46,6 +47,14 @@ describe('several orchestrators on one PostgreSQL: one dispatches, every one ans
     runsFile = path.join(services!, 'runs');
     await writeCountedEcho(services!, runsFile);
     await copyExamples(services!, 'slow');
+    await writeScript(services!, 'bin/quote.sh', `mkdir -p out && { printf 'quoted: '; cat "$1"; } > out/quote.txt`);
+    await writeProperties(services!, 'quote.properties', {
+      service: 'quote',
+      executable: 'bin/quote.sh',
+      argformat: 'positional',
+      inputs: JSON.stringify({ text: { type: 'file', mediaTypes: ['text/plain'] } }),
+      outputs: JSON.stringify({ quote: { type: 'file', from: 'file:out/quote.txt', mediaType: 'text/plain' } }),
+    });
     const flags = ['--database', databaseUrl, '--files-dir', files!, '--lease-retry', '0.1', '--anonymous-execute', 'true', '--agent-grace', '20'];
     first = await startOrchestratorProcess(fabric.ejabberd, dataA!, flags);
     second = await startOrchestratorProcess(fabric.ejabberd, dataB!, flags);
@@ -96,6 +105,18 @@ describe('several orchestrators on one PostgreSQL: one dispatches, every one ans
     ]);
     await allFinished(first!);
     for (const o of [first!, second!]) await expectEachEchoedOnce(await finalJobs(fetch, o.url, inputs.keys()), inputs, runsFile);
+  });
+
+  it('shares files: an inline input given to the follower reaches the agent, and its file output is read through the follower', async () => {
+    const response = await fetch(`${second!.url}/processes/quote/execution`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', prefer: 'respond-async' },
+      body: JSON.stringify({ inputs: { text: { value: 'held in common', mediaType: 'text/plain' } } }),
+    });
+    expect(response.status, await response.clone().text()).to.equal(201);
+    const { jobID } = (await response.json()) as { jobID: string };
+    await eventually(async () => (((await (await fetch(`${second!.url}/jobs/${jobID}`)).json()) as { status: string }).status === 'successful' ? true : undefined), 20_000, 'the quote job succeeded');
+    for (const o of [first!, second!]) expect(await (await fetch(`${o.url}/jobs/${jobID}/results/quote`)).text()).to.equal('quoted: held in common');
   });
 
   it('streams the progress and the end of a job the dispatcher runs to a client of the other instance', async () => {

@@ -4,8 +4,8 @@ import type { JobLifecycle } from '../jobs/job-lifecycle.js';
 import type { JobService } from '../jobs/job-service.js';
 import type { RegistryChanges } from '../http/admin-routes.js';
 import type { AgentRegistry } from '../registry/agent-registry.js';
-import { endPredecessorSessions, readRegistrySnapshot, takeOverJobs, waitingJobsOf, writeRegistrySnapshot } from '../store/postgres/postgres-cluster.js';
-import type { Queryable } from '../store/postgres/postgres-pool.js';
+import { endPredecessorSessions, readRegistryChanges, takeOverJobs, waitingJobsOf, writeRegistryChanges } from '../store/postgres/postgres-cluster.js';
+import type { Pool } from '../store/postgres/postgres-pool.js';
 import { BusJobEvents } from './bus-job-events.js';
 import { ClusterBus, type ClusterOp } from './cluster-bus.js';
 import { clusterJobService, type ClusterJobsDeps } from './cluster-jobs.js';
@@ -16,7 +16,7 @@ export interface ClusterOptions extends Pick<ClusterJobsDeps, 'store' | 'inputFi
   /** The PostgreSQL URL: the lease and the bus have connections of their own. */
   url: string;
   /** The job store's pool, for notifications and the cluster's own rows. */
-  db: Queryable;
+  db: Pool;
   /** This orchestrator's name in the store. */
   instance: string;
   logger: Logger;
@@ -60,8 +60,8 @@ export async function openCluster(options: ClusterOptions): Promise<Orchestrator
   const { db, instance, logger, registry, lifecycle } = options;
   const bus = await ClusterBus.open({ url: options.url, db, logger, onLost: (reason) => options.onLost(`the bus to the other orchestrators failed: ${reason}`) });
   const busEvents = new BusJobEvents(bus, (jobId) => options.store.get(jobId), logger);
-  const snapshots = { write: (text: string) => writeRegistrySnapshot(db, instance, text), read: () => readRegistrySnapshot(db) };
-  let stopMirror = await mirrorRegistry(registry, snapshots, bus, logger).catch(async (err: unknown) => {
+  const rows = { write: writeRegistryChanges.bind(null, db, instance), read: readRegistryChanges.bind(null, db) };
+  let stopMirror = await mirrorRegistry(registry, rows, bus, logger).catch(async (err: unknown) => {
     await bus.close();
     throw err;
   });
@@ -94,7 +94,7 @@ export async function openCluster(options: ClusterOptions): Promise<Orchestrator
         lifecycle.adopt(message.job).catch((err: Error) => logger.error({ job: message.job, err: err.message }, 'a job stored by another orchestrator could not be queued'));
       }),
       bus.serve(perform),
-      publishRegistry(registry, snapshots, bus, options.registryBatchMs, logger),
+      publishRegistry(registry, rows, bus, options.registryBatchMs, logger),
     );
     dispatching = true;
     const jobs = await takeOverJobs(db, instance);

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import pg from 'pg';
 import { ClusterBus } from '../../src/cluster/cluster-bus.js';
 import { DispatcherLease } from '../../src/cluster/dispatcher-lease.js';
-import { endPredecessorSessions, writeRegistrySnapshot } from '../../src/store/postgres/postgres-cluster.js';
+import { endPredecessorSessions, writeRegistryChanges } from '../../src/store/postgres/postgres-cluster.js';
 import { openPostgres } from '../../src/store/postgres/postgres-pool.js';
 import { eventually } from '../helpers/cluster.js';
 import { testLogger } from '../helpers/logger.js';
@@ -73,19 +73,20 @@ describe('the dispatcher lease and the bus between orchestrators, on a real Post
 
   it("ends the sessions of the previous dispatcher, rolling back what it had not committed, and no one else's", async () => {
     const [previous, follower] = await Promise.all([openPostgres(url, undefined, 'previous-1'), openPostgres(url, undefined, 'follower-2')]);
+    let unfinished: pg.PoolClient | undefined;
     try {
-      await writeRegistrySnapshot(previous, 'previous-1', '{"agents":[],"claims":{}}');
-      const unfinished = await previous.connect();
-      await unfinished.query('BEGIN');
-      await unfinished.query("INSERT INTO cluster_registry (id, instance, snapshot, written) VALUES (1, 'late', '{}', now()) ON CONFLICT (id) DO UPDATE SET instance = 'late'");
+      await writeRegistryChanges(previous, 'previous-1', [], '{}');
+      unfinished = await previous.connect();
       unfinished.on('error', () => undefined);
+      await unfinished.query('BEGIN');
+      await unfinished.query("UPDATE cluster_registry SET instance = 'late'");
       await follower.query('SELECT 1');
       expect(await endPredecessorSessions(pool, 'next-3', 5000)).to.equal(1);
       expect((await pool.query<{ instance: string }>('SELECT instance FROM cluster_registry')).rows).to.deep.equal([{ instance: 'previous-1' }]);
       const sessions = await pool.query<{ name: string }>("SELECT application_name AS name FROM pg_stat_activity WHERE application_name LIKE 'outpost %-%' ORDER BY 1");
       expect(sessions.rows).to.deep.equal([{ name: 'outpost follower-2' }]);
-      unfinished.release(true);
     } finally {
+      unfinished?.release(true);
       await Promise.all([previous.end(), follower.end()]);
     }
   });

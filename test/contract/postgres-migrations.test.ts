@@ -41,7 +41,9 @@ describe('openPostgres: the schema and its migrations', () => {
         `SELECT table_name || '.' || column_name AS col FROM information_schema.columns
          WHERE table_schema = 'public' AND table_name <> 'schema_migrations'`,
       );
-      const cluster = ['jobs.dispatched_by', 'cluster_registry.id', 'cluster_registry.instance', 'cluster_registry.snapshot', 'cluster_registry.written'];
+      const registry = ['cluster_registry.id', 'cluster_registry.instance', 'cluster_registry.claims', 'cluster_registry.written'];
+      const agents = ['cluster_agents.jid', 'cluster_agents.state', 'cluster_agents.catalog', 'cluster_agents.version', 'cluster_agents.catalog_version'];
+      const cluster = ['jobs.dispatched_by', ...registry, ...agents];
       expect(inPostgres.sort()).to.deep.equal([...inSqlite, 'jobs.expires', ...cluster].sort());
     } finally {
       await sqlite.dispose();

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Queryable } from './postgres-pool.js';
+import { inTransaction, type Pool, type Queryable } from './postgres-pool.js';
 
 /**
  * The statements of several orchestrators on one database (docs/scale-out.md §3): the dispatcher
@@ -41,18 +41,53 @@ export async function listenTo(client: pg.Client, channel: string): Promise<void
   await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
 }
 
-/** The registry as the dispatcher `instance` last wrote it. */
-export async function writeRegistrySnapshot(db: Queryable, instance: string, snapshot: string): Promise<void> {
-  await db.query(
-    `INSERT INTO cluster_registry (id, instance, snapshot, written) VALUES (1, $1, $2, now())
-     ON CONFLICT (id) DO UPDATE SET instance = excluded.instance, snapshot = excluded.snapshot, written = excluded.written`,
-    [instance, snapshot],
-  );
+/** An agent's row as the dispatcher writes it: its state (null: gone) and, when it changed, its catalog. */
+export interface AgentRow {
+  jid: string;
+  state: string | null;
+  catalog?: string;
 }
 
-export async function readRegistrySnapshot(db: Queryable): Promise<string | undefined> {
-  const { rows } = await db.query<{ snapshot: string }>('SELECT snapshot FROM cluster_registry WHERE id = 1');
-  return rows[0]?.snapshot;
+/**
+ * The dispatcher `instance` writes the agents that changed and, when they changed, the owners of
+ * the processes on offer, in one transaction; each agent row gets the next version.
+ */
+export function writeRegistryChanges(db: Pool, instance: string, agents: AgentRow[], claims: string | undefined): Promise<void> {
+  return inTransaction(db, async (client) => {
+    if (agents.length > 0) {
+      await client.query(
+        `INSERT INTO cluster_agents (jid, state, catalog, version, catalog_version)
+         SELECT jid, state, catalog, v, CASE WHEN catalog IS NULL THEN NULL ELSE v END
+         FROM (SELECT jid, state, catalog, nextval('cluster_agents_version') AS v FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS a (jid, state, catalog, n) ORDER BY n) AS rows
+         ON CONFLICT (jid) DO UPDATE SET
+           state = excluded.state,
+           version = excluded.version,
+           catalog = CASE WHEN excluded.state IS NULL THEN NULL ELSE coalesce(excluded.catalog, cluster_agents.catalog) END,
+           catalog_version = CASE WHEN excluded.catalog IS NULL THEN cluster_agents.catalog_version ELSE excluded.version END`,
+        [agents.map((a) => a.jid), agents.map((a) => a.state), agents.map((a) => a.catalog ?? null)],
+      );
+    }
+    if (claims !== undefined) {
+      await client.query(
+        `INSERT INTO cluster_registry (id, instance, claims, written) VALUES (1, $1, $2, now())
+         ON CONFLICT (id) DO UPDATE SET instance = excluded.instance, claims = excluded.claims, written = excluded.written`,
+        [instance, claims],
+      );
+    }
+  });
+}
+
+/** The agents changed since `since` (a version; 0 for all), with their catalog when it changed since too, and the owners of processes. */
+export async function readRegistryChanges(db: Queryable, since: number): Promise<{ agents: (AgentRow & { version: number })[]; claims: string | undefined }> {
+  const { rows } = await db.query<{ jid: string; state: string | null; catalog: string | null; version: string }>(
+    'SELECT jid, state, CASE WHEN catalog_version > $1 THEN catalog END AS catalog, version FROM cluster_agents WHERE version > $1 ORDER BY version',
+    [since],
+  );
+  const { rows: claims } = await db.query<{ claims: string }>('SELECT claims FROM cluster_registry WHERE id = 1');
+  return {
+    agents: rows.map((row) => ({ jid: row.jid, state: row.state, version: Number(row.version), ...(row.catalog !== null && { catalog: row.catalog }) })),
+    claims: claims[0]?.claims,
+  };
 }
 
 /** Jobs of `owner` waiting for an agent: the store's count, which every instance sees alike. */

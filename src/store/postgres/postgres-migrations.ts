@@ -133,7 +133,10 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   `,
   // Several orchestrators on one database (docs/scale-out.md §3): the instance that handed each job
   // to its agent, set from the session's `outpost.instance` (only the dispatcher's connections
-  // carry one), and the registry as the dispatcher last wrote it, for the other instances.
+  // carry one), and the registry as the dispatcher last wrote it, for the other instances: the
+  // pool that owns each process on offer, and each agent in a row of its own, numbered at each
+  // change (`version`) so that a follower reads only what changed; its catalog is written, and
+  // numbered (`catalog_version`), only when it changes. A removed agent keeps its row, without state.
   `
   ALTER TABLE jobs ADD COLUMN dispatched_by text;
 
@@ -147,8 +150,18 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   CREATE TABLE cluster_registry (
     id       integer PRIMARY KEY CHECK (id = 1),
     instance text NOT NULL,
-    snapshot text NOT NULL CHECK (snapshot::jsonb IS NOT NULL),
+    claims   text NOT NULL CHECK (claims::jsonb IS NOT NULL),
     written  timestamptz NOT NULL
   );
+
+  CREATE SEQUENCE cluster_agents_version;
+  CREATE TABLE cluster_agents (
+    jid             text COLLATE "C" PRIMARY KEY,
+    state           text CHECK (state IS NULL OR state::jsonb IS NOT NULL),
+    catalog         text CHECK (catalog IS NULL OR catalog::jsonb IS NOT NULL),
+    version         bigint NOT NULL,
+    catalog_version bigint
+  );
+  CREATE INDEX cluster_agents_changes ON cluster_agents (version);
   `,
 ];

@@ -41,10 +41,8 @@ class SchemaTooNew extends Error {}
  * Every step in one transaction under an advisory lock, so that orchestrators starting together
  * on a new database apply each step once.
  */
-async function migrate(pool: Pool, migrations: readonly string[], url: string): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+function migrate(pool: Pool, migrations: readonly string[], url: string): Promise<void> {
+  return inTransaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
     await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied timestamptz NOT NULL DEFAULT now())');
     const { rows } = await client.query<{ version: number | null }>('SELECT max(version) AS version FROM schema_migrations');
@@ -60,7 +58,17 @@ async function migrate(pool: Pool, migrations: readonly string[], url: string): 
       await client.query(sql);
       await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [index + 1]);
     }
+  });
+}
+
+/** Runs `fn` on one connection of the pool between BEGIN and COMMIT; its error rolls everything back. */
+export async function inTransaction<T>(pool: Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
     await client.query('COMMIT');
+    return result;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;

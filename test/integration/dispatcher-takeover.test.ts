@@ -168,6 +168,21 @@ describe('several orchestrators on one PostgreSQL: one dispatches, every one ans
     expect(job.status).to.equal('dismissed');
   });
 
+  it('dismisses a running job through the follower, and hands a process to another pool through it', async () => {
+    const id = await submitCounted(fetch, first!.url, 'to-be-dismissed', 40.75);
+    await eventually(async () => (((await (await fetch(`${second!.url}/jobs/${id}`)).json()) as { status: string }).status === 'running' ? true : undefined), 10_000, 'the job runs');
+    const dismissed = await fetch(`${first!.url}/jobs/${id}`, { method: 'DELETE' });
+    expect(dismissed.status, await dismissed.clone().text()).to.equal(200);
+    expect(((await dismissed.json()) as { status: string }).status).to.equal('dismissed');
+    for (const o of [first!, second!]) expect((await fetch(`${o.url}/jobs/${id}`)).status).to.equal(404);
+    expect(await run('pgrep', ['-f', 'sleep 40.75']).then(() => 'still running', () => 'stopped')).to.equal('stopped');
+
+    const handed = await admin.get(first!)!(`${first!.url}/admin/processes/quote/pool`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pool: 'elsewhere' }) });
+    expect(handed.status, await handed.clone().text()).to.equal(200);
+    // No agent of the pool it was handed to offers it: it is on offer nowhere now.
+    for (const o of [first!, second!]) expect(await fetch(`${o.url}/processes/quote`).then((r) => r.status)).to.equal(404);
+  });
+
   it("drains an agent through the follower: the dispatcher stops giving it jobs, and both instances show it", async () => {
     const { agents } = (await (await admin.get(first!)!(`${first!.url}/admin/agents`)).json()) as { agents: { jid: string }[] };
     const { jid } = agents[0]!;

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import { mkdir, readFile } from 'node:fs/promises';
@@ -75,8 +76,9 @@ export interface OrchestratorTuning {
 
 /** The exit code of an orchestrator that lost its connection to the cluster: EX_TEMPFAIL, restarted by its supervisor. */
 export const FENCED_EXIT_CODE = 75;
-/** How often the dispatcher writes its registry for the other orchestrators at most, and how long a follower waits for it to carry out a kill. */
+/** How often at most the dispatcher writes its registry for the other orchestrators. */
 const REGISTRY_BATCH_MS = 200;
+/** How long a follower waits for the dispatcher to carry out a kill (whose own wait for the agent is 15 s) or another request. */
 const CLUSTER_REQUEST_TIMEOUT_MS = 20_000;
 
 /** What the orchestrator may do on an XMPP server that Outpost itself runs (the embedded Prosody). */
@@ -94,8 +96,9 @@ export async function startOrchestrator(
 ): Promise<RunningOrchestrator> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const db = openDatabase(path.join(config.dataDir, 'outpost.db'));
-  // Names this orchestrator among those sharing a database (docs/scale-out.md §3).
-  const instance = `${os.hostname()}-${process.pid}`.replace(/[^A-Za-z0-9_.-]/g, '_');
+  // Names this orchestrator among those sharing a database (docs/scale-out.md §3); random too, since
+  // a container restarted on the same host name may get the same process id.
+  const instance = `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`.replace(/[^A-Za-z0-9_.-]/g, '_');
   const jobs = await openJobBackend(db, config.database, logger, instance).catch((error: unknown) => {
     db.close();
     throw error;
@@ -213,6 +216,10 @@ export async function startOrchestrator(
               logger.fatal({ reason }, 'stopping at once: another orchestrator may dispatch now');
               process.exit(FENCED_EXIT_CODE);
             }),
+        }).catch(async (error: unknown) => {
+          await jobs.close();
+          db.close();
+          throw error;
         });
 
   const app = createApp({

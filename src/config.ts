@@ -70,6 +70,10 @@ const OrchestratorTObject = Type.Object(
     componentSecret: Type.String({ minLength: 1 }),
     /** A PostgreSQL URL to keep jobs in; unset, they are kept in SQLite in the data directory (docs/decisions.md, Scale-out). */
     database: Type.Optional(Type.String({ minLength: 1 })),
+    /** Where result files and inline inputs are kept; every orchestrator of a cluster must share it (docs/deploy.md). Default: the data directory. */
+    filesDir: Type.Optional(Type.String({ minLength: 1 })),
+    /** Seconds between a follower's attempts at the dispatcher lease, with --database (docs/scale-out.md §3). */
+    leaseRetry: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
   },
   { additionalProperties: false },
 );
@@ -153,6 +157,8 @@ const SERVE: Setting[] = [
   setting('agentDomains', 'agent-domains'),
   setting('agentAllowlist', 'agent-allowlist'),
   setting('database', 'database'),
+  setting('filesDir', 'files-dir'),
+  setting('leaseRetry', 'lease-retry', '1'),
 ];
 
 const DEV: Setting[] = [...COMMON, setting('services', 'services', './services.d'), setting('slots', 'slots', '4'), setting('https', 'https'), setting('fetchAllow', 'fetch-allow')];
@@ -271,6 +277,7 @@ export function loadServeConfig(argv: string[], env: NodeJS.ProcessEnv): Orchest
     ...rest,
     ...commonPaths(config),
     ...(config.database === undefined ? {} : { database: databaseUrl(config.database) }),
+    ...(config.filesDir === undefined ? {} : { filesDir: path.resolve(config.filesDir) }),
     ...(agentDomains === undefined ? {} : { agentDomains: list(agentDomains) }),
     ...(agentAllowlist === undefined ? {} : { agentAllowlist: list(agentAllowlist) }),
   };

@@ -1,9 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import { mkdir, readFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { DEFAULT_KEEP_JOBS_SECONDS, type OrchestratorConfig } from './config.js';
+import { openCluster, type OrchestratorCluster } from './cluster/start-cluster.js';
 import { createApp } from './http/create-app.js';
 import { AgentEvents } from './jobs/agent-events.js';
 import { DEFAULT_JOB_DEADLINE_SECONDS } from './jobs/job-lifecycle-options.js';
@@ -58,7 +61,19 @@ export interface OrchestratorTuning {
   callbackBackoff?: Backoff;
   /** Time between retention sweeps, and jobs removed per batch (default 60 s and 200). */
   retention?: { intervalMs?: number; batchSize?: number };
+  /**
+   * With --database, the dispatcher lease or the bus failed (docs/scale-out.md §4, fencing). By
+   * default the process exits with FENCED_EXIT_CODE, for its supervisor to start it again as a follower.
+   */
+  onClusterLost?: (reason: string) => void;
 }
+
+/** The exit code of an orchestrator that lost its connection to the cluster: EX_TEMPFAIL, restarted by its supervisor. */
+export const FENCED_EXIT_CODE = 75;
+/** How often at most the dispatcher writes its registry for the other orchestrators. */
+const REGISTRY_BATCH_MS = 200;
+/** How long a follower waits for the dispatcher to carry out a kill (whose own wait for the agent is 15 s) or another request. */
+const CLUSTER_REQUEST_TIMEOUT_MS = 20_000;
 
 /** What the orchestrator may do on an XMPP server that Outpost itself runs (the embedded Prosody). */
 export interface EmbeddedServer {
@@ -74,7 +89,10 @@ export async function startOrchestrator(
   embedded?: EmbeddedServer,
 ): Promise<RunningOrchestrator> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-  const stores = await openStores(config, logger);
+  // Names this orchestrator among those sharing a database (docs/scale-out.md §3); random too, since
+  // a container restarted on the same host name may get the same process id.
+  const instance = `${os.hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`.replace(/[^A-Za-z0-9_.-]/g, '_');
+  const stores = await openStores({ ...config, instance }, logger);
   const { jobs, users, audit, agentAccounts, processPools, drainedAccounts } = stores;
   const { jobStore, uploadTokens } = jobs;
   const defaultLimits = { maxRunning: config.maxRunning, maxWaiting: config.maxWaiting };
@@ -102,22 +120,23 @@ export async function startOrchestrator(
     logger,
     ...tuning,
   });
-  const results = new ResultFiles(path.join(config.dataDir, 'results'));
-  const inputs = new ResultFiles(path.join(config.dataDir, 'inputs'));
+  const filesDir = config.filesDir ?? config.dataDir;
+  const results = new ResultFiles(path.join(filesDir, 'results'));
+  const inputs = new ResultFiles(path.join(filesDir, 'inputs'));
   // Jobs are dispatched once the XMPP link is up; by then the server listens and `publicUrl` is set.
   const uploadFor = async (jobId: string) => ({ url: `${publicUrl}/uploads/${jobId}`, token: await uploadTokens.issue(jobId) });
   const lifecycleStore = new BatchedWrites(jobStore);
+  const inputFiles = {
+    store: (jobId: string, files: Parameters<typeof storeInlineFiles>[2]) => storeInlineFiles(inputs, jobId, files, config.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES),
+    remove: (jobId: string) => inputs.remove(jobId),
+  };
   const lifecycle = new JobLifecycle({
     jobStore: lifecycleStore,
     registry,
     send: (jid, message) => link.send(jid, message),
     uploadFor,
     removeFiles: (jobId) => results.remove(jobId),
-    inputFiles: {
-      store: (jobId, files) => storeInlineFiles(inputs, jobId, files, config.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES),
-      url: (jobId) => `${publicUrl}/inputs/${jobId}`,
-      remove: (jobId) => inputs.remove(jobId),
-    },
+    inputFiles: { ...inputFiles, url: (jobId) => `${publicUrl}/inputs/${jobId}` },
     limits,
     graceMs: config.agentGrace * 1000,
     deadlineMs: (config.jobDeadline ?? DEFAULT_JOB_DEADLINE_SECONDS) * 1000,
@@ -147,24 +166,57 @@ export async function startOrchestrator(
       (err: Error) => logger.error({ err: err.message }, 'the agents seen before could not be read'),
     );
   });
-  const stopLiveness = watchAgentLiveness({ link, registry, intervalMs: config.pingInterval * 1000, logger });
   const callbackAllow = AddressAllowlist.parse(config.callbackAllow);
   const callbacks = new CallbackSender({ store: stores.callbacks, allow: callbackAllow, publicBase: () => publicUrl, logger, ...(tuning.callbackBackoff && { backoff: tuning.callbackBackoff }) });
   lifecycle.events.listen(callbacks.onJobEvent);
-  const stopWatchingKeeps = watchProcessKeeps(registry, jobs.processKeeps);
   const keepMs = (config.keepJobs ?? DEFAULT_KEEP_JOBS_SECONDS) * 1000;
-  const stopRetention = startRetentionSweep({
-    keepMs,
-    expireJobs: (keep, limit) => lifecycle.expire(keep, limit),
-    trimAudit: (before, limit) => audit.removeOlderThan(before, limit),
-    logger,
-    ...tuning.retention,
-  });
+  const dispatchingStops: (() => unknown)[] = [];
+  /** What only the instance that dispatches does; `known` are agents the previous dispatcher of a cluster knew. */
+  const startDispatching = async (known: string[] = []) => {
+    await Promise.all(known.map((jid) => stores.agents.remember(jid, new Date())));
+    dispatchingStops.push(
+      watchAgentLiveness({ link, registry, intervalMs: config.pingInterval * 1000, logger }),
+      watchProcessKeeps(registry, jobs.processKeeps),
+      startRetentionSweep({ keepMs, expireJobs: (keep, limit) => lifecycle.expire(keep, limit), trimAudit: (before, limit) => audit.removeOlderThan(before, limit), logger, ...tuning.retention }),
+    );
+    await link.start();
+    // Grace periods for jobs of the previous run start only now that agents can reach us.
+    await lifecycle.resume();
+    // Deliveries kept from before a restart go out now that the public URL is known.
+    callbacks.start();
+  };
+  const cluster: OrchestratorCluster | undefined =
+    config.database === undefined || !jobs.postgres
+      ? undefined
+      : await openCluster({
+          url: config.database,
+          db: jobs.postgres,
+          instance,
+          logger,
+          registry,
+          lifecycle,
+          store: lifecycleStore,
+          inputFiles,
+          limits,
+          requestTimeoutMs: CLUSTER_REQUEST_TIMEOUT_MS,
+          leaseRetryMs: (config.leaseRetry ?? 1) * 1000,
+          registryBatchMs: REGISTRY_BATCH_MS,
+          onLost:
+            tuning.onClusterLost ??
+            ((reason) => {
+              logger.fatal({ reason }, 'stopping at once: another orchestrator may dispatch now');
+              process.exit(FENCED_EXIT_CODE);
+            }),
+        }).catch(async (error: unknown) => {
+          await stores.close();
+          throw error;
+        });
 
   const app = createApp({
     registry,
-    jobs: jobService(jobStore, lifecycle),
-    jobEvents: lifecycle.events,
+    jobs: cluster?.jobs ?? jobService(jobStore, lifecycle),
+    jobEvents: cluster?.events ?? lifecycle.events,
+    ...(cluster && { registryChanges: cluster.registryChanges }),
     logger,
     baseUrl: config.publicUrl,
     publicHosts: config.publicHosts?.split(','),
@@ -172,11 +224,11 @@ export async function startOrchestrator(
     inputs,
     uploadTokens,
     maxUploadBytes: config.maxUploadBytes,
-    readiness: () => link.online,
+    readiness: () => (cluster && !cluster.dispatching() ? true : link.online),
     users,
     access: { anonymousRead: config.anonymousRead, anonymousExecute: config.anonymousExecute, metricsOpen: config.metricsOpen },
     defaultLimits,
-    limitsChanged: () => lifecycle.dispatchWaiting(),
+    limitsChanged: () => (cluster ? cluster.limitsChanged() : lifecycle.dispatchWaiting()),
     metrics: createMetrics(lifecycle.events, registry, () => lifecycle.queued()),
     agentAccounts,
     ...(embedded && { removeXmppAccount: (jid: string) => embedded.removeAccount(jid) }),
@@ -193,11 +245,8 @@ export async function startOrchestrator(
   const { port } = server.address() as { port: number };
   const url = `${tls ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   const publicUrl = config.publicUrl ?? url;
-  await link.start();
-  // Grace periods for jobs of the previous run start only now that agents can reach us.
-  await lifecycle.resume();
-  // Deliveries kept from before a restart go out now that the public URL is known.
-  callbacks.start();
+  if (cluster) await cluster.start(startDispatching);
+  else await startDispatching();
   logger.info({ url }, 'orchestrator ready');
 
   let stopping: Promise<void> | undefined;
@@ -216,15 +265,15 @@ export async function startOrchestrator(
     link,
     stop: () =>
       (stopping ??= (async () => {
-        stopLiveness();
-        stopWatchingKeeps();
-        await stopRetention();
+        await Promise.all(dispatchingStops.map((stop) => stop()));
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await link.stop();
         await callbacks.stop();
         lifecycle.close();
         await lifecycleStore.settled();
+        // The lease goes last: the next dispatcher reads the queue after this one's writes.
+        await cluster?.stop();
         await stores.close();
       })()),
   };

@@ -6,10 +6,12 @@ import type { AgentRegistry } from '../registry/agent-registry.js';
 import { poolNameProblem, type AgentAccountsApi } from '../store/agent-accounts.js';
 import { checkBody } from './admin-bodies.js';
 import { auditAction, type AuditLog } from './audit-trail.js';
+import { changesOn, type RegistryChanges } from './admin-routes.js';
 import { selfLink } from './links.js';
 
 export interface AdminPoolsDeps {
   registry: AgentRegistry;
+  registryChanges?: RegistryChanges;
   agentAccounts: Pick<AgentAccountsApi, 'list' | 'revoke'>;
   jsonBody: Middleware;
   removeXmppAccount?: (jid: string) => Promise<void>;
@@ -30,7 +32,7 @@ const BARE_JID = /^[^@/\s]{1,200}@[^@/\s]{1,200}$/;
  * Who may offer what (docs/security.md): the accounts provisioned as agents with their pools, and
  * handing a process id to another pool.
  */
-export function adminPoolsRoutes(router: Router, { registry, agentAccounts, jsonBody, audit, removeXmppAccount }: AdminPoolsDeps): void {
+export function adminPoolsRoutes(router: Router, { registry, registryChanges = changesOn(registry), agentAccounts, jsonBody, audit, removeXmppAccount }: AdminPoolsDeps): void {
   router.get('/admin/agent-accounts', (ctx) => {
     ctx.body = { accounts: agentAccounts.list(), links: [selfLink(ctx, 'agent accounts')] };
   });
@@ -54,7 +56,7 @@ export function adminPoolsRoutes(router: Router, { registry, agentAccounts, json
     const { pool } = checkBody<{ pool: string }>(POOL_BODY, ctx.request.body);
     const problem = poolNameProblem(pool);
     if (problem) throw new OutpostError('bad-request', 400, problem);
-    registry.assign(id, pool);
+    await registryChanges.assign(id, pool);
     await auditAction(ctx, audit, 'process.pool', id, { pool });
     ctx.body = { id, pool, links: [selfLink(ctx, 'process pool')] };
   });

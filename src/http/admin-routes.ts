@@ -9,9 +9,23 @@ import { statusInfo } from './status-info.js';
 
 export interface AdminRouteDeps {
   registry: AgentRegistry;
+  /** How an admin's changes of the registry are carried out (default: on `registry` itself). */
+  registryChanges?: RegistryChanges;
   jobs: JobService;
   audit: AuditLog;
 }
+
+/** Draining and handing process ids on: done here, or by the dispatcher of a cluster (docs/scale-out.md §3). */
+export interface RegistryChanges {
+  setDrained(jid: string, drained: boolean): Promise<void>;
+  assign(processId: string, pool: string): Promise<void>;
+}
+
+/** Changes made on the registry itself, where this instance dispatches. */
+export const changesOn = (registry: AgentRegistry): RegistryChanges => ({
+  setDrained: async (jid, drained) => registry.setDrained(jid, drained),
+  assign: async (processId, pool) => registry.assign(processId, pool),
+});
 
 const agentPath = (jid: string) => `/admin/agents/${encodeURIComponent(jid)}`;
 
@@ -70,7 +84,7 @@ export function adminRoutes(router: Router, deps: AdminRouteDeps): void {
   for (const [action, drained] of [['drain', true], ['undrain', false]] as const) {
     router.post(`/admin/agents/:jid/${action}`, async (ctx) => {
       const agent = onlineAgent(registry, ctx.params['jid']!);
-      registry.setDrained(agent.jid, drained);
+      await (deps.registryChanges ?? changesOn(registry)).setDrained(agent.jid, drained);
       await auditAction(ctx, deps.audit, `agent.${action}`, agent.jid);
       ctx.body = { ...(await agentViews(deps))(agent), links: [link(ctx, agentPath(agent.jid), 'self', 'agent')] };
     });

@@ -15,7 +15,7 @@ import { adminAuditRoutes } from './admin-audit-routes.js';
 import { adminEventsRoutes, type AdminEventsDeps } from './admin-events-routes.js';
 import { adminJobsRoutes } from './admin-jobs-routes.js';
 import { adminPoolsRoutes } from './admin-pools-routes.js';
-import { adminRoutes } from './admin-routes.js';
+import { adminRoutes, type RegistryChanges } from './admin-routes.js';
 import { adminUiRoutes } from './admin-ui-routes.js';
 import { adminUsersRoutes } from './admin-users-routes.js';
 import { agentPackageRoutes } from './agent-package-routes.js';
@@ -39,6 +39,8 @@ import { uploadRoutes } from './upload-routes.js';
 
 export interface AppDeps extends AdminEventsDeps {
   registry: AgentRegistry;
+  /** How an admin's changes of the registry are carried out (default: on `registry` itself). */
+  registryChanges?: RegistryChanges;
   /** Jobs: reading them, and the lifecycle's verbs (submit, dismiss, kill, wait, follow). */
   jobs: JobService;
   /** Interval of the keep-alive comments on event streams (default 15 s). */
@@ -101,6 +103,7 @@ export function apiRouter(deps: AppDeps): Router {
   adminEventsRoutes(router, deps);
   adminPoolsRoutes(router, {
     registry: deps.registry,
+    ...(deps.registryChanges && { registryChanges: deps.registryChanges }),
     agentAccounts: deps.agentAccounts,
     jsonBody: body,
     audit: deps.audit,

@@ -39,6 +39,11 @@ export class JobEventStream {
     return () => this.#listeners.delete(own);
   }
 
+  /** How many listeners there are. */
+  get listenerCount(): number {
+    return this.#listeners.size;
+  }
+
   /** Tells every listener; one that throws is not allowed to keep the others from hearing it. */
   emit(event: JobEvent, onError: (err: unknown) => void): void {
     for (const listener of [...this.#listeners]) {

@@ -1,3 +1,4 @@
+import { OutpostError } from '../errors.js';
 import { isFinished, type JobRecord } from '../store/job-record.js';
 import type { JobUpdates } from './job-updates.js';
 
@@ -62,4 +63,14 @@ export function untilFinished(follower: JobFollower, signal: AbortSignal): Promi
     check(first);
     follower.listen(check);
   });
+}
+
+export const noSuchJob = (jobId: string) => new OutpostError('no-such-job', 404, `job '${jobId}' does not exist`);
+
+/** Resolves with the job once it is finished (successful, failed or dismissed); a job that does not exist is a 404. */
+export async function finishedJob(follow: (jobId: string) => Promise<JobFollower>, jobId: string, signal: AbortSignal): Promise<JobRecord> {
+  signal.throwIfAborted();
+  const finished = untilFinished(await follow(jobId), signal);
+  if (!finished) throw noSuchJob(jobId);
+  return finished;
 }

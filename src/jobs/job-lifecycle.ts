@@ -6,17 +6,16 @@ import { Dispatcher } from './dispatcher.js';
 import { JobEventStream, type JobEvent } from './job-events.js';
 import { GraceTimers, lostAgentNote } from './grace-timers.js';
 import { JobUpdates } from './job-updates.js';
-import { followJob, untilFinished, type JobFollower } from './job-follower.js';
+import { finishedJob, followJob, noSuchJob, type JobFollower } from './job-follower.js';
 import { agentInputs, hasStoredFiles } from './file-inputs.js';
 import { newJob, type SubmitRequest } from './new-job.js';
 import type { JobLifecycleOptions } from './job-lifecycle-options.js';
 import { PerJob } from './per-job.js';
+import { tooManyWaiting } from './owner-limits.js';
 
 export type { JobFollower } from './job-follower.js';
 export type { SubmitRequest } from './new-job.js';
 
-/** Seconds a client told that it has too many jobs waiting is asked to wait before trying again. */
-const RETRY_AFTER_SECONDS = 5;
 /** How long a job its agent does not list after reconnecting waits for a late terminal event. */
 const UNLISTED_GRACE_MS = 3000;
 
@@ -85,17 +84,26 @@ export class JobLifecycle {
   #refuseBeyondWaitingLimit(job: JobRecord): void {
     const { maxWaiting } = this.#options.limits(job.owner);
     if (!this.#dispatcher.isQueued(job.id) || this.#dispatcher.waiting(job.owner) <= maxWaiting) return;
-    const waiting = this.#dispatcher.waiting(job.owner) - 1;
-    const detail = `user '${job.owner}' already has ${waiting} job${waiting === 1 ? '' : 's'} waiting (limit ${maxWaiting})`;
-    throw new OutpostError('too-many-requests', 429, detail, { headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } });
+    throw tooManyWaiting(job.owner, this.#dispatcher.waiting(job.owner) - 1, maxWaiting);
+  }
+
+  /**
+   * A job another orchestrator stored (docs/scale-out.md §3): queued here as if submitted here.
+   * A job already queued or handed out, finished, or gone is left alone.
+   */
+  adopt(jobId: string): Promise<void> {
+    return this.#perJob.run(jobId, async () => {
+      if (this.#dispatcher.isQueued(jobId) || this.#dispatcher.assignment(jobId)) return;
+      const job = await this.#options.jobStore.get(jobId);
+      if (!job || job.status !== 'accepted' || job.agent !== null) return;
+      this.#dispatcher.enqueue(job);
+      this.#emit({ type: 'created', job });
+    });
   }
 
   /** Resolves with the job once it is finished (successful, failed or dismissed). */
-  async waitUntilFinished(jobId: string, signal: AbortSignal): Promise<JobRecord> {
-    signal.throwIfAborted();
-    const finished = untilFinished(await this.follow(jobId), signal);
-    if (!finished) throw noSuchJob(jobId);
-    return finished;
+  waitUntilFinished(jobId: string, signal: AbortSignal): Promise<JobRecord> {
+    return finishedJob((id) => this.follow(id), jobId, signal);
   }
 
   /** The job as it is now, then each later change a client sees; the read takes the job's turn. */
@@ -272,9 +280,10 @@ export class JobLifecycle {
     })));
   }
 
-  /** After a restart: queued jobs queue again; dispatched ones wait for their agent to report them. */
+  /** After a restart: queued jobs queue again; dispatched ones wait for their agent to report them. Jobs already known are left as they are. */
   async resume(): Promise<void> {
     for (const job of await this.#options.jobStore.unfinished()) {
+      if (this.#dispatcher.isQueued(job.id) || this.#dispatcher.assignment(job.id)) continue;
       if (job.agent === null) {
         this.#dispatcher.enqueue(job);
       } else {
@@ -398,5 +407,3 @@ export class JobLifecycle {
     return job;
   }
 }
-
-const noSuchJob = (jobId: string) => new OutpostError('no-such-job', 404, `job '${jobId}' does not exist`);

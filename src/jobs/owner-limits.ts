@@ -1,3 +1,4 @@
+import { OutpostError } from '../errors.js';
 import type { UserStoreApi } from '../store/user-store.js';
 
 /** Jobs an owner may have running at once, and waiting in the queue (docs/architecture.md, Placement). */
@@ -19,4 +20,13 @@ export function ownerLimits(users: UserStoreApi, defaults: Limits): LimitsOf {
     const overrides = users.get(owner)?.limits;
     return { maxRunning: overrides?.maxRunning ?? defaults.maxRunning, maxWaiting: overrides?.maxWaiting ?? defaults.maxWaiting };
   };
+}
+
+/** Seconds a client told that it has too many jobs waiting is asked to wait before trying again. */
+const RETRY_AFTER_SECONDS = 5;
+
+/** A job beyond its owner's waiting limit (docs/decisions.md, Users and access: 429 with Retry-After); `waiting` counts the others. */
+export function tooManyWaiting(owner: string, waiting: number, maxWaiting: number): OutpostError {
+  const detail = `user '${owner}' already has ${waiting} job${waiting === 1 ? '' : 's'} waiting (limit ${maxWaiting})`;
+  return new OutpostError('too-many-requests', 429, detail, { headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } });
 }

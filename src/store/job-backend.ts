@@ -13,20 +13,23 @@ export interface JobBackend {
   jobStore: JobStoreApi;
   /** The SQLite store, when jobs are kept there: tests and tools read its rows synchronously. */
   sqlite?: SqliteJobStore;
-  /** The connection pool, when jobs are kept in PostgreSQL: every other record is kept there too. */
+  /** The connection pool, when jobs are kept in PostgreSQL: every other record is kept there too, and several orchestrators share it (docs/scale-out.md §3). */
   postgres?: Pool;
   uploadTokens: UploadTokenStore;
   processKeeps: { processKeeps(): Map<string, number>; setProcessKeep(processId: string, seconds: number | undefined): void };
   close(): Promise<void>;
 }
 
-/** Jobs in the data directory's SQLite database, or with `databaseUrl` in PostgreSQL (docs/decisions.md, Scale-out). */
-export async function openJobBackend(db: Database, databaseUrl: string | undefined, logger: Logger): Promise<JobBackend> {
+/**
+ * Jobs in the data directory's SQLite database, or with `databaseUrl` in PostgreSQL (docs/decisions.md,
+ * Scale-out). `instance` names this orchestrator in PostgreSQL's sessions (docs/scale-out.md §3).
+ */
+export async function openJobBackend(db: Database, databaseUrl: string | undefined, logger: Logger, instance?: string): Promise<JobBackend> {
   if (databaseUrl === undefined) {
     const sqlite = new SqliteJobStore(db);
     return { jobStore: sqlite, sqlite, uploadTokens: new UploadTokens(db), processKeeps: sqlite.retention, close: async () => undefined };
   }
-  const pool = await openPostgres(databaseUrl);
+  const pool = await openPostgres(databaseUrl, undefined, instance);
   const processKeeps = await PostgresProcessKeeps.load(pool, (err) =>
     logger.error({ err: err.message }, 'the keep time of a process could not be stored; it is written again when it changes'),
   );

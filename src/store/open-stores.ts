@@ -104,12 +104,13 @@ export async function openCommandRecords(dataDir: string, database: string | und
 
 /**
  * Opens every store: all in the data directory's SQLite database, or with `database` (a
- * postgres:// URL) all in PostgreSQL, shared by every orchestrator on it (docs/decisions.md, Scale-out).
+ * postgres:// URL) all in PostgreSQL, shared by every orchestrator on it (docs/decisions.md,
+ * Scale-out), where `instance` names this one's sessions.
  */
-export async function openStores(options: { dataDir: string; database?: string | undefined }, logger: Logger): Promise<Stores> {
+export async function openStores(options: { dataDir: string; database?: string | undefined; instance?: string }, logger: Logger): Promise<Stores> {
   const db = openDatabase(path.join(options.dataDir, 'outpost.db'));
   try {
-    const jobs = await openJobBackend(db, options.database, logger);
+    const jobs = await openJobBackend(db, options.database, logger, options.instance);
     const records = jobs.postgres && options.database !== undefined ? await postgresRecords(jobs.postgres, options.database, (err) => logger.error({ err: err.message }, 'a change made by another orchestrator could not be read')).catch(async (error: unknown) => {
       await jobs.close();
       throw error;

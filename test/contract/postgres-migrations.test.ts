@@ -27,7 +27,7 @@ describe('openPostgres: the schema and its migrations', () => {
     await Promise.all(pools.splice(0).map((pool) => pool.end()));
   });
 
-  it("has SQLite's tables and columns, and the expiry instant that PostgreSQL cannot index otherwise", async () => {
+  it("has SQLite's tables and columns, the expiry instant that PostgreSQL cannot index otherwise, and what several orchestrators share", async () => {
     const pool = await open();
     expect(await column(pool, 'SELECT version FROM schema_migrations ORDER BY version')).to.deep.equal(POSTGRES_MIGRATIONS.map((_, i) => i + 1));
     const sqlite = await openTempDatabase();
@@ -41,7 +41,10 @@ describe('openPostgres: the schema and its migrations', () => {
         `SELECT table_name || '.' || column_name AS col FROM information_schema.columns
          WHERE table_schema = 'public' AND table_name <> 'schema_migrations'`,
       );
-      expect(inPostgres.sort()).to.deep.equal([...inSqlite, 'jobs.expires'].sort());
+      const registry = ['cluster_registry.id', 'cluster_registry.instance', 'cluster_registry.claims', 'cluster_registry.written'];
+      const agents = ['cluster_agents.jid', 'cluster_agents.state', 'cluster_agents.catalog', 'cluster_agents.version', 'cluster_agents.catalog_version'];
+      const cluster = ['jobs.dispatched_by', ...registry, ...agents];
+      expect(inPostgres.sort()).to.deep.equal([...inSqlite, 'jobs.expires', ...cluster].sort());
     } finally {
       await sqlite.dispose();
     }

@@ -1,4 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { PrivateProsody } from '../../dev/private-prosody.js';
@@ -17,13 +18,16 @@ export interface OrchestratorProcess {
   crash(): Promise<void>;
   /** SIGTERM, as an operator stops it; resolves with its exit code. */
   stop(): Promise<number | null>;
+  /** Resolves with its exit code once it ends by itself. */
+  exited(): Promise<number | null>;
   /** Starts it again with the same flags and data directory; `url` is the new one. */
   restart(): Promise<void>;
   /** `outpost …` on the same data directory (agent add, token create); its stdout, trimmed. */
   cli(...args: string[]): Promise<string>;
 }
 
-export async function startOrchestratorProcess(prosody: PrivateProsody, dataDir: string, flags: string[] = []): Promise<OrchestratorProcess> {
+/** `prosody` is the private Prosody or ejabberd whose component port the orchestrator connects to. */
+export async function startOrchestratorProcess(prosody: Pick<PrivateProsody, 'componentService' | 'componentDomain' | 'componentSecret'>, dataDir: string, flags: string[] = []): Promise<OrchestratorProcess> {
   let child: ChildProcess;
   let output = '';
   const start = async () => {
@@ -46,6 +50,7 @@ export async function startOrchestratorProcess(prosody: PrivateProsody, dataDir:
     output: () => output,
     crash: async () => void (await signalAndWait(child, 'SIGKILL')),
     stop: () => signalAndWait(child, 'SIGTERM'),
+    exited: async () => (child.exitCode !== null || child.signalCode !== null ? child.exitCode : ((await once(child, 'exit')) as [number | null])[0]),
     restart: start,
     cli: async (...args) => (await run(process.execPath, [outpost, ...args, '--data-dir', dataDir])).stdout.trim(),
   };

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import path from 'node:path';
 import { loadDevConfig, loadServeConfig } from '../../src/config.js';
 import { agentPools } from '../../src/registry/agent-admission.js';
 import { errorMessage } from '../helpers/temp-services.js';
@@ -166,6 +167,25 @@ describe('config: where jobs are kept', () => {
       expect(errorMessage(() => loadServeConfig([...SERVE, '--database', value], {}))).to.equal(
         `--database (or OUTPOST_DATABASE): must be a postgres:// URL, e.g. postgres://outpost@db.example.org/outpost; got '${value}'`,
       );
+    });
+  }
+});
+
+describe('config: several orchestrators on one database', () => {
+  it('keeps files in the data directory unless --files-dir names a shared one, made absolute', () => {
+    expect(loadServeConfig(SERVE, {}).filesDir).to.equal(undefined);
+    expect(loadServeConfig([...SERVE, '--files-dir', 'shared/files'], {}).filesDir).to.equal(path.resolve('shared/files'));
+    expect(loadServeConfig(SERVE, { OUTPOST_FILES_DIR: '/srv/outpost-files' }).filesDir).to.equal('/srv/outpost-files');
+  });
+
+  it('tries the dispatcher lease every second unless told otherwise', () => {
+    expect(loadServeConfig(SERVE, {}).leaseRetry).to.equal(1);
+    expect(loadServeConfig([...SERVE, '--lease-retry', '0.25'], { OUTPOST_LEASE_RETRY: '3' }).leaseRetry).to.equal(0.25);
+  });
+
+  for (const [value, problem] of [['0', 'must be > 0'], ['soon', 'must be number']]) {
+    it(`refuses --lease-retry ${value}`, () => {
+      expect(errorMessage(() => loadServeConfig([...SERVE, `--lease-retry=${value}`], {}))).to.equal(`--lease-retry (or OUTPOST_LEASE_RETRY): ${problem}`);
     });
   }
 });

@@ -131,4 +131,37 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   CREATE INDEX jobs_expiry_default ON jobs (finished) WHERE finished IS NOT NULL AND keep_seconds IS NULL;
   CREATE INDEX jobs_expiry_own ON jobs (expires) WHERE expires IS NOT NULL;
   `,
+  // Several orchestrators on one database (docs/scale-out.md §3): the instance that handed each job
+  // to its agent, set from the session's `outpost.instance` (only the dispatcher's connections
+  // carry one), and the registry as the dispatcher last wrote it, for the other instances: the
+  // pool that owns each process on offer, and each agent in a row of its own, numbered at each
+  // change (`version`) so that a follower reads only what changed; its catalog is written, and
+  // numbered (`catalog_version`), only when it changes. A removed agent keeps its row, without state.
+  `
+  ALTER TABLE jobs ADD COLUMN dispatched_by text;
+
+  CREATE FUNCTION jobs_dispatched_by() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    NEW.dispatched_by := coalesce(nullif(current_setting('outpost.instance', true), ''), NEW.dispatched_by);
+    RETURN NEW;
+  END $$;
+  CREATE TRIGGER jobs_dispatched_by BEFORE UPDATE OF agent ON jobs FOR EACH ROW WHEN (NEW.agent IS NOT NULL) EXECUTE FUNCTION jobs_dispatched_by();
+
+  CREATE TABLE cluster_registry (
+    id       integer PRIMARY KEY CHECK (id = 1),
+    instance text NOT NULL,
+    claims   text NOT NULL CHECK (claims::jsonb IS NOT NULL),
+    written  timestamptz NOT NULL
+  );
+
+  CREATE SEQUENCE cluster_agents_version;
+  CREATE TABLE cluster_agents (
+    jid             text COLLATE "C" PRIMARY KEY,
+    state           text CHECK (state IS NULL OR state::jsonb IS NOT NULL),
+    catalog         text CHECK (catalog IS NULL OR catalog::jsonb IS NOT NULL),
+    version         bigint NOT NULL,
+    catalog_version bigint
+  );
+  CREATE INDEX cluster_agents_changes ON cluster_agents (version);
+  `,
 ];

@@ -16,10 +16,13 @@ export function redactedUrl(url: string): string {
 /**
  * A connection pool to the database at `url` with its schema brought up to date. Fails with a
  * one-line error when the database cannot be reached or is newer than this Outpost.
- * `migrations` is only replaced by tests of the migration mechanism itself.
+ * `migrations` is only replaced by tests of the migration mechanism itself. `instance` names the
+ * orchestrator in its sessions (`outpost.instance`, and `application_name`), so that the jobs it
+ * hands out say who did, and a dispatcher that takes over can end its predecessor's sessions.
  */
-export async function openPostgres(url: string, migrations: readonly string[] = POSTGRES_MIGRATIONS): Promise<Pool> {
-  const pool = new pg.Pool({ connectionString: url, application_name: 'outpost' });
+export async function openPostgres(url: string, migrations: readonly string[] = POSTGRES_MIGRATIONS, instance?: string): Promise<Pool> {
+  const named = instance !== undefined && { application_name: `outpost ${instance}`, options: `-c outpost.instance=${instance}` };
+  const pool = new pg.Pool({ connectionString: url, application_name: 'outpost', ...named });
   // An idle client's error (the server restarted) is the pool's to drop; the next query reconnects.
   pool.on('error', () => undefined);
   try {
@@ -38,10 +41,8 @@ class SchemaTooNew extends Error {}
  * Every step in one transaction under an advisory lock, so that orchestrators starting together
  * on a new database apply each step once.
  */
-async function migrate(pool: Pool, migrations: readonly string[], url: string): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+function migrate(pool: Pool, migrations: readonly string[], url: string): Promise<void> {
+  return inTransaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
     await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied timestamptz NOT NULL DEFAULT now())');
     const { rows } = await client.query<{ version: number | null }>('SELECT max(version) AS version FROM schema_migrations');
@@ -57,7 +58,17 @@ async function migrate(pool: Pool, migrations: readonly string[], url: string): 
       await client.query(sql);
       await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [index + 1]);
     }
+  });
+}
+
+/** Runs `fn` on one connection of the pool between BEGIN and COMMIT; its error rolls everything back. */
+export async function inTransaction<T>(pool: Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
     await client.query('COMMIT');
+    return result;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;

@@ -18,7 +18,7 @@ export const USAGE = `usage: outpost dev [--host H] [--http-port P] [--data-dir 
                      [--max-running N] [--max-waiting N] [--metrics-open true|false] [--public-hosts HOST[:PORT],...]
                      [--callback-allow HOST|ADDRESS|NETWORK,...]
                      [--agent-allowlist JID,…] [--agent-domains DOMAIN,…] [--tls-cert FILE --tls-key FILE]
-                     [--database postgres://USER@HOST/DB [--lease-retry SECONDS]] [--files-dir D]
+                     [--database postgres://USER@HOST/DB [--lease-retry SECONDS] [--link-grace SECONDS]] [--files-dir D]
        outpost agent add NAME[@DOMAIN] [--pool P] [--host H] [--public-url URL] [--data-dir D] [--database URL]
        outpost agent add PREFIX[@DOMAIN] --count N [--pool P] [--credentials DIR] [--host H] [--public-url URL] [--data-dir D] [--database URL]
        outpost agent add --from FILE [--pool P] [--credentials DIR] [--host H] [--public-url URL] [--data-dir D] [--database URL]

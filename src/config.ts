@@ -74,6 +74,8 @@ const OrchestratorTObject = Type.Object(
     filesDir: Type.Optional(Type.String({ minLength: 1 })),
     /** Seconds between a follower's attempts at the dispatcher lease, with --database (docs/scale-out.md §3). */
     leaseRetry: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    /** Seconds a dispatcher's XMPP link may stay down before it gives the lease up, with --database (docs/scale-out.md §5). */
+    linkGrace: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
   },
   { additionalProperties: false },
 );
@@ -159,6 +161,7 @@ const SERVE: Setting[] = [
   setting('database', 'database'),
   setting('filesDir', 'files-dir'),
   setting('leaseRetry', 'lease-retry', '1'),
+  setting('linkGrace', 'link-grace', '10'),
 ];
 
 const DEV: Setting[] = [...COMMON, setting('services', 'services', './services.d'), setting('slots', 'slots', '4'), setting('https', 'https'), setting('fetchAllow', 'fetch-allow')];

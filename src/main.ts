@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { DEFAULT_KEEP_JOBS_SECONDS, type OrchestratorConfig } from './config.js';
+import { watchDispatcherLink } from './cluster/dispatcher-link-watch.js';
 import { openCluster, type OrchestratorCluster } from './cluster/start-cluster.js';
 import { createApp } from './http/create-app.js';
 import { AgentEvents } from './jobs/agent-events.js';
@@ -171,10 +172,17 @@ export async function startOrchestrator(
   lifecycle.events.listen(callbacks.onJobEvent);
   const keepMs = (config.keepJobs ?? DEFAULT_KEEP_JOBS_SECONDS) * 1000;
   const dispatchingStops: (() => unknown)[] = [];
+  const fenced =
+    tuning.onClusterLost ??
+    ((reason: string) => {
+      logger.fatal({ reason }, 'stopping at once: another orchestrator may dispatch now');
+      process.exit(FENCED_EXIT_CODE);
+    });
   /** What only the instance that dispatches does; `known` are agents the previous dispatcher of a cluster knew. */
   const startDispatching = async (known: string[] = []) => {
     await Promise.all(known.map((jid) => stores.agents.remember(jid, new Date())));
     dispatchingStops.push(
+      ...(cluster ? [watchDispatcherLink(link, (config.linkGrace ?? 10) * 1000, fenced)] : []),
       watchAgentLiveness({ link, registry, intervalMs: config.pingInterval * 1000, logger }),
       watchProcessKeeps(registry, jobs.processKeeps),
       startRetentionSweep({ keepMs, expireJobs: (keep, limit) => lifecycle.expire(keep, limit), trimAudit: (before, limit) => audit.removeOlderThan(before, limit), logger, ...tuning.retention }),
@@ -201,12 +209,7 @@ export async function startOrchestrator(
           requestTimeoutMs: CLUSTER_REQUEST_TIMEOUT_MS,
           leaseRetryMs: (config.leaseRetry ?? 1) * 1000,
           registryBatchMs: REGISTRY_BATCH_MS,
-          onLost:
-            tuning.onClusterLost ??
-            ((reason) => {
-              logger.fatal({ reason }, 'stopping at once: another orchestrator may dispatch now');
-              process.exit(FENCED_EXIT_CODE);
-            }),
+          onLost: fenced,
         }).catch(async (error: unknown) => {
           await stores.close();
           throw error;

@@ -183,6 +183,12 @@ describe('config: several orchestrators on one database', () => {
     expect(loadServeConfig([...SERVE, '--lease-retry', '0.25'], { OUTPOST_LEASE_RETRY: '3' }).leaseRetry).to.equal(0.25);
   });
 
+  it('gives a dispatcher’s XMPP link 10 s to come back unless told otherwise', () => {
+    expect(loadServeConfig(SERVE, {}).linkGrace).to.equal(10);
+    expect(loadServeConfig([...SERVE, '--link-grace', '2.5'], {}).linkGrace).to.equal(2.5);
+    expect(errorMessage(() => loadServeConfig([...SERVE, '--link-grace=0'], {}))).to.equal('--link-grace (or OUTPOST_LINK_GRACE): must be > 0');
+  });
+
   for (const [value, problem] of [['0', 'must be > 0'], ['soon', 'must be number']]) {
     it(`refuses --lease-retry ${value}`, () => {
       expect(errorMessage(() => loadServeConfig([...SERVE, `--lease-retry=${value}`], {}))).to.equal(`--lease-retry (or OUTPOST_LEASE_RETRY): ${problem}`);

@@ -15,6 +15,7 @@ export type JobChange = [id: string, type: string, reason?: string];
 
 /** What the dispatcher is asked to carry out for another instance (docs/scale-out.md §3). */
 export type ClusterOp =
+  | { op: 'adopt'; job: string }
   | { op: 'kill'; job: string; by: string }
   | { op: 'dismiss'; job: string }
   | { op: 'drain'; agent: string; drained: boolean }
@@ -25,7 +26,6 @@ export type BusMessage =
   | { kind: 'jobs'; changes: JobChange[] }
   | { kind: 'registry' }
   /** A job stored by a follower, for the dispatcher's queue. */
-  | { kind: 'submitted'; job: string }
   | { kind: 'request'; id: string; request: ClusterOp }
   | { kind: 'reply'; id: string; error?: { code: ErrorCode; status: number; detail: string } };
 

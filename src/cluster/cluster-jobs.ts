@@ -3,7 +3,8 @@ import { noSuchJob } from '../jobs/job-follower.js';
 import type { JobLifecycle } from '../jobs/job-lifecycle.js';
 import type { JobService, SubmitRequest } from '../jobs/job-service.js';
 import { newJob } from '../jobs/new-job.js';
-import { tooManyWaiting, type LimitsOf } from '../jobs/owner-limits.js';
+import { OutpostError } from '../errors.js';
+import { tooManyWaiting, waitingLimitError, type LimitsOf } from '../jobs/owner-limits.js';
 import type { AgentRegistry } from '../registry/agent-registry.js';
 import type { JobRecord } from '../store/job-record.js';
 import type { JobStoreApi } from '../store/job-store-api.js';
@@ -61,22 +62,28 @@ export function clusterJobService(deps: ClusterJobsDeps): JobService {
 
 /**
  * A follower's submission: validated against the process as the dispatcher registered it, refused
- * beyond the owner's waiting limit as stored, then stored and announced on the bus, for the
- * dispatcher to queue. A job a dispatcher that takes over finds unannounced is queued by its
- * `resume()`, which reads every unfinished job.
+ * at once beyond the owner's waiting limit as stored, then stored and handed to the dispatcher,
+ * whose queue holds the limit exactly: a job it refuses is removed again and answered with its 429.
+ * Without a dispatcher the job stays stored: the next one's `resume()` reads every unfinished job.
  */
 async function submitToDispatcher(deps: ClusterJobsDeps, request: SubmitRequest): Promise<JobRecord> {
   const { job, files } = newJob(deps.registry, request);
   const { maxWaiting } = deps.limits(job.owner);
   const waiting = await deps.waitingOf(job.owner);
   if (waiting >= maxWaiting) throw tooManyWaiting(job.owner, waiting, maxWaiting);
-  try {
+  const created = await (async () => {
     await deps.inputFiles.store(job.id, files);
-    const created = await deps.store.create(job);
-    deps.bus.publish({ kind: 'submitted', job: job.id });
-    return created;
-  } catch (err) {
+    return deps.store.create(job);
+  })().catch(async (err: unknown) => {
     await deps.inputFiles.remove(job.id);
     throw err;
-  }
+  });
+  const refusal = await deps.bus.request({ op: 'adopt', job: job.id }, deps.requestTimeoutMs).then(
+    () => undefined,
+    (err: unknown) => (err instanceof OutpostError && err.status === 429 ? err : undefined),
+  );
+  if (!refusal) return created;
+  await deps.store.remove(job.id);
+  await deps.inputFiles.remove(job.id);
+  throw waitingLimitError(refusal.message);
 }

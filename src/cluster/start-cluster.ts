@@ -70,7 +70,8 @@ export async function openCluster(options: ClusterOptions): Promise<Orchestrator
   const stops: (() => void)[] = [];
 
   const perform = async (request: ClusterOp): Promise<void> => {
-    if (request.op === 'kill') await lifecycle.kill(request.job, request.by);
+    if (request.op === 'adopt') await lifecycle.adopt(request.job);
+    else if (request.op === 'kill') await lifecycle.kill(request.job, request.by);
     else if (request.op === 'dismiss') await lifecycle.dismiss(request.job);
     else if (request.op === 'drain') registry.setDrained(request.agent, request.drained);
     else if (request.op === 'assign') registry.assign(request.process, request.pool);
@@ -89,10 +90,6 @@ export async function openCluster(options: ClusterOptions): Promise<Orchestrator
     const known = registry.agents().map((agent) => agent.jid);
     stops.push(
       lifecycle.events.listen((event) => bus.publishChange(event.type === 'removed' ? [event.job.id, event.type, event.reason] : [event.job.id, event.type])),
-      bus.on((message) => {
-        if (message.kind !== 'submitted') return;
-        lifecycle.adopt(message.job).catch((err: Error) => logger.error({ job: message.job, err: err.message }, 'a job stored by another orchestrator could not be queued'));
-      }),
       bus.serve(perform),
       publishRegistry(registry, rows, bus, options.registryBatchMs, logger),
     );

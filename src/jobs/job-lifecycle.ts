@@ -88,8 +88,10 @@ export class JobLifecycle {
   }
 
   /**
-   * A job another orchestrator stored (docs/scale-out.md §3): queued here as if submitted here.
-   * A job already queued or handed out, finished, or gone is left alone.
+   * A job another orchestrator stored (docs/scale-out.md §3): queued here as if submitted here,
+   * and refused (`too-many-requests`, left for the submitter to remove) beyond its owner's waiting
+   * limit, which this queue alone holds exactly. A job already queued or handed out, finished, or
+   * gone is left alone.
    */
   adopt(jobId: string): Promise<void> {
     return this.#perJob.run(jobId, async () => {
@@ -97,6 +99,12 @@ export class JobLifecycle {
       const job = await this.#options.jobStore.get(jobId);
       if (!job || job.status !== 'accepted' || job.agent !== null) return;
       this.#dispatcher.enqueue(job);
+      try {
+        this.#refuseBeyondWaitingLimit(job);
+      } catch (err) {
+        this.#dispatcher.release(job.id);
+        throw err;
+      }
       this.#emit({ type: 'created', job });
     });
   }

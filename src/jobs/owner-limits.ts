@@ -27,6 +27,10 @@ const RETRY_AFTER_SECONDS = 5;
 
 /** A job beyond its owner's waiting limit (docs/decisions.md, Users and access: 429 with Retry-After); `waiting` counts the others. */
 export function tooManyWaiting(owner: string, waiting: number, maxWaiting: number): OutpostError {
-  const detail = `user '${owner}' already has ${waiting} job${waiting === 1 ? '' : 's'} waiting (limit ${maxWaiting})`;
+  return waitingLimitError(`user '${owner}' already has ${waiting} job${waiting === 1 ? '' : 's'} waiting (limit ${maxWaiting})`);
+}
+
+/** The 429 of `tooManyWaiting` with the words another orchestrator chose (docs/scale-out.md §3). */
+export function waitingLimitError(detail: string): OutpostError {
   return new OutpostError('too-many-requests', 429, detail, { headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } });
 }

@@ -210,4 +210,50 @@ describe('several orchestrators on one PostgreSQL: one dispatches, every one ans
     expect(await finalJobs(fetch, first!.url, [id])).to.deep.equal(new Map([[id, { status: 'successful', echo: 'after-fencing' }]]));
     expect((await runsOf(runsFile)).get('after-fencing')).to.equal(1);
   });
+
+  it('holds a user to the waiting limit across both instances: of jobs sent at once through both, the limit waits and the rest get 429', async () => {
+    // The instance fenced by the test before comes back, as its supervisor would start it: a follower.
+    await second!.restart();
+    const asAdmin = admin.get(first!)!;
+    const send = (call: typeof fetch, url: string, method: string, body: unknown) => call(url, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await send(asAdmin, `${first!.url}/admin/users`, 'POST', { name: 'capped' })).status).to.equal(201);
+    const { token } = (await (await send(asAdmin, `${first!.url}/admin/users/capped/tokens`, 'POST', { label: 'limits' })).json()) as { token: string };
+    expect((await send(asAdmin, `${first!.url}/admin/users/capped/limits`, 'PUT', { maxRunning: 1, maxWaiting: 1 })).status).to.equal(200);
+    const capped = withToken(token);
+    // The other instance hears of the new token through the shared store within a second.
+    await eventually(async () => ((await capped(`${second!.url}/jobs`)).ok ? true : undefined), 5000, 'the token works on the other instance');
+    const release = await holdRuns(runsFile);
+    const cappedInputs = new Map<string, string>();
+    cappedInputs.set(await submitCounted(capped, second!.url, 'capped-running', 0), 'capped-running');
+    await eventually(async () => ((await runsOf(runsFile)).has('capped-running') ? true : undefined), 10_000, 'the first job of the capped user runs');
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, (_, n) =>
+        capped(`${(n % 2 ? first! : second!).url}/processes/counted/execution`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', prefer: 'respond-async' },
+          body: JSON.stringify({ inputs: { echo: `capped-${n}`, pause: 0 } }),
+        }).then(async (response) => ({ status: response.status, retryAfter: response.headers.get('retry-after'), body: (await response.json()) as { jobID?: string; detail?: string } })),
+      ),
+    );
+    const accepted = answers.filter((answer) => answer.status === 201);
+    const refused = answers.filter((answer) => answer.status === 429);
+    expect(accepted, JSON.stringify(answers)).to.have.length(1);
+    expect(refused, JSON.stringify(answers)).to.have.length(5);
+    await release();
+    for (const answer of refused) {
+      expect(answer.retryAfter).to.equal('5');
+      // A follower's early check counts the rows stored, which may hold a job being refused at that instant.
+      expect(answer.body.detail).to.match(/^user 'capped' already has [12] jobs? waiting \(limit 1\)$/);
+    }
+    const { jobID } = accepted[0]!.body;
+    const echo = answers.indexOf(accepted[0]!);
+    cappedInputs.set(jobID!, `capped-${echo}`);
+    // The capped user's jobs are theirs alone to read.
+    const ended = async () => [...(await finalJobs(capped, first!.url, cappedInputs.keys())).values()].every((job) => job.status === 'successful');
+    await eventually(async () => ((await ended()) ? true : undefined), 20_000, 'both jobs of the capped user successful');
+    const jobs = await finalJobs(capped, second!.url, cappedInputs.keys());
+    expect([...cappedInputs].map(([id, echo]) => jobs.get(id)?.echo === echo)).to.deep.equal([true, true]);
+    const runs = await runsOf(runsFile);
+    expect([...runs].filter(([input]) => input.startsWith('capped-'))).to.deep.equal([...cappedInputs.values()].map((input) => [input, 1]));
+  });
 });

@@ -55,7 +55,7 @@ export async function startOutpostCluster(options: ClusterOptions, stack: Cleanu
 
   // The bench agents are one fleet: provisioned into one pool, they share the process they offer.
   const accounts = Array.from({ length: options.agents }, (_, i) => ({ jid: `bench-agent-${i + 1}@${DOMAIN}`, pool: 'bench' }));
-  const { orchestrator, process: orchestratorProcess, dataDir } = await startBenchOrchestrator({ root, prosody, accounts, pingInterval: 15, cpuProfileDir: options.cpuProfileDir }, stack);
+  const { orchestrator, process: orchestratorProcess, dataDir } = await startBenchOrchestrator({ root, xmpp: prosody, accounts, pingInterval: 15, cpuProfileDir: options.cpuProfileDir }, stack);
 
   // The agents run as users run them: from the package the orchestrator serves, installed offline.
   const agentBin = await installAgentPackage(path.join(root, 'agent-install'));
@@ -106,7 +106,8 @@ export async function startOutpostCluster(options: ClusterOptions, stack: Cleanu
 
 export interface BenchOrchestratorOptions {
   root: string;
-  prosody: PrivateProsody;
+  /** The XMPP server's component listener the orchestrator connects to. */
+  xmpp: Pick<PrivateProsody, 'componentService' | 'componentDomain' | 'componentSecret'>;
   /** Agent accounts recorded before the orchestrator starts, as `outpost agent add` would. */
   accounts: { jid: string; pool: string }[];
   /** Seconds between the liveness pings of each agent. */
@@ -114,9 +115,9 @@ export interface BenchOrchestratorOptions {
   cpuProfileDir: string | undefined;
 }
 
-/** The orchestrator in a process of its own, connected to `prosody`, open to anonymous clients; stopped through `stack`. */
+/** The orchestrator in a process of its own, connected to `xmpp`, open to anonymous clients; stopped through `stack`. */
 export async function startBenchOrchestrator(options: BenchOrchestratorOptions, stack: CleanupStack): Promise<{ orchestrator: OrchestratorClient; process: StartedProcess; dataDir: string }> {
-  const { prosody } = options;
+  const { xmpp } = options;
   const config: BenchOrchestratorConfig = {
     host: '127.0.0.1',
     httpPort: 0,
@@ -129,9 +130,9 @@ export async function startBenchOrchestrator(options: BenchOrchestratorOptions, 
     anonymousExecute: true,
     maxRunning: Number.MAX_SAFE_INTEGER,
     maxWaiting: Number.MAX_SAFE_INTEGER,
-    xmppServer: prosody.componentService,
-    componentJid: prosody.componentDomain,
-    componentSecret: prosody.componentSecret,
+    xmppServer: xmpp.componentService,
+    componentJid: xmpp.componentDomain,
+    componentSecret: xmpp.componentSecret,
   };
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const db = openDatabase(path.join(config.dataDir, 'outpost.db'));

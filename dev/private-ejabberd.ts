@@ -13,6 +13,14 @@ import { freePort, waitForPort } from './free-port.js';
 
 const TEMPLATE = fileURLToPath(new URL('../../ejabberd/ejabberd.yml.template', import.meta.url));
 const EJABBERDCTL = '/usr/sbin/ejabberdctl';
+/**
+ * Every client session is a socket (a port) and an Erlang process; the defaults (Erlang: 262,144
+ * processes, 65,536 ports) would do, but the node's file descriptors are what a shell gave it,
+ * often 1,024 (Debian's ejabberdctl as root runs the node as the ejabberd user with that limit).
+ */
+const VM_LIMITS = ['+P', '1048576', '+Q', '262144'];
+/** Soft fd limit up to the port limit where the hard limit allows, else up to the hard limit; then `erl` with the arguments. */
+const RAISE_FD_LIMIT = 'ulimit -n 262144 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$@"';
 /** Boot takes 2–4 s on the shared 2-core machine (docs/scale-out.md); far longer when it is overloaded. */
 const BOOT_TIMEOUT_MS = 60_000;
 
@@ -107,7 +115,8 @@ export class PrivateEjabberd {
     await writeFile(this.configFile, await this.#config(), { mode: 0o600 });
     const started = Date.now();
     // A process group of its own, like the private Prosody: stopped explicitly, last.
-    const child = spawn('erl', [...this.#distribution(this.nodeName), '-noinput', '-mnesia', 'dir', JSON.stringify(spool), '-s', 'ejabberd'], {
+    const erl = ['erl', ...VM_LIMITS, ...this.#distribution(this.nodeName), '-noinput', '-mnesia', 'dir', JSON.stringify(spool), '-s', 'ejabberd'];
+    const child = spawn('sh', ['-c', RAISE_FD_LIMIT, 'sh', ...erl], {
       stdio: ['ignore', 'ignore', 'pipe'],
       cwd: dir,
       env: { ...this.#erlangEnv(), EJABBERD_CONFIG_PATH: this.configFile, EJABBERD_LOG_PATH: path.join(dir, 'ejabberd.log') },
@@ -156,6 +165,21 @@ export class PrivateEjabberd {
     if (!created.text.includes('already registered')) throw new Error(`ejabberd could not create ${username}@${this.domain}: ${created.text}`);
     const reset = await this.#api('change_password', { user: username, host: this.domain, newpass: password });
     if (!reset.ok) throw new Error(`ejabberd could not set the password of ${username}@${this.domain}: ${reset.text}`);
+  }
+
+  /**
+   * Creates many accounts, `concurrency` requests at a time: ejabberd derives each SCRAM key on
+   * its own Erlang process, so requests in flight use every core.
+   */
+  async registerAccounts(accounts: readonly { username: string; password: string }[], concurrency = 32): Promise<void> {
+    let next = 0;
+    const worker = async () => {
+      while (next < accounts.length) {
+        const { username, password } = accounts[next++]!;
+        await this.registerAccount(username, password);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, accounts.length) }, worker));
   }
 
   /** Deletes an account and closes its sessions; another domain's JID is not ours to delete. */

@@ -58,13 +58,13 @@ export async function startFleetXmppServer(name: XmppServerName, dir: string, do
   await ejabberd.start();
   return {
     name,
-    setup: `private ejabberd ${debianVersion('ejabberd')} (ejabberd/ejabberd.yml.template, dev/private-ejabberd.ts) on loopback, no TLS; accounts over its HTTP API`,
+    setup: `private ejabberd ${debianVersion('ejabberd')} (ejabberd/ejabberd.yml.template, dev/private-ejabberd.ts) on loopback, no TLS; accounts imported as one XEP-0227 file over its HTTP API`,
     host: ejabberd.host,
     c2sPort: ejabberd.c2sPort,
     componentService: ejabberd.componentService,
     componentDomain: ejabberd.componentDomain,
     componentSecret: ejabberd.componentSecret,
-    registerAccounts: (accounts) => ejabberd.registerAccounts(accounts),
+    registerAccounts: (accounts) => ejabberd.importAccounts(accounts),
     pids,
   };
 }

@@ -2,10 +2,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { escapeXML } from '@xmpp/xml';
 import type { Logger } from 'pino';
+import { scramSha1Keys } from '../agent/xmpp/fast-scram-sha1.js';
 import { ORCHESTRATOR_SUBDOMAIN } from '../protocol/index.js';
 import { fillTemplate } from './config-template.js';
 import { watchProcess, type WatchedProcess } from './watched-process.js';
@@ -21,6 +23,9 @@ const EJABBERDCTL = '/usr/sbin/ejabberdctl';
 const VM_LIMITS = ['+P', '1048576', '+Q', '262144'];
 /** Soft fd limit up to the port limit where the hard limit allows, else up to the hard limit; then `erl` with the arguments. */
 const RAISE_FD_LIMIT = 'ulimit -n 262144 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$@"';
+/** What ejabberd uses for the SCRAM-SHA-1 keys of a new account (`ejabberd_auth`, 23.01). */
+const SCRAM_ITERATIONS = 4096;
+const SCRAM_SALT_BYTES = 16;
 /** Boot takes 2–4 s on the shared 2-core machine (docs/scale-out.md); far longer when it is overloaded. */
 const BOOT_TIMEOUT_MS = 60_000;
 
@@ -168,18 +173,29 @@ export class PrivateEjabberd {
   }
 
   /**
-   * Creates many accounts, `concurrency` requests at a time: ejabberd derives each SCRAM key on
-   * its own Erlang process, so requests in flight use every core.
+   * Creates many new accounts in one step: their SCRAM-SHA-1 keys derived here, with ejabberd's
+   * own salt length and iteration count, and imported as one XEP-0227 file (`import_piefxis`).
+   * ejabberd derives a key in Erlang, about 10 ms of CPU per account over `register`; Node's
+   * native PBKDF2 takes a fraction of that. An account that exists already stops the import.
    */
-  async registerAccounts(accounts: readonly { username: string; password: string }[], concurrency = 32): Promise<void> {
-    let next = 0;
-    const worker = async () => {
-      while (next < accounts.length) {
-        const { username, password } = accounts[next++]!;
-        await this.registerAccount(username, password);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, accounts.length) }, worker));
+  async importAccounts(accounts: readonly { username: string; password: string }[]): Promise<void> {
+    const users = accounts.map(({ username, password }) => {
+      const salt = randomBytes(SCRAM_SALT_BYTES);
+      const { storedKey, serverKey } = scramSha1Keys(password, salt, SCRAM_ITERATIONS);
+      // As ejabberd's own export_piefxis writes them: it keeps each value as base64 text, and the file holds that text in base64 again.
+      const twice = (bytes: Buffer) => Buffer.from(bytes.toString('base64')).toString('base64');
+      const keys = { 'iter-count': String(SCRAM_ITERATIONS), salt: twice(salt), 'server-key': twice(serverKey), 'stored-key': twice(storedKey) };
+      const credentials = Object.entries(keys).map(([name, value]) => `<${name}>${value}</${name}>`).join('');
+      return `<user name='${escapeXML(username)}'><scram-credentials xmlns='urn:xmpp:pie:0#scram' mechanism='SCRAM-SHA-1'>${credentials}</scram-credentials></user>`;
+    });
+    const file = path.join(this.options.dir, `accounts-${randomBytes(6).toString('hex')}.xml`);
+    await writeFile(file, `<?xml version='1.0' encoding='UTF-8'?><server-data xmlns='urn:xmpp:pie:0'><host jid='${escapeXML(this.domain)}'>${users.join('')}</host></server-data>`, { mode: 0o600 });
+    try {
+      const imported = await this.#api('import_piefxis', { file });
+      if (!imported.ok || imported.text.trim() !== '0') throw new Error(`ejabberd could not import ${accounts.length} accounts: ${imported.text.trim() || 'see its log'}`);
+    } finally {
+      await rm(file, { force: true });
+    }
   }
 
   /** Deletes an account and closes its sessions; another domain's JID is not ours to delete. */

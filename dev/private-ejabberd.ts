@@ -16,11 +16,12 @@ import { freePort, waitForPort } from './free-port.js';
 const TEMPLATE = fileURLToPath(new URL('../../ejabberd/ejabberd.yml.template', import.meta.url));
 const EJABBERDCTL = '/usr/sbin/ejabberdctl';
 /**
- * Every client session is a socket (a port) and an Erlang process; the defaults (Erlang: 262,144
- * processes, 65,536 ports) would do, but the node's file descriptors are what a shell gave it,
- * often 1,024 (Debian's ejabberdctl as root runs the node as the ejabberd user with that limit).
+ * Every client session is a socket (a port) and an Erlang process: room for far more than a fleet
+ * of 10,000 (the node's file descriptors are raised below; Debian's ejabberdctl as root runs the
+ * node as the ejabberd user with 1,024). Idle schedulers sleep instead of spinning for a while
+ * (`+sbwt none`…): the spinning is CPU the orchestrator and the agents on the same cores lack.
  */
-const VM_LIMITS = ['+P', '1048576', '+Q', '262144'];
+const VM_FLAGS = ['+P', '1048576', '+Q', '262144', '+sbwt', 'none', '+sbwtdcpu', 'none', '+sbwtdio', 'none'];
 /** Soft fd limit up to the port limit where the hard limit allows, else up to the hard limit; then `erl` with the arguments. */
 const RAISE_FD_LIMIT = 'ulimit -n 262144 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$@"';
 /** What ejabberd uses for the SCRAM-SHA-1 keys of a new account (`ejabberd_auth`, 23.01). */
@@ -120,7 +121,7 @@ export class PrivateEjabberd {
     await writeFile(this.configFile, await this.#config(), { mode: 0o600 });
     const started = Date.now();
     // A process group of its own, like the private Prosody: stopped explicitly, last.
-    const erl = ['erl', ...VM_LIMITS, ...this.#distribution(this.nodeName), '-noinput', '-mnesia', 'dir', JSON.stringify(spool), '-s', 'ejabberd'];
+    const erl = ['erl', ...VM_FLAGS, ...this.#distribution(this.nodeName), '-noinput', '-mnesia', 'dir', JSON.stringify(spool), '-s', 'ejabberd'];
     const child = spawn('sh', ['-c', RAISE_FD_LIMIT, 'sh', ...erl], {
       stdio: ['ignore', 'ignore', 'pipe'],
       cwd: dir,

@@ -6,9 +6,9 @@ import { performance } from 'node:perf_hooks';
 import { smallEnv, startProcess, type StartedProcess } from './child-process.js';
 import { CleanupStack, stopOnSignals } from './cleanup.js';
 import { fleetMeasurements } from './fleet-measurements.js';
-import { startFleetXmppServer, type FleetXmppServer } from './fleet-xmpp-server.js';
 import { loadFleetParams, FLEET_USAGE, type FleetParams } from './fleet-params.js';
 import type { FleetReport, FleetShare } from './fleet-process.js';
+import { startFleetXmppServer, type FleetXmppServer } from './fleet-xmpp-server.js';
 import { machineFacts } from './machine.js';
 import { paramsOrExit } from './params.js';
 import { profileArgs, startBenchOrchestrator } from './outpost-cluster.js';
@@ -17,9 +17,9 @@ import { CpuMeter } from './process-cpu.js';
 import { RssSampler } from './process-memory.js';
 
 /*
- * `npm run bench:fleet`: a private XMPP server (Prosody or ejabberd), the orchestrator and a fleet of simulated agents, each
- * part in a process of its own; how long the fleet takes to settle, what reads and executions cost
- * while it is connected, and what each part used. One JSON document goes to stdout; notes to stderr.
+ * `npm run bench:fleet`: a private XMPP server (Prosody or ejabberd), the orchestrator and a fleet
+ * of simulated agents, each part in a process of its own; how long the fleet takes to settle, what
+ * reads and executions cost while it is connected, and what each part used. One JSON document goes to stdout; notes to stderr.
  */
 
 const DOMAIN = 'fleet.outpost';

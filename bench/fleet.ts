@@ -19,7 +19,8 @@ import { RssSampler } from './process-memory.js';
 /*
  * `npm run bench:fleet`: a private XMPP server (Prosody or ejabberd), the orchestrator and a fleet
  * of simulated agents, each part in a process of its own; how long the fleet takes to settle, what
- * reads and executions cost while it is connected, and what each part used. One JSON document goes to stdout; notes to stderr.
+ * reads and executions cost while it is connected, and what each part used. One JSON document goes
+ * to stdout; notes to stderr.
  */
 
 const DOMAIN = 'fleet.outpost';

@@ -2,7 +2,12 @@ import { parseArgs } from 'node:util';
 import type { IdScheme } from './fleet-process.js';
 import { count } from './params.js';
 
+export const XMPP_SERVERS = ['prosody', 'ejabberd'] as const;
+export type XmppServerName = (typeof XMPP_SERVERS)[number];
+
 export interface FleetParams {
+  /** The private XMPP server the fleet and the orchestrator connect to. */
+  xmppServer: XmppServerName;
   agents: number;
   /** Processes in each agent's catalog. */
   processes: number;
@@ -25,6 +30,7 @@ export interface FleetParams {
 }
 
 const FLAGS = {
+  'xmpp-server': { env: 'BENCH_FLEET_XMPP_SERVER', default: 'prosody' },
   agents: { env: 'BENCH_FLEET_AGENTS', default: '100' },
   processes: { env: 'BENCH_FLEET_PROCESSES', default: '10' },
   ids: { env: 'BENCH_FLEET_IDS', default: 'distinct' },
@@ -51,9 +57,12 @@ export function loadFleetParams(argv: string[], env: NodeJS.ProcessEnv): FleetPa
   const pick = (flag: keyof typeof FLAGS): string => given(flag) ?? FLAGS[flag].default;
   const ids = pick('ids');
   if (ids !== 'distinct' && ids !== 'shared') throw new Error(`--ids must be 'distinct' or 'shared' (got '${ids}')`);
+  const xmppServer = pick('xmpp-server');
+  if (!XMPP_SERVERS.includes(xmppServer as XmppServerName)) throw new Error(`--xmpp-server must be ${XMPP_SERVERS.map((name) => `'${name}'`).join(' or ')} (got '${xmppServer}')`);
   const pingInterval = count('ping-interval', pick('ping-interval'), 1, 3600);
   const executeSeconds = given('execute-seconds');
   return {
+    xmppServer: xmppServer as XmppServerName,
     agents: count('agents', pick('agents'), 1, 50_000),
     processes: count('processes', pick('processes'), 1, 100),
     ids,

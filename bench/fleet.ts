@@ -3,25 +3,24 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { pino } from 'pino';
-import { PrivateProsody } from '../dev/private-prosody.js';
-import { registerAccounts } from '../dev/prosody-accounts.js';
 import { smallEnv, startProcess, type StartedProcess } from './child-process.js';
 import { CleanupStack, stopOnSignals } from './cleanup.js';
 import { fleetMeasurements } from './fleet-measurements.js';
 import { loadFleetParams, FLEET_USAGE, type FleetParams } from './fleet-params.js';
 import type { FleetReport, FleetShare } from './fleet-process.js';
+import { startFleetXmppServer, type FleetXmppServer } from './fleet-xmpp-server.js';
 import { machineFacts } from './machine.js';
 import { paramsOrExit } from './params.js';
 import { profileArgs, startBenchOrchestrator } from './outpost-cluster.js';
 import { distBench } from './paths.js';
-import { childPidsMatching, CpuMeter } from './process-cpu.js';
+import { CpuMeter } from './process-cpu.js';
 import { RssSampler } from './process-memory.js';
 
 /*
- * `npm run bench:fleet`: a private Prosody, the orchestrator and a fleet of simulated agents, each
- * part in a process of its own; how long the fleet takes to settle, what reads and executions cost
- * while it is connected, and what each part used. One JSON document goes to stdout; notes to stderr.
+ * `npm run bench:fleet`: a private XMPP server (Prosody or ejabberd), the orchestrator and a fleet
+ * of simulated agents, each part in a process of its own; how long the fleet takes to settle, what
+ * reads and executions cost while it is connected, and what each part used. One JSON document goes
+ * to stdout; notes to stderr.
  */
 
 const DOMAIN = 'fleet.outpost';
@@ -31,7 +30,7 @@ const seconds = (ms: number) => Math.round(ms) / 1000;
 const cpuSeconds = (usage: Map<string, number>) => Object.fromEntries([...usage].map(([name, ms]) => [name, seconds(ms)]));
 
 /** The fleet's processes, each with its share of the accounts; their latest reports by index. */
-function startFleet(params: FleetParams, prosody: PrivateProsody, accounts: FleetShare['accounts'], stack: CleanupStack) {
+function startFleet(params: FleetParams, xmpp: FleetXmppServer, accounts: FleetShare['accounts'], stack: CleanupStack) {
   const reports: (FleetReport | undefined)[] = [];
   const workers: StartedProcess[] = [];
   for (let w = 0; w < params.fleetWorkers; w++) {
@@ -43,8 +42,8 @@ function startFleet(params: FleetParams, prosody: PrivateProsody, accounts: Flee
     worker.child.on('message', (report: FleetReport) => (reports[w] = report));
     const share: FleetShare = {
       type: 'start',
-      host: prosody.host,
-      port: prosody.c2sPort,
+      host: xmpp.host,
+      port: xmpp.c2sPort,
       domain: DOMAIN,
       accounts: accounts.filter((_, i) => i % params.fleetWorkers === w),
       processes: params.processes,
@@ -78,28 +77,24 @@ function startFleet(params: FleetParams, prosody: PrivateProsody, accounts: Flee
 async function run(params: FleetParams, stack: CleanupStack): Promise<Record<string, unknown>> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'outpost-fleet-'));
   stack.add('temp dir', () => rm(root, { recursive: true, force: true }));
-  const prosodyDir = path.join(root, 'prosody');
-  const prosody = new PrivateProsody({ dir: prosodyDir, host: '127.0.0.1', domain: DOMAIN, logger: pino({ level: 'warn' }, pino.destination(2)) });
-  stack.add('prosody', () => prosody.stop());
-  await prosody.start();
+  const xmpp = await startFleetXmppServer(params.xmppServer, path.join(root, params.xmppServer), DOMAIN, stack);
 
   const width = String(params.agents).length;
   const accounts = Array.from({ length: params.agents }, (_, i) => ({ username: `fleet-${String(i + 1).padStart(width, '0')}`, password: randomBytes(12).toString('base64url') }));
-  note(`provisioning ${params.agents} accounts in the running Prosody`);
+  note(`provisioning ${params.agents} accounts in the running ${xmpp.name}`);
   const provisionStart = performance.now();
-  await registerAccounts(prosodyDir, DOMAIN, accounts);
+  await xmpp.registerAccounts(accounts);
   const provisionMs = performance.now() - provisionStart;
 
   const { orchestrator, process: orchestratorProcess } = await startBenchOrchestrator(
-    { root, prosody, accounts: accounts.map(({ username }) => ({ jid: `${username}@${DOMAIN}`, pool: POOL })), pingInterval: params.pingInterval, cpuProfileDir: params.cpuProfileDir },
+    { root, xmpp, accounts: accounts.map(({ username }) => ({ jid: `${username}@${DOMAIN}`, pool: POOL })), pingInterval: params.pingInterval, cpuProfileDir: params.cpuProfileDir },
     stack,
   );
-  const prosodyPids = childPidsMatching(prosodyDir);
   note(`${params.agents} agents × ${params.processes} processes (${params.ids} ids) logging in from ${params.fleetWorkers} process(es)`);
   const settleStart = performance.now();
-  const fleet = startFleet(params, prosody, accounts, stack);
+  const fleet = startFleet(params, xmpp, accounts, stack);
   const pid = (started: StartedProcess) => started.child.pid ?? 0;
-  const parts = { orchestrator: [pid(orchestratorProcess)], prosody: prosodyPids, fleet: fleet.workers.map(pid) };
+  const parts = { orchestrator: [pid(orchestratorProcess)], xmpp: xmpp.pids(), fleet: fleet.workers.map(pid) };
   const rss = new RssSampler(parts);
   const settleCpu = new CpuMeter(parts);
   settleCpu.start();
@@ -142,6 +137,7 @@ async function run(params: FleetParams, stack: CleanupStack): Promise<Record<str
       meaning: '`catalog-request` messages the simulated agents received, settle and connected phases together',
     },
     fleetState: { online: fleetTotal.online, disconnects: fleetTotal.disconnects, executesReceived: fleetTotal.executes },
+    xmppServerSetup: xmpp.setup,
     memory: { ...rss.report(), settledMiB },
     cpuSeconds: { settle: cpuSeconds(settleCpuMs), connected: cpuSeconds(connectedCpuMs) },
   };
@@ -149,8 +145,8 @@ async function run(params: FleetParams, stack: CleanupStack): Promise<Record<str
 
 /** What the figures depend on besides the flags. */
 const SETUP = {
-  xmppServer: 'private Prosody (prosody/prosody.cfg.lua.template) on loopback, no TLS; agents log in with SCRAM-SHA-1',
-  layout: 'Prosody, the orchestrator, each fleet process and the HTTP load generator run as separate processes on this machine',
+  login: 'agents log in with SASL SCRAM-SHA-1, with the iteration count the server stores',
+  layout: 'the XMPP server, the orchestrator, each fleet process and the HTTP load generator run as separate processes on this machine',
   agent: 'simulated (bench/simulated-agent.ts): its own account and XMPP session each; announce, pings both ways, presence after each answered ping, execute answered with accepted + completed at once',
 };
 

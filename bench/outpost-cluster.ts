@@ -110,7 +110,7 @@ export async function startOutpostCluster(options: ClusterOptions, stack: Cleanu
 
   // The bench agents are one fleet: provisioned into one pool, they share the process they offer.
   const accounts = benchAccounts(options.agents, DOMAIN);
-  const { orchestrator, process: orchestratorProcess, dataDir } = await startBenchOrchestrator({ root, prosody, accounts, pingInterval: 15, cpuProfileDir: options.cpuProfileDir }, stack);
+  const { orchestrator, process: orchestratorProcess, dataDir } = await startBenchOrchestrator({ root, xmpp: prosody, accounts, pingInterval: 15, cpuProfileDir: options.cpuProfileDir }, stack);
 
   const { agents, agentWorkDirs } = await startBenchAgents({ root, server: prosody, domain: DOMAIN, services, ...options }, stack);
   try {
@@ -137,7 +137,8 @@ export async function startOutpostCluster(options: ClusterOptions, stack: Cleanu
 
 export interface BenchOrchestratorOptions {
   root: string;
-  prosody: PrivateProsody;
+  /** The XMPP server's component listener the orchestrator connects to. */
+  xmpp: Pick<PrivateProsody, 'componentService' | 'componentDomain' | 'componentSecret'>;
   /** Agent accounts recorded before the orchestrator starts, as `outpost agent add` would. */
   accounts: { jid: string; pool: string }[];
   /** Seconds between the liveness pings of each agent. */
@@ -145,9 +146,9 @@ export interface BenchOrchestratorOptions {
   cpuProfileDir: string | undefined;
 }
 
-/** The orchestrator in a process of its own, connected to `prosody`, open to anonymous clients; stopped through `stack`. */
+/** The orchestrator in a process of its own, connected to `xmpp`, open to anonymous clients; stopped through `stack`. */
 export async function startBenchOrchestrator(options: BenchOrchestratorOptions, stack: CleanupStack): Promise<{ orchestrator: OrchestratorClient; process: StartedProcess; dataDir: string }> {
-  const { prosody } = options;
+  const { xmpp } = options;
   const config: BenchOrchestratorConfig = {
     host: '127.0.0.1',
     httpPort: 0,
@@ -160,9 +161,9 @@ export async function startBenchOrchestrator(options: BenchOrchestratorOptions, 
     anonymousExecute: true,
     maxRunning: Number.MAX_SAFE_INTEGER,
     maxWaiting: Number.MAX_SAFE_INTEGER,
-    xmppServer: prosody.componentService,
-    componentJid: prosody.componentDomain,
-    componentSecret: prosody.componentSecret,
+    xmppServer: xmpp.componentService,
+    componentJid: xmpp.componentDomain,
+    componentSecret: xmpp.componentSecret,
   };
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const db = openDatabase(path.join(config.dataDir, 'outpost.db'));

@@ -33,15 +33,16 @@ class RoundRobin {
   }
 }
 
-/** Until some instance lists every bench agent as online. */
+/** Until every instance lists every bench agent as online: followers copy the dispatcher's registry. */
 async function untilAgentsOnline(stack: ServedStack): Promise<void> {
   const clients = stack.urls.map((url) => new HttpClient(url, 1, 5000));
+  const online = async (client: HttpClient) => {
+    const answer = await client.request('GET', '/admin/agents', undefined, { authorization: `Bearer ${stack.adminToken}` }).catch(() => undefined);
+    return answer?.status === 200 && (JSON.parse(answer.body) as { agents: unknown[] }).agents.length >= stack.agents;
+  };
   try {
     for (const until = Date.now() + 60_000; Date.now() < until; await sleep(250)) {
-      for (const client of clients) {
-        const answer = await client.request('GET', '/admin/agents', undefined, { authorization: `Bearer ${stack.adminToken}` }).catch(() => undefined);
-        if (answer?.status === 200 && (JSON.parse(answer.body) as { agents: unknown[] }).agents.length >= stack.agents) return;
-      }
+      if ((await Promise.all(clients.map(online))).every(Boolean)) return;
     }
     throw new Error(`the ${stack.agents} agents were not all online within 60 s`);
   } finally {

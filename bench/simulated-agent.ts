@@ -155,9 +155,12 @@ export class SimulatedAgent {
 
   /** docs/protocol.md §6.3: presence, the catalog, then the runs in flight (none: jobs end at once). */
   #announce(): void {
+    // One write system call for the three stanzas: a fleet process writes for thousands of agents.
+    this.#socket?.cork();
     this.#presence();
     this.#send({ v: 1, type: 'catalog', hash: this.#catalogHash, part: 1, parts: 1, processes: this.#options.processes, invalid: [] });
     this.#send({ v: 1, type: 'jobs', jobs: [] });
+    this.#socket?.uncork();
   }
 
   #presence(): void {

@@ -12,6 +12,13 @@ const hmac = (key: Buffer, text: string) => createHmac('sha1', key).update(text)
 /** Upper bound on the server's iteration count, so a hostile server cannot stall the agent. */
 const MAX_ITERATIONS = 1_000_000;
 
+/** RFC 5802 §3: the keys derived from a password; a server stores `storedKey` and `serverKey`, a client proves itself with `clientKey`. */
+export function scramSha1Keys(password: string, salt: Buffer, iterations: number): { clientKey: Buffer; storedKey: Buffer; serverKey: Buffer } {
+  const saltedPassword = pbkdf2Sync(password.normalize('NFKC'), salt, iterations, 20, 'sha1');
+  const clientKey = hmac(saltedPassword, 'Client Key');
+  return { clientKey, storedKey: createHash('sha1').update(clientKey).digest(), serverKey: hmac(saltedPassword, 'Server Key') };
+}
+
 /**
  * SCRAM-SHA-1 client (RFC 5802) using Node's native PBKDF2. The mechanism bundled with
  * @xmpp/client derives the key in JavaScript, which makes each login take seconds; this one
@@ -51,9 +58,7 @@ export class FastScramSha1 {
     if (!Number.isInteger(iterations) || iterations < 1 || iterations > MAX_ITERATIONS) {
       throw new Error(`SCRAM: unacceptable iteration count ${fields.get('i')}`);
     }
-    const saltedPassword = pbkdf2Sync(password.normalize('NFKC'), salt, iterations, 20, 'sha1');
-    const clientKey = hmac(saltedPassword, 'Client Key');
-    const storedKey = createHash('sha1').update(clientKey).digest();
+    const { clientKey, storedKey } = scramSha1Keys(password, salt, iterations);
     const withoutProof = `c=${Buffer.from('n,,').toString('base64')},r=${nonce}`;
     const authMessage = `${this.#clientFirstBare},${this.#serverFirst},${withoutProof}`;
     const signature = hmac(storedKey, authMessage);

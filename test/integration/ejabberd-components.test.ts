@@ -1,6 +1,7 @@
 import { component, type Component } from '@xmpp/component';
 import { client, xml, type Client } from '@xmpp/client';
 import { expect } from 'chai';
+import { preferFastScram } from '../../agent/xmpp/fast-scram-sha1.js';
 import { rawClient } from '../helpers/raw-xmpp.js';
 import { skipWithoutEjabberd, startTestEjabberd, type TestEjabberd } from '../helpers/ejabberd.js';
 
@@ -86,5 +87,32 @@ describe('ejabberd: several connections of one component domain, accounts over t
     );
     await again.stop().catch(() => undefined);
     expect(refused).to.match(/^not-authorized/);
+  });
+
+  it('makes accounts from one XEP-0227 file of SCRAM keys, and refuses in one line an account that exists', async function () {
+    const { fabric } = server;
+    const login = async (username: string, password: string) => {
+      const raw = client({ service: fabric.clientService, domain: fabric.domain, username, password });
+      preferFastScram((raw as unknown as { saslFactory: unknown }).saslFactory);
+      raw.reconnect.stop();
+      const outcome = await raw.start().then(
+        () => 'logged in',
+        (error: Error) => error.message,
+      );
+      await raw.stop().catch(() => undefined);
+      return outcome;
+    };
+    await server.ejabberd.importAccounts([
+      { username: 'imported-1', password: 'first secret' },
+      { username: 'imported-2', password: 'second secret' },
+    ]);
+    expect(await login('imported-2', 'second secret')).to.equal('logged in');
+    expect(await login('imported-1', 'second secret')).to.match(/^not-authorized/);
+    const again = await server.ejabberd.importAccounts([{ username: 'imported-1', password: 'another' }]).then(
+      () => 'imported',
+      (error: Error) => error.message,
+    );
+    expect(again).to.equal(`ejabberd could not import 1 accounts ("import_failed"): one exists already or has a name it refuses; ${server.ejabberd.options.dir}/ejabberd.log names it`);
+    expect(await login('imported-1', 'first secret')).to.equal('logged in');
   });
 });

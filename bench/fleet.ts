@@ -91,7 +91,7 @@ async function run(params: FleetParams, stack: CleanupStack): Promise<Record<str
   const provisionMs = performance.now() - provisionStart;
 
   const { orchestrator, process: orchestratorProcess } = await startBenchOrchestrator(
-    { root, prosody, accounts: accounts.map(({ username }) => ({ jid: `${username}@${DOMAIN}`, pool: POOL })), pingInterval: params.pingInterval, cpuProfileDir: params.cpuProfileDir },
+    { root, prosody, accounts: accounts.map(({ username }) => ({ jid: `${username}@${DOMAIN}`, pool: POOL })), pingInterval: params.pingInterval, cpuProfileDir: params.cpuProfileDir, heapProfileDir: params.heapProfileDir },
     stack,
   );
   const prosodyPids = childPidsMatching(prosodyDir);
@@ -103,6 +103,7 @@ async function run(params: FleetParams, stack: CleanupStack): Promise<Record<str
   const rss = new RssSampler(parts);
   const settleCpu = new CpuMeter(parts);
   settleCpu.start();
+  await orchestrator.request({ type: 'health' });
 
   let status = { online: 0, catalogsCurrent: 0 };
   const deadline = settleStart + params.settleTimeout * 1000;
@@ -119,6 +120,7 @@ async function run(params: FleetParams, stack: CleanupStack): Promise<Record<str
   const settleMs = performance.now() - settleStart;
   const settleCpuMs = settleCpu.stop();
   const settledMiB = rss.current();
+  const settleHealth = await orchestrator.request({ type: 'health' });
   const loggedIn = fleet.total().loggedInMs;
   note(`settled in ${seconds(settleMs)} s (all logged in after ${loggedIn === undefined ? '?' : seconds(loggedIn)} s)`);
 
@@ -126,6 +128,7 @@ async function run(params: FleetParams, stack: CleanupStack): Promise<Record<str
   connectedCpu.start();
   const measured = await fleetMeasurements(orchestrator.url, params, accounts.map(({ username }) => username), note);
   const connectedCpuMs = connectedCpu.stop();
+  const connectedHealth = await orchestrator.request({ type: 'health' });
   const fleetTotal = fleet.total();
   const catalogRequests = fleetTotal.catalogRequests;
   return {
@@ -144,6 +147,7 @@ async function run(params: FleetParams, stack: CleanupStack): Promise<Record<str
     fleetState: { online: fleetTotal.online, disconnects: fleetTotal.disconnects, executesReceived: fleetTotal.executes },
     memory: { ...rss.report(), settledMiB },
     cpuSeconds: { settle: cpuSeconds(settleCpuMs), connected: cpuSeconds(connectedCpuMs) },
+    orchestratorHealth: { settle: settleHealth, connected: connectedHealth },
   };
 }
 

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { type AgentLoad, type FileNote, type InvalidFile, type ProcessSpec } from '../../protocol/index.js';
 import { bareJid } from '../../xmpp/xmpp-names.js';
 import { OfferIndex, type OfferedProcess } from './offer-index.js';
+import { SharedParts } from './shared-parts.js';
 
 export type { OfferedProcess } from './offer-index.js';
 
@@ -71,6 +72,7 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
   #arrivals = 0;
   /** What is on offer, by id; changed only when a catalog arrives or an agent leaves, not on presence. */
   readonly #offers = new OfferIndex((id) => this.#claims.get(id));
+  readonly #shared = new SharedParts();
   /**
    * Accounts an admin drained, by bare JID so that they stay drained when the agent reconnects;
    * kept in the store through `onDrained`, so that they stay drained when the orchestrator restarts.
@@ -109,9 +111,10 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
    * Returns false when the agent is not online (a catalog without presence is ignored). Ids no
    * pool owns yet become its pool's; offers of ids another pool owns are refused.
    */
-  setCatalog(jid: string, hash: string, processes: ProcessSpec[], invalid: InvalidFile[], notes: FileNote[] = []): boolean {
+  setCatalog(jid: string, hash: string, received: ProcessSpec[], invalid: InvalidFile[], notes: FileNote[] = []): boolean {
     const entry = this.#agents.get(jid);
     if (!entry) return false;
+    const processes = received.map((spec) => this.#shared.spec(spec));
     const unclaimed = processes.map(({ id }) => id).filter((id) => !this.#claims.has(id));
     if (unclaimed.length > 0) this.#claim(unclaimed, entry.pool);
     entry.catalogHash = hash;

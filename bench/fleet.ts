@@ -126,9 +126,16 @@ async function run(params: FleetParams, stack: CleanupStack): Promise<Record<str
 
   const connectedCpu = new CpuMeter(parts);
   connectedCpu.start();
-  const measured = await fleetMeasurements(orchestrator.url, params, accounts.map(({ username }) => username), note);
+  let readsHealth: unknown;
+  let executionsFrom = '';
+  const readsDone = async () => {
+    readsHealth = await orchestrator.request({ type: 'health' });
+    executionsFrom = new Date().toISOString();
+  };
+  const measured = await fleetMeasurements(orchestrator.url, params, accounts.map(({ username }) => username), note, readsDone);
   const connectedCpuMs = connectedCpu.stop();
-  const connectedHealth = await orchestrator.request({ type: 'health' });
+  const executionsHealth = await orchestrator.request({ type: 'health' });
+  const { queuedMs, runningMs } = await orchestrator.request({ type: 'job-timings', since: executionsFrom });
   const fleetTotal = fleet.total();
   const catalogRequests = fleetTotal.catalogRequests;
   return {
@@ -147,7 +154,9 @@ async function run(params: FleetParams, stack: CleanupStack): Promise<Record<str
     fleetState: { online: fleetTotal.online, disconnects: fleetTotal.disconnects, executesReceived: fleetTotal.executes },
     memory: { ...rss.report(), settledMiB },
     cpuSeconds: { settle: cpuSeconds(settleCpuMs), connected: cpuSeconds(connectedCpuMs) },
-    orchestratorHealth: { settle: settleHealth, connected: connectedHealth },
+    orchestratorHealth: { settle: settleHealth, reads: readsHealth, executions: executionsHealth },
+    // As the orchestrator recorded them: submitted → running (execute out, the agent's first answer in), running → finished.
+    executionSteps: { queuedMs, runningMs },
   };
 }
 

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { type AgentLoad, type FileNote, type InvalidFile, type ProcessSpec } from '../../protocol/index.js';
 import { bareJid } from '../../xmpp/xmpp-names.js';
 import { OfferIndex, type OfferedProcess } from './offer-index.js';
+import { LoadHistory, type LoadSample } from './load-history.js';
 import { SharedParts } from './shared-parts.js';
 
 export type { OfferedProcess } from './offer-index.js';
@@ -20,21 +21,9 @@ export interface AgentEntry {
   catalogHash: string | null;
   connectedSince: Date;
   lastSeen: Date;
-  /** Load at each presence, oldest first: the last `LOAD_HISTORY_MS` at most `LOAD_HISTORY_SAMPLES`. */
+  /** Load at each presence, oldest first: the last `LOAD_HISTORY_MS` at most `LOAD_HISTORY_SAMPLES` (load-history.ts); made when read. */
   loadHistory: LoadSample[];
 }
-
-/** The agent's load as one presence reported it. */
-export interface LoadSample {
-  at: Date;
-  running: number;
-  slots: number;
-  load1: number;
-}
-
-/** How far back an agent's load is kept, and how many samples at most, so memory stays small. */
-export const LOAD_HISTORY_MS = 10 * 60_000;
-export const LOAD_HISTORY_SAMPLES = 60;
 
 /** A process id offered by an agent whose pool does not own it. */
 export interface RefusedOffer {
@@ -67,7 +56,7 @@ export interface RegistryEvents {
 
 /** Which agents are online, with their load and processes; fed from presence and catalog messages. */
 export class AgentRegistry extends EventEmitter<RegistryEvents> {
-  readonly #agents = new Map<string, AgentEntry & { order: number }>();
+  readonly #agents = new Map<string, AgentEntry & { order: number; history: LoadHistory }>();
   /** Agents come online in this order; where descriptions tie, the first one's offer is kept. */
   #arrivals = 0;
   /** What is on offer, by id; changed only when a catalog arrives or an agent leaves, not on presence. */
@@ -98,10 +87,13 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
     if (entry) {
       entry.load = load;
       entry.lastSeen = now;
-      recordSample(entry.loadHistory, sample);
+      entry.history.record(sample);
     } else {
       const order = this.#arrivals++;
-      this.#agents.set(jid, { jid, pool, load, processes: [], invalid: [], notes: [], catalogHash: null, connectedSince: now, lastSeen: now, loadHistory: [sample], order });
+      const history = new LoadHistory();
+      history.record(sample);
+      const entry = { jid, pool, load, processes: [], invalid: [], notes: [], catalogHash: null, connectedSince: now, lastSeen: now, order, history };
+      this.#agents.set(jid, Object.defineProperty(entry as typeof entry & AgentEntry, 'loadHistory', { get: () => history.samples(), enumerable: true }));
       this.emit('agent-online', jid);
     }
     this.emit('changed');
@@ -227,12 +219,4 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
   process(id: string): OfferedProcess | undefined {
     return this.#offers.get(id);
   }
-}
-
-/** Appends in place, dropping the samples that are too old or too many. */
-function recordSample(history: LoadSample[], sample: LoadSample): void {
-  history.push(sample);
-  const oldest = sample.at.getTime() - LOAD_HISTORY_MS;
-  const stale = history.findIndex((s) => s.at.getTime() >= oldest);
-  history.splice(0, Math.max(stale, history.length - LOAD_HISTORY_SAMPLES));
 }

@@ -34,7 +34,7 @@ export interface ComponentLinkEvents {
  * A copy of a string cut from a received stanza that keeps nothing else alive. The XML parser cuts
  * attribute values out of the text of a whole socket read, and V8 keeps such a slice as a view of
  * that text: one JID or catalog hash kept in the registry held up to 64 KiB of other agents'
- * stanzas, 25 MiB with 5,000 agents (docs/decisions.md, Fleets). JSON.parse makes a string of its own.
+ * stanzas, 29 MiB with 5,000 agents (docs/decisions.md, Fleets). JSON.parse makes a string of its own.
  */
 function detached(text: string): string {
   return JSON.parse(JSON.stringify(text)) as string;

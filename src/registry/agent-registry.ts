@@ -212,7 +212,7 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
   }
 
   /** Every process on offer, by id: its owning pool's offers, where descriptions differ the newest version. */
-  processes(): OfferedProcess[] {
+  processes(): readonly OfferedProcess[] {
     return this.#offers.list();
   }
 

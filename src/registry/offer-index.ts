@@ -44,7 +44,7 @@ export class OfferIndex {
   /** Ids in `#sorted` or `#added` whose offers have all been withdrawn since the last listing. */
   #withdrawn = 0;
   /** The resolved offers in list order, while nothing changed. */
-  #listing: OfferedProcess[] | undefined;
+  #listing: readonly OfferedProcess[] | undefined;
 
   constructor(private readonly ownerOf: (processId: string) => string | undefined) {}
 
@@ -98,7 +98,7 @@ export class OfferIndex {
   }
 
   /** Every process on offer, sorted by id. */
-  list(): OfferedProcess[] {
+  list(): readonly OfferedProcess[] {
     if (this.#listing) return this.#listing;
     if (this.#added.length > 0 || this.#withdrawn > 0) this.#sort();
     this.#listing = this.#sorted.map((id) => this.get(id)).filter((p) => p !== undefined);

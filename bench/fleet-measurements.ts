@@ -25,13 +25,14 @@ async function reads(client: HttpClient, count: number, path: () => string) {
  * sync executions of random fleet processes, one at a time, over at least two ping intervals so
  * that liveness rounds and the agents' own pings and presences fall into it.
  */
-export async function fleetMeasurements(url: string, params: FleetParams, usernames: string[], note: (text: string) => void) {
+export async function fleetMeasurements(url: string, params: FleetParams, usernames: string[], note: (text: string) => void, readsDone: () => Promise<unknown>) {
   const client = new HttpClient(url, 2);
   const processId = () => fleetProcessId(params.ids, pick(usernames), 1 + Math.floor(Math.random() * params.processes));
   try {
     note(`reads: ${params.requests} × GET /processes?limit=1000, ${params.requests} × GET /processes/{id}`);
     const list = await reads(client, params.requests, () => '/processes?limit=1000');
     const description = await reads(client, params.requests, () => `/processes/${processId()}`);
+    await readsDone();
     note(`executions: sync, one at a time, for ${params.executeSeconds} s`);
     const run = await closedLoop({
       count: Number.MAX_SAFE_INTEGER,

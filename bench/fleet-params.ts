@@ -27,6 +27,7 @@ export interface FleetParams {
   /** Length of the execution phase, seconds; at least two ping intervals. */
   executeSeconds: number;
   cpuProfileDir: string | undefined;
+  heapProfileDir: string | undefined;
 }
 
 const FLAGS = {
@@ -42,6 +43,7 @@ const FLAGS = {
   requests: { env: 'BENCH_FLEET_REQUESTS', default: '200' },
   'execute-seconds': { env: 'BENCH_FLEET_EXECUTE_SECONDS', default: '(2 ping intervals + 5)' },
   'cpu-prof': { env: 'BENCH_FLEET_CPU_PROF', default: '' },
+  'heap-prof': { env: 'BENCH_FLEET_HEAP_PROF', default: '' },
 } as const;
 
 export const FLEET_USAGE = `usage: npm run bench:fleet -- [flags]   (each flag also as the environment variable shown)
@@ -74,5 +76,6 @@ export function loadFleetParams(argv: string[], env: NodeJS.ProcessEnv): FleetPa
     requests: count('requests', pick('requests'), 1, 100_000),
     executeSeconds: executeSeconds === undefined ? 2 * pingInterval + 5 : count('execute-seconds', executeSeconds, 2 * pingInterval, 3600),
     cpuProfileDir: pick('cpu-prof') || undefined,
+    heapProfileDir: pick('heap-prof') || undefined,
   };
 }

@@ -87,7 +87,7 @@ async function run(params: FleetParams, stack: CleanupStack): Promise<Record<str
   const provisionMs = performance.now() - provisionStart;
 
   const { orchestrator, process: orchestratorProcess } = await startBenchOrchestrator(
-    { root, xmpp, accounts: accounts.map(({ username }) => ({ jid: `${username}@${DOMAIN}`, pool: POOL })), pingInterval: params.pingInterval, cpuProfileDir: params.cpuProfileDir },
+    { root, xmpp, accounts: accounts.map(({ username }) => ({ jid: `${username}@${DOMAIN}`, pool: POOL })), pingInterval: params.pingInterval, cpuProfileDir: params.cpuProfileDir, heapProfileDir: params.heapProfileDir },
     stack,
   );
   note(`${params.agents} agents × ${params.processes} processes (${params.ids} ids) logging in from ${params.fleetWorkers} process(es)`);
@@ -98,6 +98,7 @@ async function run(params: FleetParams, stack: CleanupStack): Promise<Record<str
   const rss = new RssSampler(parts);
   const settleCpu = new CpuMeter(parts);
   settleCpu.start();
+  await orchestrator.request({ type: 'health' });
 
   let status = { online: 0, catalogsCurrent: 0 };
   const deadline = settleStart + params.settleTimeout * 1000;
@@ -114,13 +115,22 @@ async function run(params: FleetParams, stack: CleanupStack): Promise<Record<str
   const settleMs = performance.now() - settleStart;
   const settleCpuMs = settleCpu.stop();
   const settledMiB = rss.current();
+  const settleHealth = await orchestrator.request({ type: 'health' });
   const loggedIn = fleet.total().loggedInMs;
   note(`settled in ${seconds(settleMs)} s (all logged in after ${loggedIn === undefined ? '?' : seconds(loggedIn)} s)`);
 
   const connectedCpu = new CpuMeter(parts);
   connectedCpu.start();
-  const measured = await fleetMeasurements(orchestrator.url, params, accounts.map(({ username }) => username), note);
+  let readsHealth: unknown;
+  let executionsFrom = '';
+  const readsDone = async () => {
+    readsHealth = await orchestrator.request({ type: 'health' });
+    executionsFrom = new Date().toISOString();
+  };
+  const measured = await fleetMeasurements(orchestrator.url, params, accounts.map(({ username }) => username), note, readsDone);
   const connectedCpuMs = connectedCpu.stop();
+  const executionsHealth = await orchestrator.request({ type: 'health' });
+  const { queuedMs, runningMs } = await orchestrator.request({ type: 'job-timings', since: executionsFrom });
   const fleetTotal = fleet.total();
   const catalogRequests = fleetTotal.catalogRequests;
   return {
@@ -140,6 +150,9 @@ async function run(params: FleetParams, stack: CleanupStack): Promise<Record<str
     xmppServerSetup: xmpp.setup,
     memory: { ...rss.report(), settledMiB },
     cpuSeconds: { settle: cpuSeconds(settleCpuMs), connected: cpuSeconds(connectedCpuMs) },
+    orchestratorHealth: { settle: settleHealth, reads: readsHealth, executions: executionsHealth },
+    // As the orchestrator recorded them: submitted → running (execute out, the agent's first answer in), running → finished.
+    executionSteps: { queuedMs, runningMs },
   };
 }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { OrchestratorConfig } from '../src/config.js';
 import type { StartedProcess } from './child-process.js';
+import type { OrchestratorHealth } from './orchestrator-health.js';
 import type { LatencySummary } from './stats.js';
 
 /** Environment variable carrying the orchestrator's config (JSON) to its process. */
@@ -13,7 +14,8 @@ export type Request =
   | { type: 'job-timings'; since: string }
   | { type: 'fleet-status' }
   | { type: 'user-tokens'; count: number }
-  | { type: 'queued' };
+  | { type: 'queued' }
+  | { type: 'health' };
 
 export interface JobTimings {
   statuses: Record<string, number>;
@@ -31,6 +33,7 @@ export interface Replies {
   'fleet-status': { online: number; catalogsCurrent: number };
   'user-tokens': { tokens: string[] };
   queued: { queued: number };
+  health: OrchestratorHealth;
 }
 
 export type Reply = { id: string; ok: true; value: unknown } | { id: string; ok: false; message: string };

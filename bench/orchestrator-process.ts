@@ -2,6 +2,7 @@ import { pino } from 'pino';
 import { issueUserToken } from '../src/auth/token-command.js';
 import { startOrchestrator, type RunningOrchestrator } from '../src/main.js';
 import { FINISHED_STATUSES, type JobRecord } from '../src/store/job-record.js';
+import { HealthSampler } from './orchestrator-health.js';
 import { CONFIG_ENV, type Announcement, type BenchOrchestratorConfig, type JobTimings, type Reply, type Request } from './orchestrator-ipc.js';
 import { summarize } from './stats.js';
 
@@ -12,6 +13,7 @@ import { summarize } from './stats.js';
 
 const config = JSON.parse(process.env[CONFIG_ENV] ?? 'null') as BenchOrchestratorConfig | null;
 const send = (message: Announcement | Reply) => process.send?.(message);
+const health = new HealthSampler();
 
 async function awaitAgents(orchestrator: RunningOrchestrator, processId: string, count: number, timeoutMs: number) {
   const until = Date.now() + timeoutMs;
@@ -78,6 +80,8 @@ async function answer(orchestrator: RunningOrchestrator, request: Request): Prom
       return { tokens: await Promise.all(Array.from({ length: request.count }, async (_, i) => (await issueUserToken(orchestrator.users, `bench-user-${i + 1}`, 'user', 'bench')).token)) };
     case 'queued':
       return { queued: orchestrator.lifecycle.queued() };
+    case 'health':
+      return health.take();
   }
 }
 

@@ -95,6 +95,8 @@ export async function benchFolder(stack: CleanupStack): Promise<{ root: string; 
 }
 
 export const profileArgs = (dir: string | undefined, name: string) => (dir ? ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', `${name}.cpuprofile`] : []);
+/** V8's sampling heap profile, written when the process exits: what is still allocated then, by allocating function. */
+const heapProfileArgs = (dir: string | undefined, name: string) => (dir ? ['--heap-prof', '--heap-prof-dir', dir, '--heap-prof-name', `${name}.heapprofile`] : []);
 
 /**
  * A private Prosody, the orchestrator and the agents, each in a process of its own as on a real
@@ -144,6 +146,7 @@ export interface BenchOrchestratorOptions {
   /** Seconds between the liveness pings of each agent. */
   pingInterval: number;
   cpuProfileDir: string | undefined;
+  heapProfileDir?: string | undefined;
 }
 
 /** The orchestrator in a process of its own, connected to `xmpp`, open to anonymous clients; stopped through `stack`. */
@@ -172,7 +175,7 @@ export async function startBenchOrchestrator(options: BenchOrchestratorOptions, 
   const started = startProcess(
     'orchestrator',
     process.execPath,
-    [...profileArgs(options.cpuProfileDir, 'orchestrator'), path.join(distBench, 'orchestrator-process.js')],
+    [...profileArgs(options.cpuProfileDir, 'orchestrator'), ...heapProfileArgs(options.heapProfileDir, 'orchestrator'), path.join(distBench, 'orchestrator-process.js')],
     { env: smallEnv({ [CONFIG_ENV]: JSON.stringify(config) }), ipc: true },
   );
   stack.add('orchestrator', () => started.stop());

@@ -64,14 +64,14 @@ export function startRetentionSweep(options: RetentionSweepOptions): () => Promi
 export const PROCESS_KEEP_DELAY_MS = 1000;
 
 interface OfferedProcesses {
-  processes(): { spec: { id: string; keepJobs?: number } }[];
-  on(event: 'changed', listener: () => void): unknown;
-  off(event: 'changed', listener: () => void): unknown;
+  process(id: string): { spec: { id: string; keepJobs?: number } } | undefined;
+  on(event: 'offered', listener: (processIds: string[]) => void): unknown;
+  off(event: 'offered', listener: (processIds: string[]) => void): unknown;
 }
 
 /**
  * Records the keep time of each process on offer (`keepJobs` in its catalog entry) when it
- * changed, a second at most after the registry changed; jobs created from then on take it. A
+ * changed, a second at most after its offers changed; jobs created from then on take it. A
  * process no longer on offer keeps its last one. Returns the function that stops watching.
  */
 export function watchProcessKeeps(
@@ -79,23 +79,28 @@ export function watchProcessKeeps(
   store: { processKeeps(): Map<string, number>; setProcessKeep(processId: string, seconds: number | undefined): void },
 ): () => void {
   const known = store.processKeeps();
+  // Only the ids whose offers changed: a pass over 100,000 ids a second stalls executions.
+  const changedIds = new Set<string>();
   let pending: NodeJS.Timeout | undefined;
   const record = () => {
     pending = undefined;
-    for (const { spec } of registry.processes()) {
-      if (known.get(spec.id) === spec.keepJobs) continue;
+    for (const id of changedIds) {
+      const spec = registry.process(id)?.spec;
+      if (!spec || known.get(spec.id) === spec.keepJobs) continue;
       store.setProcessKeep(spec.id, spec.keepJobs);
       if (spec.keepJobs === undefined) known.delete(spec.id);
       else known.set(spec.id, spec.keepJobs);
     }
+    changedIds.clear();
   };
-  // Presence changes the registry often; the offers are gone through once per delay at most.
-  const changed = () => {
+  // A fleet announcing changes the offers often; they are recorded once per delay at most.
+  const offered = (processIds: string[]) => {
+    for (const id of processIds) changedIds.add(id);
     pending ??= setTimeout(record, PROCESS_KEEP_DELAY_MS).unref();
   };
-  registry.on('changed', changed);
+  registry.on('offered', offered);
   return () => {
-    registry.off('changed', changed);
+    registry.off('offered', offered);
     clearTimeout(pending);
   };
 }

@@ -58,7 +58,7 @@ export function watchAgentLiveness({ link, registry, intervalMs, misses = 2, log
   const timer = setInterval(() => {
     if (!link.online) return;
     if (round++ % ROUNDS === 0) {
-      due = [...registry.agents().map((a) => a.jid), ...silent];
+      due = [...registry.jids(), ...silent];
       share = Math.ceil(due.length / ROUNDS);
     }
     for (const jid of due.splice(0, share)) void check(jid);

@@ -1,6 +1,11 @@
 import { EventEmitter } from 'node:events';
 import { type AgentLoad, type FileNote, type InvalidFile, type ProcessSpec } from '../../protocol/index.js';
 import { bareJid } from '../../xmpp/xmpp-names.js';
+import { OfferIndex, type OfferedProcess } from './offer-index.js';
+import { LoadHistory, type LoadSample } from './load-history.js';
+import { SharedParts } from './shared-parts.js';
+
+export type { OfferedProcess } from './offer-index.js';
 
 export interface AgentEntry {
   /** Full JID, `name@domain/resource`. */
@@ -16,33 +21,8 @@ export interface AgentEntry {
   catalogHash: string | null;
   connectedSince: Date;
   lastSeen: Date;
-  /** Load at each presence, oldest first: the last `LOAD_HISTORY_MS` at most `LOAD_HISTORY_SAMPLES`. */
+  /** Load at each presence, oldest first: the last `LOAD_HISTORY_MS` at most `LOAD_HISTORY_SAMPLES` (load-history.ts); made when read. */
   loadHistory: LoadSample[];
-}
-
-/** The agent's load as one presence reported it. */
-export interface LoadSample {
-  at: Date;
-  running: number;
-  slots: number;
-  load1: number;
-}
-
-/** How far back an agent's load is kept, and how many samples at most, so memory stays small. */
-export const LOAD_HISTORY_MS = 10 * 60_000;
-export const LOAD_HISTORY_SAMPLES = 60;
-
-/** A process as offered by one or more agents of the pool that owns its id. */
-export interface OfferedProcess {
-  spec: ProcessSpec;
-  /** The pool that owns the id: only its agents' offers count. */
-  pool: string;
-  /** Full JIDs of the agents offering this id with this description. */
-  agents: string[];
-  /** Agents of the owning pool offering the id with another description (the newest version wins). */
-  conflicts: { jid: string; version: string }[];
-  /** Agents of other pools offering the same id: refused, never given its jobs. */
-  refused: { jid: string; pool: string; version: string }[];
 }
 
 /** A process id offered by an agent whose pool does not own it. */
@@ -66,21 +46,22 @@ export interface RegistryOptions {
 
 export interface RegistryEvents {
   changed: [];
+  /** What these ids resolve to may have changed (a catalog, a departure, an admin's hand-over); not sent on presence. */
+  offered: [processIds: string[]];
   /** An agent offered ids another pool owns (once per catalog). */
   refused: [offers: RefusedOffer[]];
   'agent-online': [jid: string];
   'agent-offline': [jid: string];
 }
 
-function compareVersions(a: string, b: string): number {
-  return a.localeCompare(b, 'en', { numeric: true });
-}
-
 /** Which agents are online, with their load and processes; fed from presence and catalog messages. */
 export class AgentRegistry extends EventEmitter<RegistryEvents> {
-  readonly #agents = new Map<string, AgentEntry>();
-  /** What is on offer, by id; rebuilt only when a catalog arrives or an agent leaves, not on presence. */
-  #offered: Map<string, OfferedProcess> | undefined;
+  readonly #agents = new Map<string, AgentEntry & { order: number; history: LoadHistory }>();
+  /** Agents come online in this order; where descriptions tie, the first one's offer is kept. */
+  #arrivals = 0;
+  /** What is on offer, by id; changed only when a catalog arrives or an agent leaves, not on presence. */
+  readonly #offers = new OfferIndex((id) => this.#claims.get(id));
+  readonly #shared = new SharedParts();
   /**
    * Accounts an admin drained, by bare JID so that they stay drained when the agent reconnects;
    * kept in the store through `onDrained`, so that they stay drained when the orchestrator restarts.
@@ -106,9 +87,13 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
     if (entry) {
       entry.load = load;
       entry.lastSeen = now;
-      recordSample(entry.loadHistory, sample);
+      entry.history.record(sample);
     } else {
-      this.#agents.set(jid, { jid, pool, load, processes: [], invalid: [], notes: [], catalogHash: null, connectedSince: now, lastSeen: now, loadHistory: [sample] });
+      const order = this.#arrivals++;
+      const history = new LoadHistory();
+      history.record(sample);
+      const entry = { jid, pool, load, processes: [], invalid: [], notes: [], catalogHash: null, connectedSince: now, lastSeen: now, order, history };
+      this.#agents.set(jid, Object.defineProperty(entry as typeof entry & AgentEntry, 'loadHistory', { get: () => history.samples(), enumerable: true }));
       this.emit('agent-online', jid);
     }
     this.emit('changed');
@@ -118,19 +103,23 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
    * Returns false when the agent is not online (a catalog without presence is ignored). Ids no
    * pool owns yet become its pool's; offers of ids another pool owns are refused.
    */
-  setCatalog(jid: string, hash: string, processes: ProcessSpec[], invalid: InvalidFile[], notes: FileNote[] = []): boolean {
+  setCatalog(jid: string, hash: string, received: ProcessSpec[], invalid: InvalidFile[], notes: FileNote[] = []): boolean {
     const entry = this.#agents.get(jid);
     if (!entry) return false;
+    const processes = received.map((spec) => this.#shared.spec(spec));
     const unclaimed = processes.map(({ id }) => id).filter((id) => !this.#claims.has(id));
     if (unclaimed.length > 0) this.#claim(unclaimed, entry.pool);
     entry.catalogHash = hash;
+    const before = entry.processes;
+    this.#offers.withdraw(jid, before);
+    this.#offers.add(entry, processes);
     entry.processes = processes;
-    this.#offered = undefined;
     entry.invalid = invalid;
     entry.notes = notes;
     // Only this agent's offers: a catalog must not cost a pass over the whole fleet.
     const refused = this.#refusedOf(entry);
     if (refused.length > 0) this.emit('refused', refused);
+    this.emit('offered', [...before, ...processes].map(({ id }) => id));
     this.emit('changed');
     return true;
   }
@@ -155,7 +144,8 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
   assign(processId: string, pool: string): void {
     if (this.#claims.get(processId) === pool) return;
     this.#claim([processId], pool);
-    this.#offered = undefined;
+    this.#offers.changed(processId);
+    this.emit('offered', [processId]);
     this.emit('changed');
   }
 
@@ -163,8 +153,11 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
   takeStoredClaims(claims: Map<string, string>): void {
     const moved = [...claims].filter(([id, pool]) => this.#claims.get(id) !== pool);
     if (moved.length === 0) return;
-    for (const [id, pool] of moved) this.#claims.set(id, pool);
-    this.#offered = undefined;
+    for (const [id, pool] of moved) {
+      this.#claims.set(id, pool);
+      this.#offers.changed(id);
+    }
+    this.emit('offered', moved.map(([id]) => id));
     this.emit('changed');
   }
 
@@ -174,8 +167,11 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
   }
 
   remove(jid: string): void {
-    if (!this.#agents.delete(jid)) return;
-    this.#offered = undefined;
+    const entry = this.#agents.get(jid);
+    if (!entry) return;
+    this.#agents.delete(jid);
+    this.#offers.withdraw(jid, entry.processes);
+    this.emit('offered', entry.processes.map(({ id }) => id));
     this.emit('agent-offline', jid);
     this.emit('changed');
   }
@@ -230,66 +226,17 @@ export class AgentRegistry extends EventEmitter<RegistryEvents> {
     return [...this.#agents.values()].sort((a, b) => a.jid.localeCompare(b.jid));
   }
 
+  /** Full JIDs of the agents online, unsorted: sorting 10,000 JIDs stalls the event loop for tens of ms. */
+  jids(): string[] {
+    return [...this.#agents.keys()];
+  }
+
   /** Every process on offer, by id: its owning pool's offers, where descriptions differ the newest version. */
-  processes(): OfferedProcess[] {
-    return [...this.#offers().values()];
+  processes(): readonly OfferedProcess[] {
+    return this.#offers.list();
   }
 
   process(id: string): OfferedProcess | undefined {
-    return this.#offers().get(id);
+    return this.#offers.get(id);
   }
-
-  #offers(): Map<string, OfferedProcess> {
-    if (this.#offered) return this.#offered;
-    const byId = new Map<string, Offer[]>();
-    for (const agent of this.#agents.values()) {
-      for (const spec of agent.processes) {
-        const offers = byId.get(spec.id) ?? [];
-        offers.push({ jid: agent.jid, pool: agent.pool, spec });
-        byId.set(spec.id, offers);
-      }
-    }
-    const sorted = [...byId]
-      .map(([id, offers]) => offered(this.#claims.get(id)!, offers))
-      .filter((p) => p !== undefined)
-      .sort((a, b) => a.spec.id.localeCompare(b.spec.id));
-    this.#offered = new Map(sorted.map((p) => [p.spec.id, p]));
-    return this.#offered;
-  }
-}
-
-/** Appends in place, dropping the samples that are too old or too many. */
-function recordSample(history: LoadSample[], sample: LoadSample): void {
-  history.push(sample);
-  const oldest = sample.at.getTime() - LOAD_HISTORY_MS;
-  const stale = history.findIndex((s) => s.at.getTime() >= oldest);
-  history.splice(0, Math.max(stale, history.length - LOAD_HISTORY_SAMPLES));
-}
-
-function sameDescription(a: ProcessSpec, b: ProcessSpec): boolean {
-  const { maxParallel: _a, file: _fa, ...restA } = a;
-  const { maxParallel: _b, file: _fb, ...restB } = b;
-  return JSON.stringify(restA) === JSON.stringify(restB);
-}
-
-interface Offer {
-  jid: string;
-  pool: string;
-  spec: ProcessSpec;
-}
-
-/** What the owning pool offers under one id; undefined while none of its agents offers it. */
-function offered(pool: string, offers: Offer[]): OfferedProcess | undefined {
-  const own = offers.filter((o) => o.pool === pool);
-  if (own.length === 0) return undefined;
-  const newest = own.reduce((best, o) => (compareVersions(o.spec.version, best.spec.version) > 0 ? o : best));
-  const same = own.filter((o) => sameDescription(o.spec, newest.spec));
-  const other = own.filter((o) => !sameDescription(o.spec, newest.spec));
-  return {
-    spec: newest.spec,
-    pool,
-    agents: same.map((o) => o.jid),
-    conflicts: other.map((o) => ({ jid: o.jid, version: o.spec.version })),
-    refused: offers.filter((o) => o.pool !== pool).map((o) => ({ jid: o.jid, pool: o.pool, version: o.spec.version })),
-  };
 }

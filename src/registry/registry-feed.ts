@@ -114,7 +114,8 @@ export function feedRegistry({ link, registry, logger, poolOf, remember, catalog
       logger.warn({ jid }, 'catalog from an agent without a valid presence; dropped');
       return;
     }
-    lastCatalog.set(jid, { hash: message.hash, processes: checked.processes, invalid: checked.invalid });
+    // The registry's copy, whose parts are shared with other agents' (shared-parts.ts).
+    lastCatalog.set(jid, { hash: message.hash, processes: registry.agent(jid)!.processes, invalid: checked.invalid });
     if (!lacksCatalog(jid)) stopConfirming(jid);
     for (const { file, reason } of checked.refused) logger.warn({ jid, file, reason }, 'process refused: an input pattern cannot be used');
     logger.info({ jid, processes: checked.processes.length, invalid: checked.invalid.length }, 'agent catalog');

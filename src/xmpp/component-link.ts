@@ -31,6 +31,16 @@ export interface ComponentLinkEvents {
 }
 
 /**
+ * A copy of a string cut from a received stanza that keeps nothing else alive. The XML parser cuts
+ * attribute values out of the text of a whole socket read, and V8 keeps such a slice as a view of
+ * that text: one JID or catalog hash kept in the registry held up to 64 KiB of other agents'
+ * stanzas, 29 MiB with 5,000 agents (docs/decisions.md, Fleets). JSON.parse makes a string of its own.
+ */
+function detached(text: string): string {
+  return JSON.parse(JSON.stringify(text)) as string;
+}
+
+/**
  * The orchestrator's XMPP link: a component connection (XEP-0114) that turns presence and JSON
  * bodies from agents into typed events, and answers anything malformed with an error, up to a
  * limit per account (docs/decisions.md, Security); beyond it, malformed stanzas are dropped unlogged.
@@ -108,8 +118,9 @@ export class ComponentLink extends EventEmitter<ComponentLinkEvents> {
   }
 
   #onStanza(stanza: XmlElement): void {
-    const from = stanza.attrs['from'];
-    if (!from) return;
+    const sent = stanza.attrs['from'];
+    if (!sent) return;
+    const from = detached(sent);
     if (stanza.attrs['type'] === 'error') {
       if (stanza.is('message')) this.emit('bounce', from);
       return;
@@ -140,7 +151,7 @@ export class ComponentLink extends EventEmitter<ComponentLinkEvents> {
       this.#sendJsonError(from, 'invalid-message', `presence: ${load}`);
       return;
     }
-    this.emit('presence', from, load);
+    this.emit('presence', from, { ...load, catalog: detached(load.catalog) });
   }
 
   #onMessage(from: string, stanza: XmlElement): void {

@@ -152,3 +152,42 @@ describe('AgentRegistry: who may offer what', () => {
     expect(registry.process('echo')).to.deep.include({ pool: 'rogue', agents: ['rogue@example.org/x'] });
   });
 });
+
+describe('AgentRegistry: a fleet', () => {
+  const spec = (id: string) => ({ id, title: 'Echo', version: '1.0.0', keywords: ['text'], inputs: { text: { type: 'string' as const } }, outputs: { text: { type: 'string' as const } }, maxParallel: 1, file: 'echo.properties' });
+  let registry: AgentRegistry;
+
+  beforeEach(() => {
+    registry = new AgentRegistry();
+    for (const jid of ['a@example.org/x', 'b@example.org/x']) registry.updatePresence(jid, LOAD, 'gis');
+  });
+
+  it('keeps one copy of the parts of descriptions that agents send alike', () => {
+    // Each catalog arrives as JSON text of its own, so its parts are copies.
+    registry.setCatalog('a@example.org/x', 'h1', JSON.parse(JSON.stringify([spec('echo-a')])), []);
+    registry.setCatalog('b@example.org/x', 'h1', JSON.parse(JSON.stringify([spec('echo-b')])), []);
+    const [a] = registry.agent('a@example.org/x')!.processes;
+    const [b] = registry.agent('b@example.org/x')!.processes;
+    expect(a).to.deep.equal(spec('echo-a'));
+    expect(b).to.deep.equal(spec('echo-b'));
+    expect(a!.inputs).to.equal(b!.inputs);
+    expect(a!.outputs).to.equal(b!.outputs);
+    expect(a!.keywords).to.equal(b!.keywords);
+  });
+
+  it('tells which ids may resolve differently after a catalog, a departure or a hand-over, and says nothing on presence', () => {
+    const told: string[][] = [];
+    registry.on('offered', (ids) => told.push(ids));
+    registry.setCatalog('a@example.org/x', 'h1', [spec('echo'), spec('clip')], []);
+    registry.setCatalog('a@example.org/x', 'h2', [spec('clip'), spec('grep')], []);
+    registry.updatePresence('a@example.org/x', LOAD, 'gis');
+    registry.assign('grep', 'other');
+    registry.remove('a@example.org/x');
+    expect(told).to.deep.equal([['echo', 'clip'], ['echo', 'clip', 'clip', 'grep'], ['grep'], ['clip', 'grep']]);
+  });
+
+  it('lists the agents online without sorting them', () => {
+    registry.updatePresence('0@example.org/x', LOAD, 'gis');
+    expect(registry.jids()).to.have.members(registry.agents().map((agent) => agent.jid));
+  });
+});

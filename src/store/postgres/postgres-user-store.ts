@@ -34,6 +34,8 @@ export class PostgresUserStore extends EventEmitter<UserStoreEvents> implements 
   readonly #tokens = new Map<string, TokenRow>();
   /** Token ids by the hex of their SHA-256. */
   readonly #byDigest = new Map<string, string>();
+  /** Tokens this orchestrator is revoking: it announces those itself, also when it hears its own write first. */
+  readonly #revoking = new Set<string>();
 
   private constructor(private readonly db: Queryable) {
     super();
@@ -95,12 +97,17 @@ export class PostgresUserStore extends EventEmitter<UserStoreEvents> implements 
   }
 
   async revokeToken(id: string, now = new Date()): Promise<TokenRecord | undefined> {
-    await this.db.query(
-      `WITH changed AS (UPDATE tokens SET revoked = coalesce(revoked, $2) WHERE id = $1 RETURNING id)
-       SELECT ${announce('tokens', 'id')} FROM changed`,
-      [id, now.toISOString()],
-    );
-    await this.#reloadTokens(id);
+    this.#revoking.add(id);
+    try {
+      await this.db.query(
+        `WITH changed AS (UPDATE tokens SET revoked = coalesce(revoked, $2) WHERE id = $1 RETURNING id)
+         SELECT ${announce('tokens', 'id')} FROM changed`,
+        [id, now.toISOString()],
+      );
+      await this.#reloadTokens(id);
+    } finally {
+      this.#revoking.delete(id);
+    }
     const token = this.#tokens.get(id);
     if (!token) return undefined;
     this.emit('token-revoked', id);
@@ -137,7 +144,7 @@ export class PostgresUserStore extends EventEmitter<UserStoreEvents> implements 
       const wasLive = this.#tokens.get(row.id)?.revoked === null;
       this.#tokens.set(row.id, row);
       this.#byDigest.set(row.hash.toString('hex'), row.id);
-      if (heard && wasLive && row.revoked !== null) this.emit('token-revoked', row.id);
+      if (heard && wasLive && row.revoked !== null && !this.#revoking.has(row.id)) this.emit('token-revoked', row.id);
     }
   }
 }

@@ -67,8 +67,7 @@ export class JobLifecycle {
       // Queued first, so a job beyond its owner's waiting limit is refused before anything is written;
       // a placement made meanwhile is recorded after the job, in the job's next turn.
       const created = await (async () => {
-        this.#dispatcher.enqueue(job);
-        this.#refuseBeyondWaitingLimit(job);
+        this.#enqueueWithinLimit(job);
         return this.#options.jobStore.create(job);
       })().catch(async (err: unknown) => {
         this.#dispatcher.release(job.id);
@@ -80,11 +79,17 @@ export class JobLifecycle {
     });
   }
 
-  /** A job that could not start at once counts against its owner's waiting limit (docs/decisions.md, Users and access: 429 with Retry-After). */
-  #refuseBeyondWaitingLimit(job: JobRecord): void {
+  /**
+   * Queued; a job that could not start at once counts against its owner's waiting limit, and one
+   * beyond it leaves the queue again (docs/decisions.md, Users and access: 429 with Retry-After).
+   */
+  #enqueueWithinLimit(job: JobRecord): void {
+    this.#dispatcher.enqueue(job);
     const { maxWaiting } = this.#options.limits(job.owner);
-    if (!this.#dispatcher.isQueued(job.id) || this.#dispatcher.waiting(job.owner) <= maxWaiting) return;
-    throw tooManyWaiting(job.owner, this.#dispatcher.waiting(job.owner) - 1, maxWaiting);
+    const waiting = this.#dispatcher.waiting(job.owner);
+    if (!this.#dispatcher.isQueued(job.id) || waiting <= maxWaiting) return;
+    this.#dispatcher.release(job.id);
+    throw tooManyWaiting(job.owner, waiting - 1, maxWaiting);
   }
 
   /**
@@ -98,13 +103,7 @@ export class JobLifecycle {
       if (this.#dispatcher.isQueued(jobId) || this.#dispatcher.assignment(jobId)) return;
       const job = await this.#options.jobStore.get(jobId);
       if (!job || job.status !== 'accepted' || job.agent !== null) return;
-      this.#dispatcher.enqueue(job);
-      try {
-        this.#refuseBeyondWaitingLimit(job);
-      } catch (err) {
-        this.#dispatcher.release(job.id);
-        throw err;
-      }
+      this.#enqueueWithinLimit(job);
       this.#emit({ type: 'created', job });
     });
   }

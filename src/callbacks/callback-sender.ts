@@ -3,7 +3,7 @@ import { backoffDelay, type Backoff } from '../../xmpp/backoff.js';
 import { resultsDocument } from '../http/results-response.js';
 import { urlBase } from '../http/links.js';
 import { statusInfo } from '../http/status-info.js';
-import type { JobEvent } from '../jobs/job-events.js';
+import type { JobChangeEvent, JobEvent } from '../jobs/job-events.js';
 import type { CallbackDelivery, CallbackStoreApi } from '../store/callback-store.js';
 import type { JobRecord } from '../store/job-record.js';
 import { postJson } from './callback-post.js';
@@ -46,6 +46,7 @@ export class CallbackSender {
 
   /** The lifecycle listener: records what each subscriber is owed. */
   readonly onJobEvent = (event: JobEvent): void => {
+    if (event.type === 'removed') return;
     const subscriber = event.job.execution.subscriber;
     if (!subscriber) return;
     const write = this.#owed(event, subscriber);
@@ -59,7 +60,7 @@ export class CallbackSender {
   };
 
   /** The write of what the event owes the subscriber, if anything. */
-  #owed(event: JobEvent, subscriber: NonNullable<JobRecord['execution']['subscriber']>): (() => Promise<void>) | undefined {
+  #owed(event: JobChangeEvent, subscriber: NonNullable<JobRecord['execution']['subscriber']>): (() => Promise<void>) | undefined {
     const now = Date.now();
     const { store } = this.#options;
     const { job } = event;

@@ -43,9 +43,13 @@ export class BusJobEvents {
     return this.updates.listenerCount(jobId) > 0 || this.events.listenerCount > 1;
   }
 
-  async #tell([jobId, type]: JobChange): Promise<void> {
-    // A removed job has no row left to read: only its followers by id could be told, and they end with its finish.
-    if (type === 'removed') return;
+  async #tell(change: JobChange): Promise<void> {
+    const [jobId, type] = change;
+    // A removed job has no row left to read: the change itself says what is still told of it.
+    if (change.length === 5) {
+      const [, , reason, owner, processId] = change;
+      return this.events.emit({ type: 'removed', job: { id: jobId, owner, processId }, reason }, () => undefined);
+    }
     const job = await this.#read(jobId);
     if (!job) return;
     this.events.emit(eventOf(type, job), () => undefined);

@@ -11,7 +11,8 @@ const CHANNEL = 'outpost';
 const MAX_PAYLOAD = 7000;
 
 /** A change of a job the dispatcher made: its id, the event's type, and a removal's reason. */
-export type JobChange = [id: string, type: string, reason?: string];
+/** A job change as the bus carries it; a removal carries what is still told of the job, whose row is gone. */
+export type JobChange = [id: string, type: string] | [id: string, type: 'removed', reason: 'dismissed' | 'expired', owner: string, processId: string];
 
 /** What the dispatcher is asked to carry out for another instance (docs/scale-out.md §3). */
 export type ClusterOp =

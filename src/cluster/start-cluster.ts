@@ -89,7 +89,9 @@ export async function openCluster(options: ClusterOptions): Promise<Orchestrator
     // announce themselves refresh it, and the liveness pings drop those that are gone.
     const known = registry.agents().map((agent) => agent.jid);
     stops.push(
-      lifecycle.events.listen((event) => bus.publishChange(event.type === 'removed' ? [event.job.id, event.type, event.reason] : [event.job.id, event.type])),
+      lifecycle.events.listen((event) =>
+        bus.publishChange(event.type === 'removed' ? [event.job.id, event.type, event.reason, event.job.owner, event.job.processId] : [event.job.id, event.type]),
+      ),
       bus.serve(perform),
       publishRegistry(registry, rows, bus, options.registryBatchMs, logger),
     );

@@ -21,7 +21,13 @@ export type JobEvent =
   /** Its agent went away; the job waits `graceMs` for it to come back, its message saying so. */
   | { type: 'agent-lost'; job: JobRecord; agent: string; graceMs: number }
   /** Dismissed by its owner, or past its keep time (`expired`, docs/decisions.md, Retention and audit): the job and its files are gone. */
-  | { type: 'removed'; job: JobRecord; reason: 'dismissed' | 'expired' };
+  | { type: 'removed'; job: RemovedJob; reason: 'dismissed' | 'expired' };
+
+/** What is still told of a removed job, whose row is gone: as much as the bus between orchestrators carries (docs/scale-out.md §3). */
+export type RemovedJob = Pick<JobRecord, 'id' | 'owner' | 'processId'>;
+
+/** An event about a job that still exists, with its row as written. */
+export type JobChangeEvent = Exclude<JobEvent, { type: 'removed' }>;
 
 export type JobEventListener = (event: JobEvent) => void;
 

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { JobRecord } from '../store/job-record.js';
-import type { JobEvent, JobEventStream } from './job-events.js';
+import type { JobChangeEvent, JobEventStream } from './job-events.js';
 
 /** Who stopped a job: an admin by name, or its owner by dismissing it. */
 const stoppedBy = (by: string | null) => (by === null ? 'its owner' : `admin ${by}`);
@@ -20,11 +20,16 @@ function finishedLine(job: JobRecord): [Record<string, unknown>, string] {
 export function logJobEvents(events: JobEventStream, logger: Logger): () => void {
   // Jobs whose agent was lost: their next `running` is the agent coming back.
   const lost = new Set<string>();
-  const line = (event: JobEvent, fields: Record<string, unknown>, message: string) => {
+  const line = (event: JobChangeEvent, fields: Record<string, unknown>, message: string) => {
     const agent = 'agent' in event ? event.agent : event.job.agent;
     logger.info({ job: event.job.id, process: event.job.processId, agent, ...fields }, message);
   };
   return events.listen((event) => {
+    if (event.type === 'removed') {
+      // Retention removes jobs by the thousand and logs each batch; one line per job would drown the log.
+      const fields = { job: event.job.id, process: event.job.processId };
+      return event.reason === 'expired' ? logger.debug(fields, 'job removed: kept long enough') : logger.info(fields, 'job removed');
+    }
     const { job } = event;
     switch (event.type) {
       case 'created':
@@ -48,10 +53,6 @@ export function logJobEvents(events: JobEventStream, logger: Logger): () => void
         const [fields, message] = finishedLine(job);
         return line(event, fields, message);
       }
-      case 'removed':
-        // Retention removes jobs by the thousand and logs each batch; one line per job would drown the log.
-        if (event.reason === 'expired') return logger.debug({ job: job.id, process: job.processId }, 'job removed: kept long enough');
-        return line(event, {}, 'job removed');
     }
   });
 }

@@ -23,6 +23,7 @@ export function createMetrics(events: JobEventStream, registry: AgentRegistry, w
   // Jobs seen running, so that each start is timed once.
   const seenRunning = new Set<string>();
   events.listen((event) => {
+    if (event.type === 'removed') return;
     const { job } = event;
     const process = job.processId;
     if (event.type === 'created') submitted.inc({ process });

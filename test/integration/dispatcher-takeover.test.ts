@@ -167,14 +167,23 @@ describe('several orchestrators on one PostgreSQL: one dispatches, every one ans
     expect(job.status).to.equal('dismissed');
   });
 
-  it('dismisses a running job through the follower, and hands a process to another pool through it', async () => {
+  it('dismisses a running job through the follower, whose admin event stream tells the removal, and hands a process to another pool through it', async () => {
     const id = await submitCounted(fetch, first!.url, 'to-be-dismissed', 40.75);
     await eventually(async () => (((await (await fetch(`${second!.url}/jobs/${id}`)).json()) as { status: string }).status === 'running' ? true : undefined), 10_000, 'the job runs');
+    const adminEvents = new EventStreamReader(await admin.get(first!)!(`${first!.url}/admin/events`));
     const dismissed = await fetch(`${first!.url}/jobs/${id}`, { method: 'DELETE' });
     expect(dismissed.status, await dismissed.clone().text()).to.equal(200);
     expect(((await dismissed.json()) as { status: string }).status).to.equal('dismissed');
     for (const o of [first!, second!]) expect((await fetch(`${o.url}/jobs/${id}`)).status).to.equal(404);
     expect(await run('pgrep', ['-f', 'sleep 40.75']).then(() => 'still running', () => 'stopped')).to.equal('stopped');
+    let removal: string | undefined;
+    while (removal === undefined) {
+      const event = await adminEvents.next(10_000);
+      if (!event) break;
+      if (event.event === 'removed') removal = event.data;
+    }
+    await adminEvents.close();
+    expect(removal && JSON.parse(removal)).to.deep.equal({ jobID: id, reason: 'dismissed' });
 
     const handed = await admin.get(first!)!(`${first!.url}/admin/processes/quote/pool`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pool: 'elsewhere' }) });
     expect(handed.status, await handed.clone().text()).to.equal(200);

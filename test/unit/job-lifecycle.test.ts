@@ -1,6 +1,6 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { expect } from 'chai';
-import type { JobEvent } from '../../src/jobs/job-events.js';
+import type { JobChangeEvent, JobEvent } from '../../src/jobs/job-events.js';
 import { JobLifecycle, type SubmitRequest } from '../../src/jobs/job-lifecycle.js';
 import { DEFAULT_LIMITS, type Limits } from '../../src/jobs/owner-limits.js';
 import { UnsendableMessageError, type OrchestratorMessage } from '../../protocol/index.js';
@@ -10,6 +10,12 @@ import { SqliteJobStore } from '../../src/store/sqlite-job-store.js';
 import { spec } from '../helpers/http-harness.js';
 import { testLogger } from '../helpers/logger.js';
 import { openTempDatabase, type TempDatabase } from '../helpers/temp-database.js';
+
+/** The job as an event other than a removal carries it. */
+function jobOf(event: JobEvent | undefined) {
+  expect(event?.type).to.not.equal('removed');
+  return (event as JobChangeEvent).job;
+}
 
 const WORKER = 'worker@example.org/agent';
 const LOAD = { slots: 1, running: 0, load1: 0, cores: 2, memFree: 1e9, catalog: 'h1', draining: false };
@@ -253,12 +259,12 @@ describe('JobLifecycle: one write and one event per change', function () {
     expect(events[0]).to.deep.include({ agent: WORKER, graceMs: 30 });
     expect(events[0]!.job.id).to.equal(id);
     expect(writes()).to.have.length(1);
-    expect(events[0]!.job.message).to.match(new RegExp(`^agent ${WORKER} lost at \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ; the job fails at \\S+Z unless it comes back$`));
-    expect(jobStore.rows.get(id)!.message).to.equal(events[0]!.job.message);
+    expect(jobOf(events[0]).message).to.match(new RegExp(`^agent ${WORKER} lost at \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ; the job fails at \\S+Z unless it comes back$`));
+    expect(jobStore.rows.get(id)!.message).to.equal(jobOf(events[0]).message);
     await new Promise((resolve) => setTimeout(resolve, 60));
     expect(types()).to.deep.equal(['agent-lost', 'finished']);
     expect(writes()).to.have.length(2);
-    expect(events[1]!.job.error).to.deep.equal({ code: 'agent-lost', message: `agent ${WORKER} was lost while running the job` });
+    expect(jobOf(events[1]).error).to.deep.equal({ code: 'agent-lost', message: `agent ${WORKER} was lost while running the job` });
   });
 
   it('clears the lost-agent note in one UPDATE when the agent reports the job again, even under the same JID', async function () {
@@ -288,7 +294,7 @@ describe('JobLifecycle: one write and one event per change', function () {
   it('says that a lost agent\'s job that had not started goes back to the queue', async function () {
     await dispatched();
     await lifecycle.agentLost(WORKER);
-    expect(events[0]!.job.message).to.match(/; the job goes back to the queue at \S+Z unless it comes back$/);
+    expect(jobOf(events[0]).message).to.match(/; the job goes back to the queue at \S+Z unless it comes back$/);
   });
 
   it('fails a job whose execute can never be sent, once: one UPDATE, one finished event', async function () {
@@ -297,7 +303,7 @@ describe('JobLifecycle: one write and one event per change', function () {
     await lifecycle.submit(REQUEST);
     await settled();
     expect(types()).to.deep.equal(['created', 'assigned', 'finished']);
-    expect(events[2]!.job.error).to.deep.equal({ code: 'undeliverable', message: 'the inputs do not fit in one stanza' });
+    expect(jobOf(events[2]).error).to.deep.equal({ code: 'undeliverable', message: 'the inputs do not fit in one stanza' });
   });
 
   it('keeps a job queued when the store refuses its placement, and places it once the store takes writes again', async function () {
@@ -332,6 +338,6 @@ describe('JobLifecycle: one write and one event per change', function () {
     await lifecycle.progress(WORKER, id, 2, 20, null);
     stop();
     await lifecycle.progress(WORKER, id, 3, 30, null);
-    expect(later.map((event) => [event.type, event.job.progress])).to.deep.equal([['progress', 20]]);
+    expect(later.map((event) => [event.type, jobOf(event).progress])).to.deep.equal([['progress', 20]]);
   });
 });

@@ -6,6 +6,7 @@ import { systemdUnit } from './systemd-unit.js';
 import { AGENT_USAGE, DEFAULT_STOP_GRACE_SECONDS, loadAgentConfig, type AgentConfig } from './config.js';
 import { Outbox } from './jobs/outbox.js';
 import { RunJournal } from './jobs/run-journal.js';
+import { RunFolders } from './jobs/run-folders.js';
 import { preparePrivateWorkDir, WorkDirError } from './jobs/work-dir.js';
 import { runProcess } from './runner/run-process.js';
 import { Launcher } from './runner/launcher.js';
@@ -26,6 +27,7 @@ export interface RunningAgent {
 export async function startAgent(config: AgentConfig, logger: Logger): Promise<RunningAgent> {
   await preparePrivateWorkDir(config.workDir);
   const journal = await RunJournal.open(config.workDir, logger);
+  const folders = await RunFolders.open(config.workDir);
   const outbox = await Outbox.open(path.join(config.workDir, 'outbox'));
   outbox.onWriteError((job, err) => logger.error({ job, err: err.message }, 'result could not be kept on disk; it is sent from memory only'));
   let agent: Agent | undefined;
@@ -65,7 +67,7 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
     catalog: () => watcher.current(),
     slots: config.slots,
     pingIntervalMs,
-    runner: { workDir: config.workDir, journal, run, killGraceMs: config.killGraceMs, serverTrust: trust, fetchLimits: config.fetchLimits ?? defaultFetchLimits() },
+    runner: { folders, journal, run, killGraceMs: config.killGraceMs, serverTrust: trust, fetchLimits: config.fetchLimits ?? defaultFetchLimits() },
     logger,
   });
   await agent.start().catch(async (err: unknown) => {

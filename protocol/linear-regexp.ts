@@ -14,6 +14,9 @@ import { RE2JS, RE2JSException, RE2JSSyntaxException } from 're2js';
 /** Why a pattern cannot be used, as a phrase that follows the pattern's name: `is not a valid …`. */
 export class PatternError extends Error {}
 
+const MAX_CACHED_PATTERNS = 1024;
+const compiledPatterns = new Map<string, LinearRegExp>();
+
 /**
  * A compiled pattern; like a RegExp with the `u` flag, without its global state. Throws
  * PatternError when the pattern is not valid ECMAScript or needs what RE2 lacks.
@@ -28,6 +31,20 @@ export class LinearRegExp {
     if (unsupported) throw new PatternError(`${UNSUPPORTED} ${unsupported}`);
     this.source = source;
     this.#re2 = compileRe2(source);
+  }
+
+  /**
+   * The pattern compiled once: a service's patterns are used by every run of it, and compiling
+   * costs RE2 far more than a match on a short line. The cache forgets everything past its size.
+   */
+  static cached(source: string): LinearRegExp {
+    let compiled = compiledPatterns.get(source);
+    if (!compiled) {
+      if (compiledPatterns.size >= MAX_CACHED_PATTERNS) compiledPatterns.clear();
+      compiled = new LinearRegExp(source);
+      compiledPatterns.set(source, compiled);
+    }
+    return compiled;
   }
 
   /** How many capture groups the pattern has. */

@@ -1,11 +1,11 @@
-import { rmdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { AgentMessage, OrchestratorMessage, TerminalEvent } from '../../protocol/index.js';
 import type { ServiceDefinition } from '../services/service-definition.js';
 import type { RunOutcome, runProcess } from '../runner/run-process.js';
 import type { Outbox } from './outbox.js';
-import { jobDir, type RunJournal } from './run-journal.js';
+import type { RunJournal } from './run-journal.js';
+import type { RunFolders } from './run-folders.js';
 import { runDirsOf } from '../services/run-id.js';
 import type { ServerTrust } from '../../xmpp/server-trust.js';
 import { DeliveryError, deliverOutputs, type DeliveryOptions, type UploadTarget } from './upload-outputs.js';
@@ -24,7 +24,8 @@ export interface RunningJob {
 }
 
 export interface JobRunnerOptions {
-  workDir: string;
+  /** Where each run's folder comes from and goes back to. */
+  folders: RunFolders;
   /** Where each run is written down before its program starts, so that a later start can end it. */
   journal: RunJournal;
   outbox: Outbox;
@@ -48,7 +49,7 @@ export interface JobRunnerOptions {
 export async function runJob(options: JobRunnerOptions, service: ServiceDefinition, request: ExecuteMessage, running: RunningJob): Promise<void> {
   const { logger, send } = options;
   const next = () => ++running.seq;
-  const workDir = jobDir(options.workDir, request.job);
+  const workDir = options.folders.take(request.job);
   const quietStart = new QuietStart(
     () => send({ v: 1, type: 'accepted', job: request.job, seq: next() }).catch(() => undefined),
     (progress, message) => send({ v: 1, type: 'progress', job: request.job, seq: next(), progress, ...(message ? { message: message.slice(0, 1000) } : {}) }).catch(() => undefined),
@@ -81,20 +82,9 @@ export async function runJob(options: JobRunnerOptions, service: ServiceDefiniti
   logger.info({ job: request.job, process: request.process, outcome: event.type }, 'run finished');
   options.onSlotFree();
   await options.outbox.add(event);
-  for (const dir of [workDir, ...runDirsOf(service, request.job)]) await removeRunDir(dir);
+  await options.folders.give(workDir);
+  for (const dir of runDirsOf(service, request.job)) await rm(dir, { recursive: true, force: true });
   options.onFinished();
-}
-
-/**
- * Most runs leave their folder empty: one synchronous rmdir (like the mkdir in run-process.ts),
- * and the walk of a recursive rm only when needed.
- */
-async function removeRunDir(dir: string): Promise<void> {
-  try {
-    rmdirSync(dir);
-  } catch {
-    await rm(dir, { recursive: true, force: true });
-  }
 }
 
 /** A file input that could not be fetched ends the run before it starts (docs/protocol.md, file inputs). */

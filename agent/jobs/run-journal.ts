@@ -1,10 +1,9 @@
 import { closeSync, ftruncateSync, openSync, writeSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { PRIVATE_DIR, PRIVATE_FILE } from './work-dir.js';
+import { PRIVATE_FILE } from './work-dir.js';
 
-export const jobDir = (workDir: string, job: string) => path.join(workDir, 'jobs', job);
 const journalFile = (workDir: string) => path.join(workDir, 'runs.journal');
 
 /** Past this size, the journal is emptied the next time no run is in flight. */
@@ -36,8 +35,6 @@ export class RunJournal {
     const file = journalFile(workDir);
     const unfinished = unfinishedRuns(await readFile(file, 'utf8').catch(() => ''));
     if (unfinished.size > 0) await killRuns(unfinished, logger);
-    await rm(path.join(workDir, 'jobs'), { recursive: true, force: true });
-    await mkdir(path.join(workDir, 'jobs'), { recursive: true, mode: PRIVATE_DIR });
     await writeFile(file, '', { mode: PRIVATE_FILE });
     return new RunJournal(openSync(file, 'a', PRIVATE_FILE));
   }

@@ -48,13 +48,32 @@ static void put_all(const void *data, size_t size) {
   }
 }
 
+/*
+ * Events wait here until the loop is about to poll again, so that what one wake-up found (a run's
+ * output, its end of file, its exit) reaches the agent in one write and wakes it once.
+ */
+static unsigned char *out;
+static size_t out_size, out_capacity;
+
+static void flush(void) {
+  put_all(out, out_size);
+  out_size = 0;
+}
+
 static void emit(char type, uint32_t id, const void *payload, uint32_t size) {
-  unsigned char head[9];
+  size_t needed = out_size + 9 + size;
+  if (needed > out_capacity) {
+    out_capacity = needed * 2;
+    out = realloc(out, out_capacity);
+    if (!out) _exit(2);
+  }
+  unsigned char *head = out + out_size;
   head[0] = (unsigned char)type;
   memcpy(head + 1, &id, 4);
   memcpy(head + 5, &size, 4);
-  put_all(head, sizeof head);
-  if (size > 0) put_all(payload, size);
+  if (size > 0) memcpy(head + 9, payload, size);
+  out_size = needed;
+  if (out_size >= 65536) flush();
 }
 
 static void read_all(void *data, size_t size) {
@@ -193,6 +212,8 @@ static void reap(int sfd) {
     for (size_t i = 0; i < run_count; i++) {
       if (runs[i].pid != pid) continue;
       unsigned char how[2] = {WIFSIGNALED(status) ? 1 : 0, (unsigned char)(WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status))};
+      /* Whatever is left of the run's group dies with its leader, before the agent hears of the exit. */
+      kill(-pid, SIGKILL);
       emit('X', runs[i].id, how, 2);
       runs[i].reaped = 1;
       forget_if_done(i);
@@ -251,6 +272,7 @@ int main(void) {
       polled[3 + 2 * i] = (struct pollfd){.fd = runs[i].fd[1], .events = POLLIN};
     }
     size_t watched = run_count;
+    flush();
     if (poll(polled, wanted, -1) < 0) {
       if (errno == EINTR) continue;
       return 2;

@@ -16,6 +16,8 @@ export interface StartedChild {
   stdout: Readable;
   stderr: Readable;
   stdin: Writable | null;
+  /** The starter kills what is left of the group when the leader exits (the launcher does; Node's spawn does not). */
+  groupEndsWithLeader?: true;
   onExit(listener: (code: number | null, signal: NodeJS.Signals | null) => void): void;
 }
 

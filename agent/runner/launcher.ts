@@ -167,7 +167,7 @@ export class Launcher {
       if (run.exit) listener(...run.exit);
       else run.exitListeners.push(listener);
     };
-    return { pid, stdout: run.stdout, stderr: run.stderr, stdin: null, onExit };
+    return { pid, stdout: run.stdout, stderr: run.stderr, stdin: null, groupEndsWithLeader: true, onExit };
   }
 
   /** The launcher died: its runs' groups are ended from here, and later runs use Node's spawn. */

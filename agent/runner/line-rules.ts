@@ -15,7 +15,7 @@ export type LineVerdict =
  * The regexes run in linear time, so no line can stall the agent.
  */
 export function createLineRules(rules: OutputLineRule[] = []): (line: string) => LineVerdict | undefined {
-  const compiled = rules.map(({ pattern, action }) => ({ regex: new LinearRegExp(pattern), action }));
+  const compiled = rules.map(({ pattern, action }) => ({ regex: LinearRegExp.cached(pattern), action }));
   return (line) => {
     for (const { regex, action } of compiled) {
       const match = regex.exec(line);

@@ -33,11 +33,11 @@ export class GroupTermination {
 
   /**
    * Called once the leader has exited, whatever the reason: whatever is left of the group is
-   * killed, so no grandchild outlives the run.
+   * killed, so no grandchild outlives the run (unless `groupEnded` says that was done already).
    */
-  leaderExited(): void {
+  leaderExited(groupEnded = false): void {
     clearTimeout(this.timer);
-    signalGroup(this.pgid, 'SIGKILL');
+    if (!groupEnded) signalGroup(this.pgid, 'SIGKILL');
   }
 
   private send(signal: NodeJS.Signals): void {

@@ -34,7 +34,7 @@ export function createProgressParser(pattern?: string): (line: string) => Parsed
 /** The service's `progress` regex; a PatternError's message names it: `'progress' is not …`. */
 export function compileProgressPattern(pattern: string): LinearRegExp {
   try {
-    return new LinearRegExp(pattern);
+    return LinearRegExp.cached(pattern);
   } catch (err) {
     if (err instanceof PatternError) throw new PatternError(`'progress' ${err.message}`);
     throw err;

@@ -129,7 +129,7 @@ function supervise(child: StartedChild, spec: ChildSpec, options: SuperviseOptio
       clearTimeout(timer);
       options.signal.removeEventListener('abort', onAbort);
       options.failSignal?.removeEventListener('abort', onFail);
-      termination.leaderExited();
+      termination.leaderExited(child.groupEndsWithLeader);
       if (openPipes === 0) {
         settle();
         return;

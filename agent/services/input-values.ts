@@ -72,7 +72,7 @@ function boundsProblem(spec: InputSpec, value: unknown): string | undefined {
 
 /** Read as JSON Schema reads `pattern`, and run in linear time like the orchestrator's validation. */
 export function compilePattern(pattern: string): LinearRegExp {
-  return new LinearRegExp(pattern);
+  return LinearRegExp.cached(pattern);
 }
 
 export function hasType(type: InputSpec['type'], value: unknown): boolean {

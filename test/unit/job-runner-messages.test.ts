@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Outbox } from '../../agent/jobs/outbox.js';
 import { runJob, type RunningJob } from '../../agent/jobs/job-runner.js';
 import { RunJournal } from '../../agent/jobs/run-journal.js';
+import { RunFolders } from '../../agent/jobs/run-folders.js';
 import { defaultFetchLimits } from '../../agent/jobs/fetch-inputs.js';
 import { runProcess } from '../../agent/runner/run-process.js';
 import type { AgentMessage } from '../../protocol/index.js';
@@ -17,13 +18,14 @@ describe('runJob: the messages of one run', () => {
     const workDir = await dirs.make();
     const outbox = await Outbox.open(path.join(workDir, 'outbox'));
     const journal = await RunJournal.open(workDir, testLogger);
+    const folders = await RunFolders.open(workDir);
     const sent: AgentMessage[] = [];
     const service = fixtureService('noop', { executable, customArgs: args, progress: 'PROGRESS (\\d+)' });
     const running: RunningJob = { job: 'job-1', process: 'noop', seq: 0, abort: new AbortController(), upload: undefined };
     const send = async (message: AgentMessage) => void sent.push(message);
     outbox.setSender(send);
     await new Promise<void>((resolve, reject) => {
-      runJob({ workDir, journal, outbox, send, run: runProcess, fetchLimits: defaultFetchLimits(), logger: testLogger, onSlotFree: () => undefined, onFinished: resolve, quietStartMs }, service, { v: 1, type: 'execute', job: 'job-1', process: 'noop', inputs: {} }, running).catch(reject);
+      runJob({ folders, journal, outbox, send, run: runProcess, fetchLimits: defaultFetchLimits(), logger: testLogger, onSlotFree: () => undefined, onFinished: resolve, quietStartMs }, service, { v: 1, type: 'execute', job: 'job-1', process: 'noop', inputs: {} }, running).catch(reject);
     });
     await outbox.close();
     journal.close();

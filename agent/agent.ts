@@ -1,6 +1,6 @@
 import os from 'node:os';
 import type { Logger } from 'pino';
-import type { AgentLoad, AgentMessage, OrchestratorMessage } from '../protocol/index.js';
+import type { AgentFeature, AgentLoad, AgentMessage, OrchestratorMessage } from '../protocol/index.js';
 import type { AgentLink } from './xmpp/agent-link.js';
 import { catalogMessages } from './xmpp/catalog-messages.js';
 import { toProcessSpec, type Catalog } from './services/catalog.js';
@@ -19,6 +19,8 @@ export interface AgentOptions {
 }
 
 export const DEFAULT_PING_INTERVAL_MS = 10_000;
+/** Announced in every presence (docs/protocol.md §2.1): this agent takes `acks` as well as `ack`. */
+const FEATURES: readonly AgentFeature[] = ['acks'];
 
 type ExecuteMessage = Extract<OrchestratorMessage, { type: 'execute' }>;
 
@@ -129,6 +131,7 @@ export class Agent {
       memFree: os.freemem(),
       catalog: catalog.hash,
       draining: this.#draining,
+      features: FEATURES,
     };
   }
 
@@ -165,6 +168,9 @@ export class Agent {
         return this.#kill(message.job);
       case 'ack':
         this.#options.outbox.ack(message.job, message.seq).catch(() => undefined);
+        return;
+      case 'acks':
+        for (const { job, seq } of message.acks) this.#options.outbox.ack(job, seq).catch(() => undefined);
         return;
       case 'catalog-request':
         void this.announce();

@@ -114,6 +114,12 @@ export const FileInputSchema = Type.Object(
 export type FileInput = Static<typeof FileInputSchema>;
 export const KillMessage = message('kill', { job: JobId });
 export const AckMessage = message('ack', { job: JobId, seq: Seq });
+/** The most acknowledgements one `acks` message carries: at most about 25 KB, with the longest job ids. */
+export const MAX_ACKS_PER_MESSAGE = 256;
+/** Several `ack`s in one body, for an agent that announced the `acks` feature (docs/protocol.md §4.2.4). */
+export const AcksMessage = message('acks', {
+  acks: Type.Array(Type.Object({ job: JobId, seq: Seq }, { additionalProperties: false }), { minItems: 1, maxItems: MAX_ACKS_PER_MESSAGE }),
+});
 export const CatalogRequestMessage = message('catalog-request', {});
 
 // both ways
@@ -141,6 +147,7 @@ export const orchestratorMessageSchemas = [
   ExecuteMessage,
   KillMessage,
   AckMessage,
+  AcksMessage,
   CatalogRequestMessage,
   ErrorMessage,
 ] as const;

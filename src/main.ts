@@ -9,6 +9,7 @@ import { DEFAULT_KEEP_JOBS_SECONDS, type OrchestratorConfig } from './config.js'
 import { watchDispatcherLink } from './cluster/dispatcher-link-watch.js';
 import { openCluster, type OrchestratorCluster } from './cluster/start-cluster.js';
 import { createApp } from './http/create-app.js';
+import { AckBatcher } from './jobs/ack-batcher.js';
 import { AgentEvents } from './jobs/agent-events.js';
 import { DEFAULT_JOB_DEADLINE_SECONDS } from './jobs/job-lifecycle-options.js';
 import { JobLifecycle } from './jobs/job-lifecycle.js';
@@ -67,6 +68,8 @@ export interface OrchestratorTuning {
    * default the process exits with FENCED_EXIT_CODE, for its supervisor to start it again as a follower.
    */
   onClusterLost?: (reason: string) => void;
+  /** How long an ack to an agent that takes batches waits for others (default ACK_WINDOW_MS). */
+  ackWindowMs?: number;
 }
 
 /** The exit code of an orchestrator that lost its connection to the cluster: EX_TEMPFAIL, restarted by its supervisor. */
@@ -131,10 +134,16 @@ export async function startOrchestrator(
     store: (jobId: string, files: Parameters<typeof storeInlineFiles>[2]) => storeInlineFiles(inputs, jobId, files, config.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES),
     remove: (jobId: string) => inputs.remove(jobId),
   };
+  const acks = new AckBatcher({
+    send: (jid, message) => link.send(jid, message),
+    takesBatches: (jid) => registry.agent(jid)?.load.features?.includes('acks') ?? false,
+    windowMs: tuning.ackWindowMs,
+  });
+  registry.on('agent-offline', (jid) => acks.forget(jid));
   const lifecycle = new JobLifecycle({
     jobStore: lifecycleStore,
     registry,
-    send: (jid, message) => link.send(jid, message),
+    send: acks.send,
     uploadFor,
     removeFiles: (jobId) => results.remove(jobId),
     inputFiles: { ...inputFiles, url: (jobId) => `${publicUrl}/inputs/${jobId}` },
@@ -271,6 +280,7 @@ export async function startOrchestrator(
         await Promise.all(dispatchingStops.map((stop) => stop()));
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
+        await acks.stop();
         await link.stop();
         await callbacks.stop();
         lifecycle.close();

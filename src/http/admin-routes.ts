@@ -33,7 +33,8 @@ const agentPath = (jid: string) => `/admin/agents/${encodeURIComponent(jid)}`;
 async function agentViews({ registry, jobs }: AdminRouteDeps) {
   const assigned = await jobs.assignedPerAgent();
   return (agent: AgentEntry) => {
-    const { catalog, ...load } = agent.load;
+    // Which messages the agent takes is the link's business, not its load.
+    const { catalog, features: _features, ...load } = agent.load;
     return {
       jid: agent.jid,
       pool: agent.pool,

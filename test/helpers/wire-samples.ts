@@ -30,6 +30,7 @@ export const ORCHESTRATOR_MESSAGES: OrchestratorMessage[] = [
   { v: 1, type: 'execute', job: 'job-1', process: 'echo', inputs: { message: 'hi' }, deadline: '2030-01-01T00:00:00Z', upload: { url: 'https://o.example/uploads/job-1', token: 't' } },
   { v: 1, type: 'kill', job: 'job-1' },
   { v: 1, type: 'ack', job: 'job-1', seq: 3 },
+  { v: 1, type: 'acks', acks: [{ job: 'job-1', seq: 3 }, { job: 'job-2', seq: 1 }] },
   { v: 1, type: 'catalog-request' },
   { v: 1, type: 'error', code: 'invalid-message', message: 'body is not JSON' },
 ];
@@ -85,7 +86,7 @@ export function messageBodies(valid: object[]): fc.Arbitrary<string> {
   );
 }
 
-const VALID_LOAD = loadToAttrs({ slots: 2, running: 0, load1: 0.5, cores: 2, memFree: 1e9, catalog: 'h1', draining: false });
+const VALID_LOAD = loadToAttrs({ slots: 2, running: 0, load1: 0.5, cores: 2, memFree: 1e9, catalog: 'h1', draining: false, features: ['acks'] });
 const NUMBER_TEXT = ['0', '-1', '1.5', '1e308', '1e309', 'NaN', 'Infinity', '0x10', ' 2 ', '', '9007199254740993', '2e0'];
 
 /** Attributes of the presence `<agent/>` element: the valid set, with members removed or replaced. */

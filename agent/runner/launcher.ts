@@ -1,16 +1,27 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { access, constants as fsConstants } from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { signalGroup } from './process-group.js';
 import { spawnChild, type ChildSpec, type ChildStarter, type StartedChild, type StartResult } from './child-starter.js';
 
 /**
- * The launcher that ships prebuilt in the agent package for this platform (built from
- * agent/launcher/outpost-launcher.c by `npm run build`); absent elsewhere.
+ * The launcher that ships prebuilt for this platform (built from agent/launcher/outpost-launcher.c
+ * by `npm run build`) in this module's own package: in dist/prebuilt/ under the compiled tree, next
+ * to the bundle in the installed agent package. Looked for from this module's folder up to the
+ * package root (the first folder with a package.json) and never beyond; absent elsewhere.
  */
-export const PREBUILT_LAUNCHER = fileURLToPath(new URL(`../../prebuilt/${process.platform}-${process.arch}/outpost-launcher`, import.meta.url));
+function prebuiltLauncher(): string {
+  const relative = path.join('prebuilt', `${process.platform}-${process.arch}`, 'outpost-launcher');
+  for (let dir = path.dirname(fileURLToPath(import.meta.url)); ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, relative);
+    if (existsSync(candidate) || existsSync(path.join(dir, 'package.json')) || path.dirname(dir) === dir) return candidate;
+  }
+}
+export const PREBUILT_LAUNCHER = prebuiltLauncher();
 
 /** How long a starting launcher may take to say hello before Node's spawn is used instead. */
 const HELLO_TIMEOUT_MS = 2000;

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { defaultWorkDir, loadAgentConfig } from '../../agent/config.js';
 import { RunJournal } from '../../agent/jobs/run-journal.js';
+import { RunFolders } from '../../agent/jobs/run-folders.js';
 import { Outbox } from '../../agent/jobs/outbox.js';
 import { preparePrivateWorkDir } from '../../agent/jobs/work-dir.js';
 import { testLogger } from '../helpers/logger.js';
@@ -66,11 +67,12 @@ describe('agent work directory', () => {
 
   it('keeps the run journal and unacknowledged results as 0600 files, in 0700 folders', async () => {
     (await RunJournal.open(dir, testLogger)).close();
+    await RunFolders.open(dir);
     const outbox = await Outbox.open(path.join(dir, 'outbox'));
     outbox.setSender(() => new Promise(() => undefined));
     await outbox.add({ v: 1, type: 'killed', job: 'job-1', seq: 3 });
     await outbox.close();
-    const modes = await Promise.all(['jobs', 'runs.journal', 'outbox', 'outbox/job-1.json'].map((name) => modeOf(path.join(dir, name))));
-    expect(modes).to.deep.equal(['700', '600', '700', '600']);
+    const modes = await Promise.all(['jobs', 'spare-run-folders', 'runs.journal', 'outbox', 'outbox/job-1.json'].map((name) => modeOf(path.join(dir, name))));
+    expect(modes).to.deep.equal(['700', '700', '600', '700', '600']);
   });
 });

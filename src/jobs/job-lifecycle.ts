@@ -36,6 +36,8 @@ export class JobLifecycle {
   readonly #kills = new Map<string, string | null>();
   /** Jobs whose message is (or, after a restart, may be) the note that their agent was lost, until an agent reports them again. */
   readonly #lostNotes = new Set<string>();
+  /** Jobs this orchestrator has recorded running since they were handed out: their end needs no start write. */
+  readonly #knownRunning = new Set<string>();
 
   constructor(options: JobLifecycleOptions) {
     this.#options = options;
@@ -197,7 +199,10 @@ export class JobLifecycle {
   async #markRunning(jid: string, jobId: string): Promise<JobRecord | undefined> {
     const back = this.#lostNotes.delete(jobId);
     const running = await this.#options.jobStore.markRunning(jobId, jid, new Date().toISOString(), back);
-    if (running) this.#emit({ type: 'running', job: running });
+    if (running) {
+      this.#knownRunning.add(jobId);
+      this.#emit({ type: 'running', job: running });
+    }
     return running;
   }
 
@@ -217,11 +222,14 @@ export class JobLifecycle {
   /** A terminal event from an agent; a run killed on request ends as dismissed, whatever it reports. */
   ended(jid: string, jobId: string, seq: number, outcome: JobOutcome): Promise<void> {
     return this.#perJob.run(jobId, async () => {
-      const stored = await this.#options.jobStore.get(jobId);
-      if (await this.#fromAssignee(jid, jobId, stored)) {
-        // A run that ended before saying it runs still started: its record gets a start time.
-        if (stored?.status === 'accepted') await this.#markRunning(jid, jobId);
-        await this.#finish(jobId, seq, this.#killOutcome(jobId) ?? outcome);
+      // A job still handed to this agent (and not lost meanwhile) is unfinished: no read first.
+      const ours = this.#dispatcher.assignment(jobId)?.agent === jid && !this.#lostNotes.has(jobId);
+      const stored = ours ? undefined : await this.#options.jobStore.get(jobId);
+      if (ours || (await this.#fromAssignee(jid, jobId, stored))) {
+        // A run that ended before saying it runs still started: its record gets a start time (for
+        // a job already running the write changes nothing). Both writes go in one batch, the start first.
+        const started = (ours && !this.#knownRunning.has(jobId)) || stored?.status === 'accepted' ? this.#markRunning(jid, jobId) : undefined;
+        await Promise.all([started, this.#finish(jobId, seq, this.#killOutcome(jobId) ?? outcome)]);
       }
       // Acknowledged even when it was a repeat, so the agent stops resending it.
       this.#options.send(jid, { v: 1, type: 'ack', job: jobId, seq }).catch(() => undefined);
@@ -351,6 +359,7 @@ export class JobLifecycle {
   /** Back to the head of its owner's queue; `refusedBy` rests that agent for the job. */
   #requeue(jobId: string, refusedBy?: string): void {
     if (!this.#dispatcher.requeue(jobId, refusedBy)) return;
+    this.#knownRunning.delete(jobId);
     this.#inBackground(jobId, async () => {
       const job = await this.#options.jobStore.assign(jobId, null);
       if (job) this.#emit({ type: 'queued', job });
@@ -362,6 +371,7 @@ export class JobLifecycle {
     // Stored first: a store that refuses the write (disk full) leaves the job as it was, still
     // holding its agent's slot, and the agent resends its unacknowledged terminal event later.
     const job = await this.#options.jobStore.finish(jobId, seq, outcome);
+    this.#knownRunning.delete(jobId);
     this.#graces.cancel(jobId);
     this.#lostNotes.delete(jobId);
     this.#dispatcher.release(jobId);

@@ -248,7 +248,10 @@ export class Agent {
   #slotFree(job: string): void {
     this.#running.delete(job);
     this.#finishing.add(job);
-    for (let next = this.#nextWaiting(); next; next = this.#nextWaiting()) this.#start(next);
+    // After the ended run's terminal event has gone out, which follows in the same turn: the orchestrator learns of it first.
+    queueMicrotask(() => {
+      for (let next = this.#nextWaiting(); next; next = this.#nextWaiting()) this.#start(next);
+    });
   }
 
   #nextWaiting(): QueuedRun | undefined {

@@ -6,6 +6,8 @@ import { catalogMessages } from './xmpp/catalog-messages.js';
 import { toProcessSpec, type Catalog } from './services/catalog.js';
 import type { Outbox } from './jobs/outbox.js';
 import { runJob, type JobRunnerOptions, type RunningJob } from './jobs/job-runner.js';
+import { WaitingRuns, type WaitingRun } from './jobs/waiting-runs.js';
+import type { ServiceDefinition } from './services/service-definition.js';
 
 export interface AgentOptions {
   link: AgentLink;
@@ -19,10 +21,14 @@ export interface AgentOptions {
 }
 
 export const DEFAULT_PING_INTERVAL_MS = 10_000;
-/** Announced in every presence (docs/protocol.md §2.1): this agent takes `acks` as well as `ack`. */
-const FEATURES: readonly AgentFeature[] = ['acks'];
+/**
+ * Announced in every presence (docs/protocol.md §2.1): this agent takes `acks` as well as `ack`,
+ * and keeps up to one job per slot waiting for a slot (`queue`).
+ */
+const FEATURES: readonly AgentFeature[] = ['acks', 'queue'];
 
 type ExecuteMessage = Extract<OrchestratorMessage, { type: 'execute' }>;
+type QueuedRun = WaitingRun & { request: ExecuteMessage; service: ServiceDefinition };
 
 /**
  * The agent's behaviour: announces itself and its catalog, runs what the orchestrator sends
@@ -35,6 +41,7 @@ export class Agent {
   readonly #running = new Map<string, RunningJob>();
   /** Runs that are over but whose terminal event is not yet in the outbox; stopping waits for them. */
   readonly #finishing = new Set<string>();
+  readonly #waiting: WaitingRuns<QueuedRun>;
   readonly #options: AgentOptions;
   #pingTimer: NodeJS.Timeout | undefined;
   #orchestratorReachable = true;
@@ -44,6 +51,7 @@ export class Agent {
 
   constructor(options: AgentOptions) {
     this.#options = options;
+    this.#waiting = new WaitingRuns(options.slots);
     const { link, outbox } = options;
     outbox.setSender((event) => this.#send(event));
     link.on('online', () => void this.announce());
@@ -65,7 +73,9 @@ export class Agent {
   announce(): Promise<void> {
     return this.#tryAnnounce(async () => {
       await this.#sendCatalog();
-      const jobs = [...this.#running.values()].map(({ job, process, seq }) => ({ job, process, seq }));
+      // A waiting job has sent nothing yet: seq 0 (docs/protocol.md §4.1.8).
+      const waiting = this.#waiting.all().map(({ job, process }) => ({ job, process, seq: 0 }));
+      const jobs = [...[...this.#running.values()].map(({ job, process, seq }) => ({ job, process, seq })), ...waiting];
       await this.#send({ v: 1, type: 'jobs', jobs });
       this.#options.outbox.resendAll();
     });
@@ -93,10 +103,13 @@ export class Agent {
     for (const message of catalogMessages(catalog.hash, processes, catalog.invalid, catalog.notes)) await this.#send(message);
   }
 
-  /** Stop taking work; runs in flight go on. */
+  /** Stop taking work; runs in flight go on, jobs not started yet go back to the orchestrator. */
   async drain(draining: boolean): Promise<void> {
     this.#draining = draining;
+    const handedBack = draining ? this.#waiting.takeAll() : [];
     if (this.#options.link.online) await this.#options.link.sendPresence(this.#load(this.#options.catalog())).catch(() => undefined);
+    // After the presence, so that the orchestrator places them elsewhere rather than here again.
+    for (const { job } of handedBack) this.#reject(job, 'draining', 'the agent is draining and hands back a job it has not started');
   }
 
   /**
@@ -189,19 +202,34 @@ export class Agent {
     const { job } = request;
     if (this.#endedHere(job)) return;
     const current = this.#running.get(job);
-    if (current) {
+    const waiting = this.#waiting.get(job);
+    if (current || waiting) {
       // A new dispatch of the job made a new upload token; the old one no longer works.
-      current.upload = request.upload;
+      if (current) current.upload = request.upload;
+      if (waiting) waiting.request = request;
       return void this.#send({ v: 1, type: 'accepted', job, seq: 1 }).catch(() => undefined);
     }
     if (this.#draining) return this.#reject(job, 'draining', 'the agent is draining and takes no new work');
     const service = this.#options.catalog().services.get(request.process);
     if (!service) return this.#reject(job, 'unknown-process', `process '${request.process}' is not offered by this agent`);
-    if (this.#running.size >= this.#options.slots) return this.#reject(job, 'busy', `all ${this.#options.slots} slots are in use`);
-    const limit = Math.min(service.maxParallel ?? this.#options.slots, this.#options.slots);
-    const sameProcess = [...this.#running.values()].filter((r) => r.process === request.process).length;
-    if (sameProcess >= limit) return this.#reject(job, 'busy', `process '${request.process}' already runs ${limit} time(s) here`);
+    const { slots } = this.#options;
+    const run: QueuedRun = { job, process: request.process, limit: Math.min(service.maxParallel ?? slots, slots), request, service };
+    // Nothing waiting could start now (each freed slot starts what it can), so a job that can goes first.
+    if (this.#canStart(run)) return this.#start(run);
+    if (this.#waiting.add(run)) return;
+    const taken = this.#running.size >= slots ? `all ${slots} slots are in use` : `process '${run.process}' already runs ${run.limit} time(s) here`;
+    this.#reject(job, 'busy', `${taken} and ${slots} job(s) wait for a slot`);
+  }
 
+  #canStart(run: WaitingRun): boolean {
+    return this.#running.size < this.#options.slots && this.#runsOf(run.process) < run.limit;
+  }
+
+  #runsOf(process: string): number {
+    return [...this.#running.values()].filter((r) => r.process === process).length;
+  }
+
+  #start({ job, request, service }: QueuedRun): void {
     const running: RunningJob = { job, process: request.process, seq: 0, abort: new AbortController(), upload: request.upload };
     this.#running.set(job, running);
     const { logger, outbox } = this.#options;
@@ -212,7 +240,7 @@ export class Agent {
       running,
     ).catch((err: Error) => {
       logger.error({ job, err: err.message }, 'run could not be completed');
-      this.#running.delete(job);
+      this.#slotFree(job);
       this.#finishing.delete(job);
     });
   }
@@ -220,6 +248,14 @@ export class Agent {
   #slotFree(job: string): void {
     this.#running.delete(job);
     this.#finishing.add(job);
+    // After the ended run's terminal event has gone out, which follows in the same turn: the orchestrator learns of it first.
+    queueMicrotask(() => {
+      for (let next = this.#nextWaiting(); next; next = this.#nextWaiting()) this.#start(next);
+    });
+  }
+
+  #nextWaiting(): QueuedRun | undefined {
+    return this.#waiting.takeNext({ total: this.#running.size, ofProcess: (process) => this.#runsOf(process) });
   }
 
   /**
@@ -235,6 +271,8 @@ export class Agent {
   #kill(job: string): void {
     const running = this.#running.get(job);
     if (running) return running.abort.abort();
+    // A job that never started ends as a killed run does: through the outbox, until acknowledged.
+    if (this.#waiting.remove(job)) return void this.#options.outbox.add({ v: 1, type: 'killed', job, seq: 1 }).catch(() => undefined);
     if (this.#endedHere(job)) return;
     this.#send({ v: 1, type: 'error', job, code: 'unknown-job', message: `job '${job}' is not running on this agent` }).catch(() => undefined);
   }

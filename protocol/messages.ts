@@ -81,7 +81,8 @@ export const FailedMessage = message('failed', {
 export const KilledMessage = message('killed', { job: JobId, seq: Seq, signal: Type.Optional(Text(20)) });
 export const JobsMessage = message('jobs', {
   jobs: Type.Array(
-    Type.Object({ job: JobId, process: Text(200), seq: Seq }, { additionalProperties: false }),
+    // 0: the job has sent nothing yet (it waits for a slot, or its run is within its quiet start).
+    Type.Object({ job: JobId, process: Text(200), seq: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }),
     { maxItems: 10000 },
   ),
 });

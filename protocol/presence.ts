@@ -1,6 +1,9 @@
 /** Words an agent may list in its presence's `features` (docs/protocol.md §2.1); others are ignored. */
-export const AGENT_FEATURES = ['acks'] as const;
-/** `acks`: the agent takes acknowledgements in batches (docs/protocol.md §4.2.4). */
+export const AGENT_FEATURES = ['acks', 'queue'] as const;
+/**
+ * `acks`: the agent takes acknowledgements in batches (docs/protocol.md §4.2.4).
+ * `queue`: the agent keeps jobs beyond its slots waiting, up to one per slot (docs/protocol.md §2.1).
+ */
 export type AgentFeature = (typeof AGENT_FEATURES)[number];
 
 /** The load an agent reports in the `<agent xmlns="urn:outpost:agent:1">` element of its presence. */

@@ -28,7 +28,7 @@ export class AgentEvents {
       case 'rejected':
         return this.#lifecycle.rejected(jid, message.job, message.reason, message.message);
       case 'jobs':
-        return this.#lifecycle.inFlight(jid, message.jobs.map((j) => j.job));
+        return this.#lifecycle.inFlight(jid, message.jobs);
       case 'error':
         if (message.code === 'unknown-job' && message.job) return this.#lifecycle.notRunning(jid, message.job);
         return;

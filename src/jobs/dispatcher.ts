@@ -2,6 +2,13 @@ import type { AgentRegistry } from '../registry/agent-registry.js';
 import type { JobRecord } from '../store/job-record.js';
 import { REST_MS, Scheduler, type AgentSnapshot } from '../scheduler/scheduler.js';
 
+/**
+ * An agent that keeps jobs waiting (`queue`, docs/protocol.md §2.1) is handed up to this many
+ * times its slots and each process's `max_parallel`: one job waits per slot, so a freed slot never
+ * waits for a round trip through the XMPP server (docs/decisions.md, Performance).
+ */
+const QUEUE_SHARE = 2;
+
 export interface DispatcherOptions {
   registry: AgentRegistry;
   /** A job was placed on `agent`: the lifecycle records it and sends `execute`. */
@@ -87,13 +94,14 @@ export class Dispatcher {
         const agent = registry.agent(jid);
         const spec = agent?.processes.find((p) => p.id === processId);
         if (!agent || !spec) continue;
+        const share = agent.load.features?.includes('queue') ? QUEUE_SHARE : 1;
         let snapshot = snapshots.get(jid);
         if (!snapshot) {
           const { slots, load1, cores, draining } = agent.load;
-          snapshot = { jid, slots, load1, cores, draining: draining || registry.isDrained(jid), offers: new Map() };
+          snapshot = { jid, slots: slots * share, load1, cores, draining: draining || registry.isDrained(jid), offers: new Map() };
           snapshots.set(jid, snapshot);
         }
-        snapshot.offers.set(processId, spec.maxParallel);
+        snapshot.offers.set(processId, spec.maxParallel * share);
       }
     }
     return [...snapshots.values()];

@@ -179,8 +179,11 @@ export class JobLifecycle {
     return this.#perJob.run(jobId, async () => (await this.#finish(jobId, 0, { status: 'dismissed', dismissedBy: by })) ?? this.#find(jobId));
   }
 
-  /** The agent runs the job (`accepted`, or listed after a reconnect); a run nobody wants is stopped. */
-  running(jid: string, jobId: string): Promise<void> {
+  /**
+   * The agent runs the job (`accepted`, or listed after a reconnect); a run nobody wants is stopped.
+   * A job listed with `seq` 0 has not said it runs yet (docs/protocol.md §4.1.8): it is re-attached, not marked running.
+   */
+  running(jid: string, jobId: string, started = true): Promise<void> {
     return this.#perJob.run(jobId, async () => {
       // A job still handed to this agent is unfinished: only another one needs a read first.
       if (this.#dispatcher.assignment(jobId)?.agent !== jid) {
@@ -192,7 +195,7 @@ export class JobLifecycle {
         this.#dispatcher.adopt(job, jid);
       }
       this.#graces.cancel(jobId);
-      await this.#markRunning(jid, jobId);
+      if (started) await this.#markRunning(jid, jobId);
     });
   }
 
@@ -264,12 +267,12 @@ export class JobLifecycle {
    * not running there; its terminal event, if any, follows at once from the agent's outbox, so
    * it gets a short grace instead of the long one.
    */
-  async inFlight(jid: string, jobIds: string[]): Promise<void> {
-    const listed = new Set(jobIds);
+  async inFlight(jid: string, jobs: readonly { job: string; seq: number }[]): Promise<void> {
+    const listed = new Map(jobs.map(({ job, seq }) => [job, seq]));
     for (const jobId of this.#dispatcher.jobsOn(jid)) {
       if (!listed.has(jobId)) this.#startGrace(jobId, jid, Math.min(this.#options.graceMs, UNLISTED_GRACE_MS));
     }
-    await Promise.all([...listed].map((jobId) => this.running(jid, jobId)));
+    await Promise.all([...listed].map(([jobId, seq]) => this.running(jid, jobId, seq > 0)));
   }
 
   /** Whether jobs are handed to the agent now. */

@@ -56,11 +56,12 @@ describe('admin API against real agents: draining, and the jobs of all users', f
       [south.jid, false],
     ]);
 
-    // Both agents are full: these wait, and must not go to north when its jobs end.
+    // These wait, and must not go to north when its jobs end; south also keeps one job per slot waiting (docs/protocol.md §2.1, queue).
     const queued = await Promise.all([submit('bob', 'slow', { steps: 25, interval: 0.1 }), submit('bob', 'slow', { steps: 25, interval: 0.1 })]);
+    const held = [await submit('bob', 'slow', { steps: 2, interval: 0.1 }), await submit('bob', 'slow', { steps: 2, interval: 0.1 })];
     await until(first, 'successful');
     await until(queued, 'running');
-    expect(queued.map((id) => record(id).agent)).to.deep.equal([south.jid, south.jid]);
+    expect([...queued, ...held].map((id) => record(id).agent)).to.deep.equal([south.jid, south.jid, south.jid, south.jid]);
 
     // North is idle but drained, south is full: a new job waits.
     const late = await submit('carol', 'slow', { steps: 2, interval: 0.1 });
@@ -75,7 +76,7 @@ describe('admin API against real agents: draining, and the jobs of all users', f
       [north.jid, false],
       [south.jid, false],
     ]);
-    await until([...queued, late], 'successful');
+    await until([...queued, ...held, late], 'successful');
   });
 
   it('keeps an agent drained when the orchestrator restarts', async function () {
@@ -88,11 +89,12 @@ describe('admin API against real agents: draining, and the jobs of all users', f
       [south.jid, false],
     ]);
 
-    // South takes two, the third waits although north is idle.
-    const jobs = await Promise.all(Array.from({ length: 3 }, () => submit('dora', 'slow', { steps: 4, interval: 0.1 })));
+    // South runs two and keeps two waiting, the fifth waits although north is idle.
+    const jobs: string[] = [];
+    for (let i = 0; i < 5; i++) jobs.push(await submit('dora', 'slow', { steps: 4, interval: 0.1 }));
     await eventually(() => (jobs.filter((id) => record(id).status === 'running').length === 2 ? true : undefined), 3000, 'two jobs running');
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(jobs.map((id) => record(id).agent)).to.deep.equal([south.jid, south.jid, null]);
+    expect(jobs.map((id) => record(id).agent)).to.deep.equal([south.jid, south.jid, south.jid, south.jid, null]);
 
     await adminJson(`/admin/agents/${bare(north.jid)}/undrain`, { method: 'POST' });
     await until(jobs, 'successful');

@@ -61,7 +61,7 @@ describe('acknowledgements in batches', function () {
     try {
       await writeFile(path.join(servicesDir, 'quick.properties'), 'service = quick\nexecutable = /bin/true\nmax_parallel = 4\n');
       const agent = await cluster.addAgent('real', servicesDir, { slots: 4 });
-      expect(cluster.orchestrator.registry.agent(agent.jid)?.load.features).to.deep.equal(['acks']);
+      expect(cluster.orchestrator.registry.agent(agent.jid)?.load.features).to.deep.equal(['acks', 'queue']);
       const terminalEvents = new Map<string, number>();
       const count = (jid: string, message: AgentMessage) => {
         if (jid === agent.jid && ['completed', 'failed', 'killed'].includes(message.type)) {

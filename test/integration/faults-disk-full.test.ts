@@ -172,6 +172,9 @@ describe('faults: the orchestrator’s disk fills up, then space returns', funct
     await eventually(async () => ((await runsOf(runsFile)).has('on-steady-or-mortal-2') ? true : undefined), 10_000, 'both agents busy');
     const lost = busy.find((id) => orchestrator.jobStore.get(id)?.agent === jid)!;
     const kept = busy.find((id) => id !== lost)!;
+    // Each agent keeps one job per slot waiting (docs/protocol.md §2.1, queue): two more fill those places.
+    const held = [await submitCounted(api, url, 'on-steady-or-mortal-3', 0), await submitCounted(api, url, 'on-steady-or-mortal-4', 0)];
+    await eventually(() => (held.every((id) => orchestrator.jobStore.get(id)?.agent) ? true : undefined), 5000, 'both waiting places taken');
     const waiting = await submitCounted(api, url, 'waiting-for-room', 0);
     // Both runs reported running (after the agents' quiet start) while the disk still had room.
     await eventually(() => (busy.every((id) => orchestrator.jobStore.get(id)?.status === 'running') ? true : undefined), 5000, 'both jobs running');
@@ -190,16 +193,20 @@ describe('faults: the orchestrator’s disk fills up, then space returns', funct
     await rm(filler);
     await release();
     const ended = await eventually(async () => {
-      const jobs = await finalJobs(api, url, [lost, kept, waiting]);
+      const jobs = await finalJobs(api, url, [lost, kept, ...held, waiting]);
       return [...jobs.values()].every((job) => job.status !== 'accepted' && job.status !== 'running') ? jobs : undefined;
     }, 15_000, 'every job ended');
     expect(ended.get(lost)).to.deep.equal({ status: 'failed' });
     expect(orchestrator.jobStore.get(lost)?.error).to.deep.equal({ code: 'agent-lost', message: `agent ${jid} was lost while running the job` });
     expect(ended.get(waiting)).to.deep.equal({ status: 'successful', echo: 'waiting-for-room' });
     expect(ended.get(kept)?.status).to.equal('successful');
+    // The one that waited on the lost agent never started there: it ran once, elsewhere or on the agent back.
+    expect(held.map((id) => ended.get(id)?.status)).to.deep.equal(['successful', 'successful']);
     expect([...(await runsOf(runsFile))].filter(([echo]) => echo.startsWith('on-') || echo === 'waiting-for-room').sort()).to.deep.equal([
       ['on-steady-or-mortal-1', 1],
       ['on-steady-or-mortal-2', 1],
+      ['on-steady-or-mortal-3', 1],
+      ['on-steady-or-mortal-4', 1],
       ['waiting-for-room', 1],
     ]);
   });

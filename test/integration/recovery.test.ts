@@ -81,6 +81,8 @@ describe('recovery: restarts and lost agents lose no job', function () {
     const first = await cluster.addAgent('early', servicesDir, { slots: 1 });
     const running = await submit(100, 0.05);
     await until(running.id, 'running');
+    // The agent keeps one job per slot waiting (docs/protocol.md §2.1, queue): the next one stays with the orchestrator.
+    await submit(100, 0.05);
     const queued = await submit(1, 0);
     await new Promise((r) => setTimeout(r, 200));
     expect(job(queued.id)?.status).to.equal('accepted');

@@ -153,6 +153,9 @@ describe('run control: following and killing runs on a real agent', function () 
     beforeEach(async function () {
       busy = await submit('tree');
       await untilStatus(busy, 'running');
+      // The agent keeps one job per slot waiting (docs/protocol.md §2.1, queue): the next one stays with the orchestrator.
+      const held = await submit('tree');
+      await eventually(() => record(held)?.agent ?? undefined, 2000, 'a job waiting on the agent');
       changes = [];
       unsubscribe = () => undefined;
     });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Dispatcher } from '../../src/jobs/dispatcher.js';
-import type { ProcessSpec } from '../../protocol/index.js';
+import type { AgentFeature, ProcessSpec } from '../../protocol/index.js';
 import { AgentRegistry } from '../../src/registry/agent-registry.js';
 import { jobRecord } from '../helpers/job-records.js';
 
@@ -46,6 +46,21 @@ describe('Dispatcher', function () {
     dispatcher.dispatchWaiting();
     expect(executes()).to.deep.equal([['a@example.org/a', 'j1'], ['b@example.org/a', 'j1']]);
     expect(dispatcher.assignment('j1')?.agent).to.equal('b@example.org/a');
+  });
+
+  it('hands an agent that keeps jobs waiting (queue) twice its slots and max_parallel, and one without the word its slots', function () {
+    const offerWith = (jid: string, features: AgentFeature[]) => {
+      registry.updatePresence(jid, { ...LOAD, slots: 2, features }, 'fleet');
+      registry.setCatalog(jid, 'h', [{ ...noop('1.0.0'), id: jid, maxParallel: 2 }], []);
+    };
+    offerWith('queue@example.org/a', ['acks', 'queue']);
+    offerWith('plain@example.org/a', ['acks']);
+    for (let i = 0; i < 6; i++) {
+      for (const processId of ['queue@example.org/a', 'plain@example.org/a']) dispatcher.enqueue(jobRecord(`${processId}-${i}`, { processId }));
+    }
+    const count = (agent: string) => executes().filter(([jid]) => jid === agent).length;
+    expect(count('queue@example.org/a'), 'jobs handed to the agent with queue').to.equal(4);
+    expect(count('plain@example.org/a'), 'jobs handed to the agent without').to.equal(2);
   });
 
   it('looks only at the agents offering a waiting job\'s process, however big the fleet', function () {

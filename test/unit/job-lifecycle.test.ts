@@ -273,7 +273,7 @@ describe('JobLifecycle: one write and one event per change', function () {
     await lifecycle.agentLost(WORKER);
     expect(jobStore.rows.get(id)!.message).to.match(/^agent .* lost at /);
     reset();
-    await lifecycle.inFlight(WORKER, [id]);
+    await lifecycle.inFlight(WORKER, [{ job: id, seq: 1 }]);
     expect(types()).to.deep.equal(['running']);
     expect(writes()).to.have.length(1);
     expect(events[0]!.job).to.include({ status: 'running', message: null, progress: 40 });
@@ -287,7 +287,7 @@ describe('JobLifecycle: one write and one event per change', function () {
     lifecycle.close();
     lifecycle = new JobLifecycle({ jobStore, registry, send: async () => undefined, uploadFor: () => ({ url: 'u', token: 't' }), removeFiles: async () => undefined, inputFiles: { store: async () => undefined, url: () => 'u', remove: async () => undefined }, limits: () => limits, graceMs: 30, logger: testLogger });
     await lifecycle.resume();
-    await lifecycle.inFlight(WORKER, [id]);
+    await lifecycle.inFlight(WORKER, [{ job: id, seq: 1 }]);
     expect(jobStore.rows.get(id)).to.include({ status: 'running', message: null });
   });
 

@@ -84,7 +84,7 @@ describe('job log: one line per change of a job', function () {
     await lifecycle.running(WORKER, id);
     lines.length = 0;
     await lifecycle.agentLost(WORKER);
-    await lifecycle.inFlight(WORKER, [id]);
+    await lifecycle.inFlight(WORKER, [{ job: id, seq: 1 }]);
     expect(said(id)).to.have.length(2);
     expect(said(id)[1]).to.equal(`30 agent back: it reports the job running @${WORKER}`);
     expect(lines[0]!['msg']).to.match(new RegExp(`^agent lost: agent ${WORKER} lost at \\S+Z; the job fails at \\S+Z unless it comes back$`));

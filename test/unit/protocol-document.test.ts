@@ -48,9 +48,10 @@ describe('docs/protocol.md, read as a third party reads it', () => {
     expect(wire!.hash).to.equal(catalog.hash);
   });
 
-  it('§4.1.8: refuses a `jobs` entry with seq 0, since a run is listed only after its accepted (seq 1)', () => {
+  it('§4.1.8: takes a `jobs` entry with seq 0, a job that has sent nothing yet, and refuses a negative seq', () => {
     const body = (seq: number) => JSON.stringify({ v: 1, type: 'jobs', jobs: [{ job: 'j1', process: 'echo', seq }] });
     expect(decodeAgentMessage(body(1)).ok).to.equal(true);
-    expect(decodeAgentMessage(body(0))).to.deep.equal({ ok: false, error: 'jobs: /jobs/0/seq must be >= 1' });
+    expect(decodeAgentMessage(body(0)).ok).to.equal(true);
+    expect(decodeAgentMessage(body(-1))).to.deep.equal({ ok: false, error: 'jobs: /jobs/0/seq must be >= 0' });
   });
 });

@@ -31,6 +31,7 @@ import type { AgentAccountsApi } from './store/agent-accounts.js';
 import { openStores } from './store/open-stores.js';
 import type { UserStoreApi } from './store/user-store.js';
 import { BatchedWrites } from './store/batched-writes.js';
+import { newUploadToken } from './store/upload-tokens.js';
 import { DEFAULT_MAX_UPLOAD_BYTES, ResultFiles } from './store/result-files.js';
 import { storeInlineFiles } from './jobs/file-inputs.js';
 import { watchAgentLiveness } from './registry/agent-liveness.js';
@@ -128,7 +129,7 @@ export async function startOrchestrator(
   const results = new ResultFiles(path.join(filesDir, 'results'));
   const inputs = new ResultFiles(path.join(filesDir, 'inputs'));
   // Jobs are dispatched once the XMPP link is up; by then the server listens and `publicUrl` is set.
-  const uploadFor = async (jobId: string) => ({ url: `${publicUrl}/uploads/${jobId}`, token: await uploadTokens.issue(jobId) });
+  const uploadFor = (jobId: string) => ({ url: `${publicUrl}/uploads/${jobId}`, token: newUploadToken() });
   const lifecycleStore = new BatchedWrites(jobStore);
   const inputFiles = {
     store: (jobId: string, files: Parameters<typeof storeInlineFiles>[2]) => storeInlineFiles(inputs, jobId, files, config.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES),

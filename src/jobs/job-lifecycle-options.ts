@@ -18,8 +18,8 @@ export interface JobLifecycleOptions {
   registry: AgentRegistry;
   /** The one way messages reach agents. */
   send: (jid: string, message: OrchestratorMessage) => Promise<void>;
-  /** Where the job's agent uploads output files, with a token made for this dispatch. */
-  uploadFor: (jobId: string) => UploadGrant | Promise<UploadGrant>;
+  /** Where the job's agent uploads output files, with a new token for this dispatch (stored, as a digest, by the dispatch's write). */
+  uploadFor: (jobId: string) => UploadGrant;
   /**
    * The files sent inline: stored before the job is (one over the size limit is refused), fetched
    * by its agent from `url` with its upload token, removed when the job ends.

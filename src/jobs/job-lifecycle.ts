@@ -12,6 +12,7 @@ import { newJob, type SubmitRequest } from './new-job.js';
 import type { JobLifecycleOptions } from './job-lifecycle-options.js';
 import { PerJob } from './per-job.js';
 import { tooManyWaiting } from './owner-limits.js';
+import { tokenDigest } from '../store/token-digest.js';
 
 export type { JobFollower } from './job-follower.js';
 export type { SubmitRequest } from './new-job.js';
@@ -324,14 +325,15 @@ export class JobLifecycle {
   /** A placement: recorded (the job may have been dismissed meanwhile), then `execute` goes out. */
   #assign(jobId: string, agent: string): void {
     this.#inBackground(jobId, async () => {
+      // The token's digest goes with the dispatch's own write: no write of its own (docs/decisions.md, Performance).
+      const upload = this.#options.uploadFor(jobId);
       // A store that cannot record it (disk full) leaves the job queued, tried again after a rest.
-      const job = await this.#options.jobStore.assign(jobId, agent).catch((err: unknown) => {
+      const job = await this.#options.jobStore.assign(jobId, agent, tokenDigest(upload.token)).catch((err: unknown) => {
         this.#dispatcher.requeue(jobId, agent);
         throw err;
       });
       if (!job) return this.#dispatcher.release(jobId);
       this.#emit({ type: 'assigned', job, agent });
-      const upload = await this.#options.uploadFor(jobId);
       const inputs = agentInputs(job.inputs, this.#options.inputFiles.url(jobId), upload.token);
       const { formats } = job.execution;
       const { deadlineMs } = this.#options;

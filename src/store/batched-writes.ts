@@ -31,7 +31,7 @@ export class BatchedWrites implements JobStoreApi {
   transaction: JobStoreApi['transaction'] = (fn) => this.store.transaction(fn);
 
   create: Writes['create'] = (job) => this.#batch((store) => store.create(job));
-  assign: Writes['assign'] = (id, agent) => this.#batch((store) => store.assign(id, agent));
+  assign: Writes['assign'] = (id, agent, digest) => this.#batch((store) => store.assign(id, agent, digest));
   markRunning: Writes['markRunning'] = (id, agent, at, back) => this.#batch((store) => store.markRunning(id, agent, at, back));
   note: Writes['note'] = (id, message) => this.#batch((store) => store.note(id, message));
   recordProgress: Writes['recordProgress'] = (id, seq, progress, message) => this.#batch((store) => store.recordProgress(id, seq, progress, message));

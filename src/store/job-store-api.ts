@@ -19,8 +19,11 @@ export interface JobStoreApi extends JobQueries {
   /** Accepted and running jobs, oldest first. */
   unfinished(): Promise<JobRecord[]>;
   create(job: JobRecord): Promise<JobRecord>;
-  /** Records the agent a waiting job was handed to (null: back in the queue). */
-  assign(id: string, agent: string | null): Promise<JobRecord | undefined>;
+  /**
+   * Records the agent a waiting job was handed to (null: back in the queue), with the digest of the
+   * upload token that dispatch carries; it replaces the job's earlier token (none when unassigned).
+   */
+  assign(id: string, agent: string | null, uploadTokenDigest?: Buffer): Promise<JobRecord | undefined>;
   /** The job runs on `agent`; a repeated report from the same agent changes nothing, unless it is `back` from being lost (its note is cleared). */
   markRunning(id: string, agent: string, startedAt: string, back?: boolean): Promise<JobRecord | undefined>;
   /** Replaces the message of an unfinished job with the orchestrator's own note. */

@@ -106,7 +106,7 @@ export class JobStore {
   private readonly replaceJob: Statement<[JobRow]>;
   private readonly runningJob: Statement<[{ id: string; agent: string; started: string; now: string; back: number }], JobRow>;
   private readonly noteJob: Statement<[{ id: string; message: string; now: string }], JobRow>;
-  private readonly agentOfJob: Statement<[{ id: string; agent: string | null; now: string }], JobRow>;
+  private readonly agentOfJob: Statement<[{ id: string; agent: string | null; hash: Buffer | null; now: string }], JobRow>;
   private readonly progressJob: Statement<
     [{ id: string; seq: number; progress: number; message: string | null; now: string }],
     JobRow
@@ -129,7 +129,7 @@ export class JobStore {
       `UPDATE jobs SET ${COLUMNS.filter((c) => c !== 'id').map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`,
     );
     // Only a job still waiting is handed out or queued again; one dismissed meanwhile stays as it is.
-    this.agentOfJob = db.prepare(`UPDATE jobs SET agent = @agent, updated = @now WHERE id = @id AND status = 'accepted' RETURNING *`);
+    this.agentOfJob = db.prepare(`UPDATE jobs SET agent = @agent, upload_token_hash = @hash, updated = @now WHERE id = @id AND status = 'accepted' RETURNING *`);
     this.runningJob = db.prepare(
       `UPDATE jobs SET status = 'running', agent = @agent, started = coalesce(started, @started), updated = @now,
          message = CASE WHEN @back THEN NULL ELSE message END
@@ -224,8 +224,8 @@ export class JobStore {
   }
 
   /** Records the agent a waiting job was handed to (null: back in the queue); undefined when it no longer waits. */
-  setAgent(id: string, agent: string | null): JobRecord | undefined {
-    return rowToRecord(written(this.agentOfJob, { id, agent, now: this.now() }));
+  setAgent(id: string, agent: string | null, uploadTokenDigest?: Buffer): JobRecord | undefined {
+    return rowToRecord(written(this.agentOfJob, { id, agent, hash: uploadTokenDigest ?? null, now: this.now() }));
   }
 
   /**

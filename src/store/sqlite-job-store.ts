@@ -14,7 +14,7 @@ function statements(rows: JobStore, retention: JobRetention): Statements {
     assignedPerAgent: async () => rows.assignedPerAgent(),
     unfinished: async () => rows.unfinished(),
     create: async (job) => rows.create(job),
-    assign: async (id, agent) => rows.setAgent(id, agent),
+    assign: async (id, agent, digest) => rows.setAgent(id, agent, digest),
     markRunning: async (id, agent, startedAt, back) => rows.markRunning(id, agent, startedAt, back),
     note: async (id, message) => rows.note(id, message),
     recordProgress: async (id, seq, progress, message) => rows.progress(id, seq, progress, message),
@@ -57,7 +57,7 @@ export class SqliteJobStore implements JobStoreApi {
   assignedPerAgent: JobStoreApi['assignedPerAgent'] = () => this.#whenIdle(() => this.#direct.assignedPerAgent());
   unfinished: JobStoreApi['unfinished'] = () => this.#whenIdle(() => this.#direct.unfinished());
   create: JobStoreApi['create'] = (job) => this.#whenIdle(() => this.#direct.create(job));
-  assign: JobStoreApi['assign'] = (id, agent) => this.#whenIdle(() => this.#direct.assign(id, agent));
+  assign: JobStoreApi['assign'] = (id, agent, digest) => this.#whenIdle(() => this.#direct.assign(id, agent, digest));
   markRunning: JobStoreApi['markRunning'] = (id, agent, at, back) => this.#whenIdle(() => this.#direct.markRunning(id, agent, at, back));
   note: JobStoreApi['note'] = (id, message) => this.#whenIdle(() => this.#direct.note(id, message));
   recordProgress: JobStoreApi['recordProgress'] = (id, seq, progress, message) =>

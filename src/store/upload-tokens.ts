@@ -3,10 +3,11 @@ import type { Statement } from 'better-sqlite3';
 import type { Database } from './database.js';
 import { tokenDigest } from './token-digest.js';
 
-/** Where upload tokens are kept: SQLite answers at once, a database server later. */
+/**
+ * Where upload tokens are checked: SQLite answers at once, a database server later. A token is
+ * made for each dispatch and its digest written with it (`JobStoreApi.assign`).
+ */
 export interface UploadTokenStore {
-  /** A new token for the job; it replaces the job's earlier one. */
-  issue(jobId: string): string | Promise<string>;
   /** Whether `token` is the job's current token. */
   matches(jobId: string, token: string): boolean | Promise<boolean>;
 }
@@ -26,18 +27,10 @@ export function digestMatches(stored: Buffer | null | undefined, token: string):
  * database grants nothing.
  */
 export class UploadTokens implements UploadTokenStore {
-  readonly #save: Statement<[{ id: string; hash: Buffer }]>;
   readonly #load: Statement<[string], { upload_token_hash: Buffer | null }>;
 
   constructor(db: Database) {
-    this.#save = db.prepare('UPDATE jobs SET upload_token_hash = @hash WHERE id = @id');
     this.#load = db.prepare('SELECT upload_token_hash FROM jobs WHERE id = ?');
-  }
-
-  issue(jobId: string): string {
-    const token = newUploadToken();
-    this.#save.run({ id: jobId, hash: tokenDigest(token) });
-    return token;
   }
 
   matches(jobId: string, token: string): boolean {

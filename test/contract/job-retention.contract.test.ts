@@ -2,6 +2,8 @@ import { expect } from 'chai';
 import type { JobRecord } from '../../src/store/job-record.js';
 import type { JobStoreApi } from '../../src/store/job-store-api.js';
 import { at, jobRecord, T0 } from '../helpers/job-records.js';
+import { newUploadToken } from '../../src/store/upload-tokens.js';
+import { tokenDigest } from '../../src/store/token-digest.js';
 import { clock, forEachStore } from './stores-under-test.js';
 
 const HOUR_MS = 3600_000;
@@ -76,8 +78,11 @@ forEachStore('Job store contract: retention and transactions', (subject) => {
   });
 
   it("takes the job's upload token with it", async () => {
-    await store.create(finishedAt('gone', 0));
-    const token = await subject().uploadTokens.issue('gone');
+    await store.create(jobRecord('gone', { created: at(-1) }));
+    const token = newUploadToken();
+    await store.assign('gone', 'w1/r', tokenDigest(token));
+    clock.now = T0;
+    await store.finish('gone', 0, { status: 'dismissed', dismissedBy: null });
     expect(await subject().uploadTokens.matches('gone', token)).to.equal(true);
     expect(await subject().uploadTokens.matches('gone', `${token}x`)).to.equal(false);
 

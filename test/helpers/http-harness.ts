@@ -16,7 +16,8 @@ import { SqliteJobStore } from '../../src/store/sqlite-job-store.js';
 import { ResultFiles } from '../../src/store/result-files.js';
 import { AgentAccounts } from '../../src/store/agent-accounts.js';
 import { AuditStore } from '../../src/store/audit-store.js';
-import { UploadTokens } from '../../src/store/upload-tokens.js';
+import { newUploadToken, UploadTokens } from '../../src/store/upload-tokens.js';
+import { tokenDigest } from '../../src/store/token-digest.js';
 import { UserStore } from '../../src/store/user-store.js';
 import { testCallers, type TestCallers } from './api.js';
 import { jobRecord } from './job-records.js';
@@ -142,6 +143,8 @@ export interface Harness extends TestCallers {
   results: ResultFiles;
   inputs: ResultFiles;
   uploadTokens: UploadTokens;
+  /** Gives the job a new upload token, as a dispatch does, whatever its state. */
+  issueUploadToken(jobId: string): string;
   /** The audit log the app writes. */
   audit: AuditStore;
   /** Lines the app logged, parsed. */
@@ -172,7 +175,13 @@ export async function startHarness(processes: ProcessSpec[], options: Partial<Om
   const users = new UserStore(temp.db);
   const audit = new AuditStore(temp.db);
   const { logger, lines: logs } = capturingLogger();
-  const harness = { registry, jobs, jobService, updates, results, inputs, uploadTokens, users, audit, ...(await testCallers(users)), logs, ready: true, databaseFile: temp.file } as Harness;
+  const setToken = temp.db.prepare<[Buffer, string]>('UPDATE jobs SET upload_token_hash = ? WHERE id = ?');
+  const issueUploadToken = (jobId: string) => {
+    const token = newUploadToken();
+    setToken.run(tokenDigest(token), jobId);
+    return token;
+  };
+  const harness = { registry, jobs, jobService, updates, results, inputs, uploadTokens, issueUploadToken, users, audit, ...(await testCallers(users)), logs, ready: true, databaseFile: temp.file } as Harness;
   const deps: AppDeps = {
     registry,
     jobs: jobService,

@@ -135,7 +135,7 @@ describe('HTTP authentication and access rules', () => {
     ]);
     const asUser = await put({ Authorization: `Bearer ${h.userToken}` });
     expect([asUser.status, (await problemOf(asUser)).detail]).to.deep.equal([403, "the upload token is not valid for job 'j1'"]);
-    expect((await put({ Authorization: `Bearer ${h.uploadTokens.issue('j1')}` })).status).to.equal(201);
+    expect((await put({ Authorization: `Bearer ${h.issueUploadToken('j1')}` })).status).to.equal(201);
   });
 
   it('serves /metrics without a token with metricsOpen, even when reading needs one', async () => {

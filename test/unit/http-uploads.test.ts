@@ -6,7 +6,9 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { ERROR_TYPES } from '../../src/errors.js';
 import { openDatabase } from '../../src/store/database.js';
-import { UploadTokens } from '../../src/store/upload-tokens.js';
+import { newUploadToken, UploadTokens } from '../../src/store/upload-tokens.js';
+import { SqliteJobStore } from '../../src/store/sqlite-job-store.js';
+import { tokenDigest } from '../../src/store/token-digest.js';
 import { eventually } from '../helpers/cluster.js';
 import { jobRecord, problemOf, spec, startHarness, type Harness } from '../helpers/http-harness.js';
 import { openTempDatabase } from '../helpers/temp-database.js';
@@ -47,7 +49,7 @@ describe('HTTP uploads of output files', () => {
     h.jobs.create(jobRecord('j1', { processId: 'convert', status: 'running', agent: AGENT }));
     h.jobs.create(jobRecord('done', { processId: 'convert', status: 'successful', agent: AGENT }));
     h.jobs.create(jobRecord('gone', { processId: 'retired', status: 'running', agent: AGENT }));
-    token = h.uploadTokens.issue('j1');
+    token = h.issueUploadToken('j1');
   });
   afterEach(() => h.close());
 
@@ -75,16 +77,16 @@ describe('HTTP uploads of output files', () => {
       ['no token', () => ['/uploads/j1/image', {}], 401, 'unauthorized', "an upload needs the header 'Authorization: Bearer <upload token>' given to the job's agent"],
       ['another scheme', () => ['/uploads/j1/image', { Authorization: `Basic ${token}` }], 401, 'unauthorized', "an upload needs the header 'Authorization: Bearer <upload token>' given to the job's agent"],
       ['a wrong token', () => ['/uploads/j1/image', { Authorization: 'Bearer guessed' }], 403, 'forbidden', "the upload token is not valid for job 'j1'"],
-      ['the token of another job', () => ['/uploads/j1/image', { Authorization: `Bearer ${h.uploadTokens.issue('done')}` }], 403, 'forbidden', "the upload token is not valid for job 'j1'"],
+      ['the token of another job', () => ['/uploads/j1/image', { Authorization: `Bearer ${h.issueUploadToken('done')}` }], 403, 'forbidden', "the upload token is not valid for job 'j1'"],
       ['a token replaced by a new dispatch', () => [
         '/uploads/j1/image',
-        { Authorization: `Bearer ${[token, h.uploadTokens.issue('j1')][0]}` },
+        { Authorization: `Bearer ${[token, h.issueUploadToken('j1')][0]}` },
       ], 403, 'forbidden', "the upload token is not valid for job 'j1'"],
       ['an unknown job, without telling that it does not exist', () => ['/uploads/nope/image', { Authorization: `Bearer ${token}` }], 403, 'forbidden', "the upload token is not valid for job 'nope'"],
-      ['a finished job', () => ['/uploads/done/image', { Authorization: `Bearer ${h.uploadTokens.issue('done')}` }], 409, 'job-finished', "job 'done' is successful; it takes no more uploads"],
+      ['a finished job', () => ['/uploads/done/image', { Authorization: `Bearer ${h.issueUploadToken('done')}` }], 409, 'job-finished', "job 'done' is successful; it takes no more uploads"],
       ['an undeclared output', () => ['/uploads/j1/other', { Authorization: `Bearer ${token}` }], 404, 'not-found', "process 'convert' has no output 'other'; its outputs are: image, log, notes"],
       ['an inherited property as output', () => ['/uploads/j1/constructor', { Authorization: `Bearer ${token}` }], 404, 'not-found', "process 'convert' has no output 'constructor'; its outputs are: image, log, notes"],
-      ['a process no agent offers', () => ['/uploads/gone/image', { Authorization: `Bearer ${h.uploadTokens.issue('gone')}` }], 503, 'unavailable', "process 'retired' is not offered right now, so its outputs are unknown; retry later"],
+      ['a process no agent offers', () => ['/uploads/gone/image', { Authorization: `Bearer ${h.issueUploadToken('gone')}` }], 503, 'unavailable', "process 'retired' is not offered right now, so its outputs are unknown; retry later"],
     ];
     for (const [what, request, status, code, detail] of cases) {
       it(`refuses ${what} with ${status}`, async () => {
@@ -220,7 +222,7 @@ describe('HTTP uploads of output files', () => {
       expect(response.status).to.equal(200);
       expect(response.headers.get('content-type')).to.equal('application/octet-stream');
       expect(await response.text()).to.equal('GeoTIFF bytes');
-      const refused = await fetchInput('/inputs/j1/dem', { Authorization: `Bearer ${h.uploadTokens.issue('done')}` });
+      const refused = await fetchInput('/inputs/j1/dem', { Authorization: `Bearer ${h.issueUploadToken('done')}` });
       expect(refused.status).to.equal(403);
       expect((await problemOf(refused)).detail).to.equal("the upload token is not valid for job 'j1'");
     });
@@ -234,12 +236,13 @@ describe('HTTP uploads of output files', () => {
 });
 
 describe('UploadTokens', () => {
-  it('keeps only a hash, which still matches after the database is opened again', async () => {
+  it('keeps only a hash, written with the dispatch, which still matches after the database is opened again', async () => {
     const temp = await openTempDatabase();
     try {
       temp.db.exec(`INSERT INTO jobs (id, process_id, status, owner, inputs, execution, created, updated)
-                    VALUES ('j1', 'p', 'running', 'o', '{}', '{}', 'now', 'now')`);
-      const token = new UploadTokens(temp.db).issue('j1');
+                    VALUES ('j1', 'p', 'accepted', 'o', '{}', '{}', 'now', 'now')`);
+      const token = newUploadToken();
+      await new SqliteJobStore(temp.db).assign('j1', AGENT, tokenDigest(token));
       expect(token).to.match(/^[A-Za-z0-9_-]{43}$/);
       const stored = temp.db.prepare('SELECT upload_token_hash FROM jobs').pluck().get() as Buffer;
       expect(stored.toString('hex')).to.equal(sha256(token));

@@ -86,7 +86,8 @@ export function jobStatements(db: Queryable, clock: () => Date): JobStatements {
     },
 
     // Only a job still waiting is handed out or queued again; one dismissed meanwhile stays as it is.
-    assign: (id, agent) => one(`UPDATE jobs SET agent = $2, updated = $3 WHERE id = $1 AND status = 'accepted' RETURNING ${SELECTED}`, [id, agent, now()]),
+    assign: (id, agent, digest) =>
+      one(`UPDATE jobs SET agent = $2, upload_token_hash = $4, updated = $3 WHERE id = $1 AND status = 'accepted' RETURNING ${SELECTED}`, [id, agent, now(), digest ?? null]),
 
     markRunning: (id, agent, startedAt, back = false) =>
       one(

@@ -24,7 +24,7 @@ export class PostgresJobStore implements JobStoreApi {
   assignedPerAgent: JobStoreApi['assignedPerAgent'] = () => this.#direct.assignedPerAgent();
   unfinished: JobStoreApi['unfinished'] = () => this.#direct.unfinished();
   create: JobStoreApi['create'] = (job) => this.#direct.create(job);
-  assign: JobStoreApi['assign'] = (id, agent) => this.#direct.assign(id, agent);
+  assign: JobStoreApi['assign'] = (id, agent, digest) => this.#direct.assign(id, agent, digest);
   markRunning: JobStoreApi['markRunning'] = (id, agent, at, back) => this.#direct.markRunning(id, agent, at, back);
   note: JobStoreApi['note'] = (id, message) => this.#direct.note(id, message);
   recordProgress: JobStoreApi['recordProgress'] = (id, seq, progress, message) => this.#direct.recordProgress(id, seq, progress, message);

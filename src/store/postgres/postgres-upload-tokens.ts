@@ -1,16 +1,9 @@
-import { tokenDigest } from '../token-digest.js';
-import { digestMatches, newUploadToken, type UploadTokenStore } from '../upload-tokens.js';
+import { digestMatches, type UploadTokenStore } from '../upload-tokens.js';
 import type { Queryable } from './postgres-pool.js';
 
 /** The upload tokens of src/store/upload-tokens.ts, their SHA-256 kept in the job's row in PostgreSQL. */
 export class PostgresUploadTokens implements UploadTokenStore {
   constructor(private readonly db: Queryable) {}
-
-  async issue(jobId: string): Promise<string> {
-    const token = newUploadToken();
-    await this.db.query('UPDATE jobs SET upload_token_hash = $2 WHERE id = $1', [jobId, tokenDigest(token)]);
-    return token;
-  }
 
   async matches(jobId: string, token: string): Promise<boolean> {
     const { rows } = await this.db.query<{ upload_token_hash: Buffer | null }>('SELECT upload_token_hash FROM jobs WHERE id = $1', [jobId]);

@@ -1,16 +1,16 @@
-import { OutpostError } from '../errors.js';
 import { isFinished, type JobRecord } from '../store/job-record.js';
 import type { JobOutcome } from '../store/job-store.js';
 import { UnsendableMessageError } from '../../protocol/index.js';
 import { Dispatcher } from './dispatcher.js';
 import { JobEventStream, type JobEvent } from './job-events.js';
-import { GraceTimers, lostAgentNote } from './grace-timers.js';
+import { LostAgents } from './lost-agents.js';
 import { JobUpdates } from './job-updates.js';
 import { finishedJob, followJob, noSuchJob, type JobFollower } from './job-follower.js';
 import { agentInputs, hasStoredFiles } from './file-inputs.js';
 import { newJob, type SubmitRequest } from './new-job.js';
 import type { JobLifecycleOptions } from './job-lifecycle-options.js';
 import { PerJob } from './per-job.js';
+import { JobKills } from './job-kills.js';
 import { tooManyWaiting } from './owner-limits.js';
 import { tokenDigest } from '../store/token-digest.js';
 
@@ -31,12 +31,9 @@ export class JobLifecycle {
   readonly updates = new JobUpdates(this.events);
   readonly #options: JobLifecycleOptions;
   readonly #dispatcher: Dispatcher;
-  readonly #graces = new GraceTimers();
   readonly #perJob = new PerJob();
-  /** Jobs whose kill was asked for, with who asked (null: the owner's dismissal). */
-  readonly #kills = new Map<string, string | null>();
-  /** Jobs whose message is (or, after a restart, may be) the note that their agent was lost, until an agent reports them again. */
-  readonly #lostNotes = new Set<string>();
+  readonly #kills: JobKills;
+  readonly #lost: LostAgents;
   /** Jobs this orchestrator has recorded running since they were handed out: their end needs no start write. */
   readonly #knownRunning = new Set<string>();
 
@@ -46,6 +43,27 @@ export class JobLifecycle {
       registry: options.registry,
       placed: (jobId, agent) => this.#assign(jobId, agent),
       runningLimit: (owner) => options.limits(owner).maxRunning,
+    });
+    this.#lost = new LostAgents({
+      jobStore: options.jobStore,
+      jobsOn: (jid) => this.#dispatcher.jobsOn(jid),
+      inTurn: (jobId, step) => this.#perJob.run(jobId, step),
+      inBackground: (jobId, step) => this.#inBackground(jobId, step),
+      emit: (event) => this.#emit(event),
+      requeue: (jobId) => this.#requeue(jobId),
+      finish: (jobId, seq, outcome) => this.#finish(jobId, seq, outcome),
+      graceMs: options.graceMs,
+      logger: options.logger,
+    });
+    this.#kills = new JobKills({
+      agentOf: (jobId) => this.#dispatcher.assignment(jobId)?.agent,
+      send: (jid, message) => options.send(jid, message),
+      emit: (event) => this.#emit(event),
+      find: (jobId) => this.#find(jobId),
+      waitUntilFinished: (jobId, signal) => this.waitUntilFinished(jobId, signal),
+      dismissNow: (jobId, by) => this.#perJob.run(jobId, async () => (await this.#finish(jobId, 0, { status: 'dismissed', dismissedBy: by })) ?? this.#find(jobId)),
+      timeoutMs: options.killTimeoutMs ?? 15_000,
+      logger: options.logger,
     });
   }
 
@@ -143,41 +161,14 @@ export class JobLifecycle {
     return removed.length;
   }
 
-  /** POST /admin/jobs/{id}/kill: stops the run but keeps the job, dismissed by `by` (docs/decisions.md, HTTP). */
-  async kill(jobId: string, by: string): Promise<JobRecord> {
-    const job = await this.#find(jobId);
-    if (isFinished(job)) throw new OutpostError('job-finished', 409, `job '${jobId}' already finished (${job.status}); there is nothing to kill`);
-    return this.stop(jobId, by);
+  /** POST /admin/jobs/{id}/kill: stops the run but keeps the job, dismissed by `by` (job-kills.ts). */
+  kill(jobId: string, by: string): Promise<JobRecord> {
+    return this.#kills.kill(jobId, by);
   }
 
-  /**
-   * Ends a job as dismissed: a queued job leaves the queue without any agent being asked, a
-   * dispatched one is killed on its agent (waiting for the agent's confirmation up to the kill
-   * timeout). Finished jobs are returned as they are, marked dismissed.
-   */
-  async stop(jobId: string, by: string | null): Promise<JobRecord> {
-    const job = await this.#find(jobId);
-    if (isFinished(job)) return { ...job, status: 'dismissed', dismissedBy: by };
-    const assignment = this.#dispatcher.assignment(jobId);
-    const timeoutMs = this.#options.killTimeoutMs ?? 15_000;
-    // A second stop of the same job (DELETE while an admin kill is under way) waits for the first.
-    if (assignment && this.#kills.has(jobId)) {
-      return this.waitUntilFinished(jobId, AbortSignal.timeout(timeoutMs)).catch(() => this.#find(jobId));
-    }
-    if (assignment) {
-      this.#kills.set(jobId, by);
-      this.#emit({ type: 'kill-requested', job, by });
-      const confirmed = new AbortController();
-      const timer = setTimeout(() => confirmed.abort(new Error('kill not confirmed')), timeoutMs);
-      const finished = this.waitUntilFinished(jobId, confirmed.signal);
-      await this.#options.send(assignment.agent, { v: 1, type: 'kill', job: jobId }).catch(() => undefined);
-      const result = await finished.catch(() => undefined);
-      clearTimeout(timer);
-      this.#kills.delete(jobId);
-      if (result) return result;
-      this.#options.logger.warn({ job: jobId, agent: assignment.agent }, 'agent did not confirm the kill in time');
-    }
-    return this.#perJob.run(jobId, async () => (await this.#finish(jobId, 0, { status: 'dismissed', dismissedBy: by })) ?? this.#find(jobId));
+  /** Ends a job as dismissed (job-kills.ts); finished jobs are returned as they are, marked dismissed. */
+  stop(jobId: string, by: string | null): Promise<JobRecord> {
+    return this.#kills.stop(jobId, by);
   }
 
   /**
@@ -195,13 +186,13 @@ export class JobLifecycle {
         }
         this.#dispatcher.adopt(job, jid);
       }
-      this.#graces.cancel(jobId);
+      this.#lost.cancel(jobId);
       if (started) await this.#markRunning(jid, jobId);
     });
   }
 
   async #markRunning(jid: string, jobId: string): Promise<JobRecord | undefined> {
-    const back = this.#lostNotes.delete(jobId);
+    const back = this.#lost.notes.delete(jobId);
     const running = await this.#options.jobStore.markRunning(jobId, jid, new Date().toISOString(), back);
     if (running) {
       this.#knownRunning.add(jobId);
@@ -227,13 +218,13 @@ export class JobLifecycle {
   ended(jid: string, jobId: string, seq: number, outcome: JobOutcome): Promise<void> {
     return this.#perJob.run(jobId, async () => {
       // A job still handed to this agent (and not lost meanwhile) is unfinished: no read first.
-      const ours = this.#dispatcher.assignment(jobId)?.agent === jid && !this.#lostNotes.has(jobId);
+      const ours = this.#dispatcher.assignment(jobId)?.agent === jid && !this.#lost.notes.has(jobId);
       const stored = ours ? undefined : await this.#options.jobStore.get(jobId);
       if (ours || (await this.#fromAssignee(jid, jobId, stored))) {
         // A run that ended before saying it runs still started: its record gets a start time (for
         // a job already running the write changes nothing). Both writes go in one batch, the start first.
         const started = (ours && !this.#knownRunning.has(jobId)) || stored?.status === 'accepted' ? this.#markRunning(jid, jobId) : undefined;
-        await Promise.all([started, this.#finish(jobId, seq, this.#killOutcome(jobId) ?? outcome)]);
+        await Promise.all([started, this.#finish(jobId, seq, this.#kills.outcome(jobId) ?? outcome)]);
       }
       // Acknowledged even when it was a repeat, so the agent stops resending it.
       this.#options.send(jid, { v: 1, type: 'ack', job: jobId, seq }).catch(() => undefined);
@@ -258,7 +249,7 @@ export class JobLifecycle {
 
   /** The agent does not run a job we asked it to kill: nothing is left to stop. */
   notRunning(jid: string, jobId: string): Promise<void> {
-    const outcome = this.#killOutcome(jobId);
+    const outcome = this.#kills.outcome(jobId);
     if (!outcome || this.#dispatcher.assignment(jobId)?.agent !== jid) return Promise.resolve();
     return this.#perJob.run(jobId, async () => void (await this.#finish(jobId, 0, outcome)));
   }
@@ -271,7 +262,7 @@ export class JobLifecycle {
   async inFlight(jid: string, jobs: readonly { job: string; seq: number }[]): Promise<void> {
     const listed = new Map(jobs.map(({ job, seq }) => [job, seq]));
     for (const jobId of this.#dispatcher.jobsOn(jid)) {
-      if (!listed.has(jobId)) this.#startGrace(jobId, jid, Math.min(this.#options.graceMs, UNLISTED_GRACE_MS));
+      if (!listed.has(jobId)) this.#lost.startGrace(jobId, jid, Math.min(this.#options.graceMs, UNLISTED_GRACE_MS));
     }
     await Promise.all([...listed].map(([jobId, seq]) => this.running(jid, jobId, seq > 0)));
   }
@@ -281,22 +272,9 @@ export class JobLifecycle {
     return this.#dispatcher.jobsOn(jid).length > 0;
   }
 
-  /**
-   * A lost agent's jobs get a grace period to be reported again (by `jobs` or a terminal event);
-   * meanwhile their message says so, and until when, since their status alone does not change.
-   */
-  async agentLost(jid: string): Promise<void> {
-    const lostAt = new Date();
-    const { graceMs } = this.#options;
-    await Promise.all(this.#dispatcher.jobsOn(jid).map((jobId) => this.#perJob.run(jobId, async () => {
-      this.#startGrace(jobId, jid);
-      const stored = await this.#options.jobStore.get(jobId);
-      if (!stored || isFinished(stored)) return;
-      const job = await this.#options.jobStore.note(jobId, lostAgentNote(jid, stored.status, lostAt, graceMs));
-      if (!job) return;
-      this.#lostNotes.add(jobId);
-      this.#emit({ type: 'agent-lost', job, agent: jid, graceMs });
-    })));
+  /** A lost agent's jobs get a grace period to be reported again (lost-agents.ts). */
+  agentLost(jid: string): Promise<void> {
+    return this.#lost.agentLost(jid);
   }
 
   /** After a restart: queued jobs queue again; dispatched ones wait for their agent to report them. Jobs already known are left as they are. */
@@ -307,15 +285,15 @@ export class JobLifecycle {
         this.#dispatcher.enqueue(job);
       } else {
         this.#dispatcher.adopt(job, job.agent);
-        this.#lostNotes.add(job.id);
-        this.#startGrace(job.id, job.agent);
+        this.#lost.notes.add(job.id);
+        this.#lost.startGrace(job.id, job.agent);
       }
     }
   }
 
   /** No grace period starts or ends any more. */
   close(): void {
-    this.#graces.stop();
+    this.#lost.stop();
   }
 
   #emit(event: JobEvent): void {
@@ -377,8 +355,8 @@ export class JobLifecycle {
     // holding its agent's slot, and the agent resends its unacknowledged terminal event later.
     const job = await this.#options.jobStore.finish(jobId, seq, outcome);
     this.#knownRunning.delete(jobId);
-    this.#graces.cancel(jobId);
-    this.#lostNotes.delete(jobId);
+    this.#lost.cancel(jobId);
+    this.#lost.notes.delete(jobId);
     this.#dispatcher.release(jobId);
     if (!job) return undefined;
     this.#emit({ type: 'finished', job });
@@ -391,28 +369,6 @@ export class JobLifecycle {
   /** A file that cannot be removed is logged; the job's record is gone or settled either way. */
   #removeFiles(jobId: string): Promise<void> {
     return this.#options.removeFiles(jobId).catch((err: Error) => this.#options.logger.warn({ job: jobId, err: err.message }, 'files of an ended job could not be removed'));
-  }
-
-  #killOutcome(jobId: string): JobOutcome | undefined {
-    return this.#kills.has(jobId) ? { status: 'dismissed', dismissedBy: this.#kills.get(jobId)! } : undefined;
-  }
-
-  #startGrace(jobId: string, jid: string, ms = this.#options.graceMs): void {
-    this.#graces.start(jobId, ms, () => {
-      this.#inBackground(jobId, async () => {
-        const job = await this.#options.jobStore.get(jobId);
-        if (!job || isFinished(job)) return;
-        if (job.status === 'accepted') {
-          this.#options.logger.warn({ job: jobId, agent: jid }, 'agent lost before starting the job; requeued');
-          return this.#requeue(jobId);
-        }
-        const lost = { status: 'failed', error: { code: 'agent-lost', message: `agent ${jid} was lost while running the job` } } as const;
-        await this.#finish(jobId, 0, lost).catch((err: unknown) => {
-          this.#startGrace(jobId, jid, ms);
-          throw err;
-        });
-      });
-    });
   }
 
   /** Whether `jid` may report on the job: only the agent it was handed to (now, or as recorded in the store). */

@@ -17,7 +17,7 @@ describe('WaitingRuns, the jobs an agent keeps beyond its slots', function () {
     expect(waiting.takeNext(running(['p', 2])), 'with every slot taken').to.equal(undefined);
     expect(waiting.takeNext(running(['p', 1]))?.job).to.equal('a');
     expect(waiting.takeNext(running(['p', 1]))?.job).to.equal('b');
-    expect(waiting.size).to.equal(0);
+    expect(waiting.all()).to.deep.equal([]);
   });
 
   it('passes over a job whose process is at its limit and starts the first one that may run', function () {
@@ -56,7 +56,7 @@ describe('WaitingRuns, the jobs an agent keeps beyond its slots', function () {
     waiting.add(run('a'));
     waiting.add(run('b'));
     expect(jobs(waiting.takeAll())).to.deep.equal(['a', 'b']);
-    expect(waiting.size).to.equal(0);
+    expect(waiting.all()).to.deep.equal([]);
     expect(waiting.takeNext(running()), 'nothing left to start').to.equal(undefined);
   });
 });

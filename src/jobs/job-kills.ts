@@ -38,7 +38,7 @@ export class JobKills {
   async kill(jobId: string, by: string): Promise<JobRecord> {
     const job = await this.deps.find(jobId);
     if (isFinished(job)) throw new OutpostError('job-finished', 409, `job '${jobId}' already finished (${job.status}); there is nothing to kill`);
-    return this.stop(jobId, by);
+    return this.#stop(job, by);
   }
 
   /**
@@ -47,9 +47,14 @@ export class JobKills {
    * timeout). Finished jobs are returned as they are, marked dismissed.
    */
   async stop(jobId: string, by: string | null): Promise<JobRecord> {
+    const job = await this.deps.find(jobId);
+    return isFinished(job) ? { ...job, status: 'dismissed', dismissedBy: by } : this.#stop(job, by);
+  }
+
+  /** Stops the unfinished job as read. */
+  async #stop(job: JobRecord, by: string | null): Promise<JobRecord> {
     const { deps } = this;
-    const job = await deps.find(jobId);
-    if (isFinished(job)) return { ...job, status: 'dismissed', dismissedBy: by };
+    const jobId = job.id;
     const agent = deps.agentOf(jobId);
     // A second stop of the same job (DELETE while an admin kill is under way) waits for the first.
     if (agent && this.#asked.has(jobId)) {

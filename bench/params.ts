@@ -41,7 +41,7 @@ const FLAGS = {
   'sync-jobs': { env: 'BENCH_SYNC_JOBS', default: '2000' },
   'async-jobs': { env: 'BENCH_ASYNC_JOBS', default: '2000' },
   concurrency: { env: 'BENCH_CONCURRENCY', default: '8' },
-  warmup: { env: 'BENCH_WARMUP', default: '200' },
+  warmup: { env: 'BENCH_WARMUP', default: '3000' },
   'phase-seconds': { env: 'BENCH_PHASE_SECONDS', default: '30' },
   agents: { env: 'BENCH_AGENTS', default: '2' },
   slots: { env: 'BENCH_SLOTS', default: String(os.availableParallelism()) },

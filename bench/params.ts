@@ -30,6 +30,8 @@ export interface BenchParams {
   deepJobs: number;
   deepUsers: number;
   deepSeconds: number;
+  /** Rounds of the comparison; each runs both systems, first one then the other, the order swapping every round. */
+  rounds: number;
   /** When set, the orchestrator and agents write V8 CPU profiles here. */
   cpuProfileDir: string | undefined;
 }
@@ -50,6 +52,7 @@ const FLAGS = {
   'deep-jobs': { env: 'BENCH_DEEP_JOBS', default: '10000' },
   'deep-users': { env: 'BENCH_DEEP_USERS', default: '20' },
   'deep-seconds': { env: 'BENCH_DEEP_SECONDS', default: '300' },
+  rounds: { env: 'BENCH_ROUNDS', default: '2' },
   'cpu-prof': { env: 'BENCH_CPU_PROF', default: '' },
 } as const;
 
@@ -92,6 +95,7 @@ export function loadParams(argv: string[], env: NodeJS.ProcessEnv): BenchParams 
     deepJobs: count('deep-jobs', pick('deep-jobs'), 0, 1_000_000),
     deepUsers: count('deep-users', pick('deep-users'), 1, 10_000),
     deepSeconds: count('deep-seconds', pick('deep-seconds'), 1, 3600),
+    rounds: count('rounds', pick('rounds'), 1, 20),
     cpuProfileDir: pick('cpu-prof') || undefined,
   };
 }

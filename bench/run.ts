@@ -8,7 +8,7 @@ import { loadParams, paramsOrExit, USAGE, type BenchParams } from './params.js';
 import { RssSampler } from './process-memory.js';
 import { scaleOutScenario } from './scale-out.js';
 import { soakScenario } from './soak.js';
-import { ratio } from './stats.js';
+import { median, ratio } from './stats.js';
 
 /*
  * `npm run bench`: Outpost's own figures, then the peer's (Celery + RabbitMQ) with the same
@@ -40,7 +40,7 @@ async function warmCluster(params: BenchParams, scope: CleanupStack) {
 }
 
 /** Outpost's scenarios on one cluster; a scenario that fails is reported as such and the others still run. */
-async function outpostFigures(params: BenchParams, stack: CleanupStack) {
+async function outpostFigures(params: BenchParams, stack: CleanupStack, firstRound: boolean) {
   return stack.scoped('outpost', async (scope) => {
     const { cluster, idleRssMiB } = await warmCluster(params, scope);
     note(`outpost.sync: ${params.syncJobs} jobs, ${params.concurrency} at a time`);
@@ -49,7 +49,8 @@ async function outpostFigures(params: BenchParams, stack: CleanupStack) {
     note(`outpost.async: ${params.asyncJobs} jobs submitted, then awaited`);
     const async = await asyncScenario(cluster, params).catch(failed);
     if (!('error' in async)) note(`  ${async.jobsPerSecond} jobs/s end to end, ${async.unfinished} unfinished`);
-    const deepQueue = params.deepJobs === 0 ? { skipped: '--deep-jobs 0' } : await deepQueueFigures(cluster, params);
+    const deepQueue =
+      params.deepJobs === 0 ? { skipped: '--deep-jobs 0' } : firstRound ? await deepQueueFigures(cluster, params) : { skipped: 'run in the first round only' };
     return { idleRssMiB, sync, async, deepQueue };
   });
 }
@@ -82,24 +83,65 @@ async function peerFigures(params: BenchParams, stack: CleanupStack): Promise<Pe
   }
 }
 
-function ratios(outpost: { sync?: Figures; async?: Figures }, peer: { sync?: Figures; async?: Figures }) {
+type Side = { sync?: Figures; async?: Figures };
+
+/** The figures the ratios compare, of one side. */
+function headline(side: Side) {
   return {
-    meaning: 'Outpost divided by the peer, same run: throughput above 1 and latency below 1 favour Outpost',
-    syncThroughput: ratio(outpost.sync?.jobsPerSecond, peer.sync?.jobsPerSecond),
-    syncLatencyP50: ratio(outpost.sync?.latencyMs?.p50, peer.sync?.latencyMs?.p50),
-    syncLatencyP99: ratio(outpost.sync?.latencyMs?.p99, peer.sync?.latencyMs?.p99),
-    asyncThroughput: ratio(outpost.async?.jobsPerSecond, peer.async?.jobsPerSecond),
+    syncJobsPerSecond: side.sync?.jobsPerSecond,
+    syncLatencyP50: side.sync?.latencyMs?.p50,
+    syncLatencyP99: side.sync?.latencyMs?.p99,
+    asyncJobsPerSecond: side.async?.jobsPerSecond,
+  };
+}
+type Headline = ReturnType<typeof headline>;
+
+function ratios(outpost: Headline, peer: Headline) {
+  return {
+    syncThroughput: ratio(outpost.syncJobsPerSecond, peer.syncJobsPerSecond),
+    syncLatencyP50: ratio(outpost.syncLatencyP50, peer.syncLatencyP50),
+    syncLatencyP99: ratio(outpost.syncLatencyP99, peer.syncLatencyP99),
+    asyncThroughput: ratio(outpost.asyncJobsPerSecond, peer.asyncJobsPerSecond),
   };
 }
 
-/** Outpost's figures, then the peer's, and their ratios. */
+/** Each headline figure's median over the rounds. */
+function medians(sides: Side[]): Headline {
+  const of = (figure: keyof Headline) => median(sides.map((side) => headline(side)[figure]));
+  return { syncJobsPerSecond: of('syncJobsPerSecond'), syncLatencyP50: of('syncLatencyP50'), syncLatencyP99: of('syncLatencyP99'), asyncJobsPerSecond: of('asyncJobsPerSecond') };
+}
+
+/**
+ * `--rounds` rounds, each starting both systems afresh and measuring one, then the other; the
+ * order swaps every round (Outpost first, then the peer first). This machine's speed drifts by a
+ * third within a minute (Prosody's CPU per job, which no warm-up changes, went from 0.36 to 0.55 ms
+ * between runs), so one system measured in a slow minute and the other in a fast one made the
+ * ratio of one round say more about the machine than about them; swapped turns weigh on both alike.
+ */
 async function comparison(params: BenchParams, stack: CleanupStack) {
-  const outpost = await outpostFigures(params, stack).catch(failed);
-  const peer = await peerFigures(params, stack);
+  const rounds = [];
+  for (let index = 0; index < params.rounds; index++) {
+    const outpostFirst = index % 2 === 0;
+    note(`round ${index + 1} of ${params.rounds}: ${outpostFirst ? 'Outpost, then the peer' : 'the peer, then Outpost'}`);
+    const measureOutpost = () => outpostFigures(params, stack, index === 0).catch(failed);
+    let outpost: Awaited<ReturnType<typeof measureOutpost>>;
+    let peer: Awaited<ReturnType<typeof peerFigures>>;
+    if (outpostFirst) {
+      outpost = await measureOutpost();
+      peer = await peerFigures(params, stack);
+    } else {
+      peer = await peerFigures(params, stack);
+      outpost = await measureOutpost();
+    }
+    const order = outpostFirst ? ['outpost', 'celery'] : ['celery', 'outpost'];
+    rounds.push({ order, outpost, peer: { celery: peer }, ratios: ratios(headline(outpost as Side), headline(peer as Side)) });
+  }
+  const outpost = medians(rounds.map((round) => round.outpost as Side));
+  const celery = medians(rounds.map((round) => round.peer.celery as Side));
   return {
-    outpost,
-    peer: { celery: peer },
-    ratios: ratios(outpost as { sync?: Figures; async?: Figures }, peer as { sync?: Figures; async?: Figures }),
+    rounds,
+    medians: { outpost, celery },
+    ratios: { meaning: "Outpost's median over the rounds divided by the peer's: throughput above 1 and latency below 1 favour Outpost", ...ratios(outpost, celery) },
   };
 }
 

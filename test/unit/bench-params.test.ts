@@ -14,3 +14,15 @@ describe('bench parameters: the soak scenario', () => {
     expect(errorMessage(() => loadParams(['--soak-jobs', '0'], {}))).to.equal("--soak-jobs must be an integer from 1 to 10000000 (got '0')");
   });
 });
+
+describe('bench parameters: rounds of the comparison', () => {
+  it('runs two rounds by default, and as many as asked', () => {
+    expect(loadParams([], {})).to.include({ rounds: 2, warmup: 3000 });
+    expect(loadParams(['--rounds', '3'], {})).to.include({ rounds: 3 });
+    expect(loadParams([], { BENCH_ROUNDS: '1' })).to.include({ rounds: 1 });
+  });
+
+  it('refuses a count of rounds out of range, naming the flag', () => {
+    expect(errorMessage(() => loadParams(['--rounds', '0'], {}))).to.equal("--rounds must be an integer from 1 to 20 (got '0')");
+  });
+});

@@ -52,7 +52,7 @@ const FLAGS = {
   'deep-jobs': { env: 'BENCH_DEEP_JOBS', default: '10000' },
   'deep-users': { env: 'BENCH_DEEP_USERS', default: '20' },
   'deep-seconds': { env: 'BENCH_DEEP_SECONDS', default: '300' },
-  rounds: { env: 'BENCH_ROUNDS', default: '2' },
+  rounds: { env: 'BENCH_ROUNDS', default: '3' },
   'cpu-prof': { env: 'BENCH_CPU_PROF', default: '' },
 } as const;
 

@@ -16,8 +16,8 @@ describe('bench parameters: the soak scenario', () => {
 });
 
 describe('bench parameters: rounds of the comparison', () => {
-  it('runs two rounds by default, and as many as asked', () => {
-    expect(loadParams([], {})).to.include({ rounds: 2, warmup: 3000 });
+  it('runs three rounds by default, and as many as asked', () => {
+    expect(loadParams([], {})).to.include({ rounds: 3, warmup: 3000 });
     expect(loadParams(['--rounds', '3'], {})).to.include({ rounds: 3 });
     expect(loadParams([], { BENCH_ROUNDS: '1' })).to.include({ rounds: 1 });
   });

@@ -1,10 +1,16 @@
 import { expect } from 'chai';
-import { chmod, writeFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Launcher } from '../../agent/runner/launcher.js';
+import { text } from 'node:stream/consumers';
+import { Launcher, PREBUILT_LAUNCHER } from '../../agent/runner/launcher.js';
 import { fixture } from '../helpers/paths.js';
 import { readPidFile, waitUntilGone } from '../helpers/process-tree.js';
 import { fixtureService, runFixture, TempDirs } from '../helpers/runner-fixtures.js';
+
+/** One field of a /proc/PID/status text. */
+function statusField(status: string, name: string): string | undefined {
+  return new RegExp(`^${name}:\\s*(\\S+)`, 'm').exec(status)?.[1];
+}
 
 describe('the launcher (posix_spawn helper of the agent)', () => {
   const dirs = new TempDirs();
@@ -36,6 +42,28 @@ describe('the launcher (posix_spawn helper of the agent)', () => {
       };
       const { outcome } = await runFixture(fixtureService('sleep-tree.sh', { timeoutSeconds: 5 }), workDir, { signal: abort.signal, start, killGraceMs: 100 });
       expect(outcome).to.deep.equal({ status: 'killed', signal: 'SIGTERM' });
+    } finally {
+      await launcher.close();
+    }
+  });
+
+  it('starts each run with every signal at its default and none blocked, whatever its own parent left ignored', async () => {
+    const dir = await dirs.make();
+    // As an agent started under nohup, or by a shell that ignores signals, would pass them on.
+    const ignoringParent = path.join(dir, 'launcher-with-signals-ignored');
+    await writeFile(ignoringParent, `#!/bin/sh\ntrap '' USR1 ALRM 40\nexec '${PREBUILT_LAUNCHER}'\n`);
+    await chmod(ignoringParent, 0o755);
+    const launcher = await Launcher.start(ignoringParent);
+    if (!launcher) return expect.fail('the launcher is not built (npm run build)');
+    try {
+      const started = await launcher.start({ executable: '/bin/cat', args: ['/proc/self/status'], cwd: dir, env: {} });
+      if (!started.ok) return expect.fail(`the run did not start: ${started.error.message}`);
+      const status = await text(started.child.stdout);
+      const signalState = Object.fromEntries(['SigIgn', 'SigBlk', 'SigCgt'].map((name) => [name, statusField(status, name)]));
+      expect(signalState).to.deep.equal({ SigIgn: '0000000000000000', SigBlk: '0000000000000000', SigCgt: '0000000000000000' });
+      // The launcher itself ignores SIGHUP, SIGINT, SIGQUIT, SIGPIPE and SIGTERM and nothing else.
+      const launcherStatus = await readFile(`/proc/${statusField(status, 'PPid')}/status`, 'utf8');
+      expect(statusField(launcherStatus, 'SigIgn')).to.equal('0000000000005007');
     } finally {
       await launcher.close();
     }

@@ -11,8 +11,8 @@ import { soakScenario } from './soak.js';
 import { median, ratio } from './stats.js';
 
 /*
- * `npm run bench`: Outpost's own figures, then the peer's (Celery + RabbitMQ) with the same
- * counts and concurrency, one after the other so they never share the cores, and their ratios.
+ * `npm run bench`: Outpost's own figures and the peer's (Celery + RabbitMQ) with the same counts
+ * and concurrency, one after the other so they never share the cores, in rounds, and their ratios.
  * One JSON document goes to stdout; notes go to stderr.
  */
 
@@ -107,7 +107,8 @@ function ratios(outpost: Headline, peer: Headline) {
 
 /** Each headline figure's median over the rounds. */
 function medians(sides: Side[]): Headline {
-  const of = (figure: keyof Headline) => median(sides.map((side) => headline(side)[figure]));
+  const headlines = sides.map(headline);
+  const of = (figure: keyof Headline) => median(headlines.map((figures) => figures[figure]));
   return { syncJobsPerSecond: of('syncJobsPerSecond'), syncLatencyP50: of('syncLatencyP50'), syncLatencyP99: of('syncLatencyP99'), asyncJobsPerSecond: of('asyncJobsPerSecond') };
 }
 

@@ -115,9 +115,9 @@ function medians(sides: Side[]): Headline {
 /**
  * `--rounds` rounds, each starting both systems afresh and measuring one, then the other; the
  * order swaps every round (Outpost first, then the peer first). This machine's speed drifts by a
- * third within a minute (Prosody's CPU per job, which no warm-up changes, went from 0.36 to 0.55 ms
- * between runs), so one system measured in a slow minute and the other in a fast one made the
- * ratio of one round say more about the machine than about them; swapped turns weigh on both alike.
+ * third within a minute (docs/decisions.md, Performance), so one system measured in a slow minute
+ * and the other in a fast one made the ratio of one round say more about the machine than about
+ * them; swapped turns weigh on both alike.
  */
 async function comparison(params: BenchParams, stack: CleanupStack) {
   const rounds = [];

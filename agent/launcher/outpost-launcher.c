@@ -57,28 +57,28 @@ static void put_all(const void *data, size_t size) {
  * Events wait here until the loop is about to poll again, so that what one wake-up found (a run's
  * output, its end of file, its exit) reaches the agent in one write and wakes it once.
  */
-static unsigned char *out;
-static size_t out_size, out_capacity;
+static unsigned char *unsent;
+static size_t unsent_size, unsent_capacity;
 
 static void flush(void) {
-  put_all(out, out_size);
-  out_size = 0;
+  put_all(unsent, unsent_size);
+  unsent_size = 0;
 }
 
 static void emit(char type, uint32_t id, const void *payload, uint32_t size) {
-  size_t needed = out_size + 9 + size;
-  if (needed > out_capacity) {
-    out_capacity = needed * 2;
-    out = realloc(out, out_capacity);
-    if (!out) _exit(2);
+  size_t needed = unsent_size + 9 + size;
+  if (needed > unsent_capacity) {
+    unsent_capacity = needed * 2;
+    unsent = realloc(unsent, unsent_capacity);
+    if (!unsent) _exit(2);
   }
-  unsigned char *head = out + out_size;
+  unsigned char *head = unsent + unsent_size;
   head[0] = (unsigned char)type;
   memcpy(head + 1, &id, 4);
   memcpy(head + 5, &size, 4);
   if (size > 0) memcpy(head + 9, payload, size);
-  out_size = needed;
-  if (out_size >= 65536) flush();
+  unsent_size = needed;
+  if (unsent_size >= 65536) flush();
 }
 
 static void read_all(void *data, size_t size) {

@@ -27,6 +27,7 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 struct run {
@@ -54,15 +55,34 @@ static void put_all(const void *data, size_t size) {
 }
 
 /*
- * Events wait here until the loop is about to poll again, so that what one wake-up found (a run's
- * output, its end of file, its exit) reaches the agent in one write and wakes it once.
+ * Events wait here so that a short run's start, output, end of file and exit reach the agent in
+ * one write and wake it once (docs/decisions.md, Performance). A run's exit, a failed start and
+ * the hello go out when the loop is about to poll again; other events wait at most LINGER_MS for
+ * one of those, so a long run's pid and output are late by that much at most.
  */
+#define LINGER_MS 5
 static unsigned char *unsent;
 static size_t unsent_size, unsent_capacity;
+static int unsent_urgent;
+static struct timespec unsent_since;
 
 static void flush(void) {
   put_all(unsent, unsent_size);
   unsent_size = 0;
+  unsent_urgent = 0;
+}
+
+/* How long poll may wait: until the oldest held event is due, after flushing what is due now. */
+static int poll_timeout(void) {
+  if (unsent_size == 0) return -1;
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  long waited_ms = (now.tv_sec - unsent_since.tv_sec) * 1000 + (now.tv_nsec - unsent_since.tv_nsec) / 1000000;
+  if (unsent_urgent || waited_ms >= LINGER_MS) {
+    flush();
+    return -1;
+  }
+  return (int)(LINGER_MS - waited_ms);
 }
 
 static void emit(char type, uint32_t id, const void *payload, uint32_t size) {
@@ -72,6 +92,8 @@ static void emit(char type, uint32_t id, const void *payload, uint32_t size) {
     unsent = realloc(unsent, unsent_capacity);
     if (!unsent) _exit(2);
   }
+  if (unsent_size == 0) clock_gettime(CLOCK_MONOTONIC, &unsent_since);
+  if (type == 'X' || type == 'F' || type == 'H') unsent_urgent = 1;
   unsigned char *head = unsent + unsent_size;
   head[0] = (unsigned char)type;
   memcpy(head + 1, &id, 4);
@@ -227,13 +249,13 @@ static void reap(int sfd) {
   }
 }
 
+/* Reads until the pipe is empty or closed, so that a run's last output, its end of file and its exit go out together. */
 static void drain(size_t i, int which) {
   static char buffer[65536];
   for (;;) {
     ssize_t n = read(runs[i].fd[which], buffer, sizeof buffer);
     if (n > 0) {
       emit(which == 0 ? 'o' : 'e', runs[i].id, buffer, (uint32_t)n);
-      if ((size_t)n < sizeof buffer) return;
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -303,8 +325,7 @@ int main(void) {
       polled[3 + 2 * i] = (struct pollfd){.fd = runs[i].fd[1], .events = POLLIN};
     }
     size_t watched = run_count;
-    flush();
-    if (poll(polled, wanted, -1) < 0) {
+    if (poll(polled, wanted, poll_timeout()) < 0) {
       if (errno == EINTR) continue;
       return 2;
     }

@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { text } from 'node:stream/consumers';
@@ -6,6 +8,41 @@ import { Launcher, PREBUILT_LAUNCHER } from '../../agent/runner/launcher.js';
 import { fixture } from '../helpers/paths.js';
 import { readPidFile, waitUntilGone } from '../helpers/process-tree.js';
 import { fixtureService, runFixture, TempDirs } from '../helpers/runner-fixtures.js';
+
+/** The event types of each chunk the launcher wrote, with when it arrived (agent/launcher/outpost-launcher.c, frames). */
+interface Chunk {
+  ms: number;
+  types: string[];
+}
+
+/** Starts `argv` through the launcher binary itself, and returns each read of its stdout until the run's exit. */
+async function launcherChunks(cwd: string, argv: string[]): Promise<Chunk[]> {
+  const launcher = spawn(PREBUILT_LAUNCHER, [], { stdio: ['pipe', 'pipe', 'inherit'], env: {} });
+  try {
+    const chunks: Chunk[] = [];
+    let sentAt = 0;
+    const exited = new Promise<void>((resolve) => {
+      launcher.stdout.on('data', (data: Buffer) => {
+        const types: string[] = [];
+        for (let at = 0; at + 9 <= data.length; at += 9 + data.readUInt32LE(at + 5)) types.push(String.fromCharCode(data[at]!));
+        if (types[0] === 'H') return;
+        chunks.push({ ms: performance.now() - sentAt, types });
+        if (types.includes('X')) resolve();
+      });
+    });
+    const [executable, ...args] = argv;
+    const body = Buffer.from(`S${['1', cwd, executable!, String(args.length), ...args, '0'].map((field) => `${field}\0`).join('')}`);
+    const head = Buffer.alloc(4);
+    head.writeUInt32LE(body.length);
+    sentAt = performance.now();
+    launcher.stdin.write(Buffer.concat([head, body]));
+    await exited;
+    return chunks;
+  } finally {
+    launcher.stdin.end();
+    await once(launcher, 'exit');
+  }
+}
 
 /** One field of a /proc/PID/status text. */
 function statusField(status: string, name: string): string | undefined {
@@ -67,6 +104,13 @@ describe('the launcher (posix_spawn helper of the agent)', () => {
     } finally {
       await launcher.close();
     }
+  });
+
+  it("holds a run's pid and output a few milliseconds for company, and sends its exit at once with what it held", async () => {
+    const chunks = await launcherChunks(await dirs.make(), ['/bin/sh', '-c', 'sleep 0.3; echo done']);
+    // The pid waits up to LINGER_MS (5) for more; the output waits for the exit just after it.
+    expect(chunks.map(({ types }) => types.join(''))).to.deep.equal(['P', 'oOEX']);
+    expect(chunks[0]!.ms, 'pid held').to.be.within(4, 250);
   });
 
   it('reports a missing program as Node does (ENOENT)', async () => {

@@ -62,6 +62,11 @@ export class Agent {
     return this.#running.size;
   }
 
+  /** Jobs handed to this agent that wait for a slot. */
+  get waiting(): number {
+    return this.#waiting.size;
+  }
+
   async start(): Promise<void> {
     await this.#options.link.start();
     const interval = this.#options.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS;

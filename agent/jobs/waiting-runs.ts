@@ -23,6 +23,10 @@ export class WaitingRuns<Run extends WaitingRun> {
   /** `slots` both bounds the queue and is the number of runs that may go on at once. */
   constructor(readonly slots: number) {}
 
+  get size(): number {
+    return this.#runs.size;
+  }
+
   get full(): boolean {
     return this.#runs.size >= this.slots;
   }

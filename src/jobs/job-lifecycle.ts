@@ -8,7 +8,7 @@ import { JobUpdates } from './job-updates.js';
 import { finishedJob, followJob, noSuchJob, type JobFollower } from './job-follower.js';
 import { agentInputs, hasStoredFiles } from './file-inputs.js';
 import { newJob, type SubmitRequest } from './new-job.js';
-import type { JobLifecycleOptions } from './job-lifecycle-options.js';
+import type { JobLifecycleOptions, UploadGrant } from './job-lifecycle-options.js';
 import { PerJob } from './per-job.js';
 import { JobKills } from './job-kills.js';
 import { tooManyWaiting } from './owner-limits.js';
@@ -36,6 +36,8 @@ export class JobLifecycle {
   readonly #lost: LostAgents;
   /** Jobs this orchestrator has recorded running since they were handed out: their end needs no start write. */
   readonly #knownRunning = new Set<string>();
+  /** Jobs stored already handed out, until their `execute` goes: the record and the token it carries. */
+  readonly #storedAssigned = new Map<string, { job: JobRecord; upload: UploadGrant }>();
 
   constructor(options: JobLifecycleOptions) {
     this.#options = options;
@@ -85,11 +87,17 @@ export class JobLifecycle {
         await this.#options.inputFiles.remove(job.id);
         throw err;
       });
-      // Queued first, so a job beyond its owner's waiting limit is refused before anything is written;
-      // a placement made meanwhile is recorded after the job, in the job's next turn.
+      // Queued first, so a job beyond its owner's waiting limit is refused before anything is written.
+      // A job placed at once is stored handed out, so its dispatch, in the job's next turn, needs no
+      // write of its own (docs/decisions.md, Performance); a placement made later is written then.
       const created = await (async () => {
         this.#enqueueWithinLimit(job);
-        return this.#options.jobStore.create(job);
+        const agent = this.#dispatcher.assignment(job.id)?.agent;
+        if (agent === undefined) return this.#options.jobStore.create(job);
+        const upload = this.#options.uploadFor(job.id);
+        const stored = await this.#options.jobStore.create({ ...job, agent }, tokenDigest(upload.token));
+        this.#storedAssigned.set(job.id, { job: stored, upload });
+        return stored;
       })().catch(async (err: unknown) => {
         this.#dispatcher.release(job.id);
         await this.#options.inputFiles.remove(job.id);
@@ -303,13 +311,9 @@ export class JobLifecycle {
   /** A placement: recorded (the job may have been dismissed meanwhile), then `execute` goes out. */
   #assign(jobId: string, agent: string): void {
     this.#inBackground(jobId, async () => {
-      // The token's digest goes with the dispatch's own write: no write of its own (docs/decisions.md, Performance).
-      const upload = this.#options.uploadFor(jobId);
-      // A store that cannot record it (disk full) leaves the job queued, tried again after a rest.
-      const job = await this.#options.jobStore.assign(jobId, agent, tokenDigest(upload.token)).catch((err: unknown) => {
-        this.#dispatcher.requeue(jobId, agent);
-        throw err;
-      });
+      const stored = this.#storedAssigned.get(jobId);
+      this.#storedAssigned.delete(jobId);
+      const { job, upload } = stored?.job.agent === agent ? stored : await this.#recordAssignment(jobId, agent);
       if (!job) return this.#dispatcher.release(jobId);
       this.#emit({ type: 'assigned', job, agent });
       const inputs = agentInputs(job.inputs, this.#options.inputFiles.url(jobId), upload.token);
@@ -320,6 +324,17 @@ export class JobLifecycle {
       this.#options.send(agent, { v: 1, type: 'execute', job: jobId, process: job.processId, inputs, ...deadline, upload, ...(formats && { formats }) })
         .catch((err: Error) => this.#notSent(jobId, agent, err));
     });
+  }
+
+  /** The placement's write; the token's digest goes with it, no write of its own (docs/decisions.md, Performance). */
+  async #recordAssignment(jobId: string, agent: string): Promise<{ job: JobRecord | undefined; upload: UploadGrant }> {
+    const upload = this.#options.uploadFor(jobId);
+    // A store that cannot record it (disk full) leaves the job queued, tried again after a rest.
+    const job = await this.#options.jobStore.assign(jobId, agent, tokenDigest(upload.token)).catch((err: unknown) => {
+      this.#dispatcher.requeue(jobId, agent);
+      throw err;
+    });
+    return { job, upload };
   }
 
   /** A change nobody awaits: a failure is logged, never left unhandled. */

@@ -30,7 +30,7 @@ export class BatchedWrites implements JobStoreApi {
   unfinished: JobStoreApi['unfinished'] = () => this.store.unfinished();
   transaction: JobStoreApi['transaction'] = (fn) => this.store.transaction(fn);
 
-  create: Writes['create'] = (job) => this.#batch((store) => store.create(job));
+  create: Writes['create'] = (job, digest) => this.#batch((store) => store.create(job, digest));
   assign: Writes['assign'] = (id, agent, digest) => this.#batch((store) => store.assign(id, agent, digest));
   markRunning: Writes['markRunning'] = (id, agent, at, back) => this.#batch((store) => store.markRunning(id, agent, at, back));
   note: Writes['note'] = (id, message) => this.#batch((store) => store.note(id, message));

@@ -18,7 +18,8 @@ export interface JobQueries {
 export interface JobStoreApi extends JobQueries {
   /** Accepted and running jobs, oldest first. */
   unfinished(): Promise<JobRecord[]>;
-  create(job: JobRecord): Promise<JobRecord>;
+  /** Stores a new job; one handed out as it is stored (`job.agent` set) comes with the digest of its dispatch's upload token, as in `assign`. */
+  create(job: JobRecord, uploadTokenDigest?: Buffer): Promise<JobRecord>;
   /**
    * Records the agent a waiting job was handed to (null: back in the queue), with the digest of the
    * upload token that dispatch carries; it replaces the job's earlier token (none when unassigned).

@@ -101,7 +101,7 @@ function written<P>(statement: Statement<[P], JobRow>, params: P): JobRow | unde
 
 /** Jobs in SQLite. Timestamps are `Date#toISOString()` strings, so string order is time order. */
 export class JobStore {
-  private readonly insertJob: Statement<[JobRow], JobRow>;
+  private readonly insertJob: Statement<[JobRow & { upload_token_hash: Buffer | null }], JobRow>;
   private readonly selectJob: Statement<[string], JobRow>;
   private readonly replaceJob: Statement<[JobRow]>;
   private readonly runningJob: Statement<[{ id: string; agent: string; started: string; now: string; back: number }], JobRow>;
@@ -122,7 +122,7 @@ export class JobStore {
     private readonly clock: () => Date = () => new Date(),
   ) {
     this.insertJob = db.prepare(
-      `INSERT INTO jobs (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')}) RETURNING *`,
+      `INSERT INTO jobs (${COLUMNS.join(', ')}, upload_token_hash) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')}, @upload_token_hash) RETURNING *`,
     );
     this.selectJob = db.prepare('SELECT * FROM jobs WHERE id = ?');
     this.replaceJob = db.prepare(
@@ -152,8 +152,8 @@ export class JobStore {
   }
 
   /** Each write below is one statement that returns the row it wrote (`RETURNING *`): no read follows. */
-  create(job: JobRecord): JobRecord {
-    return fromRow(written(this.insertJob, toRow(job))!);
+  create(job: JobRecord, uploadTokenDigest?: Buffer): JobRecord {
+    return fromRow(written(this.insertJob, { ...toRow(job), upload_token_hash: uploadTokenDigest ?? null })!);
   }
 
   get(id: string): JobRecord | undefined {

@@ -13,7 +13,7 @@ function statements(rows: JobStore, retention: JobRetention): Statements {
     list: async (filter) => rows.list(filter),
     assignedPerAgent: async () => rows.assignedPerAgent(),
     unfinished: async () => rows.unfinished(),
-    create: async (job) => rows.create(job),
+    create: async (job, digest) => rows.create(job, digest),
     assign: async (id, agent, digest) => rows.setAgent(id, agent, digest),
     markRunning: async (id, agent, startedAt, back) => rows.markRunning(id, agent, startedAt, back),
     note: async (id, message) => rows.note(id, message),
@@ -56,7 +56,7 @@ export class SqliteJobStore implements JobStoreApi {
   list: JobStoreApi['list'] = (filter) => this.#whenIdle(() => this.#direct.list(filter));
   assignedPerAgent: JobStoreApi['assignedPerAgent'] = () => this.#whenIdle(() => this.#direct.assignedPerAgent());
   unfinished: JobStoreApi['unfinished'] = () => this.#whenIdle(() => this.#direct.unfinished());
-  create: JobStoreApi['create'] = (job) => this.#whenIdle(() => this.#direct.create(job));
+  create: JobStoreApi['create'] = (job, digest) => this.#whenIdle(() => this.#direct.create(job, digest));
   assign: JobStoreApi['assign'] = (id, agent, digest) => this.#whenIdle(() => this.#direct.assign(id, agent, digest));
   markRunning: JobStoreApi['markRunning'] = (id, agent, at, back) => this.#whenIdle(() => this.#direct.markRunning(id, agent, at, back));
   note: JobStoreApi['note'] = (id, message) => this.#whenIdle(() => this.#direct.note(id, message));

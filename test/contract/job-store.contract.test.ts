@@ -2,6 +2,8 @@ import { expect } from 'chai';
 import type { JobFilter, JobRecord } from '../../src/store/job-record.js';
 import type { JobStoreApi } from '../../src/store/job-store-api.js';
 import { at, jobRecord as job, T0 } from '../helpers/job-records.js';
+import { tokenDigest } from '../../src/store/token-digest.js';
+import { newUploadToken } from '../../src/store/upload-tokens.js';
 import { clock, forEachStore } from './stores-under-test.js';
 
 const ids = (records: JobRecord[]) => records.map((r) => r.id);
@@ -41,6 +43,16 @@ forEachStore('Job store contract: records, queries and transitions', (subject, b
     expect(await store.get('j1')).to.deep.equal(full);
     expect(await store.get('j2')).to.deep.equal(job('j2'));
     expect(await store.get('nope')).to.equal(undefined);
+  });
+
+  it('stores a job handed out as it is created with the upload token of its dispatch, as assign does', async () => {
+    const token = newUploadToken();
+    const created = await store.create(job('handed-out', { agent: 'w1/r' }), tokenDigest(token));
+    await store.create(job('waiting'));
+    expect(created.agent).to.equal('w1/r');
+    expect(await subject().uploadTokens.matches('handed-out', token)).to.equal(true);
+    expect(await subject().uploadTokens.matches('handed-out', newUploadToken())).to.equal(false);
+    expect(await subject().uploadTokens.matches('waiting', token)).to.equal(false);
   });
 
   it('refuses a second job with the same id', async () => {

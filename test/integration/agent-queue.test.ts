@@ -40,6 +40,9 @@ describe('jobs waiting on their agent (queue)', function () {
     return cluster.addAgent(name, dir, { slots: 1 });
   };
   const record = async (job: string) => (await cluster.orchestrator.jobs.get(job)) as JobRecord;
+  /** The job is recorded as handed to the agent, and the agent holds it waiting for its one slot. */
+  const heldWaiting = (agent: TestAgent, job: string) =>
+    eventually(async () => ((await record(job)).agent === agent.jid && agent.agent.waiting === 1) || undefined, 2000, `job ${job} waiting on ${agent.jid}`);
   const finished = (job: string, status: string) =>
     eventually(async () => ((await record(job)).status === status ? record(job) : undefined), 10_000, `job ${job} ${status}`);
 
@@ -47,7 +50,7 @@ describe('jobs waiting on their agent (queue)', function () {
     const agent = await oneSlotAgent('queued', 'nap');
     expect(cluster.orchestrator.registry.agent(agent.jid)?.load.features).to.deep.equal(['acks', 'queue']);
     const [first, second] = [await submitJob(cluster, 'nap'), await submitJob(cluster, 'nap')];
-    await eventually(async () => ((await record(second!)).agent === agent.jid || undefined), 2000, 'second job handed to the agent');
+    await heldWaiting(agent, second!);
     expect((await record(first!)).status, 'the first job while the second is handed over').to.be.oneOf(['accepted', 'running']);
     expect(agent.agent.running, 'runs going on').to.equal(1);
     expect((await record(second!)).status, 'the waiting job').to.equal('accepted');
@@ -79,7 +82,7 @@ describe('jobs waiting on their agent (queue)', function () {
   it('ends a killed waiting job as dismissed, at once, while the running one completes', async function () {
     const agent = await oneSlotAgent('killing', 'doze');
     const [running, waiting] = [await submitJob(cluster, 'doze'), await submitJob(cluster, 'doze')];
-    await eventually(async () => ((await record(waiting!)).agent === agent.jid || undefined), 2000, 'second job handed to the agent');
+    await heldWaiting(agent, waiting!);
     const stopped = await cluster.orchestrator.lifecycle.stop(waiting!, null);
     expect(stopped.status).to.equal('dismissed');
     expect((await record(running!)).status, 'the running job when the waiting one is dismissed').to.be.oneOf(['accepted', 'running']);
@@ -91,7 +94,7 @@ describe('jobs waiting on their agent (queue)', function () {
   it('lists a waiting job with seq 0 when it announces itself again; the orchestrator keeps it there, not running', async function () {
     const agent = await oneSlotAgent('listing', 'siesta');
     const [first, second] = [await submitJob(cluster, 'siesta'), await submitJob(cluster, 'siesta')];
-    await eventually(async () => ((await record(second!)).agent === agent.jid || undefined), 2000, 'second job handed to the agent');
+    await heldWaiting(agent, second!);
     await agent.agent.announce();
     const lists = () => sent('jobs', agent.jid).map((m) => (m as Extract<AgentMessage, { type: 'jobs' }>).jobs);
     const listed = await eventually(() => lists().find((jobs) => jobs.length > 0), 2000, 'a jobs message listing jobs');
@@ -106,7 +109,7 @@ describe('jobs waiting on their agent (queue)', function () {
   it('a draining agent hands its waiting job back, and the job runs on another agent', async function () {
     const draining = await oneSlotAgent('draining', 'rest');
     const [first, second] = [await submitJob(cluster, 'rest'), await submitJob(cluster, 'rest')];
-    await eventually(async () => ((await record(second!)).agent === draining.jid || undefined), 2000, 'second job handed to the draining agent');
+    await heldWaiting(draining, second!);
     const other = await oneSlotAgent('other', 'rest');
     await draining.agent.drain(true);
     const done = await finished(second!, 'successful');

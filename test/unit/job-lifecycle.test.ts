@@ -113,15 +113,31 @@ describe('JobLifecycle: one write and one event per change', function () {
     expect(lifecycle.queued()).to.equal(1);
   });
 
-  it('assigns a job to an agent with room in one UPDATE and one assigned event, then sends execute', async function () {
+  it('stores a job placed at once handed out, in its one INSERT, then tells it assigned and sends execute', async function () {
     offerEcho();
     const job = await lifecycle.submit(REQUEST);
     await settled();
     expect(types()).to.deep.equal(['created', 'assigned']);
-    expect(writes()).to.have.length(2);
+    expect(writes()).to.have.length(1);
+    expect(writes()[0]).to.match(/^INSERT INTO jobs .* RETURNING \*$/s);
+    expect(job).to.include({ agent: WORKER, status: 'accepted' });
     expect(events[1]).to.deep.include({ type: 'assigned', agent: WORKER });
     expect(events[1]!.job).to.include({ agent: WORKER, status: 'accepted' });
     expect(sent).to.deep.equal([[WORKER, { v: 1, type: 'execute', job: job.id, process: 'echo', inputs: {}, upload: { url: `http://127.0.0.1/uploads/${job.id}`, token: 't' } }]]);
+  });
+
+  it('assigns a job that waited in one UPDATE and one assigned event once an agent has room, then sends execute', async function () {
+    const { id } = await lifecycle.submit(REQUEST);
+    await settled();
+    reset();
+    offerEcho();
+    lifecycle.dispatchWaiting();
+    await settled();
+    expect(types()).to.deep.equal(['assigned']);
+    expect(writes()).to.have.length(1);
+    expect(writes()[0]).to.match(/^UPDATE jobs SET agent = /);
+    expect(sent.map(([jid, message]) => [jid, message.type])).to.deep.equal([[WORKER, 'execute']]);
+    expect(jobStore.rows.get(id)).to.include({ status: 'accepted', agent: WORKER });
   });
 
   it('sends the job deadline in execute, counted from the submission, when one is set', async function () {

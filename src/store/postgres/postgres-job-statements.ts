@@ -78,10 +78,10 @@ export function jobStatements(db: Queryable, clock: () => Date): JobStatements {
 
     unfinished: () => rows(`SELECT ${SELECTED} FROM jobs WHERE ${UNFINISHED} ORDER BY created, id`),
 
-    async create(job) {
+    async create(job, digest) {
       const row = toRow(job);
-      const values = COLUMNS.map((column) => row[column]);
-      const created = await one(`INSERT INTO jobs (${SELECTED}) VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING ${SELECTED}`, values);
+      const values = [...COLUMNS.map((column) => row[column]), digest ?? null];
+      const created = await one(`INSERT INTO jobs (${SELECTED}, upload_token_hash) VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING ${SELECTED}`, values);
       return created!;
     },
 

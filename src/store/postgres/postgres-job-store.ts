@@ -23,7 +23,7 @@ export class PostgresJobStore implements JobStoreApi {
   list: JobStoreApi['list'] = (filter) => this.#direct.list(filter);
   assignedPerAgent: JobStoreApi['assignedPerAgent'] = () => this.#direct.assignedPerAgent();
   unfinished: JobStoreApi['unfinished'] = () => this.#direct.unfinished();
-  create: JobStoreApi['create'] = (job) => this.#direct.create(job);
+  create: JobStoreApi['create'] = (job, digest) => this.#direct.create(job, digest);
   assign: JobStoreApi['assign'] = (id, agent, digest) => this.#direct.assign(id, agent, digest);
   markRunning: JobStoreApi['markRunning'] = (id, agent, at, back) => this.#direct.markRunning(id, agent, at, back);
   note: JobStoreApi['note'] = (id, message) => this.#direct.note(id, message);

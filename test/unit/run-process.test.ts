@@ -74,7 +74,7 @@ forEachStartPath((startPath) =>
           PATH: '/usr/local/bin:/usr/bin:/bin',
           HOME: workDir,
           TMPDIR: workDir,
-          LANG: 'C.UTF-8',
+          LC_CTYPE: 'C.UTF-8',
           OUTPOST_JOB_ID: 'job-1',
           GREETING: 'hello world',
           PWD: workDir,

@@ -1,4 +1,5 @@
 import type { EventEmitter } from 'node:events';
+import type { Writable } from 'node:stream';
 import type { Logger } from 'pino';
 import { encodeMessage, type Message, type OrchestratorMessage } from '../protocol/index.js';
 import { backoffDelay, DEFAULT_BACKOFF, isTransient, type Backoff } from './backoff.js';
@@ -89,6 +90,7 @@ export class XmppConnection<E extends ReceivedStanza> {
   /** While `start` retries by itself, @xmpp/reconnect's attempts are not ours to report. */
   #starting = false;
   #wakeUp: (() => void) | undefined;
+  #corked = false;
 
   constructor(options: XmppConnectionOptions<E>) {
     this.#options = options;
@@ -176,7 +178,25 @@ export class XmppConnection<E extends ReceivedStanza> {
   }
 
   async send(element: E): Promise<void> {
+    this.#corkForThisTurn();
     await this.#options.entity.send(element);
+  }
+
+  /**
+   * The stanzas sent in one turn of the event loop (a placement pass, the acks of one read, the ends
+   * of runs reported together) leave in one write: a system call per stanza was the largest cost in
+   * the orchestrator's profile and the agent's (docs/decisions.md, Performance). Uncorked before the
+   * loop waits for I/O again.
+   */
+  #corkForThisTurn(): void {
+    const socket = (this.#options.entity as unknown as { socket?: Writable | null }).socket;
+    if (this.#corked || typeof socket?.cork !== 'function') return;
+    this.#corked = true;
+    socket.cork();
+    setImmediate(() => {
+      this.#corked = false;
+      socket.uncork();
+    });
   }
 
   /** Sends the protocol's JSON message as a message body. */

@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import type { Writable } from 'node:stream';
 import { component, xml, type Component, type XmlElement } from '@xmpp/component';
 import type { Logger } from 'pino';
 import { AGENT_NS, attrsToLoad, decodeAgentMessage, type AgentLoad, type AgentMessage, type OrchestratorMessage } from '../../protocol/index.js';
@@ -50,7 +49,6 @@ export class ComponentLink extends EventEmitter<ComponentLinkEvents> {
   readonly #options: ComponentLinkOptions;
   readonly #connection: XmppConnection<XmlElement>;
   readonly #invalid: InvalidStanzaLimiter;
-  #corked = false;
 
   constructor(options: ComponentLinkOptions) {
     super();
@@ -92,24 +90,7 @@ export class ComponentLink extends EventEmitter<ComponentLinkEvents> {
   }
 
   async send(to: string, message: OrchestratorMessage): Promise<void> {
-    this.#corkForThisTurn();
     await this.#connection.sendMessage(to, message);
-  }
-
-  /**
-   * The messages sent in one turn of the event loop (a placement pass, the acks of one read) leave
-   * in one write: a system call per stanza was the largest cost in the orchestrator's profile
-   * (docs/decisions.md, Performance). Uncorked before the loop waits for I/O again.
-   */
-  #corkForThisTurn(): void {
-    const socket = (this.#xmpp as unknown as { socket?: Writable }).socket;
-    if (this.#corked || typeof socket?.cork !== 'function') return;
-    this.#corked = true;
-    socket.cork();
-    setImmediate(() => {
-      this.#corked = false;
-      socket.uncork();
-    });
   }
 
   /** XEP-0199 ping; resolves false when the agent does not answer in time. */

@@ -94,6 +94,21 @@ describe('XMPP links over a private Prosody', function () {
     expect(received).to.deep.equal(Array.from({ length: 50 }, (_, i) => ({ v: 1, type: 'kill', job: `j${i}` })));
     expect(writes).to.be.at.most(2);
   });
+
+  it('sends an agent’s messages of one turn in one write, in order', async function () {
+    const link = await connectAgent('reporter');
+    const sent: AgentMessage[] = Array.from({ length: 50 }, (_, i) => ({ v: 1, type: 'accepted', job: `r${i}`, seq: 1 }));
+    const received: unknown[] = [];
+    const all = new Promise<void>((resolve) => {
+      component.on('message', (jid, message) => void (jid === link.jid && received.push(message) === 50 && resolve()));
+    });
+    const writesBefore = writeCalls();
+    await Promise.all(sent.map((message) => link.send(message)));
+    const writes = writeCalls() - writesBefore;
+    await all;
+    expect(received).to.deep.equal(sent);
+    expect(writes).to.be.at.most(2);
+  });
 });
 
 /** Write system calls this process has made (Linux). */

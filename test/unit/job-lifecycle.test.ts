@@ -7,6 +7,7 @@ import { UnsendableMessageError, type OrchestratorMessage } from '../../protocol
 import { AgentRegistry } from '../../src/registry/agent-registry.js';
 import { REST_MS } from '../../src/scheduler/scheduler.js';
 import { SqliteJobStore } from '../../src/store/sqlite-job-store.js';
+import { eventually } from '../helpers/cluster.js';
 import { spec } from '../helpers/http-harness.js';
 import { testLogger } from '../helpers/logger.js';
 import { openTempDatabase, type TempDatabase } from '../helpers/temp-database.js';
@@ -332,7 +333,8 @@ describe('JobLifecycle: one write and one event per change', function () {
     expect(sent).to.deep.equal([]);
     expect(lifecycle.queued()).to.equal(1);
     connection.pragma('query_only = OFF');
-    await new Promise((resolve) => setTimeout(resolve, REST_MS + 100));
+    // Placed again after the rest that follows a refused placement, however busy the machine.
+    await eventually(() => (sent.length > 0 ? true : undefined), REST_MS + 5000, 'the job placed again');
     expect(sent.map(([jid, message]) => [jid, message.type])).to.deep.equal([[WORKER, 'execute']]);
     expect(jobStore.rows.get(id)).to.include({ status: 'accepted', agent: WORKER });
   });

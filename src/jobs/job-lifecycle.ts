@@ -1,18 +1,17 @@
 import { isFinished, type JobRecord } from '../store/job-record.js';
 import type { JobOutcome } from '../store/job-store.js';
-import { UnsendableMessageError } from '../../protocol/index.js';
 import { Dispatcher } from './dispatcher.js';
 import { JobEventStream, type JobEvent } from './job-events.js';
 import { LostAgents } from './lost-agents.js';
 import { JobUpdates } from './job-updates.js';
 import { finishedJob, followJob, noSuchJob, type JobFollower } from './job-follower.js';
-import { agentInputs, hasStoredFiles } from './file-inputs.js';
+import { hasStoredFiles } from './file-inputs.js';
 import { newJob, type SubmitRequest } from './new-job.js';
-import type { JobLifecycleOptions, UploadGrant } from './job-lifecycle-options.js';
+import type { JobLifecycleOptions } from './job-lifecycle-options.js';
+import { JobHandout } from './job-handout.js';
 import { PerJob } from './per-job.js';
 import { JobKills } from './job-kills.js';
 import { tooManyWaiting } from './owner-limits.js';
-import { tokenDigest } from '../store/token-digest.js';
 
 export type { JobFollower } from './job-follower.js';
 export type { SubmitRequest } from './new-job.js';
@@ -36,15 +35,22 @@ export class JobLifecycle {
   readonly #lost: LostAgents;
   /** Jobs this orchestrator has recorded running since they were handed out: their end needs no start write. */
   readonly #knownRunning = new Set<string>();
-  /** Jobs stored already handed out, until their `execute` goes: the record and the token it carries. */
-  readonly #storedAssigned = new Map<string, { job: JobRecord; upload: UploadGrant }>();
+  readonly #handout: JobHandout;
 
   constructor(options: JobLifecycleOptions) {
     this.#options = options;
     this.#dispatcher = new Dispatcher({
       registry: options.registry,
-      placed: (jobId, agent) => this.#assign(jobId, agent),
+      placed: (jobId, agent) => this.#handout.hand(jobId, agent),
       runningLimit: (owner) => options.limits(owner).maxRunning,
+    });
+    this.#handout = new JobHandout({
+      lifecycle: options,
+      dispatcher: this.#dispatcher,
+      emit: (event) => this.#emit(event),
+      inBackground: (jobId, step) => this.#inBackground(jobId, step),
+      finish: (jobId, seq, outcome) => this.#finish(jobId, seq, outcome),
+      requeue: (jobId, refusedBy) => this.#requeue(jobId, refusedBy),
     });
     this.#lost = new LostAgents({
       jobStore: options.jobStore,
@@ -88,16 +94,9 @@ export class JobLifecycle {
         throw err;
       });
       // Queued first, so a job beyond its owner's waiting limit is refused before anything is written.
-      // A job placed at once is stored handed out, so its dispatch, in the job's next turn, needs no
-      // write of its own (docs/decisions.md, Performance); a placement made later is written then.
       const created = await (async () => {
         this.#enqueueWithinLimit(job);
-        const agent = this.#dispatcher.assignment(job.id)?.agent;
-        if (agent === undefined) return this.#options.jobStore.create(job);
-        const upload = this.#options.uploadFor(job.id);
-        const stored = await this.#options.jobStore.create({ ...job, agent }, tokenDigest(upload.token));
-        this.#storedAssigned.set(job.id, { job: stored, upload });
-        return stored;
+        return this.#handout.create(job);
       })().catch(async (err: unknown) => {
         this.#dispatcher.release(job.id);
         await this.#options.inputFiles.remove(job.id);
@@ -308,50 +307,9 @@ export class JobLifecycle {
     this.events.emit(event, (err) => this.#options.logger.error({ job: event.job.id, event: event.type, err: (err as Error).message }, 'a job event listener failed'));
   }
 
-  /** A placement: recorded (the job may have been dismissed meanwhile), then `execute` goes out. */
-  #assign(jobId: string, agent: string): void {
-    this.#inBackground(jobId, async () => {
-      const stored = this.#storedAssigned.get(jobId);
-      this.#storedAssigned.delete(jobId);
-      const { job, upload } = stored?.job.agent === agent ? stored : await this.#recordAssignment(jobId, agent);
-      if (!job) return this.#dispatcher.release(jobId);
-      this.#emit({ type: 'assigned', job, agent });
-      const inputs = agentInputs(job.inputs, this.#options.inputFiles.url(jobId), upload.token);
-      const { formats } = job.execution;
-      const { deadlineMs } = this.#options;
-      // Counted from the submission, so a job that waited long has less time left to run (docs/protocol.md §4.2.1).
-      const deadline = deadlineMs ? { deadline: new Date(Date.parse(job.created) + deadlineMs).toISOString() } : {};
-      this.#options.send(agent, { v: 1, type: 'execute', job: jobId, process: job.processId, inputs, ...deadline, upload, ...(formats && { formats }) })
-        .catch((err: Error) => this.#notSent(jobId, agent, err));
-    });
-  }
-
-  /** The placement's write; the token's digest goes with it, no write of its own (docs/decisions.md, Performance). */
-  async #recordAssignment(jobId: string, agent: string): Promise<{ job: JobRecord | undefined; upload: UploadGrant }> {
-    const upload = this.#options.uploadFor(jobId);
-    // A store that cannot record it (disk full) leaves the job queued, tried again after a rest.
-    const job = await this.#options.jobStore.assign(jobId, agent, tokenDigest(upload.token)).catch((err: unknown) => {
-      this.#dispatcher.requeue(jobId, agent);
-      throw err;
-    });
-    return { job, upload };
-  }
-
   /** A change nobody awaits: a failure is logged, never left unhandled. */
   #inBackground(jobId: string, step: () => Promise<unknown>): void {
     this.#perJob.run(jobId, step).catch((err: Error) => this.#options.logger.error({ job: jobId, err: err.message }, 'job change failed'));
-  }
-
-  #notSent(jobId: string, agent: string, err: Error): void {
-    if (err instanceof UnsendableMessageError) {
-      // Sending it again would fail the same way: the job fails once, with the reason.
-      this.#options.logger.warn({ job: jobId, err: err.message }, 'execute can never be sent; the job fails');
-      this.#inBackground(jobId, () => this.#finish(jobId, 0, { status: 'failed', error: { code: 'undeliverable', message: err.message } }));
-      return;
-    }
-    // Rested like a refusal, so a link that keeps failing cannot spin the event loop.
-    this.#options.logger.warn({ job: jobId, agent, err: err.message }, 'execute could not be sent; requeued');
-    this.#requeue(jobId, agent);
   }
 
   /** Back to the head of its owner's queue; `refusedBy` rests that agent for the job. */

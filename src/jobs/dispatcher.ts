@@ -1,6 +1,6 @@
 import type { AgentRegistry } from '../registry/agent-registry.js';
 import type { JobRecord } from '../store/job-record.js';
-import { REST_MS, Scheduler, type AgentSnapshot } from '../scheduler/scheduler.js';
+import { Scheduler, type AgentSnapshot } from '../scheduler/scheduler.js';
 
 /**
  * An agent that keeps jobs waiting (`queue`, docs/protocol.md §2.1) is handed up to this many
@@ -25,6 +25,7 @@ export interface DispatcherOptions {
 export class Dispatcher {
   readonly #scheduler: Scheduler;
   readonly #options: DispatcherOptions;
+  #afterRest: NodeJS.Timeout | undefined;
 
   constructor(options: DispatcherOptions) {
     this.#options = options;
@@ -70,7 +71,7 @@ export class Dispatcher {
   requeue(jobId: string, refusedBy?: string): boolean {
     if (!this.#scheduler.assignment(jobId)) return false;
     this.#scheduler.requeue(jobId, Date.now(), refusedBy);
-    if (refusedBy) setTimeout(() => this.dispatchWaiting(), REST_MS).unref();
+    this.#wakeAfterRest();
     return true;
   }
 
@@ -79,6 +80,26 @@ export class Dispatcher {
     if (this.#scheduler.queued() === 0) return;
     const snapshots = this.#snapshots(this.#scheduler.queuedProcesses());
     for (const { jobId, agent } of this.#scheduler.place(snapshots, Date.now())) this.#options.placed(jobId, agent);
+    this.#wakeAfterRest();
+  }
+
+  /**
+   * While jobs wait and an agent rests (`REST_MS` after a refusal), placement runs again when the
+   * rest ends by the clock placement reads. A timer fires after its delay counted from the event
+   * loop's time, which lags that clock by however long the current turn has run, so one set for
+   * the rest's length alone could come early, find the agent still resting, and leave the job
+   * waiting for whatever dispatches next.
+   */
+  #wakeAfterRest(): void {
+    if (this.#afterRest !== undefined || this.#scheduler.queued() === 0) return;
+    const now = Date.now();
+    const ends = this.#scheduler.restEnds(now);
+    if (ends === undefined) return;
+    this.#afterRest = setTimeout(() => {
+      this.#afterRest = undefined;
+      this.dispatchWaiting();
+    }, ends - now + 1);
+    this.#afterRest.unref();
   }
 
   /**

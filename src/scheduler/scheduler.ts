@@ -107,6 +107,16 @@ export class Scheduler {
     if (refusedBy) this.#restingUntil.set(refusedBy, now + REST_MS);
   }
 
+  /** When the earliest rest not over at `now` ends; undefined when no agent rests. Rests that are over are forgotten. */
+  restEnds(now: number): number | undefined {
+    let earliest: number | undefined;
+    for (const [jid, until] of this.#restingUntil) {
+      if (until <= now) this.#restingUntil.delete(jid);
+      else if (earliest === undefined || until < earliest) earliest = until;
+    }
+    return earliest;
+  }
+
   /** Places as many waiting jobs as fit, fairly across owners, least loaded agent first. */
   place(agents: readonly AgentSnapshot[], now: number): Placement[] {
     const placements: Placement[] = [];

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { Dispatcher } from '../../src/jobs/dispatcher.js';
 import type { AgentFeature, ProcessSpec } from '../../protocol/index.js';
 import { AgentRegistry } from '../../src/registry/agent-registry.js';
+import { REST_MS } from '../../src/scheduler/scheduler.js';
 import { jobRecord } from '../helpers/job-records.js';
 
 const LOAD = { slots: 1, running: 0, load1: 0, cores: 2, memFree: 1e9, catalog: 'h', draining: false };
@@ -46,6 +47,22 @@ describe('Dispatcher', function () {
     dispatcher.dispatchWaiting();
     expect(executes()).to.deep.equal([['a@example.org/a', 'j1'], ['b@example.org/a', 'j1']]);
     expect(dispatcher.assignment('j1')?.agent).to.equal('b@example.org/a');
+  });
+
+  it('places a job its only agent refused once the rest ends, even when the turn that refused it ran long', async function () {
+    offer('only@example.org/a', '1.0.0');
+    submit('j1');
+    // A long turn before the refusal: the event loop's time, from which timers count, lags the clock.
+    const turnStart = Date.now();
+    while (Date.now() - turnStart < 200);
+    expect(dispatcher.requeue('j1', 'only@example.org/a')).to.equal(true);
+    const refusedAt = Date.now();
+    dispatcher.dispatchWaiting();
+    expect(dispatcher.isQueued('j1'), 'queued while its agent rests').to.equal(true);
+    const until = Date.now() + REST_MS + 2000;
+    while (placed.length < 2 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(executes()).to.deep.equal([['only@example.org/a', 'j1'], ['only@example.org/a', 'j1']]);
+    expect(Date.now() - refusedAt, 'placed again after the rest, in ms').to.be.at.least(REST_MS);
   });
 
   it('hands an agent that keeps jobs waiting (queue) twice its slots and max_parallel, and one without the word its slots', function () {

@@ -9,7 +9,7 @@ import { signalGroup } from './process-group.js';
 import { spawnChild, type ChildSpec, type ChildStarter, type StartedChild, type StartResult } from './child-starter.js';
 
 /**
- * The launcher that ships prebuilt for this platform (built from agent/launcher/outpost-launcher.c
+ * The launcher that ships prebuilt for this platform (built from agent/launcher/*.c
  * by `npm run build`) in this module's own package: in dist/prebuilt/ under the compiled tree, next
  * to the bundle in the installed agent package. Looked for from this module's folder up to the
  * package root (the first folder with a package.json) and never beyond; absent elsewhere.

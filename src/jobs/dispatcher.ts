@@ -1,11 +1,13 @@
 import type { AgentRegistry } from '../registry/agent-registry.js';
 import type { JobRecord } from '../store/job-record.js';
 import { Scheduler, type AgentSnapshot } from '../scheduler/scheduler.js';
+import { RunTimes } from './run-times.js';
 
 /**
  * An agent that keeps jobs waiting (`queue`, docs/protocol.md §2.1) is handed up to this many
  * times its slots and each process's `max_parallel`: one job waits per slot, so a freed slot never
- * waits for a round trip through the XMPP server (docs/decisions.md, Performance).
+ * waits for a round trip through the XMPP server (docs/decisions.md, Performance). Only behind
+ * short runs (`RunTimes`).
  */
 const QUEUE_SHARE = 2;
 
@@ -25,11 +27,12 @@ export interface DispatcherOptions {
 export class Dispatcher {
   readonly #scheduler: Scheduler;
   readonly #options: DispatcherOptions;
+  readonly #runTimes = new RunTimes();
   #afterRest: NodeJS.Timeout | undefined;
 
   constructor(options: DispatcherOptions) {
     this.#options = options;
-    this.#scheduler = new Scheduler(options.runningLimit);
+    this.#scheduler = new Scheduler(options.runningLimit, (processId) => this.#runTimes.isLong(processId));
   }
 
   assignment(jobId: string): { agent: string; processId: string } | undefined {
@@ -60,6 +63,11 @@ export class Dispatcher {
   /** Records a job already running on an agent (learned from the agent after a restart). */
   adopt(job: JobRecord, agent: string): void {
     this.#scheduler.adopt({ id: job.id, owner: job.owner, processId: job.processId }, agent);
+  }
+
+  /** A run of the process took `ms`: whether its jobs may wait at agents follows its run times. */
+  recordRun(processId: string, ms: number): void {
+    this.#runTimes.record(processId, ms);
   }
 
   /** Forgets a job (finished, dismissed or removed) and gives its slot to waiting jobs. */
@@ -115,14 +123,14 @@ export class Dispatcher {
         const agent = registry.agent(jid);
         const spec = agent?.processes.find((p) => p.id === processId);
         if (!agent || !spec) continue;
-        const share = agent.load.features?.includes('queue') ? QUEUE_SHARE : 1;
         let snapshot = snapshots.get(jid);
         if (!snapshot) {
-          const { slots, load1, cores, draining } = agent.load;
-          snapshot = { jid, slots: slots * share, load1, cores, draining: draining || registry.isDrained(jid), offers: new Map() };
+          const { slots, load1, cores, draining, features } = agent.load;
+          const queueShare = features?.includes('queue') ? QUEUE_SHARE : 1;
+          snapshot = { jid, slots, queueShare, load1, cores, draining: draining || registry.isDrained(jid), offers: new Map() };
           snapshots.set(jid, snapshot);
         }
-        snapshot.offers.set(processId, spec.maxParallel * share);
+        snapshot.offers.set(processId, spec.maxParallel);
       }
     }
     return [...snapshots.values()];

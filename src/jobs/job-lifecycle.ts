@@ -327,6 +327,8 @@ export class JobLifecycle {
     // Stored first: a store that refuses the write (disk full) leaves the job as it was, still
     // holding its agent's slot, and the agent resends its unacknowledged terminal event later.
     const job = await this.#options.jobStore.finish(jobId, seq, outcome);
+    // Before its slot is given again, so that placement sees how long this run took.
+    if (job?.started && job.finished) this.#dispatcher.recordRun(job.processId, Date.parse(job.finished) - Date.parse(job.started));
     this.#knownRunning.delete(jobId);
     this.#lost.cancel(jobId);
     this.#lost.notes.delete(jobId);

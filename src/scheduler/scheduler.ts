@@ -11,6 +11,12 @@ export interface SchedulerJob {
 export interface AgentSnapshot {
   jid: string;
   slots: number;
+  /**
+   * How many jobs per slot (and per `max_parallel`) the agent may hold, counting the one it runs:
+   * 2 for an agent that keeps jobs waiting (`queue`), 1 (the default) for one that does not. Only
+   * short runs get waiting jobs (see `Scheduler`).
+   */
+  queueShare?: number;
   load1: number;
   cores: number;
   draining: boolean;
@@ -24,6 +30,8 @@ export interface Placement {
 
 interface Assignment extends SchedulerJob {
   agent: string;
+  /** Whether the job's process ran long when it was handed out. */
+  long: boolean;
 }
 
 /** How long an agent that refused a job is left out of placement. */
@@ -40,8 +48,16 @@ export class Scheduler {
   /** Counts of assigned jobs by agent, by agent and process, and by owner: placement reads them for every queued job. */
   readonly #counts = new Map<string, number>();
 
-  /** @param runningLimit jobs an owner may have running at once (Infinity for no limit). */
-  constructor(private readonly runningLimit: (owner: string) => number = () => Infinity) {}
+  /**
+   * @param runningLimit jobs an owner may have running at once (Infinity for no limit).
+   * @param runsLong whether a process's runs are long: a job of such a process never waits at an
+   * agent, and an agent running one gets no waiting job, since a job waiting behind a long run
+   * cannot move to an agent that frees up meanwhile (docs/decisions.md, Performance).
+   */
+  constructor(
+    private readonly runningLimit: (owner: string) => number = () => Infinity,
+    private readonly runsLong: (processId: string) => boolean = () => false,
+  ) {}
 
   assignment(jobId: string): Assignment | undefined {
     return this.#assigned.get(jobId);
@@ -86,7 +102,7 @@ export class Scheduler {
   adopt(job: SchedulerJob, agent: string): void {
     this.#queue.remove(job.id);
     this.#unassign(job.id);
-    this.#assign({ ...job, agent });
+    this.#assign(job, agent);
   }
 
   /** Forgets a job, queued or assigned; returns whether it held a slot. */
@@ -102,7 +118,7 @@ export class Scheduler {
   requeue(jobId: string, now: number, refusedBy?: string): void {
     const assignment = this.#unassign(jobId);
     if (!assignment) return;
-    const { agent: _agent, ...job } = assignment;
+    const { agent: _agent, long: _long, ...job } = assignment;
     this.#queue.unshift(job);
     if (refusedBy) this.#restingUntil.set(refusedBy, now + REST_MS);
   }
@@ -121,7 +137,7 @@ export class Scheduler {
   place(agents: readonly AgentSnapshot[], now: number): Placement[] {
     const placements: Placement[] = [];
     const available = agents.filter((a) => (this.#restingUntil.get(a.jid) ?? 0) <= now && !a.draining);
-    let freeSlots = available.reduce((sum, a) => sum + Math.max(0, a.slots - (this.#counts.get(`agent\n${a.jid}`) ?? 0)), 0);
+    let freeSlots = available.reduce((sum, a) => sum + Math.max(0, a.slots * (a.queueShare ?? 1) - (this.#counts.get(`agent\n${a.jid}`) ?? 0)), 0);
     if (freeSlots === 0 || this.#queue.size === 0) return placements;
     // Asked once per owner and pass: a limit may cost a store lookup.
     const limits = new Map<string, number>();
@@ -129,27 +145,29 @@ export class Scheduler {
     this.#queue.drain((job) => {
       if (freeSlots === 0) return 'stop';
       if (this.running(job.owner) >= limitOf(job.owner)) return 'owner-full';
-      const agent = pickAgent(available.flatMap((a) => this.#capacity(a, job.processId)));
+      const long = this.runsLong(job.processId);
+      const agent = pickAgent(available.flatMap((a) => this.#capacity(a, job.processId, long)));
       // Room only shrinks during a pass: the queue offers no more jobs of a process found without room.
       if (!agent) return 'process-full';
       freeSlots -= 1;
-      this.#assign({ ...job, agent });
+      this.#assign(job, agent, long);
       placements.push({ jobId: job.id, agent });
       return 'placed';
     });
     return placements;
   }
 
-  #capacity(agent: AgentSnapshot, processId: string): AgentCapacity[] {
+  #capacity(agent: AgentSnapshot, processId: string, long: boolean): AgentCapacity[] {
     const maxParallel = agent.offers.get(processId);
     if (maxParallel === undefined) return [];
+    const share = long || this.#counts.has(`long\n${agent.jid}`) ? 1 : (agent.queueShare ?? 1);
     return [
       {
         jid: agent.jid,
-        slots: agent.slots,
+        slots: agent.slots * share,
         running: this.#counts.get(`agent\n${agent.jid}`) ?? 0,
         runningOfProcess: this.#counts.get(`process\n${agent.jid}\n${processId}`) ?? 0,
-        maxParallel,
+        maxParallel: maxParallel * share,
         load1: agent.load1,
         cores: agent.cores,
         draining: agent.draining,
@@ -158,10 +176,13 @@ export class Scheduler {
   }
 
   #keys(a: Assignment): string[] {
-    return [`agent\n${a.agent}`, `process\n${a.agent}\n${a.processId}`, `owner\n${a.owner}`];
+    const keys = [`agent\n${a.agent}`, `process\n${a.agent}\n${a.processId}`, `owner\n${a.owner}`];
+    if (a.long) keys.push(`long\n${a.agent}`);
+    return keys;
   }
 
-  #assign(assignment: Assignment): void {
+  #assign(job: SchedulerJob, agent: string, long = this.runsLong(job.processId)): void {
+    const assignment: Assignment = { id: job.id, owner: job.owner, processId: job.processId, agent, long };
     this.#assigned.set(assignment.id, assignment);
     for (const key of this.#keys(assignment)) this.#counts.set(key, (this.#counts.get(key) ?? 0) + 1);
   }

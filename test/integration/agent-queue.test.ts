@@ -6,6 +6,7 @@ import type { AgentFeature, AgentMessage } from '../../protocol/index.js';
 import type { JobRecord } from '../../src/store/job-record.js';
 import { eventually, startCluster, submitJob, type Cluster, type TestAgent } from '../helpers/cluster.js';
 import { spec } from '../helpers/http-harness.js';
+import { LONG_RUN_MS } from '../../src/jobs/run-times.js';
 import { connectRawAgent, type RawAgent } from '../helpers/raw-agent.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -32,11 +33,11 @@ describe('jobs waiting on their agent (queue)', function () {
     await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
   });
 
-  /** A real agent with one slot offering `process`, a run of RUN_SECONDS. */
-  const oneSlotAgent = async (name: string, process: string): Promise<TestAgent> => {
+  /** A real agent with one slot offering `process`, a run of `seconds`. */
+  const oneSlotAgent = async (name: string, process: string, seconds = RUN_SECONDS): Promise<TestAgent> => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'outpost-services-'));
     dirs.push(dir);
-    await writeFile(path.join(dir, `${process}.properties`), `service = ${process}\nexecutable = /bin/sleep\ncustomargs = ${RUN_SECONDS}\n`);
+    await writeFile(path.join(dir, `${process}.properties`), `service = ${process}\nexecutable = /bin/sleep\ncustomargs = ${seconds}\n`);
     return cluster.addAgent(name, dir, { slots: 1 });
   };
   const record = async (job: string) => (await cluster.orchestrator.jobs.get(job)) as JobRecord;
@@ -58,6 +59,18 @@ describe('jobs waiting on their agent (queue)', function () {
     const [done1, done2] = [await finished(first!, 'successful'), await finished(second!, 'successful')];
     expect(Date.parse(done2.started!), 'the second run starts once the first is over').to.be.at.least(Date.parse(done1.finished!) - 50);
     expect(sent('rejected', agent.jid)).to.deep.equal([]);
+  });
+
+  it('keeps a job of a process whose runs are long in the orchestrator\'s queue, not waiting behind a run', async function () {
+    const agent = await oneSlotAgent('long-runs', 'long-nap', (LONG_RUN_MS * 1.3) / 1000);
+    await finished(await submitJob(cluster, 'long-nap'), 'successful');
+    const [first, second] = [await submitJob(cluster, 'long-nap'), await submitJob(cluster, 'long-nap')];
+    await eventually(async () => ((await record(first!)).status === 'running' ? true : undefined), 5000, 'the first job running');
+    await sleep(300);
+    expect(agent.agent.waiting, 'jobs the agent holds waiting').to.equal(0);
+    expect((await record(second!)).agent, 'the second job, while the first runs').to.equal(null);
+    expect(cluster.orchestrator.lifecycle.queued()).to.equal(1);
+    await finished(second!, 'successful');
   });
 
   it('hands a raw agent with the word twice its slots, and one without exactly its slots', async function () {

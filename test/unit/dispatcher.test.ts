@@ -3,6 +3,7 @@ import { Dispatcher } from '../../src/jobs/dispatcher.js';
 import type { AgentFeature, ProcessSpec } from '../../protocol/index.js';
 import { AgentRegistry } from '../../src/registry/agent-registry.js';
 import { REST_MS } from '../../src/scheduler/scheduler.js';
+import { LONG_RUN_MS } from '../../src/jobs/run-times.js';
 import { jobRecord } from '../helpers/job-records.js';
 
 const LOAD = { slots: 1, running: 0, load1: 0, cores: 2, memFree: 1e9, catalog: 'h', draining: false };
@@ -78,6 +79,20 @@ describe('Dispatcher', function () {
     const count = (agent: string) => executes().filter(([jid]) => jid === agent).length;
     expect(count('queue@example.org/a'), 'jobs handed to the agent with queue').to.equal(4);
     expect(count('plain@example.org/a'), 'jobs handed to the agent without').to.equal(2);
+  });
+
+  it('keeps no job waiting at an agent for a process whose runs are long, and again once they are short', function () {
+    registry.updatePresence('queue@example.org/a', { ...LOAD, slots: 2, features: ['acks', 'queue'] }, 'fleet');
+    registry.setCatalog('queue@example.org/a', 'h', [{ ...noop('1.0.0'), maxParallel: 2 }], []);
+    dispatcher.recordRun('noop', LONG_RUN_MS * 5);
+    for (let i = 0; i < 6; i++) submit(`j${i}`);
+    expect(executes(), 'jobs handed out while runs are long').to.have.length(2);
+    for (let i = 0; i < 10; i++) dispatcher.recordRun('noop', 20);
+    // The jobs handed out as long count as long until they end.
+    dispatcher.dispatchWaiting();
+    expect(executes()).to.have.length(2);
+    for (const [, jobId] of executes().slice()) dispatcher.release(jobId);
+    expect(executes(), 'jobs handed out once runs are short').to.have.length(6);
   });
 
   it('looks only at the agents offering a waiting job\'s process, however big the fleet', function () {

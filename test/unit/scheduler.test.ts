@@ -53,6 +53,35 @@ describe('Scheduler', function () {
     expect(s.place(agents, 1000 + REST_MS)).to.deep.equal([{ jobId: 'j1', agent: 'a' }]);
   });
 
+  it('lets an agent that keeps jobs waiting hold them only behind short runs', function () {
+    const queueing = (jid: string) => agent(jid, 2, { short: 2, long: 2 }, { queueShare: 2 });
+    let next = 0;
+    const fresh = () => new Scheduler(undefined, (processId) => processId === 'long');
+    const enqueue = (s: Scheduler, processId: string, count: number) => {
+      for (let i = 0; i < count; i++) s.enqueue({ id: `j${next++}`, owner: 'u', processId });
+    };
+    const onEach = (placements: { agent: string }[]) => placements.reduce<Record<string, number>>((n, p) => ({ ...n, [p.agent]: (n[p.agent] ?? 0) + 1 }), {});
+
+    const short = fresh();
+    enqueue(short, 'short', 6);
+    expect(short.place([queueing('a')], 0), 'short runs: one job waits per slot').to.have.length(4);
+
+    const long = fresh();
+    enqueue(long, 'long', 3);
+    expect(long.place([queueing('a')], 0), 'long runs: no job waits').to.have.length(2);
+
+    const mixed = fresh();
+    enqueue(mixed, 'long', 1);
+    expect(mixed.place([queueing('a')], 0)).to.deep.equal([{ jobId: `j${next - 1}`, agent: 'a' }]);
+    const longJob = `j${next - 1}`;
+    enqueue(mixed, 'short', 6);
+    // 'a' runs a long job: its free slot takes a short job, but nothing waits behind the long run.
+    expect(onEach(mixed.place([queueing('a'), queueing('b')], 0))).to.deep.equal({ a: 1, b: 4 });
+    mixed.release(longJob);
+    expect(onEach(mixed.place([queueing('a'), queueing('b')], 0)), 'once the long run ends').to.deep.equal({ a: 1 });
+    expect(mixed.runningOn('a')).to.equal(2);
+  });
+
   it('holds an owner at its running limit while others are served', function () {
     const s = new Scheduler((owner) => (owner === 'greedy' ? 1 : Infinity));
     for (let i = 0; i < 3; i++) s.enqueue({ id: `g${i}`, owner: 'greedy', processId: 'p' });

@@ -4,6 +4,7 @@ import type { AgentFeature, ProcessSpec } from '../../protocol/index.js';
 import { AgentRegistry } from '../../src/registry/agent-registry.js';
 import { REST_MS } from '../../src/scheduler/scheduler.js';
 import { LONG_RUN_MS } from '../../src/jobs/run-times.js';
+import { eventually } from '../helpers/cluster.js';
 import { jobRecord } from '../helpers/job-records.js';
 
 const LOAD = { slots: 1, running: 0, load1: 0, cores: 2, memFree: 1e9, catalog: 'h', draining: false };
@@ -60,8 +61,7 @@ describe('Dispatcher', function () {
     const refusedAt = Date.now();
     dispatcher.dispatchWaiting();
     expect(dispatcher.isQueued('j1'), 'queued while its agent rests').to.equal(true);
-    const until = Date.now() + REST_MS + 2000;
-    while (placed.length < 2 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 10));
+    await eventually(() => (placed.length === 2 ? true : undefined), REST_MS + 2000, 'the job placed again');
     expect(executes()).to.deep.equal([['only@example.org/a', 'j1'], ['only@example.org/a', 'j1']]);
     expect(Date.now() - refusedAt, 'placed again after the rest, in ms').to.be.at.least(REST_MS);
   });

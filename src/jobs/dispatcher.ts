@@ -78,8 +78,9 @@ export class Dispatcher {
   /** Puts a job back at the head of its owner's queue, e.g. after `rejected: busy`; false when it was not assigned. */
   requeue(jobId: string, refusedBy?: string): boolean {
     if (!this.#scheduler.assignment(jobId)) return false;
-    this.#scheduler.requeue(jobId, Date.now(), refusedBy);
-    this.#wakeAfterRest();
+    const now = Date.now();
+    this.#scheduler.requeue(jobId, now, refusedBy);
+    this.#wakeAfterRest(now);
     return true;
   }
 
@@ -87,8 +88,9 @@ export class Dispatcher {
   dispatchWaiting(): void {
     if (this.#scheduler.queued() === 0) return;
     const snapshots = this.#snapshots(this.#scheduler.queuedProcesses());
-    for (const { jobId, agent } of this.#scheduler.place(snapshots, Date.now())) this.#options.placed(jobId, agent);
-    this.#wakeAfterRest();
+    const now = Date.now();
+    for (const { jobId, agent } of this.#scheduler.place(snapshots, now)) this.#options.placed(jobId, agent);
+    this.#wakeAfterRest(now);
   }
 
   /**
@@ -98,9 +100,8 @@ export class Dispatcher {
    * the rest's length alone could come early, find the agent still resting, and leave the job
    * waiting for whatever dispatches next.
    */
-  #wakeAfterRest(): void {
+  #wakeAfterRest(now: number): void {
     if (this.#afterRest !== undefined || this.#scheduler.queued() === 0) return;
-    const now = Date.now();
     const ends = this.#scheduler.restEnds(now);
     if (ends === undefined) return;
     this.#afterRest = setTimeout(() => {
